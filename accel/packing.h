@@ -1,0 +1,30 @@
+// How sub-byte formats are laid out in memory.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace npusim {
+
+// int4: two signed nibbles per byte, element 2i in the low nibble, 2i+1 in the
+// high nibble; an odd count leaves the last high nibble zero.
+// Values must lie in [-8, 7].
+std::vector<std::uint8_t> pack_int4(std::span<const std::int8_t> values);
+std::vector<std::int8_t> unpack_int4(std::span<const std::uint8_t> bytes, std::size_t count);
+
+// binary: one bit per element, bit set = -1, bit clear = +1, element i in bit
+// (i % 64) of word i / 64. With this encoding a product of two elements is -1
+// exactly when their bits differ, so a dot product of n elements is
+// n - 2 * popcount(a XOR w). Values must be -1 or +1.
+std::vector<std::uint64_t> pack_binary(std::span<const std::int8_t> values);
+std::vector<std::int8_t> unpack_binary(std::span<const std::uint64_t> words, std::size_t count);
+// Dot product of two packed vectors of n elements (bits past n are ignored).
+std::int32_t binary_dot(std::span<const std::uint64_t> a, std::span<const std::uint64_t> w,
+                        std::size_t n);
+
+// Bytes `count` elements of a format with `bits` per element occupy (rounded up).
+std::size_t packed_bytes(std::size_t count, int bits);
+
+}  // namespace npusim

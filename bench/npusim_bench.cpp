@@ -1,0 +1,131 @@
+// Simulation speed, printed as figures (not a timed test: these machines are
+// noisy). Figures:
+//  - tile fidelity: simulated MACs per wall-clock second over a whole network,
+//    values included (lowering, GEMM kernel, post-processing), per format;
+//  - pe fidelity: PE-register updates per second of the SystemC model
+//    (R*C per clock), on the network's GEMMs until a time budget is spent.
+// Usage: npusim_bench [--model M.json] [--rows R] [--cols C] [--pe-seconds S]
+//                     [--formats fp32,fp16,bf16,int8,int4,binary]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "accel/gemm_engine.h"
+#include "accel/pe_array_module.h"
+#include "models/network_json.h"
+#include "models/quantize.h"
+#include "sim/accelerator_config.h"
+#include "sim/lowering.h"
+#include "sim/network_runner.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using npusim::NumberFormat;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+npusim::MacFormat mac_for(const std::string& name) {
+  npusim::MacFormat mac;
+  const auto format = npusim::parse_number_format(name);
+  if (!format) throw std::runtime_error("unknown format " + name);
+  mac.weight = mac.activation = *format;
+  mac.accumulator = npusim::default_accumulator(*format, *format);
+  return mac;
+}
+
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream ss(list);
+  for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  setenv("SYSC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  std::string model = std::string(NPUSIM_SOURCE_DIR) + "/models/zoo/resnet18.json";
+  int rows = 32, cols = 32;
+  double pe_seconds = 10.0;
+  std::string formats = "int8,int4,binary,fp16,bf16,fp32";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--model") model = argv[i + 1];
+    else if (flag == "--rows") rows = std::atoi(argv[i + 1]);
+    else if (flag == "--cols") cols = std::atoi(argv[i + 1]);
+    else if (flag == "--pe-seconds") pe_seconds = std::atof(argv[i + 1]);
+    else if (flag == "--formats") formats = argv[i + 1];
+    else {
+      std::fprintf(stderr, "npusim_bench: unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+
+  const npusim::Graph graph = npusim::load_network_json(model);
+  const npusim::Tensor input = npusim::make_sample_input(graph);
+  std::printf("network %s: %.3f GMAC per inference, array %dx%d WS, lanes 1\n", graph.name.c_str(),
+              graph.total_macs() / 1e9, rows, cols);
+  std::printf("%-8s %-9s %12s %14s %12s\n", "format", "fidelity", "wall_s", "sim_mac_per_s", "pe_upd_per_s");
+
+  for (const std::string& name : split(formats)) {
+    npusim::AcceleratorConfig config;
+    config.name = "bench";
+    config.clock_mhz = 1000;
+    config.array.rows = rows;
+    config.array.cols = cols;
+    config.array.mac = mac_for(name);
+    const npusim::QuantizedGraph qgraph = npusim::quantize_graph(graph, config.array.mac, input);
+    const npusim::Tensor qinput = npusim::quantize_input(qgraph, input);
+    auto engine = npusim::make_tile_engine(config.array);
+    const auto start = Clock::now();
+    const npusim::NetworkRun run = npusim::run_network(qgraph, qinput, *engine, config);
+    const double wall = seconds_since(start);
+    std::printf("%-8s %-9s %12.3f %14.3e %12s\n", name.c_str(), "tile", wall, run.total_macs / wall, "-");
+    std::fflush(stdout);
+  }
+
+  // The pe fidelity: the int8 network's GEMMs, in order, through the SystemC
+  // module, until the time budget is spent (a whole ResNet-18 is ~3e9 PE updates).
+  npusim::ArrayConfig array;
+  array.rows = rows;
+  array.cols = cols;
+  array.mac = mac_for("int8");
+  const npusim::QuantizedGraph qgraph = npusim::quantize_graph(graph, array.mac, input);
+  const npusim::Tensor qinput = npusim::quantize_input(qgraph, input);
+  std::vector<npusim::LoweredGemm> gemms;
+  for (std::size_t i = 0; i < graph.layers.size() && gemms.size() < 64; ++i) {
+    const auto& layer = graph.layers[i];
+    // Layer inputs are not needed for timing speed: lower every layer from a
+    // tensor of the right shape (the sample input has values in range).
+    if (layer.type != npusim::LayerType::conv2d) continue;
+    std::vector<std::int64_t> in_dims = graph.input_dims;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (graph.layers[j].name == layer.inputs[0]) in_dims = graph.layers[j].output_dims;
+    }
+    npusim::Tensor layer_input = qinput;
+    layer_input.dims = in_dims;
+    layer_input.q.assign(static_cast<std::size_t>(layer_input.elements()), 1);
+    gemms.push_back(npusim::lower_conv2d_group(layer.conv, layer_input, qgraph.layers[i].weights, 0));
+  }
+  auto pe = npusim::make_pe_engine(array, 1000.0);
+  const auto start = Clock::now();
+  std::int64_t pe_updates = 0, macs = 0;
+  std::size_t ran = 0;
+  for (const auto& gemm : gemms) {
+    const auto result = pe->run(gemm.operands());
+    pe_updates += result.cycles * rows * cols;
+    macs += gemm.shape.m * gemm.shape.n * gemm.shape.k;
+    ++ran;
+    if (seconds_since(start) > pe_seconds) break;
+  }
+  const double wall = seconds_since(start);
+  std::printf("%-8s %-9s %12.3f %14.3e %12.3e   (%zu GEMMs)\n", "int8", "pe", wall, macs / wall,
+              pe_updates / wall, ran);
+  return 0;
+}

@@ -1,0 +1,47 @@
+#include "models/graph.h"
+
+#include <map>
+#include <stdexcept>
+
+namespace npusim {
+
+std::int64_t layer_macs(const Layer& layer, const std::vector<std::int64_t>& input_dims) {
+  switch (layer.type) {
+    case LayerType::conv2d: {
+      const auto& c = layer.conv;
+      const std::int64_t output_pixels = layer.output_dims.at(1) * layer.output_dims.at(2);
+      const std::int64_t channels_per_group = input_dims.at(0) / c.groups;
+      return output_pixels * c.out_channels * channels_per_group * c.kernel_h * c.kernel_w;
+    }
+    case LayerType::fc: {
+      std::int64_t k = 1;
+      for (const auto d : input_dims) k *= d;
+      return layer.fc.out_features * k;
+    }
+    case LayerType::maxpool:
+    case LayerType::avgpool:
+    case LayerType::add:
+    case LayerType::relu:
+    case LayerType::relu6:
+      return 0;
+  }
+  return 0;
+}
+
+std::int64_t Graph::total_macs() const {
+  std::map<std::string, const std::vector<std::int64_t>*> dims_by_name{{input_name, &input_dims}};
+  std::int64_t total = 0;
+  for (const auto& layer : layers) {
+    if (layer.inputs.empty()) throw std::logic_error("layer " + layer.name + " has no input");
+    const auto it = dims_by_name.find(layer.inputs.front());
+    if (it == dims_by_name.end()) {
+      throw std::logic_error("layer " + layer.name + " reads " + layer.inputs.front() +
+                             ", which is not defined before it");
+    }
+    total += layer_macs(layer, *it->second);
+    dims_by_name[layer.name] = &layer.output_dims;
+  }
+  return total;
+}
+
+}  // namespace npusim

@@ -1,0 +1,63 @@
+// The network IR: a DAG of layers in topological order, with fp32 master weights.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace npusim {
+
+enum class LayerType { conv2d, fc, maxpool, avgpool, add, relu, relu6 };
+enum class Activation { none, relu, relu6 };
+
+struct Conv2dParams {
+  std::int64_t out_channels = 0;
+  int kernel_h = 1, kernel_w = 1;
+  int stride_h = 1, stride_w = 1;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int dilation_h = 1, dilation_w = 1;
+  int groups = 1;
+};
+
+struct FcParams {
+  std::int64_t out_features = 0;  // input is flattened C*H*W in that order
+};
+
+struct PoolParams {
+  bool global = false;  // kernel = whole input plane
+  int kernel_h = 1, kernel_w = 1;
+  int stride_h = 1, stride_w = 1;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  // Average pooling divides by the number of in-bounds elements (padding excluded).
+};
+
+struct Layer {
+  std::string name;
+  LayerType type = LayerType::conv2d;
+  std::vector<std::string> inputs;  // layer names or the graph input's name; add has two
+  Conv2dParams conv;
+  FcParams fc;
+  PoolParams pool;
+  Activation activation = Activation::none;  // fused after conv2d, fc and add
+  bool has_bias = false;
+  std::vector<std::int64_t> output_dims;  // {C, H, W}; fc gives {N, 1, 1}
+  // fp32 master parameters. conv2d: {N, C/groups, R, S} row-major; fc: {N, K}.
+  std::vector<float> weights;
+  std::vector<float> bias;  // N entries when has_bias
+};
+
+struct Graph {
+  std::string name;
+  std::string input_name = "input";
+  std::vector<std::int64_t> input_dims;  // {C, H, W}
+  std::vector<Layer> layers;             // topological order; the last is the output
+  std::uint64_t seed = 1;                // seeds weights and the sample input
+
+  // Multiply-accumulates one inference performs (conv2d and fc only).
+  std::int64_t total_macs() const;
+};
+
+// MACs of one layer (0 for layers that do not run on the MAC array).
+std::int64_t layer_macs(const Layer& layer, const std::vector<std::int64_t>& input_dims);
+
+}  // namespace npusim

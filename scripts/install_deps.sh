@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs every Debian package npusim needs to build, test and run.
+# Idempotent; run as root (CI) or through sudo.
+set -euo pipefail
+packages=(
+  build-essential cmake pkgconf
+  libsystemc-dev            # SystemC 2.3.4 with TLM-2.0
+  libboost-program-options-dev
+  nlohmann-json3-dev
+  libgtest-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi

@@ -1,0 +1,42 @@
+// The accelerator a run simulates, loaded from a versioned JSON preset
+// (configs/*.json) plus command-line `--set key=value` overrides.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "accel/array_config.h"
+
+namespace npusim {
+
+// The post-processing unit runs the layers that do not use the MAC array.
+struct PpuConfig {
+  int elements_per_cycle = 16;  // output elements (per input tensor) it handles each cycle
+};
+
+struct AcceleratorConfig {
+  std::string name;
+  double clock_mhz = 1000.0;
+  ArrayConfig array;
+  Fidelity fidelity = Fidelity::tile;
+  PpuConfig ppu;
+};
+
+// Reads `path`, applies `set_overrides` ("array.rows=64", "formats.weight=int4")
+// to the JSON document, then validates. Every error is an InputError naming the
+// file and the JSON path; an error on a path an override touched also names the
+// override ("--set array.rowz=64: ...").
+AcceleratorConfig load_accelerator_config(const std::string& path,
+                                          const std::vector<std::string>& set_overrides);
+
+// The same, from an already parsed document; `file` only names it in messages.
+AcceleratorConfig parse_accelerator_config(nlohmann::json document, const std::string& file,
+                                           const std::vector<std::string>& set_overrides);
+
+// The config as a JSON document in the preset schema, every field explicit, keys
+// in the presets' order.
+nlohmann::ordered_json to_json(const AcceleratorConfig& config);
+
+}  // namespace npusim

@@ -1,0 +1,168 @@
+#include "sim/network_runner.h"
+
+#include <map>
+#include <stdexcept>
+
+#include "accel/fold_timing.h"
+#include "models/layer_ops.h"
+#include "sim/lowering.h"
+
+namespace npusim {
+namespace {
+
+bool runs_on_array(LayerType type) { return type == LayerType::conv2d || type == LayerType::fc; }
+
+// Sums what the GEMMs of one array layer did.
+class ArrayLayerTally {
+ public:
+  explicit ArrayLayerTally(const ArrayConfig& array) : array_(array) {}
+
+  void add(const GemmShape& shape, const GemmRun& run) {
+    const GemmTiming timing = gemm_timing(shape, array_);
+    const std::int64_t macs = shape.m * shape.n * shape.k;
+    shape_ = shape;
+    gemm_count_ += 1;
+    macs_ += macs;
+    cycles_ += run.cycles;
+    folds_ += timing.folds;
+    overflow_outputs_ += run.output.overflow_outputs;
+    weighted_efficiency_ += timing.mapping_efficiency * static_cast<double>(macs);
+  }
+
+  // Writes the totals into `record` (name, type and output are the caller's).
+  void finish(LayerRecord& record) const {
+    record.unit = ExecutionUnit::array;
+    record.gemm = shape_;
+    record.gemm_count = gemm_count_;
+    record.macs = macs_;
+    record.cycles = cycles_;
+    record.folds = folds_;
+    record.overflow_outputs = overflow_outputs_;
+    const double peak_macs_per_cycle =
+        static_cast<double>(array_.rows) * array_.cols * array_.mac.lanes;
+    record.utilization =
+        cycles_ > 0 ? static_cast<double>(macs_) / (static_cast<double>(cycles_) * peak_macs_per_cycle)
+                    : 0.0;
+    record.mapping_efficiency = macs_ > 0 ? weighted_efficiency_ / static_cast<double>(macs_) : 0.0;
+  }
+
+ private:
+  const ArrayConfig& array_;
+  GemmShape shape_;
+  std::int64_t gemm_count_ = 0;
+  std::int64_t macs_ = 0;
+  std::int64_t cycles_ = 0;
+  std::int64_t folds_ = 0;
+  std::int64_t overflow_outputs_ = 0;
+  double weighted_efficiency_ = 0.0;
+};
+
+void run_array_layer(const QuantizedGraph& qgraph, std::size_t index, const Tensor& input,
+                     GemmEngine& engine, const ArrayConfig& array, LayerRecord& record) {
+  const Layer& layer = qgraph.graph.layers[index];
+  const Tensor& weights = qgraph.layers[index].weights;
+  const bool integer = qgraph.mac.integer();
+  ArrayLayerTally tally(array);
+  std::vector<std::int32_t> acc_int;
+  std::vector<float> acc_float;
+  auto run_gemm = [&](const LoweredGemm& lowered, std::int64_t first_channel) {
+    const GemmRun run = engine.run(lowered.operands());
+    scatter_gemm_output(run.output, lowered.shape, first_channel, acc_int, acc_float);
+    tally.add(lowered.shape, run);
+  };
+  auto size_accumulators = [&](std::int64_t count) {
+    if (integer) acc_int.assign(static_cast<std::size_t>(count), 0);
+    else acc_float.assign(static_cast<std::size_t>(count), 0.0f);
+  };
+
+  if (layer.type == LayerType::conv2d) {
+    const ConvGeometry geo = conv_geometry(layer.conv, input.dims);
+    size_accumulators(layer.conv.out_channels * geo.gemm.m);
+    // One group's im2col at a time keeps memory at one GEMM's operands.
+    for (std::int64_t g = 0; g < geo.groups; ++g) {
+      run_gemm(lower_conv2d_group(layer.conv, input, weights, g), g * geo.filters_per_group);
+    }
+  } else {
+    size_accumulators(weights.dims.at(0));
+    run_gemm(lower_fc(input, weights), 0);
+  }
+  tally.finish(record);
+  record.format = qgraph.mac.label();
+  record.output = finish_compute_layer(qgraph, index, acc_int, acc_float);
+}
+
+}  // namespace
+
+std::string_view to_string(LayerType type) {
+  switch (type) {
+    case LayerType::conv2d: return "conv2d";
+    case LayerType::fc: return "fc";
+    case LayerType::maxpool: return "maxpool";
+    case LayerType::avgpool: return "avgpool";
+    case LayerType::add: return "add";
+    case LayerType::relu: return "relu";
+    case LayerType::relu6: return "relu6";
+  }
+  return "?";
+}
+
+std::string_view to_string(ExecutionUnit unit) {
+  return unit == ExecutionUnit::array ? "array" : "ppu";
+}
+
+// The PPU is a vector unit of `elements_per_cycle` lanes. Each lane produces one
+// output element per cycle per input tensor it reads: a pooling window reduces
+// through a pipelined comparator/adder tree at one output per cycle, and an add
+// of two tensors streams both operands, so it takes twice the cycles of a
+// one-input layer of the same size.
+std::int64_t ppu_cycles(std::int64_t output_elements, std::int64_t input_tensors,
+                        const PpuConfig& ppu) {
+  const std::int64_t work = output_elements * input_tensors;
+  const std::int64_t lanes = ppu.elements_per_cycle;
+  return (work + lanes - 1) / lanes;
+}
+
+NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEngine& engine,
+                       const AcceleratorConfig& config, const LayerProgress& progress) {
+  const auto& layers = qgraph.graph.layers;
+  if (qgraph.layers.size() != layers.size()) {
+    throw std::invalid_argument("run_network: quantized layers do not match the graph");
+  }
+  NetworkRun run;
+  run.layers.reserve(layers.size());  // outputs are referenced by address below
+  std::map<std::string, const Tensor*> tensors{{qgraph.graph.input_name, &input}};
+
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const Layer& layer = layers[i];
+    std::vector<const Tensor*> inputs;
+    for (const auto& name : layer.inputs) {
+      const auto found = tensors.find(name);
+      if (found == tensors.end()) {
+        throw std::invalid_argument("run_network: layer " + layer.name + " reads unknown tensor " +
+                                    name);
+      }
+      inputs.push_back(found->second);
+    }
+    if (inputs.empty()) throw std::invalid_argument("run_network: layer " + layer.name + " has no input");
+
+    LayerRecord& record = run.layers.emplace_back();
+    record.name = layer.name;
+    record.type = layer.type;
+    if (runs_on_array(layer.type)) {
+      run_array_layer(qgraph, i, *inputs[0], engine, config.array, record);
+    } else {
+      record.unit = ExecutionUnit::ppu;
+      record.output = run_elementwise_layer(qgraph, i, inputs);
+      record.format = std::string(to_string(record.output.format));
+      record.cycles = ppu_cycles(record.output.elements(),
+                                 static_cast<std::int64_t>(inputs.size()), config.ppu);
+    }
+    run.total_cycles += record.cycles;
+    run.total_macs += record.macs;
+    tensors[layer.name] = &record.output;
+    if (progress) progress(i, layers.size(), record);
+  }
+  return run;
+}
+
+}  // namespace npusim

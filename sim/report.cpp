@@ -1,0 +1,130 @@
+#include "sim/report.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace npusim {
+namespace {
+
+std::string fixed(double value, int decimals) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return buffer;
+}
+
+std::string gemm_text(const LayerRecord& layer) {
+  if (layer.unit != ExecutionUnit::array) return "-";
+  std::string text = std::to_string(layer.gemm.m) + "x" + std::to_string(layer.gemm.n) + "x" +
+                     std::to_string(layer.gemm.k);
+  if (layer.gemm_count > 1) text += " (" + std::to_string(layer.gemm_count) + " GEMMs)";
+  return text;
+}
+
+// Columns are left-aligned text or right-aligned numbers.
+struct Column {
+  std::string title;
+  bool numeric;
+};
+
+void print_rows(std::ostream& out, const std::vector<Column>& columns,
+                const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& column : columns) widths.push_back(column.title.size());
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  }
+  auto print = [&](const std::vector<std::string>& cells) {
+    std::string line;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      const std::string pad(widths[c] - cells[c].size(), ' ');
+      if (c) line += "  ";
+      line += columns[c].numeric ? pad + cells[c] : cells[c] + pad;
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << '\n';
+  };
+  std::vector<std::string> titles;
+  for (const auto& column : columns) titles.push_back(column.title);
+  print(titles);
+  std::vector<std::string> rule;
+  for (auto width : widths) rule.push_back(std::string(width, '-'));
+  print(rule);
+  for (const auto& row : rows) print(row);
+}
+
+}  // namespace
+
+RunTotals summarize(const RunReport& report) {
+  RunTotals totals;
+  for (const auto& layer : report.run.layers) {
+    totals.cycles += layer.cycles;
+    (layer.unit == ExecutionUnit::array ? totals.array_cycles : totals.ppu_cycles) += layer.cycles;
+    totals.macs += layer.macs;
+    totals.overflow_outputs += layer.overflow_outputs;
+  }
+  for (const auto& check : report.checks) {
+    totals.layers_checked += 1;
+    if (!check.bit_exact) totals.layers_mismatched += 1;
+  }
+  totals.latency_us = static_cast<double>(totals.cycles) / report.config.clock_mhz;
+  // MACs per microsecond are 1e6 MAC/s, so / 1e3 gives GMAC/s.
+  totals.effective_gmac_per_s =
+      totals.latency_us > 0 ? static_cast<double>(totals.macs) / totals.latency_us / 1e3 : 0.0;
+  const auto& array = report.config.array;
+  const double peak_macs_per_cycle =
+      static_cast<double>(array.rows) * array.cols * array.mac.lanes;
+  totals.utilization = totals.cycles > 0 ? static_cast<double>(totals.macs) /
+                                               (static_cast<double>(totals.cycles) *
+                                                peak_macs_per_cycle)
+                                         : 0.0;
+  return totals;
+}
+
+void write_table(std::ostream& out, const RunReport& report) {
+  const auto& config = report.config;
+  const auto& array = config.array;
+  out << "npusim run: " << report.graph.name << " on " << config.name << " (" << array.rows << "x"
+      << array.cols << " " << to_string(array.dataflow) << ", " << array.mac.label() << ", lanes "
+      << array.mac.lanes << ", " << fixed(config.clock_mhz, 1) << " MHz, "
+      << to_string(array.timing) << " timing, " << to_string(config.fidelity) << " fidelity)\n\n";
+
+  const std::vector<Column> columns{
+      {"layer", false},      {"type", false},          {"unit", false},
+      {"format", false},     {"GEMM MxNxK", false},    {"MACs", true},
+      {"cycles", true},      {"latency_us", true},     {"utilization_pct", true},
+      {"mapping_eff_pct", true}, {"overflows", true},  {"check", false}};
+  std::vector<std::vector<std::string>> rows;
+  for (std::size_t i = 0; i < report.run.layers.size(); ++i) {
+    const LayerRecord& layer = report.run.layers[i];
+    const bool on_array = layer.unit == ExecutionUnit::array;
+    const bool exact = i < report.checks.size() && report.checks[i].bit_exact;
+    rows.push_back({layer.name, std::string(to_string(layer.type)),
+                    std::string(to_string(layer.unit)), layer.format, gemm_text(layer),
+                    std::to_string(layer.macs), std::to_string(layer.cycles),
+                    fixed(static_cast<double>(layer.cycles) / config.clock_mhz, 3),
+                    on_array ? fixed(100.0 * layer.utilization, 2) : "-",
+                    on_array ? fixed(100.0 * layer.mapping_efficiency, 2) : "-",
+                    std::to_string(layer.overflow_outputs), exact ? "bit-exact" : "MISMATCH"});
+  }
+  print_rows(out, columns, rows);
+
+  const RunTotals totals = summarize(report);
+  out << "\ntotal: cycles " << totals.cycles << " (array " << totals.array_cycles << ", ppu "
+      << totals.ppu_cycles << "), latency_us " << fixed(totals.latency_us, 3) << ", MACs "
+      << totals.macs << ", effective GMAC/s " << fixed(totals.effective_gmac_per_s, 3)
+      << ", utilization_pct " << fixed(100.0 * totals.utilization, 2) << ", overflows "
+      << totals.overflow_outputs << '\n';
+  if (totals.layers_mismatched == 0) {
+    out << "check: all " << totals.layers_checked
+        << " layers bit-exact against the reference executor\n";
+  } else {
+    out << "check: " << totals.layers_mismatched << " of " << totals.layers_checked
+        << " layers MISMATCH the reference executor\n";
+    for (std::size_t i = 0; i < report.checks.size(); ++i) {
+      if (report.checks[i].bit_exact) continue;
+      out << "  " << report.run.layers[i].name << ": " << report.checks[i].detail << '\n';
+    }
+  }
+}
+
+}  // namespace npusim

@@ -1,0 +1,91 @@
+#include "sim/report.h"
+
+#include <cmath>
+
+#include "sim/atomic_file.h"
+
+namespace npusim {
+namespace {
+
+// Rounds to a fixed number of decimals so the printed value does not depend on
+// the last bits of a division.
+double fixed(double value, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return std::round(value * scale) / scale;
+}
+
+constexpr int kLatencyDecimals = 6;  // 1 ps in us
+constexpr int kPercentDecimals = 4;
+constexpr int kRateDecimals = 6;
+
+nlohmann::ordered_json layer_json(const LayerRecord& layer, const LayerCheck& check,
+                                  double clock_mhz) {
+  const bool on_array = layer.unit == ExecutionUnit::array;
+  nlohmann::ordered_json json;
+  json["name"] = layer.name;
+  json["type"] = std::string(to_string(layer.type));
+  json["unit"] = std::string(to_string(layer.unit));
+  json["format"] = layer.format;
+  if (on_array) {
+    json["gemm"] = {{"m", layer.gemm.m},
+                    {"n", layer.gemm.n},
+                    {"k", layer.gemm.k},
+                    {"count", layer.gemm_count}};
+  } else {
+    json["gemm"] = nullptr;
+  }
+  json["output_dims"] = layer.output.dims;
+  json["macs"] = layer.macs;
+  json["cycles"] = layer.cycles;
+  json["latency_us"] = fixed(static_cast<double>(layer.cycles) / clock_mhz, kLatencyDecimals);
+  json["folds"] = layer.folds;
+  json["utilization_pct"] =
+      on_array ? nlohmann::ordered_json(fixed(100.0 * layer.utilization, kPercentDecimals))
+               : nlohmann::ordered_json(nullptr);
+  json["mapping_efficiency_pct"] =
+      on_array ? nlohmann::ordered_json(fixed(100.0 * layer.mapping_efficiency, kPercentDecimals))
+               : nlohmann::ordered_json(nullptr);
+  json["overflow_outputs"] = layer.overflow_outputs;
+  json["check"] = {{"bit_exact", check.bit_exact}, {"detail", check.detail}};
+  return json;
+}
+
+}  // namespace
+
+nlohmann::ordered_json to_json(const RunReport& report) {
+  nlohmann::ordered_json json;
+  json["schema"] = kRunReportSchema;
+  json["config"] = to_json(report.config);
+  json["model"] = {{"name", report.graph.name},
+                   {"input_dims", report.graph.input_dims},
+                   {"seed", report.graph.seed}};
+  json["reference_reduction_chunk"] = reference_reduction_chunk(report.config.array);
+
+  auto layers = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < report.run.layers.size(); ++i) {
+    layers.push_back(layer_json(report.run.layers[i], report.checks.at(i), report.config.clock_mhz));
+  }
+  json["layers"] = std::move(layers);
+
+  const RunTotals totals = summarize(report);
+  json["totals"] = {
+      {"cycles", totals.cycles},
+      {"array_cycles", totals.array_cycles},
+      {"ppu_cycles", totals.ppu_cycles},
+      {"latency_us", fixed(totals.latency_us, kLatencyDecimals)},
+      {"macs", totals.macs},
+      {"effective_gmac_per_s", fixed(totals.effective_gmac_per_s, kRateDecimals)},
+      {"utilization_pct", fixed(100.0 * totals.utilization, kPercentDecimals)},
+      {"overflow_outputs", totals.overflow_outputs},
+      {"layers_checked", totals.layers_checked},
+      {"layers_mismatched", totals.layers_mismatched},
+      {"bit_exact", totals.layers_mismatched == 0},
+  };
+  return json;
+}
+
+void write_json_report(const std::string& path, const RunReport& report) {
+  write_file_atomically(path, to_json(report).dump(2) + "\n");
+}
+
+}  // namespace npusim

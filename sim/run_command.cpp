@@ -1,0 +1,71 @@
+#include "sim/run_command.h"
+
+#include <filesystem>
+#include <memory>
+
+#include "accel/gemm_engine.h"
+#include "models/input_error.h"
+#include "models/network_json.h"
+#include "models/quantize.h"
+#include "models/reference_executor.h"
+#include "sim/accelerator_config.h"
+#include "sim/network_runner.h"
+#include "sim/reference_check.h"
+#include "sim/report.h"
+
+namespace npusim {
+namespace {
+
+// Fails before a possibly long run rather than after it.
+void check_output_directory(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return;
+  std::error_code error;
+  if (!std::filesystem::is_directory(parent, error)) {
+    throw InputError("--json " + path + ": directory " + parent.string() + " does not exist");
+  }
+}
+
+std::unique_ptr<GemmEngine> make_engine(const AcceleratorConfig& config) {
+  switch (config.fidelity) {
+    case Fidelity::pe: return make_pe_engine(config.array, config.clock_mhz);
+    case Fidelity::tile: return make_tile_engine(config.array);
+  }
+  return make_tile_engine(config.array);
+}
+
+}  // namespace
+
+int run_command(const RunOptions& options, std::ostream& out, std::ostream& progress) {
+  if (options.json_path) check_output_directory(*options.json_path);
+  const AcceleratorConfig config =
+      load_accelerator_config(options.config_path, options.set_overrides);
+  const Graph graph = load_network_json(options.model_path);
+
+  const Tensor sample = make_sample_input(graph);
+  const QuantizedGraph qgraph = quantize_graph(graph, config.array.mac, sample);
+  const Tensor input = quantize_input(qgraph, sample);
+
+  // The pe engine elaborates the process's one SystemC design: built once, here.
+  const std::unique_ptr<GemmEngine> engine = make_engine(config);
+  LayerProgress on_layer;
+  if (options.show_progress) {
+    on_layer = [&progress](std::size_t index, std::size_t count, const LayerRecord& layer) {
+      progress << "npusim: [" << index + 1 << "/" << count << "] " << layer.name << " ("
+               << to_string(layer.type) << "): " << layer.cycles << " cycles" << std::endl;
+    };
+  }
+  const NetworkRun run = run_network(qgraph, input, *engine, config, on_layer);
+
+  const ReferenceResult reference =
+      run_reference(qgraph, input, reference_reduction_chunk(config.array));
+  const std::vector<LayerCheck> checks = check_against_reference(run, reference);
+
+  const RunReport report{config, graph, run, checks};
+  write_table(out, report);
+  out.flush();
+  if (options.json_path) write_json_report(*options.json_path, report);
+  return all_bit_exact(checks) ? kRunOk : kRunMismatch;
+}
+
+}  // namespace npusim

@@ -1,0 +1,28 @@
+// `npusim run`: config + network -> simulated run -> reference check -> report.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace npusim {
+
+struct RunOptions {
+  std::string config_path;
+  std::string model_path;
+  std::vector<std::string> set_overrides;  // applied in order; a later one wins
+  std::optional<std::string> json_path;    // also write the JSON report here
+  bool show_progress = false;              // one line per layer on `progress`
+};
+
+// Exit status of a completed run: everything bit-exact, or a reference mismatch
+// (the report is still printed and written).
+inline constexpr int kRunOk = 0;
+inline constexpr int kRunMismatch = 3;
+
+// Prints the table on `out`, progress on `progress`. Bad input throws
+// InputError; returns kRunOk or kRunMismatch.
+int run_command(const RunOptions& options, std::ostream& out, std::ostream& progress);
+
+}  // namespace npusim
