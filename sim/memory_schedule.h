@@ -1,0 +1,55 @@
+// Times a layer's fold steps against off-chip memory: one DMA engine moves the
+// loads and write-backs in order through a MemoryPort, double buffering lets
+// the next fold's loads overlap the current fold's compute, and the array waits
+// when its data is late. Stalls are attributed to the operand that arrived last
+// (ifmap or weight) or to the write-back that had not freed the output half.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "accel/memory_port.h"
+#include "sim/memory_plan.h"
+
+namespace npusim {
+
+struct StallCycles {
+  std::int64_t ifmap = 0, weight = 0, ofmap = 0;
+  std::int64_t total() const { return ifmap + weight + ofmap; }
+};
+
+struct TimedSpan {
+  std::int64_t start_ps = 0, end_ps = 0;
+  std::int64_t compute_cycles = 0;  // array (or PPU) cycles without stalls
+  StallCycles stalls;
+  std::int64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  std::int64_t peak_window_bytes = 0;  // most DRAM bytes completed in one window
+};
+
+class MemorySchedule {
+ public:
+  // `window_ps`: the window of the peak-bandwidth figure.
+  MemorySchedule(MemoryPort& port, double clock_mhz, std::int64_t window_ps = 1'000'000);
+
+  // Runs the steps from the current time; the next call continues after it.
+  TimedSpan run_steps(const std::vector<FoldStep>& steps);
+
+  std::int64_t now_ps() const { return now_ps_; }
+  std::int64_t cycles_to_ps(std::int64_t cycles) const;
+  std::int64_t ps_to_cycles(std::int64_t ps) const;
+  std::int64_t window_ps() const { return window_ps_; }
+
+ private:
+  std::int64_t issue(const std::vector<Transfer>& transfers, std::int64_t earliest_ps,
+                     BufferKind* last_buffer, TimedSpan& span);
+
+  MemoryPort& port_;
+  double ps_per_cycle_;
+  std::int64_t window_ps_;
+  std::int64_t now_ps_ = 0;       // the array is free from here
+  std::int64_t dma_free_ps_ = 0;  // the DMA engine is free from here
+  std::map<std::int64_t, std::int64_t> window_bytes_;
+};
+
+}  // namespace npusim
