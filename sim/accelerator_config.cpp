@@ -34,8 +34,8 @@ MacFormat read_formats(JsonObjectReader& formats) {
   mac.activation = read_enum(formats, "activation", std::nullopt, parse_number_format,
                              "fp32, fp16, bf16, int8, int4, binary");
   const std::string fallback(to_string(default_accumulator(mac.weight, mac.activation)));
-  mac.accumulator = read_enum(formats, "accumulator", fallback, parse_accumulator_format,
-                              "int32, fp32, fp16");
+  mac.accumulator =
+      read_enum(formats, "accumulator", fallback, parse_accumulator_format, "int32, fp32, fp16");
   formats.finish();
   return mac;
 }
@@ -61,8 +61,7 @@ AcceleratorConfig read_config(const nlohmann::json& document, const std::string&
   auto array = root.child("array");
   config.array.rows = static_cast<int>(array.integer("rows", 1, kMaxArrayDim));
   config.array.cols = static_cast<int>(array.integer("cols", 1, kMaxArrayDim));
-  config.array.dataflow =
-      read_enum(array, "dataflow", std::nullopt, parse_dataflow, "ws, os, is");
+  config.array.dataflow = read_enum(array, "dataflow", std::nullopt, parse_dataflow, "ws, os, is");
   const int lanes = static_cast<int>(array.integer_or("lanes", 1, kMaxLanes, 1));
   config.array.timing = read_enum(array, "timing", std::string("overlapped"),
                                   parse_timing_convention, "overlapped, scalesim");

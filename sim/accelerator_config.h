@@ -2,10 +2,9 @@
 // (configs/*.json) plus command-line `--set key=value` overrides.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "accel/array_config.h"
 

@@ -109,8 +109,8 @@ ConvGeometry conv_geometry(const Conv2dParams& conv, const std::vector<std::int6
   return geo;
 }
 
-LoweredGemm lower_conv2d_group(const Conv2dParams& conv, const Tensor& input,
-                               const Tensor& weights, std::int64_t group) {
+LoweredGemm lower_conv2d_group(const Conv2dParams& conv, const Tensor& input, const Tensor& weights,
+                               std::int64_t group) {
   const ConvGeometry geo = conv_geometry(conv, input.dims);
   require(group >= 0 && group < geo.groups, "conv2d group out of range");
   require(weights.dims == std::vector<std::int64_t>{conv.out_channels, geo.channels_per_group,

@@ -48,8 +48,8 @@ ConvGeometry conv_geometry(const Conv2dParams& conv, const std::vector<std::int6
 
 // The GEMM of group `group` of a conv2d layer. `input` dims {C, H, W}; `weights`
 // dims {N, C/g, R, S}.
-LoweredGemm lower_conv2d_group(const Conv2dParams& conv, const Tensor& input,
-                               const Tensor& weights, std::int64_t group);
+LoweredGemm lower_conv2d_group(const Conv2dParams& conv, const Tensor& input, const Tensor& weights,
+                               std::int64_t group);
 
 // `weights` dims {N, K} with K = the input's element count.
 LoweredGemm lower_fc(const Tensor& input, const Tensor& weights);

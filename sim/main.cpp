@@ -3,13 +3,12 @@
 // from the reference executor, 4 internal error.
 #include <unistd.h>
 
+#include <boost/program_options.hpp>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include <boost/program_options.hpp>
 
 #include "accel/array_config.h"
 #include "models/input_error.h"
@@ -40,6 +39,7 @@ struct UsageError : std::runtime_error {
 
 po::options_description run_options_description() {
   po::options_description options("npusim run --config C.json --model M.json [options]");
+  // clang-format off
   options.add_options()
       ("help,h", "show this help")
       ("config", po::value<std::string>()->value_name("C.json"), "accelerator config (required)")
@@ -51,6 +51,7 @@ po::options_description run_options_description() {
        "also write the report as JSON (schema npusim.run/1)")
       ("fidelity", po::value<std::string>()->value_name("tile|pe"),
        "same as --set array.fidelity=...");
+  // clang-format on
   return options;
 }
 
@@ -59,9 +60,8 @@ int run_main(const std::vector<std::string>& args) {
   po::variables_map values;
   // No positional arguments: a stray word is an error, not silently ignored.
   const po::positional_options_description no_positionals;
-  po::store(
-      po::command_line_parser(args).options(description).positional(no_positionals).run(),
-      values);
+  po::store(po::command_line_parser(args).options(description).positional(no_positionals).run(),
+            values);
   po::notify(values);
   if (values.count("help")) {
     std::cout << "Simulate a network on an accelerator and check it against the reference.\n\n"

@@ -40,9 +40,9 @@ class ArrayLayerTally {
     record.overflow_outputs = overflow_outputs_;
     const double peak_macs_per_cycle =
         static_cast<double>(array_.rows) * array_.cols * array_.mac.lanes;
-    record.utilization =
-        cycles_ > 0 ? static_cast<double>(macs_) / (static_cast<double>(cycles_) * peak_macs_per_cycle)
-                    : 0.0;
+    record.utilization = cycles_ > 0 ? static_cast<double>(macs_) /
+                                           (static_cast<double>(cycles_) * peak_macs_per_cycle)
+                                     : 0.0;
     record.mapping_efficiency = macs_ > 0 ? weighted_efficiency_ / static_cast<double>(macs_) : 0.0;
   }
 
@@ -71,8 +71,10 @@ void run_array_layer(const QuantizedGraph& qgraph, std::size_t index, const Tens
     tally.add(lowered.shape, run);
   };
   auto size_accumulators = [&](std::int64_t count) {
-    if (integer) acc_int.assign(static_cast<std::size_t>(count), 0);
-    else acc_float.assign(static_cast<std::size_t>(count), 0.0f);
+    if (integer)
+      acc_int.assign(static_cast<std::size_t>(count), 0);
+    else
+      acc_float.assign(static_cast<std::size_t>(count), 0.0f);
   };
 
   if (layer.type == LayerType::conv2d) {
@@ -95,13 +97,20 @@ void run_array_layer(const QuantizedGraph& qgraph, std::size_t index, const Tens
 
 std::string_view to_string(LayerType type) {
   switch (type) {
-    case LayerType::conv2d: return "conv2d";
-    case LayerType::fc: return "fc";
-    case LayerType::maxpool: return "maxpool";
-    case LayerType::avgpool: return "avgpool";
-    case LayerType::add: return "add";
-    case LayerType::relu: return "relu";
-    case LayerType::relu6: return "relu6";
+    case LayerType::conv2d:
+      return "conv2d";
+    case LayerType::fc:
+      return "fc";
+    case LayerType::maxpool:
+      return "maxpool";
+    case LayerType::avgpool:
+      return "avgpool";
+    case LayerType::add:
+      return "add";
+    case LayerType::relu:
+      return "relu";
+    case LayerType::relu6:
+      return "relu6";
   }
   return "?";
 }
@@ -143,7 +152,8 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
       }
       inputs.push_back(found->second);
     }
-    if (inputs.empty()) throw std::invalid_argument("run_network: layer " + layer.name + " has no input");
+    if (inputs.empty())
+      throw std::invalid_argument("run_network: layer " + layer.name + " has no input");
 
     LayerRecord& record = run.layers.emplace_back();
     record.name = layer.name;
@@ -154,8 +164,8 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
       record.unit = ExecutionUnit::ppu;
       record.output = run_elementwise_layer(qgraph, i, inputs);
       record.format = std::string(to_string(record.output.format));
-      record.cycles = ppu_cycles(record.output.elements(),
-                                 static_cast<std::int64_t>(inputs.size()), config.ppu);
+      record.cycles = ppu_cycles(record.output.elements(), static_cast<std::int64_t>(inputs.size()),
+                                 config.ppu);
     }
     run.total_cycles += record.cycles;
     run.total_macs += record.macs;

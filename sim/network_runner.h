@@ -25,12 +25,12 @@ struct LayerRecord {
   LayerType type = LayerType::conv2d;
   std::string format;  // the MacFormat label ("W8A8") on the array, the output format on the PPU
   ExecutionUnit unit = ExecutionUnit::array;
-  GemmShape gemm;                // array layers: the shape every GEMM of the layer has
-  std::int64_t gemm_count = 0;   // conv2d: groups; fc: 1; PPU layers: 0
-  std::int64_t macs = 0;         // gemm_count * M * N * K
-  std::int64_t cycles = 0;       // array cycles (array layers) or PPU cycles
-  std::int64_t folds = 0;        // array layers: folds over all the layer's GEMMs
-  double utilization = 0.0;      // array layers: macs / (cycles * rows * cols * lanes)
+  GemmShape gemm;                   // array layers: the shape every GEMM of the layer has
+  std::int64_t gemm_count = 0;      // conv2d: groups; fc: 1; PPU layers: 0
+  std::int64_t macs = 0;            // gemm_count * M * N * K
+  std::int64_t cycles = 0;          // array cycles (array layers) or PPU cycles
+  std::int64_t folds = 0;           // array layers: folds over all the layer's GEMMs
+  double utilization = 0.0;         // array layers: macs / (cycles * rows * cols * lanes)
   double mapping_efficiency = 0.0;  // array layers: MAC-weighted over the GEMMs
   std::int64_t overflow_outputs = 0;
   Tensor output;

@@ -44,8 +44,8 @@ std::optional<std::string> first_difference(const Tensor& sim, const Tensor& ref
   }
   for (std::size_t i = 0; i < sim.q.size(); ++i) {
     if (sim.q[i] != reference.q[i]) {
-      return "element " + std::to_string(i) + ": sim " + std::to_string(sim.q[i]) +
-             ", reference " + std::to_string(reference.q[i]);
+      return "element " + std::to_string(i) + ": sim " + std::to_string(sim.q[i]) + ", reference " +
+             std::to_string(reference.q[i]);
     }
   }
   for (std::size_t i = 0; i < sim.f.size(); ++i) {
@@ -57,10 +57,10 @@ std::optional<std::string> first_difference(const Tensor& sim, const Tensor& ref
   if (sim.quant.scale != reference.quant.scale ||
       sim.quant.zero_point != reference.quant.zero_point) {
     char buffer[128];
-    std::snprintf(buffer, sizeof buffer,
-                  "quantization: sim scale %.17g zero point %d, reference scale %.17g zero point %d",
-                  sim.quant.scale, sim.quant.zero_point, reference.quant.scale,
-                  reference.quant.zero_point);
+    std::snprintf(
+        buffer, sizeof buffer,
+        "quantization: sim scale %.17g zero point %d, reference scale %.17g zero point %d",
+        sim.quant.scale, sim.quant.zero_point, reference.quant.scale, reference.quant.zero_point);
     return std::string(buffer);
   }
   return std::nullopt;

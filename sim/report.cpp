@@ -71,12 +71,11 @@ RunTotals summarize(const RunReport& report) {
   totals.effective_gmac_per_s =
       totals.latency_us > 0 ? static_cast<double>(totals.macs) / totals.latency_us / 1e3 : 0.0;
   const auto& array = report.config.array;
-  const double peak_macs_per_cycle =
-      static_cast<double>(array.rows) * array.cols * array.mac.lanes;
-  totals.utilization = totals.cycles > 0 ? static_cast<double>(totals.macs) /
-                                               (static_cast<double>(totals.cycles) *
-                                                peak_macs_per_cycle)
-                                         : 0.0;
+  const double peak_macs_per_cycle = static_cast<double>(array.rows) * array.cols * array.mac.lanes;
+  totals.utilization = totals.cycles > 0
+                           ? static_cast<double>(totals.macs) /
+                                 (static_cast<double>(totals.cycles) * peak_macs_per_cycle)
+                           : 0.0;
   return totals;
 }
 
@@ -89,10 +88,10 @@ void write_table(std::ostream& out, const RunReport& report) {
       << to_string(array.timing) << " timing, " << to_string(config.fidelity) << " fidelity)\n\n";
 
   const std::vector<Column> columns{
-      {"layer", false},      {"type", false},          {"unit", false},
-      {"format", false},     {"GEMM MxNxK", false},    {"MACs", true},
-      {"cycles", true},      {"latency_us", true},     {"utilization_pct", true},
-      {"mapping_eff_pct", true}, {"overflows", true},  {"check", false}};
+      {"layer", false},          {"type", false},       {"unit", false},
+      {"format", false},         {"GEMM MxNxK", false}, {"MACs", true},
+      {"cycles", true},          {"latency_us", true},  {"utilization_pct", true},
+      {"mapping_eff_pct", true}, {"overflows", true},   {"check", false}};
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < report.run.layers.size(); ++i) {
     const LayerRecord& layer = report.run.layers[i];

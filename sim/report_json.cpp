@@ -1,8 +1,7 @@
-#include "sim/report.h"
-
 #include <cmath>
 
 #include "sim/atomic_file.h"
+#include "sim/report.h"
 
 namespace npusim {
 namespace {
@@ -27,10 +26,8 @@ nlohmann::ordered_json layer_json(const LayerRecord& layer, const LayerCheck& ch
   json["unit"] = std::string(to_string(layer.unit));
   json["format"] = layer.format;
   if (on_array) {
-    json["gemm"] = {{"m", layer.gemm.m},
-                    {"n", layer.gemm.n},
-                    {"k", layer.gemm.k},
-                    {"count", layer.gemm_count}};
+    json["gemm"] = {
+        {"m", layer.gemm.m}, {"n", layer.gemm.n}, {"k", layer.gemm.k}, {"count", layer.gemm_count}};
   } else {
     json["gemm"] = nullptr;
   }
@@ -59,11 +56,15 @@ nlohmann::ordered_json to_json(const RunReport& report) {
   json["model"] = {{"name", report.graph.name},
                    {"input_dims", report.graph.input_dims},
                    {"seed", report.graph.seed}};
-  json["reference_reduction_chunk"] = reference_reduction_chunk(report.config.array);
+  // The accumulation order the reference reproduced: chunks of this many K
+  // elements (0: one chunk over the whole K, the OS order).
+  json["reference_check"] = {
+      {"reduction_chunk_elements", reference_reduction_chunk(report.config.array)}};
 
   auto layers = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < report.run.layers.size(); ++i) {
-    layers.push_back(layer_json(report.run.layers[i], report.checks.at(i), report.config.clock_mhz));
+    layers.push_back(
+        layer_json(report.run.layers[i], report.checks.at(i), report.config.clock_mhz));
   }
   json["layers"] = std::move(layers);
 

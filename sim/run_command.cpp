@@ -28,8 +28,10 @@ void check_output_directory(const std::string& path) {
 
 std::unique_ptr<GemmEngine> make_engine(const AcceleratorConfig& config) {
   switch (config.fidelity) {
-    case Fidelity::pe: return make_pe_engine(config.array, config.clock_mhz);
-    case Fidelity::tile: return make_tile_engine(config.array);
+    case Fidelity::pe:
+      return make_pe_engine(config.array, config.clock_mhz);
+    case Fidelity::tile:
+      return make_tile_engine(config.array);
   }
   return make_tile_engine(config.array);
 }
@@ -57,6 +59,9 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
   }
   const NetworkRun run = run_network(qgraph, input, *engine, config, on_layer);
 
+  if (options.show_progress) {
+    progress << "npusim: checking against the reference executor" << std::endl;
+  }
   const ReferenceResult reference =
       run_reference(qgraph, input, reference_reduction_chunk(config.array));
   const std::vector<LayerCheck> checks = check_against_reference(run, reference);

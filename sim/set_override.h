@@ -2,10 +2,9 @@
 // $.array.rows to the number 64, "formats.weight=int4" to the string "int4".
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace npusim {
 

@@ -1,5 +1,6 @@
 #include "sim/accelerator_config.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -7,8 +8,6 @@
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "models/input_error.h"
 #include "sim/set_override.h"
@@ -49,7 +48,8 @@ class ConfigFiles : public ::testing::Test {
 
   // The InputError message of loading `document` with `overrides`; fails the
   // test when loading succeeds.
-  std::string error_of(const nlohmann::json& document, const std::vector<std::string>& overrides = {}) {
+  std::string error_of(const nlohmann::json& document,
+                       const std::vector<std::string>& overrides = {}) {
     const std::string path = write(document.dump());
     try {
       load_accelerator_config(path, overrides);
@@ -130,9 +130,9 @@ TEST_F(ConfigFiles, OptionalFieldsTakeTheirDefaults) {
 TEST_F(ConfigFiles, OverridesChangeFieldsBeforeValidation) {
   const std::string path = write(minimal().dump());
   const auto c = load_accelerator_config(
-      path, {"array.rows=64", "formats.weight=int4", "name=foo", "array.fidelity=pe",
-             "array.timing=scalesim", "ppu.elements_per_cycle=32", "array.lanes=4",
-             "clock_mhz=1500.5"});
+      path,
+      {"array.rows=64", "formats.weight=int4", "name=foo", "array.fidelity=pe",
+       "array.timing=scalesim", "ppu.elements_per_cycle=32", "array.lanes=4", "clock_mhz=1500.5"});
   EXPECT_EQ(c.array.rows, 64);
   EXPECT_EQ(c.array.cols, 4);
   EXPECT_EQ(c.array.mac.weight, NumberFormat::int4);
@@ -165,7 +165,8 @@ TEST_F(ConfigFiles, OverrideValuesParseAsJsonElseAsStrings) {
 }
 
 TEST_F(ConfigFiles, ConfigRoundTripsThroughItsJsonEcho) {
-  const auto c = load_accelerator_config(kPresetDir + "edge_binary_32x32.json", {"array.dataflow=is"});
+  const auto c =
+      load_accelerator_config(kPresetDir + "edge_binary_32x32.json", {"array.dataflow=is"});
   const auto again = parse_accelerator_config(nlohmann::json::parse(to_json(c).dump()), "echo", {});
   EXPECT_EQ(to_json(again).dump(), to_json(c).dump());
   EXPECT_EQ(again.array.dataflow, Dataflow::is);
@@ -205,10 +206,16 @@ TEST_F(ConfigFiles, BadFieldsNameFileAndJsonPath) {
       {[](auto& j) { j["formats"]["weight"] = "int3"; }, "$.formats.weight"},
       {[](auto& j) { j["formats"].erase("activation"); }, "$.formats.activation"},
       {[](auto& j) { j["formats"]["accumulator"] = "int64"; }, "$.formats.accumulator"},
-      {[](auto& j) { j["formats"]["weight"] = "fp16"; }, "$.formats"},        // mixed classes
-      {[](auto& j) { j["formats"]["accumulator"] = "fp32"; }, "$.formats"},   // int operands
-      {[](auto& j) { j["ppu"] = {{"elements_per_cycle", 0}}; }, "$.ppu.elements_per_cycle"},
-      {[](auto& j) { j["ppu"] = {{"elements", 4}}; }, "$.ppu.elements"},
+      {[](auto& j) { j["formats"]["weight"] = "fp16"; }, "$.formats"},       // mixed classes
+      {[](auto& j) { j["formats"]["accumulator"] = "fp32"; }, "$.formats"},  // int operands
+      {[](auto& j) {
+         j["ppu"] = {{"elements_per_cycle", 0}};
+       },
+       "$.ppu.elements_per_cycle"},
+      {[](auto& j) {
+         j["ppu"] = {{"elements", 4}};
+       },
+       "$.ppu.elements"},
       {[](auto& j) { j["ppu"] = 16; }, "$.ppu"},
       {[](auto& j) { j["colour"] = "blue"; }, "$.colour"},
   };

@@ -1,15 +1,14 @@
 // End-to-end tests of the built `npusim` binary (NPUSIM_BINARY).
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -114,8 +113,9 @@ void expect_consistent_report(const nlohmann::json& report, std::size_t layer_co
   }
   const auto& totals = report.at("totals");
   EXPECT_EQ(totals.at("cycles").get<std::int64_t>(), cycles);
-  EXPECT_EQ(totals.at("array_cycles").get<std::int64_t>() + totals.at("ppu_cycles").get<std::int64_t>(),
-            cycles);
+  EXPECT_EQ(
+      totals.at("array_cycles").get<std::int64_t>() + totals.at("ppu_cycles").get<std::int64_t>(),
+      cycles);
   EXPECT_EQ(totals.at("macs").get<std::int64_t>(), macs);
   EXPECT_TRUE(totals.at("bit_exact").get<bool>());
   const double clock_mhz = report.at("config").at("clock_mhz").get<double>();

@@ -1,12 +1,12 @@
 #include "sim/lowering.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <random>
 #include <stdexcept>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace npusim {
 namespace {
@@ -32,7 +32,8 @@ Tensor float_tensor(std::vector<std::int64_t> dims, std::vector<float> values) {
 
 I8 iota_values(int count, int first = 1) {
   I8 v(static_cast<std::size_t>(count));
-  for (int i = 0; i < count; ++i) v[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(first + i);
+  for (int i = 0; i < count; ++i)
+    v[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(first + i);
   return v;
 }
 
@@ -170,8 +171,8 @@ TEST(Lowering, FcFlattensInChwOrderAndTransposesWeights) {
   EXPECT_EQ(g.w_int, (I8{0, 10, 20, 1, 11, 21, 2, 12, 22, 3, 13, 23}));
   EXPECT_THROW(lower_fc(int_tensor({1, 1, 3}, {1, 2, 3}), weights), std::invalid_argument);
 
-  const LoweredGemm f = lower_fc(float_tensor({2, 1, 1}, {1.5f, -1.0f}),
-                                 float_tensor({1, 2}, {0.25f, 4.0f}));
+  const LoweredGemm f =
+      lower_fc(float_tensor({2, 1, 1}, {1.5f, -1.0f}), float_tensor({1, 2}, {0.25f, 4.0f}));
   EXPECT_EQ(f.a_float, (std::vector<float>{1.5f, -1.0f}));
   EXPECT_EQ(f.w_float, (std::vector<float>{0.25f, 4.0f}));
 }
@@ -223,13 +224,14 @@ TEST(Lowering, LoweredGemmsReproduceDirectConvolution) {
   const std::int64_t C = 6, H = 7, W = 5, Cg = C / c.groups, Ng = c.out_channels / c.groups;
   std::mt19937 rng(42);
   std::uniform_int_distribution<int> dist(-128, 127);
-  I8 in_values(static_cast<std::size_t>(C * H * W)), w_values(static_cast<std::size_t>(6 * Cg * 3 * 2));
+  I8 in_values(static_cast<std::size_t>(C * H * W)),
+      w_values(static_cast<std::size_t>(6 * Cg * 3 * 2));
   for (auto& v : in_values) v = static_cast<std::int8_t>(dist(rng));
   for (auto& v : w_values) v = static_cast<std::int8_t>(dist(rng));
   const Tensor input = int_tensor({C, H, W}, in_values);
   const Tensor weights = int_tensor({6, Cg, 3, 2}, w_values);
 
-  const std::int64_t OH = (H + 1 + 0 - 3) / 2 + 1;            // 3
+  const std::int64_t OH = (H + 1 + 0 - 3) / 2 + 1;                  // 3
   const std::int64_t OW = (W + 2 + 1 - (2 * (2 - 1) + 1)) / 1 + 1;  // 6
   std::vector<std::int32_t> direct(static_cast<std::size_t>(6 * OH * OW), 0);
   for (std::int64_t f = 0; f < 6; ++f) {
