@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "accel/dram_presets.h"
 #include "accel/gemm_engine.h"
 #include "accel/pe_array_module.h"
 #include "models/network_json.h"
@@ -72,6 +73,30 @@ int main(int argc, char** argv) {
   std::printf("network %s: %.3f GMAC per inference, array %dx%d WS, lanes 1\n", graph.name.c_str(),
               graph.total_macs() / 1e9, rows, cols);
   std::printf("%-8s %-9s %12s %14s %12s\n", "format", "fidelity", "wall_s", "sim_mac_per_s", "pe_upd_per_s");
+
+  // The memory model's cost: int8 on the same network with no memory model,
+  // with the ideal memory, and with the DDR4-3200 timing model.
+  for (const std::string memory : {"none", "ideal", "ddr4-3200", "lpddr4-4266"}) {
+    npusim::AcceleratorConfig config;
+    config.name = "bench";
+    config.clock_mhz = 1000;
+    config.array.rows = rows;
+    config.array.cols = cols;
+    config.array.mac = mac_for("int8");
+    if (memory != "none") {
+      config.memory.modeled = true;
+      config.memory.dram = *npusim::dram_preset(memory);
+    }
+    const npusim::QuantizedGraph qgraph = npusim::quantize_graph(graph, config.array.mac, input);
+    const npusim::Tensor qinput = npusim::quantize_input(qgraph, input);
+    auto engine = npusim::make_tile_engine(config.array);
+    const auto start = Clock::now();
+    const npusim::NetworkRun run = npusim::run_network(qgraph, qinput, *engine, config);
+    const double wall = seconds_since(start);
+    std::printf("%-8s %-9s %12.3f %14.3e %12s   memory %s, %lld simulated cycles\n", "int8", "tile", wall,
+                run.total_macs / wall, "-", memory.c_str(), static_cast<long long>(run.total_cycles));
+    std::fflush(stdout);
+  }
 
   for (const std::string& name : split(formats)) {
     npusim::AcceleratorConfig config;

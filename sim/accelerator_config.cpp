@@ -81,6 +81,10 @@ AcceleratorConfig read_config(const nlohmann::json& document, const std::string&
         "elements_per_cycle", 1, kMaxPpuElementsPerCycle, config.ppu.elements_per_cycle));
     ppu.finish();
   }
+  if (root.has("memory")) {
+    auto memory = root.child("memory");
+    config.memory = read_memory_config(memory);
+  }
   root.finish();
   return config;
 }
@@ -117,7 +121,10 @@ AcceleratorConfig load_accelerator_config(const std::string& path,
   return parse_accelerator_config(read_json_file(path), path, set_overrides);
 }
 
-nlohmann::ordered_json to_json(const AcceleratorConfig& config) {
+namespace {
+
+// The array, formats and PPU part of the config.
+nlohmann::ordered_json core_json(const AcceleratorConfig& config) {
   const auto& mac = config.array.mac;
   return {
       {"format_version", kFormatVersion},
@@ -136,6 +143,14 @@ nlohmann::ordered_json to_json(const AcceleratorConfig& config) {
         {"accumulator", std::string(to_string(mac.accumulator))}}},
       {"ppu", {{"elements_per_cycle", config.ppu.elements_per_cycle}}},
   };
+}
+
+}  // namespace
+
+nlohmann::ordered_json to_json(const AcceleratorConfig& config) {
+  nlohmann::ordered_json json = core_json(config);
+  if (config.memory.modeled) json["memory"] = to_json(config.memory);
+  return json;
 }
 
 }  // namespace npusim

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "accel/array_config.h"
+#include "sim/memory_config.h"
 
 namespace npusim {
 
@@ -21,6 +22,7 @@ struct AcceleratorConfig {
   ArrayConfig array;
   Fidelity fidelity = Fidelity::tile;
   PpuConfig ppu;
+  MemoryConfig memory;  // modeled only when the config has a memory section
 };
 
 // Reads `path`, applies `set_overrides` ("array.rows=64", "formats.weight=int4")

@@ -1,5 +1,6 @@
-// Times a layer's fold steps against off-chip memory: one DMA engine moves the
-// loads and write-backs in order through a MemoryPort, double buffering lets
+// Times a layer's fold steps against off-chip memory: one DMA engine issues the
+// loads and write-backs in program order through a MemoryPort (many requests in
+// flight; the memory's queues and bus set their completion times), double buffering lets
 // the next fold's loads overlap the current fold's compute, and the array waits
 // when its data is late. Stalls are attributed to the operand that arrived last
 // (ifmap or weight) or to the write-back that had not freed the output half.
@@ -33,7 +34,8 @@ class MemorySchedule {
   MemorySchedule(MemoryPort& port, double clock_mhz, std::int64_t window_ps = 1'000'000);
 
   // Runs the steps from the current time; the next call continues after it.
-  TimedSpan run_steps(const std::vector<FoldStep>& steps);
+  // The buffers' capacities bound how far ahead the DMA may prefetch.
+  TimedSpan run_steps(const std::vector<FoldStep>& steps, const SramSet& sram);
 
   std::int64_t now_ps() const { return now_ps_; }
   std::int64_t cycles_to_ps(std::int64_t cycles) const;
@@ -44,12 +46,14 @@ class MemorySchedule {
   std::int64_t issue(const std::vector<Transfer>& transfers, std::int64_t earliest_ps,
                      BufferKind* last_buffer, TimedSpan& span);
 
+  void spread_over_windows(std::int64_t start, std::int64_t end, std::int64_t bytes);
+
   MemoryPort& port_;
   double ps_per_cycle_;
   std::int64_t window_ps_;
   std::int64_t now_ps_ = 0;       // the array is free from here
-  std::int64_t dma_free_ps_ = 0;  // the DMA engine is free from here
-  std::map<std::int64_t, std::int64_t> window_bytes_;
+  std::int64_t dma_issue_ps_ = 0;  // when the DMA issued its last request
+  std::map<std::int64_t, double> window_bytes_;
 };
 
 }  // namespace npusim

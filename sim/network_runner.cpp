@@ -138,6 +138,10 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
     throw std::invalid_argument("run_network: quantized layers do not match the graph");
   }
   NetworkRun run;
+  std::optional<MemorySystem> memory;
+  if (config.memory.modeled) memory.emplace(config, qgraph.graph);
+  const int activation_bits = storage_bits(qgraph.mac.activation);
+  const int weight_bits = storage_bits(qgraph.mac.weight);
   run.layers.reserve(layers.size());  // outputs are referenced by address below
   std::map<std::string, const Tensor*> tensors{{qgraph.graph.input_name, &input}};
 
@@ -166,6 +170,24 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
       record.format = std::string(to_string(record.output.format));
       record.cycles = ppu_cycles(record.output.elements(), static_cast<std::int64_t>(inputs.size()),
                                  config.ppu);
+    }
+    if (memory) {
+      if (record.unit == ExecutionUnit::array) {
+        record.memory = memory->run_array_layer(i, inputs[0]->dims, record.macs, activation_bits,
+                                                weight_bits, activation_bits);
+      } else {
+        std::vector<std::int64_t> input_bytes;
+        for (const Tensor* t : inputs) input_bytes.push_back(packed_bytes_of(t->elements(), storage_bits(t->format)));
+        record.memory = memory->run_ppu_layer(
+            i, input_bytes, packed_bytes_of(record.output.elements(), storage_bits(record.output.format)),
+            record.cycles);
+      }
+      record.cycles = record.memory->total_cycles;
+      const double peak_macs_per_cycle =
+          static_cast<double>(config.array.rows) * config.array.cols * config.array.mac.lanes;
+      if (record.unit == ExecutionUnit::array && record.cycles > 0) {
+        record.utilization = static_cast<double>(record.macs) / (static_cast<double>(record.cycles) * peak_macs_per_cycle);
+      }
     }
     run.total_cycles += record.cycles;
     run.total_macs += record.macs;

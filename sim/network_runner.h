@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "models/quantized_graph.h"
 #include "models/tensor.h"
 #include "sim/accelerator_config.h"
+#include "sim/memory_system.h"
 
 namespace npusim {
 
@@ -33,6 +35,9 @@ struct LayerRecord {
   double utilization = 0.0;         // array layers: macs / (cycles * rows * cols * lanes)
   double mapping_efficiency = 0.0;  // array layers: MAC-weighted over the GEMMs
   std::int64_t overflow_outputs = 0;
+  // With a memory system: traffic, bandwidth and stalls; `cycles` then includes
+  // the stalls (memory->total_cycles).
+  std::optional<LayerMemoryRecord> memory;
   Tensor output;
 };
 

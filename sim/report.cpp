@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "sim/report_memory.h"
+
 namespace npusim {
 namespace {
 
@@ -106,6 +108,7 @@ void write_table(std::ostream& out, const RunReport& report) {
                     std::to_string(layer.overflow_outputs), exact ? "bit-exact" : "MISMATCH"});
   }
   print_rows(out, columns, rows);
+  if (config.memory.modeled) write_memory_table(out, report);
 
   const RunTotals totals = summarize(report);
   out << "\ntotal: cycles " << totals.cycles << " (array " << totals.array_cycles << ", ppu "

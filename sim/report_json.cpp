@@ -2,6 +2,7 @@
 
 #include "sim/atomic_file.h"
 #include "sim/report.h"
+#include "sim/report_memory.h"
 
 namespace npusim {
 namespace {
@@ -43,6 +44,7 @@ nlohmann::ordered_json layer_json(const LayerRecord& layer, const LayerCheck& ch
       on_array ? nlohmann::ordered_json(fixed(100.0 * layer.mapping_efficiency, kPercentDecimals))
                : nlohmann::ordered_json(nullptr);
   json["overflow_outputs"] = layer.overflow_outputs;
+  if (layer.memory) json["memory"] = memory_json(*layer.memory);
   json["check"] = {{"bit_exact", check.bit_exact}, {"detail", check.detail}};
   return json;
 }
@@ -82,6 +84,7 @@ nlohmann::ordered_json to_json(const RunReport& report) {
       {"layers_mismatched", totals.layers_mismatched},
       {"bit_exact", totals.layers_mismatched == 0},
   };
+  if (report.config.memory.modeled) json["totals"]["memory"] = memory_totals_json(report);
   return json;
 }
 

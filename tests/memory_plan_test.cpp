@@ -104,24 +104,27 @@ TEST(MemoryPlan, BufferTooSmallForOneTileNamesTheBufferAndTheSize) {
   }
 }
 
-// A memory with a fixed bandwidth and no latency, for hand-computed stalls.
+// One pipe with a fixed bandwidth and no latency, for hand-computed stalls:
+// transfers queue behind each other.
 class FixedBandwidthPort final : public MemoryPort {
  public:
   explicit FixedBandwidthPort(double bytes_per_ps) : bytes_per_ps_(bytes_per_ps) {}
   std::int64_t transfer(std::uint64_t, std::int64_t bytes, bool, std::int64_t issue_ps) override {
-    return issue_ps + static_cast<std::int64_t>(bytes / bytes_per_ps_);
+    pipe_free_ps_ = std::max(pipe_free_ps_, issue_ps) + static_cast<std::int64_t>(bytes / bytes_per_ps_);
+    return pipe_free_ps_;
   }
   double peak_gbps() const override { return bytes_per_ps_ * 1000.0; }
 
  private:
   double bytes_per_ps_;
+  std::int64_t pipe_free_ps_ = 0;
 };
 
 TEST(MemorySchedule, UnboundedMemoryNeverStallsAndKeepsTheClosedFormCycles) {
   const auto plan = plan_gemm_memory(fc_needs(4096, 1000), ws_array(), sram(64, 256, 64));
   UnboundedMemoryPort port;
   MemorySchedule schedule(port, 1000.0);
-  const TimedSpan span = schedule.run_steps(plan.steps);
+  const TimedSpan span = schedule.run_steps(plan.steps, sram(64, 256, 64));
   EXPECT_EQ(span.stalls.total(), 0);
   EXPECT_EQ(span.compute_cycles, plan.compute_cycles);
   EXPECT_EQ(span.end_ps - span.start_ps, plan.compute_cycles * 1000);
@@ -133,7 +136,7 @@ TEST(MemorySchedule, SlowMemoryStallsOnWeightsForAnFcLayer) {
   const auto plan = plan_gemm_memory(fc_needs(4096, 1000), ws_array(), sram(64, 256, 64));
   FixedBandwidthPort port(0.001);  // 1 byte/ns = 1 GB/s
   MemorySchedule schedule(port, 1000.0);
-  const TimedSpan span = schedule.run_steps(plan.steps);
+  const TimedSpan span = schedule.run_steps(plan.steps, sram(64, 256, 64));
   EXPECT_GT(span.stalls.weight, 3'900'000);
   EXPECT_GT(span.stalls.weight, 100 * (span.stalls.ifmap + span.stalls.ofmap));
   // The run cannot be shorter than moving every byte at 1 byte/ns.

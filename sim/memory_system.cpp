@@ -1,0 +1,220 @@
+#include "sim/memory_system.h"
+
+#include <algorithm>
+#include <map>
+
+#include "sim/lowering.h"
+
+namespace npusim {
+namespace {
+
+// The DRAM model as the DMA engine's memory port.
+class DramPort final : public MemoryPort {
+ public:
+  explicit DramPort(DramModel& dram) : dram_(dram) {}
+  std::int64_t transfer(std::uint64_t address, std::int64_t bytes, bool is_write,
+                        std::int64_t issue_ps) override {
+    return dram_.access(address, static_cast<std::uint64_t>(bytes), is_write, issue_ps);
+  }
+  double peak_gbps() const override { return dram_.config().peak_bandwidth_gbps(); }
+
+ private:
+  DramModel& dram_;
+};
+
+constexpr std::uint64_t kAlignBytes = 4096;
+
+std::uint64_t align(std::uint64_t v) { return (v + kAlignBytes - 1) / kAlignBytes * kAlignBytes; }
+
+std::int64_t elements(const std::vector<std::int64_t>& dims) {
+  std::int64_t n = 1;
+  for (auto d : dims) n *= d;
+  return n;
+}
+
+double gbps(std::int64_t bytes, std::int64_t ps) {
+  return ps > 0 ? static_cast<double>(bytes) / (static_cast<double>(ps) / 1000.0) : 0.0;
+}
+
+}  // namespace
+
+MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph)
+    : config_(config), graph_(graph), dram_(make_dram_model(config.memory.dram)) {
+  port_ = std::make_unique<DramPort>(*dram_);
+  schedule_ = std::make_unique<MemorySchedule>(*port_, config.clock_mhz, config.memory.peak_window_ns * 1000);
+
+  // Address map: the input, then every layer's weights, then every output;
+  // 32-bit-element sizes bound every format's bytes.
+  std::uint64_t next = 0;
+  input_address_ = next;
+  next = align(next + static_cast<std::uint64_t>(elements(graph.input_dims)) * 4);
+  const std::size_t n = graph.layers.size();
+  weight_address_.resize(n);
+  output_address_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    weight_address_[i] = next;
+    next = align(next + graph.layers[i].weights.size() * 4);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    output_address_[i] = next;
+    next = align(next + static_cast<std::uint64_t>(elements(graph.layers[i].output_dims)) * 4);
+  }
+
+  // A layer's output stays in the ifmap buffer when the next layer is its only
+  // reader and it fits in half that buffer (the other half takes the next
+  // output); anything read later, or by more than one layer, goes to DRAM.
+  std::map<std::string, std::vector<std::size_t>> readers;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (const auto& input : graph.layers[i].inputs) readers[input].push_back(i);
+  }
+  output_on_chip_.assign(n, false);
+  const int activation_bits = storage_bits(config.array.mac.activation);
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    const auto& r = readers[graph.layers[i].name];
+    const std::int64_t bytes = packed_bytes_of(elements(graph.layers[i].output_dims), activation_bits);
+    output_on_chip_[i] = r.size() == 1 && r[0] == i + 1 &&
+                         graph.layers[i + 1].inputs.size() == 1 &&
+                         bytes <= config.memory.sram.ifmap.capacity_bytes / 2;
+  }
+}
+
+LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::vector<std::int64_t>& input_dims,
+                                                std::int64_t macs, int activation_bits,
+                                                int weight_bits, int output_bits) {
+  const Layer& layer = graph_.layers[index];
+  const bool input_on_chip = index > 0 && output_on_chip_[index - 1];
+  const DramStats before = dram_->stats();
+  std::vector<GemmMemoryNeeds> gemms;
+  GemmMemoryNeeds base;
+  base.activation_bits = activation_bits;
+  base.weight_bits = weight_bits;
+  base.output_bits = output_bits;
+  base.psum_bits = 32;
+  base.input_on_chip = input_on_chip;
+  base.output_on_chip = output_on_chip_[index];
+  base.input_address = index == 0 ? input_address_ : 0;
+  for (std::size_t j = 0; j < index; ++j) {
+    if (graph_.layers[j].name == layer.inputs[0]) base.input_address = output_address_[j];
+  }
+  base.weight_address = weight_address_[index];
+  base.output_address = output_address_[index];
+
+  if (layer.type == LayerType::conv2d) {
+    const ConvGeometry geo = conv_geometry(layer.conv, input_dims);
+    const Conv2dParams conv = layer.conv;
+    base.shape = geo.gemm;
+    // The input rows and channels behind im2col rows [m0, m1) and reduction
+    // [k0, k1): the stored tensor, never the duplicated im2col matrix.
+    base.input_bytes = [geo, conv, activation_bits](std::int64_t m0, std::int64_t m1, std::int64_t k0,
+                                                    std::int64_t k1) {
+      if (m1 <= m0 || k1 <= k0) return std::int64_t{0};
+      const std::int64_t taps = std::int64_t{conv.kernel_h} * conv.kernel_w;
+      const std::int64_t channels = (k1 + taps - 1) / taps - k0 / taps;
+      const std::int64_t oy0 = m0 / geo.out_w, oy1 = (m1 - 1) / geo.out_w;
+      const std::int64_t span = std::int64_t{conv.dilation_h} * (conv.kernel_h - 1);
+      const std::int64_t iy0 = std::max<std::int64_t>(0, oy0 * conv.stride_h - conv.pad_top);
+      const std::int64_t iy1 = std::min<std::int64_t>(geo.in_h - 1, oy1 * conv.stride_h - conv.pad_top + span);
+      const std::int64_t rows = std::max<std::int64_t>(0, iy1 - iy0 + 1);
+      return packed_bytes_of(rows * geo.in_w * channels, activation_bits);
+    };
+    for (std::int64_t g = 0; g < geo.groups; ++g) {
+      GemmMemoryNeeds needs = base;
+      const std::uint64_t group_offset = static_cast<std::uint64_t>(g);
+      needs.input_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.channels_per_group * geo.in_h * geo.in_w, activation_bits));
+      needs.weight_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.gemm.k * geo.gemm.n, weight_bits));
+      needs.output_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.gemm.m * geo.gemm.n, output_bits));
+      gemms.push_back(std::move(needs));
+    }
+  } else {
+    base.shape = {1, layer.fc.out_features, elements(input_dims)};
+    base.input_bytes = [activation_bits](std::int64_t m0, std::int64_t m1, std::int64_t k0, std::int64_t k1) {
+      return packed_bytes_of((m1 - m0) * (k1 - k0), activation_bits);
+    };
+    gemms.push_back(base);
+  }
+
+  std::vector<FoldStep> steps;
+  LayerMemoryRecord record;
+  for (const auto& needs : gemms) {
+    GemmMemoryPlan plan = plan_gemm_memory(needs, config_.array, config_.memory.sram);
+    record.fold_order = std::string(to_string(plan.order));
+    record.temporal_tiles = std::max(record.temporal_tiles, plan.temporal_tiles);
+    for (int b = 0; b < kBufferKinds; ++b) {
+      record.dram_read_bytes_by_buffer[b] += plan.dram_read_bytes[b];
+      record.sram_read_bytes[b] += plan.sram_read_bytes[b];
+      record.sram_write_bytes[b] += plan.sram_write_bytes[b];
+    }
+    std::move(plan.steps.begin(), plan.steps.end(), std::back_inserter(steps));
+  }
+  const TimedSpan span = schedule_->run_steps(steps, config_.memory.sram);
+  LayerMemoryRecord timed = finish(span, before, macs);
+  timed.fold_order = record.fold_order;
+  timed.temporal_tiles = record.temporal_tiles;
+  for (int b = 0; b < kBufferKinds; ++b) {
+    timed.dram_read_bytes_by_buffer[b] = record.dram_read_bytes_by_buffer[b];
+    timed.sram_read_bytes[b] = record.sram_read_bytes[b];
+    timed.sram_write_bytes[b] = record.sram_write_bytes[b];
+    const std::int64_t ps = span.end_ps - span.start_ps;
+    timed.sram_read_gbps[b] = gbps(record.sram_read_bytes[b], ps);
+    timed.sram_write_gbps[b] = gbps(record.sram_write_bytes[b], ps);
+  }
+  timed.input_on_chip = input_on_chip;
+  timed.output_on_chip = output_on_chip_[index];
+  return timed;
+}
+
+LayerMemoryRecord MemorySystem::run_ppu_layer(std::size_t index, const std::vector<std::int64_t>& input_bytes,
+                                              std::int64_t output_bytes, std::int64_t ppu_cycles) {
+  const Layer& layer = graph_.layers[index];
+  const DramStats before = dram_->stats();
+  FoldStep step;
+  step.compute_cycles = ppu_cycles;
+  const bool first_on_chip = index > 0 && output_on_chip_[index - 1];
+  for (std::size_t i = 0; i < input_bytes.size(); ++i) {
+    if (i == 0 && first_on_chip) continue;
+    std::uint64_t address = input_address_;
+    for (std::size_t j = 0; j < index; ++j) {
+      if (graph_.layers[j].name == layer.inputs[i]) address = output_address_[j];
+    }
+    step.loads.push_back(Transfer{BufferKind::ifmap, address, input_bytes[i], false});
+  }
+  if (!output_on_chip_[index]) {
+    step.stores.push_back(Transfer{BufferKind::ofmap, output_address_[index], output_bytes, true});
+  }
+  const TimedSpan span = schedule_->run_steps({step}, config_.memory.sram);
+  LayerMemoryRecord record = finish(span, before, 0);
+  std::int64_t in_total = 0;
+  for (auto b : input_bytes) in_total += b;
+  record.sram_read_bytes[0] = in_total;
+  record.sram_write_bytes[2] = output_bytes;
+  record.input_on_chip = first_on_chip;
+  record.output_on_chip = output_on_chip_[index];
+  record.dram_read_bytes_by_buffer[0] = span.dram_read_bytes;
+  return record;
+}
+
+LayerMemoryRecord MemorySystem::finish(const TimedSpan& span, const DramStats& before, std::int64_t macs) {
+  LayerMemoryRecord r;
+  const std::int64_t ps = span.end_ps - span.start_ps;
+  r.dram_read_bytes = span.dram_read_bytes;
+  r.dram_write_bytes = span.dram_write_bytes;
+  r.compute_cycles = span.compute_cycles;
+  r.stalls = span.stalls;
+  r.total_cycles = schedule_->ps_to_cycles(ps);
+  r.dram_read_gbps = gbps(span.dram_read_bytes, ps);
+  r.dram_write_gbps = gbps(span.dram_write_bytes, ps);
+  r.dram_peak_gbps = gbps(span.peak_window_bytes, schedule_->window_ps());
+  const double peak = dram_->config().peak_bandwidth_gbps();
+  r.dram_peak_share_pct = peak > 0 ? 100.0 * (r.dram_read_gbps + r.dram_write_gbps) / peak : 0.0;
+  const DramStats& after = dram_->stats();
+  const std::uint64_t hits = after.row_hits - before.row_hits;
+  const std::uint64_t all = hits + (after.row_misses - before.row_misses) + (after.row_conflicts - before.row_conflicts);
+  r.row_hit_pct = all > 0 ? 100.0 * static_cast<double>(hits) / static_cast<double>(all) : 0.0;
+  const std::int64_t bytes = span.dram_read_bytes + span.dram_write_bytes;
+  r.macs_per_dram_byte = bytes > 0 ? static_cast<double>(macs) / static_cast<double>(bytes) : 0.0;
+  r.required_gbps = gbps(bytes, schedule_->cycles_to_ps(span.compute_cycles));
+  r.memory_bound = peak > 0 && r.required_gbps > peak;
+  return r;
+}
+
+}  // namespace npusim

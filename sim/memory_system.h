@@ -1,0 +1,73 @@
+// The memory side of a network run: where every tensor lives in DRAM, which
+// layer outputs stay on chip for the next layer, and, layer by layer, the plan
+// (sim/memory_plan.h) timed against the DRAM model (sim/memory_schedule.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "accel/dram_model.h"
+#include "accel/memory_port.h"
+#include "models/graph.h"
+#include "sim/accelerator_config.h"
+#include "sim/memory_plan.h"
+#include "sim/memory_schedule.h"
+
+namespace npusim {
+
+struct LayerMemoryRecord {
+  std::string fold_order;            // array layers: rows_inner / cols_inner
+  std::int64_t temporal_tiles = 0;   // array layers: most temporal pieces of any GEMM
+  bool input_on_chip = false;        // first input came from the previous layer's buffer
+  bool output_on_chip = false;       // output stays for the next layer
+  std::int64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  std::int64_t dram_read_bytes_by_buffer[kBufferKinds] = {0, 0, 0};
+  std::int64_t sram_read_bytes[kBufferKinds] = {0, 0, 0};
+  std::int64_t sram_write_bytes[kBufferKinds] = {0, 0, 0};
+  std::int64_t compute_cycles = 0;   // without stalls
+  std::int64_t total_cycles = 0;     // compute + stalls
+  StallCycles stalls;
+  double dram_read_gbps = 0, dram_write_gbps = 0;  // averages over the layer
+  double dram_peak_gbps = 0;         // most bytes in one peak window
+  double dram_peak_share_pct = 0;    // average bandwidth / the DRAM's peak
+  double row_hit_pct = 0;
+  double sram_read_gbps[kBufferKinds] = {0, 0, 0};
+  double sram_write_gbps[kBufferKinds] = {0, 0, 0};
+  double macs_per_dram_byte = 0;     // arithmetic intensity
+  double required_gbps = 0;          // DRAM bandwidth to never stall: bytes / compute time
+  bool memory_bound = false;         // required_gbps above the DRAM's peak
+};
+
+class MemorySystem {
+ public:
+  // `config.memory.modeled` must be true.
+  MemorySystem(const AcceleratorConfig& config, const Graph& graph);
+
+  // Times one array layer (all its GEMMs, back to back) and returns its record.
+  LayerMemoryRecord run_array_layer(std::size_t layer_index, const std::vector<std::int64_t>& input_dims,
+                                    std::int64_t macs, int activation_bits, int weight_bits,
+                                    int output_bits);
+
+  // Times one post-processing layer: inputs in, `ppu_cycles` of work, output out.
+  LayerMemoryRecord run_ppu_layer(std::size_t layer_index, const std::vector<std::int64_t>& input_bytes,
+                                  std::int64_t output_bytes, std::int64_t ppu_cycles);
+
+  double dram_peak_gbps() const { return dram_->config().peak_bandwidth_gbps(); }
+  const DramStats& dram_stats() const { return dram_->stats(); }
+
+ private:
+  LayerMemoryRecord finish(const TimedSpan& span, const DramStats& before, std::int64_t macs);
+
+  const AcceleratorConfig& config_;
+  const Graph& graph_;
+  std::unique_ptr<DramModel> dram_;
+  std::unique_ptr<MemoryPort> port_;
+  std::unique_ptr<MemorySchedule> schedule_;
+  std::vector<std::uint64_t> weight_address_, output_address_;  // per layer
+  std::uint64_t input_address_ = 0;
+  std::vector<bool> output_on_chip_;  // per layer
+};
+
+}  // namespace npusim
