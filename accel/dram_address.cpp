@@ -53,6 +53,8 @@ AddressMapper::AddressMapper(const DramConfig& config) {
   const int column_bits = log2_exact(static_cast<std::uint64_t>(config.row_bytes() / config.burst_bytes()));
   granule_column_bits_ = log2_exact(static_cast<std::uint64_t>(config.interleave_bytes / config.burst_bytes()));
   bank_group_bits_ = log2_exact(static_cast<std::uint64_t>(config.bank_groups));
+  granule_mask_ = low_mask(granule_column_bits_);
+  bank_group_mask_ = low_mask(bank_group_bits_);
   bank_has_group_ = true;
   for (int i = 0; i < parsed.count; ++i) {
     if (parsed.order[i] == AddressField::bank_group) bank_has_group_ = false;
@@ -77,30 +79,6 @@ AddressMapper::AddressMapper(const DramConfig& config) {
     field(parsed.order[i]) = Field{shift, low_mask(bits)};
     shift += bits;
   }
-}
-
-DramAddress AddressMapper::decode(std::uint64_t address) const {
-  auto get = [&](AddressField f) {
-    const Field& x = field(f);
-    return (address >> x.shift) & x.mask;
-  };
-  DramAddress where;
-  where.channel = static_cast<int>(get(AddressField::channel));
-  where.rank = static_cast<int>(get(AddressField::rank));
-  where.row = static_cast<std::int64_t>(get(AddressField::row));
-  const std::uint64_t column_low = (address >> burst_shift_) & low_mask(granule_column_bits_);
-  where.column = static_cast<std::int64_t>((get(AddressField::column) << granule_column_bits_) | column_low);
-  const std::uint64_t bank = get(AddressField::bank);
-  if (bank_has_group_) {
-    // Bank groups in the low bits of Ba, so consecutive banks alternate groups
-    // and back-to-back activations meet tRRD_S rather than tRRD_L.
-    where.bank_group = static_cast<int>(bank & low_mask(bank_group_bits_));
-    where.bank = static_cast<int>(bank >> bank_group_bits_);
-  } else {
-    where.bank_group = static_cast<int>(get(AddressField::bank_group));
-    where.bank = static_cast<int>(bank);
-  }
-  return where;
 }
 
 std::uint64_t AddressMapper::encode(const DramAddress& where) const {

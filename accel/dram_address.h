@@ -38,6 +38,7 @@ class AddressMapper {
   explicit AddressMapper(const DramConfig& config);
 
   // Addresses at or beyond the capacity wrap (their high bits are ignored).
+  // Inline: it runs once per burst.
   DramAddress decode(std::uint64_t address) const;
   // The first byte of the burst at `where`; decode(encode(a)) == a.
   std::uint64_t encode(const DramAddress& where) const;
@@ -54,7 +55,33 @@ class AddressMapper {
   int granule_column_bits_ = 0;  // low column bits below every field
   bool bank_has_group_ = false;  // no Bg token: Ba holds bank group in its low bits
   int bank_group_bits_ = 0;
+  std::uint64_t granule_mask_ = 0;
+  std::uint64_t bank_group_mask_ = 0;
   std::array<Field, 6> fields_{};
 };
+
+inline DramAddress AddressMapper::decode(std::uint64_t address) const {
+  auto get = [&](AddressField f) {
+    const Field& x = field(f);
+    return (address >> x.shift) & x.mask;
+  };
+  DramAddress where;
+  where.channel = static_cast<int>(get(AddressField::channel));
+  where.rank = static_cast<int>(get(AddressField::rank));
+  where.row = static_cast<std::int64_t>(get(AddressField::row));
+  const std::uint64_t column_low = (address >> burst_shift_) & granule_mask_;
+  where.column = static_cast<std::int64_t>((get(AddressField::column) << granule_column_bits_) | column_low);
+  const std::uint64_t bank = get(AddressField::bank);
+  if (bank_has_group_) {
+    // Bank groups in the low bits of Ba, so consecutive banks alternate groups
+    // and back-to-back activations meet tRRD_S rather than tRRD_L.
+    where.bank_group = static_cast<int>(bank & bank_group_mask_);
+    where.bank = static_cast<int>(bank >> bank_group_bits_);
+  } else {
+    where.bank_group = static_cast<int>(get(AddressField::bank_group));
+    where.bank = static_cast<int>(bank);
+  }
+  return where;
+}
 
 }  // namespace npusim

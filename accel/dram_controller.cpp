@@ -101,7 +101,7 @@ void DramController::issue(DramCommand command, const Location& at, Cycle cycle)
   if (command == DramCommand::act) {
     RankState& rank = ranks_[at.rank];
     rank.recent_acts[rank.oldest_act] = cycle;
-    rank.oldest_act = (rank.oldest_act + 1) % static_cast<int>(rank.recent_acts.size());
+    rank.oldest_act = (rank.oldest_act + 1) & 3;  // ring of four
   }
   if (log_ != nullptr) log_->push_back({cycle, command, at.where});
 }
@@ -172,7 +172,7 @@ DramController::Cycle DramController::schedule_burst(std::uint64_t address, bool
   issue(column_command, at, p.column);
   banks_[at.bank].open_row = at.where.row;
   channel.column_ring[channel.ring_head] = p.column;
-  channel.ring_head = (channel.ring_head + 1) % channel.column_ring.size();
+  if (++channel.ring_head == channel.column_ring.size()) channel.ring_head = 0;
 
   switch (p.outcome) {
     case RowOutcome::hit: ++stats_.row_hits; break;

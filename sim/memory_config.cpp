@@ -76,6 +76,11 @@ MemoryConfig read_memory_config(JsonObjectReader& memory) {
   sram.finish();
   auto dram = memory.child("dram");
   config.dram = read_dram(dram);
+  if (memory.has("dma")) {
+    auto dma = memory.child("dma");
+    config.dma_burst_bytes = dma.integer_or("burst_bytes", 1, 1 << 24, config.dma_burst_bytes);
+    dma.finish();
+  }
   config.peak_window_ns = memory.integer_or("peak_window_ns", 1, 1'000'000'000, config.peak_window_ns);
   memory.finish();
   return config;
@@ -103,6 +108,7 @@ nlohmann::ordered_json to_json(const MemoryConfig& memory) {
           {"tWTR_L", t.tWTR_L}, {"tCCD_S", t.tCCD_S}, {"tCCD_L", t.tCCD_L}, {"tRRD_S", t.tRRD_S},
           {"tRRD_L", t.tRRD_L}, {"tFAW", t.tFAW}, {"tRFC", t.tRFC}, {"tREFI", t.tREFI},
           {"tRTRS", t.tRTRS}}}}},
+      {"dma", {{"burst_bytes", memory.dma_burst_bytes}}},
       {"peak_window_ns", memory.peak_window_ns},
   };
 }

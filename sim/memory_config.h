@@ -18,11 +18,12 @@ struct MemoryConfig {
   SramSet sram;
   DramConfig dram;
   std::int64_t peak_window_ns = 1000;  // window of the peak-bandwidth figures
+  std::int64_t dma_burst_bytes = 4096;  // largest TLM transaction the DMA issues
 };
 
 // Reads $.memory: {"sram": {"ifmap"|"weight"|"ofmap": {"kb", "banks",
 // "word_bytes", "read_ports", "write_ports"}}, "dram": {"preset": NAME, ...field
-// overrides}, "peak_window_ns"}.
+// overrides}, "dma": {"burst_bytes"}, "peak_window_ns"}.
 MemoryConfig read_memory_config(JsonObjectReader& memory);
 
 nlohmann::ordered_json to_json(const MemoryConfig& memory);

@@ -8,20 +8,6 @@
 namespace npusim {
 namespace {
 
-// The DRAM model as the DMA engine's memory port.
-class DramPort final : public MemoryPort {
- public:
-  explicit DramPort(DramModel& dram) : dram_(dram) {}
-  std::int64_t transfer(std::uint64_t address, std::int64_t bytes, bool is_write,
-                        std::int64_t issue_ps) override {
-    return dram_.access(address, static_cast<std::uint64_t>(bytes), is_write, issue_ps);
-  }
-  double peak_gbps() const override { return dram_.config().peak_bandwidth_gbps(); }
-
- private:
-  DramModel& dram_;
-};
-
 constexpr std::uint64_t kAlignBytes = 4096;
 
 std::uint64_t align(std::uint64_t v) { return (v + kAlignBytes - 1) / kAlignBytes * kAlignBytes; }
@@ -39,9 +25,12 @@ double gbps(std::int64_t bytes, std::int64_t ps) {
 }  // namespace
 
 MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph)
-    : config_(config), graph_(graph), dram_(make_dram_model(config.memory.dram)) {
-  port_ = std::make_unique<DramPort>(*dram_);
-  schedule_ = std::make_unique<MemorySchedule>(*port_, config.clock_mhz, config.memory.peak_window_ns * 1000);
+    : config_(config), graph_(graph) {
+  dram_ = std::make_unique<DramTarget>(sc_core::sc_gen_unique_name("dram"), config.memory.dram);
+  dma_ = std::make_unique<DmaEngine>(sc_core::sc_gen_unique_name("dma"), config.memory.dma_burst_bytes,
+                                     config.memory.dram.peak_bandwidth_gbps());
+  dma_->socket.bind(dram_->socket);
+  schedule_ = std::make_unique<MemorySchedule>(*dma_, config.clock_mhz, config.memory.peak_window_ns * 1000);
 
   // Address map: the input, then every layer's weights, then every output;
   // 32-bit-element sizes bound every format's bytes.
@@ -83,7 +72,7 @@ LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::ve
                                                 int weight_bits, int output_bits) {
   const Layer& layer = graph_.layers[index];
   const bool input_on_chip = index > 0 && output_on_chip_[index - 1];
-  const DramStats before = dram_->stats();
+  const DramStats before = dram_->model().stats();
   std::vector<GemmMemoryNeeds> gemms;
   GemmMemoryNeeds base;
   base.activation_bits = activation_bits;
@@ -166,7 +155,7 @@ LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::ve
 LayerMemoryRecord MemorySystem::run_ppu_layer(std::size_t index, const std::vector<std::int64_t>& input_bytes,
                                               std::int64_t output_bytes, std::int64_t ppu_cycles) {
   const Layer& layer = graph_.layers[index];
-  const DramStats before = dram_->stats();
+  const DramStats before = dram_->model().stats();
   FoldStep step;
   step.compute_cycles = ppu_cycles;
   const bool first_on_chip = index > 0 && output_on_chip_[index - 1];
@@ -204,9 +193,9 @@ LayerMemoryRecord MemorySystem::finish(const TimedSpan& span, const DramStats& b
   r.dram_read_gbps = gbps(span.dram_read_bytes, ps);
   r.dram_write_gbps = gbps(span.dram_write_bytes, ps);
   r.dram_peak_gbps = gbps(span.peak_window_bytes, schedule_->window_ps());
-  const double peak = dram_->config().peak_bandwidth_gbps();
+  const double peak = dram_->model().config().peak_bandwidth_gbps();
   r.dram_peak_share_pct = peak > 0 ? 100.0 * (r.dram_read_gbps + r.dram_write_gbps) / peak : 0.0;
-  const DramStats& after = dram_->stats();
+  const DramStats& after = dram_->model().stats();
   const std::uint64_t hits = after.row_hits - before.row_hits;
   const std::uint64_t all = hits + (after.row_misses - before.row_misses) + (after.row_conflicts - before.row_conflicts);
   r.row_hit_pct = all > 0 ? 100.0 * static_cast<double>(hits) / static_cast<double>(all) : 0.0;

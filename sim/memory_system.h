@@ -1,6 +1,7 @@
 // The memory side of a network run: where every tensor lives in DRAM, which
 // layer outputs stay on chip for the next layer, and, layer by layer, the plan
-// (sim/memory_plan.h) timed against the DRAM model (sim/memory_schedule.h).
+// (sim/memory_plan.h) timed through the DMA engine against the DRAM
+// (sim/memory_schedule.h).
 #pragma once
 
 #include <cstdint>
@@ -8,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "accel/dram_model.h"
-#include "accel/memory_port.h"
+#include "accel/dma_engine.h"
+#include "accel/dram_target.h"
 #include "models/graph.h"
 #include "sim/accelerator_config.h"
 #include "sim/memory_plan.h"
@@ -54,16 +55,18 @@ class MemorySystem {
   LayerMemoryRecord run_ppu_layer(std::size_t layer_index, const std::vector<std::int64_t>& input_bytes,
                                   std::int64_t output_bytes, std::int64_t ppu_cycles);
 
-  double dram_peak_gbps() const { return dram_->config().peak_bandwidth_gbps(); }
-  const DramStats& dram_stats() const { return dram_->stats(); }
+  double dram_peak_gbps() const { return dram_->model().config().peak_bandwidth_gbps(); }
+  const DramStats& dram_stats() const { return dram_->model().stats(); }
 
  private:
   LayerMemoryRecord finish(const TimedSpan& span, const DramStats& before, std::int64_t macs);
 
   const AcceleratorConfig& config_;
   const Graph& graph_;
-  std::unique_ptr<DramModel> dram_;
-  std::unique_ptr<MemoryPort> port_;
+  // The DMA (TLM-2.0 initiator) bound to the DRAM (TLM-2.0 target). SystemC
+  // modules: one MemorySystem per process, built before the kernel first runs.
+  std::unique_ptr<DramTarget> dram_;
+  std::unique_ptr<DmaEngine> dma_;
   std::unique_ptr<MemorySchedule> schedule_;
   std::vector<std::uint64_t> weight_address_, output_address_;  // per layer
   std::uint64_t input_address_ = 0;

@@ -1,0 +1,149 @@
+// Sustained bandwidth of the DRAM presets: long sequential streams approach
+// the peak minus the refresh share, random 64 B reads land far lower, refresh
+// costs about tRFC / tREFI of the time, and HBM2 spreads a stream over its
+// eight channels. Figures are printed for the README.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "accel/dram_bandwidth.h"
+#include "accel/dram_controller.h"
+#include "accel/dram_presets.h"
+
+namespace npusim {
+namespace {
+
+DramConfig preset(std::string_view name) { return *dram_preset(name); }
+
+double refresh_share(const DramConfig& c) { return static_cast<double>(c.timing.tRFC) / c.timing.tREFI; }
+
+BandwidthProbe stream(std::uint64_t bytes, std::uint32_t request_bytes = 4096) {
+  BandwidthProbe probe;
+  probe.pattern = AccessPattern::sequential;
+  probe.total_bytes = bytes;
+  probe.request_bytes = request_bytes;
+  return probe;
+}
+
+TEST(DramBandwidth, PresetPeaksMatchTheirDatasheetFigures) {
+  // channels * bus bytes * beats per clock / tCK:
+  // DDR4-3200 1 * 8 * 2 / 0.625 ns = 25.6; LPDDR4-4266 4 * 2 * 2 / 0.468 ns =
+  // 34.19 (34.1 quoted, from 4266 MT/s); LPDDR5-6400 4 * 2 * 8 / 1.25 ns = 51.2;
+  // HBM2 8 * 16 * 2 / 1 ns = 256.
+  EXPECT_DOUBLE_EQ(preset("ddr4-3200").peak_bandwidth_gbps(), 25.6);
+  EXPECT_NEAR(preset("lpddr4-4266").peak_bandwidth_gbps(), 34.1, 0.1);
+  EXPECT_DOUBLE_EQ(preset("lpddr5-6400").peak_bandwidth_gbps(), 51.2);
+  EXPECT_DOUBLE_EQ(preset("hbm2").peak_bandwidth_gbps(), 256.0);
+  EXPECT_DOUBLE_EQ(preset("ideal").peak_bandwidth_gbps(), 25.6);
+  // The LPDDR parts are a x64 interface in total.
+  EXPECT_EQ(preset("lpddr4-4266").channels * preset("lpddr4-4266").bus_width_bits, 64);
+  EXPECT_EQ(preset("lpddr5-6400").channels * preset("lpddr5-6400").bus_width_bits, 64);
+}
+
+TEST(DramBandwidth, Ddr4SequentialReadsReachNinetyPercentOfPeakAfterRefresh) {
+  const DramConfig ddr4 = preset("ddr4-3200");
+  const BandwidthResult r = measure_bandwidth(ddr4, stream(16u << 20));
+  const double bound = 0.9 * ddr4.peak_bandwidth_gbps() * (1.0 - refresh_share(ddr4));
+  std::printf("ddr4-3200 sequential read: %.2f GB/s (%.1f%% of peak), row hit rate %.3f\n", r.gbps,
+              100.0 * r.share_of_peak, r.stats.row_hit_rate());
+  EXPECT_GE(r.gbps, bound);
+  EXPECT_LE(r.gbps, ddr4.peak_bandwidth_gbps());
+  EXPECT_GT(r.stats.row_hit_rate(), 0.95);
+}
+
+TEST(DramBandwidth, Ddr4RandomReadsLandFarBelowPeak) {
+  const DramConfig ddr4 = preset("ddr4-3200");
+  BandwidthProbe probe;
+  probe.pattern = AccessPattern::random;
+  probe.total_bytes = 4u << 20;
+  probe.request_bytes = 64;
+  probe.address_range_bytes = std::uint64_t{1} << 30;
+  const BandwidthResult r = measure_bandwidth(ddr4, probe);
+  std::printf("ddr4-3200 random 64 B read over 1 GiB: %.2f GB/s (%.1f%% of peak), row hit rate %.3f\n", r.gbps,
+              100.0 * r.share_of_peak, r.stats.row_hit_rate());
+  // Every read opens a row: four ACTs per tFAW = 34 cycles carry 4 * 4 = 16
+  // cycles of data, so even perfect bank spreading stays under 16/34 = 47 %.
+  EXPECT_LT(r.share_of_peak, 16.0 / 34.0);
+  EXPECT_LT(r.share_of_peak, 0.5);
+  EXPECT_LT(r.stats.row_hit_rate(), 0.01);
+}
+
+TEST(DramBandwidth, RefreshCostsAboutTrfcOverTrefi) {
+  DramConfig with = preset("ddr4-3200");
+  DramConfig without = with;
+  without.refresh = false;
+  const BandwidthProbe probe = stream(16u << 20);
+  const BandwidthResult on = measure_bandwidth(with, probe);
+  const BandwidthResult off = measure_bandwidth(without, probe);
+  const double loss = 1.0 - on.gbps / off.gbps;
+  std::printf("ddr4-3200 refresh: %.2f%% of the stream's bandwidth; tRFC/tREFI = %.2f%%\n", 100.0 * loss,
+              100.0 * refresh_share(with));
+  // With no refresh, row switches hide behind the queue: the bus never idles.
+  EXPECT_NEAR(off.share_of_peak, 1.0, 0.001);
+  // The rank is blocked tRFC every tREFI, and closing and reopening the banks
+  // around it adds a little: the last RD before the due time is followed by PRE
+  // (tRTP = 12), REF (tRP = 22), ACT (tRFC = 560) and RD (tRCD = 22), so the bus
+  // idles 12 + 22 + 560 + 22 - tBURST 4 = 612 cycles per 12480: 4.90 % against
+  // tRFC / tREFI = 4.49 %.
+  EXPECT_GE(loss, refresh_share(with));
+  EXPECT_LE(loss, refresh_share(with) + 0.006);
+  EXPECT_NEAR(loss, 612.0 / 12480.0, 0.001);
+  // One refresh per tREFI of the stream's duration.
+  const double refreshes_expected = static_cast<double>(on.elapsed_ps) / (with.timing.tREFI * with.tCK_ps);
+  EXPECT_NEAR(static_cast<double>(on.stats.refreshes), refreshes_expected, 1.0);
+}
+
+TEST(DramBandwidth, Hbm2SpreadsAStreamOverAllEightChannels) {
+  const DramConfig hbm = preset("hbm2");
+  const std::uint64_t bytes = 8u << 20;
+  const BandwidthResult r = measure_bandwidth(hbm, stream(bytes));
+  std::printf("hbm2 sequential read: %.2f GB/s (%.1f%% of peak)\n", r.gbps, 100.0 * r.share_of_peak);
+  ASSERT_EQ(r.stats.channel_busy_ps.size(), 8u);
+  // 256 B per channel in turn: each channel carries 1/8 of the 64 B bursts,
+  // 2 cycles of 1000 ps each.
+  const std::int64_t per_channel_ps = static_cast<std::int64_t>(bytes / 64 / 8) * 2 * 1000;
+  for (std::int64_t busy : r.stats.channel_busy_ps) EXPECT_EQ(busy, per_channel_ps);
+  EXPECT_GE(r.gbps, 0.9 * hbm.peak_bandwidth_gbps() * (1.0 - refresh_share(hbm)));
+}
+
+TEST(DramBandwidth, EveryPresetStreamsNearItsPeakAndRandomIsSlower) {
+  for (std::string_view name : {"lpddr4-4266", "lpddr5-6400", "hbm2"}) {
+    const DramConfig c = preset(name);
+    const BandwidthResult seq = measure_bandwidth(c, stream(4u << 20));
+    BandwidthProbe random_probe;
+    random_probe.pattern = AccessPattern::random;
+    random_probe.total_bytes = 2u << 20;
+    random_probe.request_bytes = 64;
+    const BandwidthResult rnd = measure_bandwidth(c, random_probe);
+    std::printf("%s: sequential %.2f GB/s (%.1f%%), random 64 B %.2f GB/s (%.1f%%)\n", std::string(name).c_str(),
+                seq.gbps, 100.0 * seq.share_of_peak, rnd.gbps, 100.0 * rnd.share_of_peak);
+    EXPECT_GE(seq.gbps, 0.9 * c.peak_bandwidth_gbps() * (1.0 - refresh_share(c))) << name;
+    EXPECT_LT(rnd.share_of_peak, 0.5) << name;
+  }
+}
+
+TEST(DramBandwidth, WritesStreamLikeReads) {
+  const DramConfig ddr4 = preset("ddr4-3200");
+  BandwidthProbe probe = stream(8u << 20);
+  probe.is_write = true;
+  const BandwidthResult w = measure_bandwidth(ddr4, probe);
+  EXPECT_GE(w.gbps, 0.9 * ddr4.peak_bandwidth_gbps() * (1.0 - refresh_share(ddr4)));
+  EXPECT_EQ(w.stats.bytes_written, 8u << 20);
+  EXPECT_EQ(w.stats.write_bursts, (8u << 20) / 64);
+}
+
+TEST(DramBandwidth, CostPerBurstIsConstant) {
+  // A ResNet-18 run moves ~1e6 bursts: the model must stay O(1) per burst.
+  // 2^20 bursts in well under a second (about 40 ns each in a Release build).
+  DramController dram(preset("ddr4-3200"));
+  const auto start = std::chrono::steady_clock::now();
+  dram.access(0, std::uint64_t{64} << 20, false, 0);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("ddr4-3200: %.1f ns per burst\n", 1e9 * seconds / static_cast<double>(dram.stats().bursts()));
+  EXPECT_EQ(dram.stats().bursts(), 1u << 20);
+  EXPECT_LT(seconds, 1.5);
+}
+
+}  // namespace
+}  // namespace npusim
