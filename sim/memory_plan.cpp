@@ -140,13 +140,13 @@ class PlanBuilder {
       const std::int64_t t_min = array_.dataflow == Dataflow::os ? map_.temporal : 1;
       const std::int64_t needed = need(kind, FoldOrder::rows_inner, t_min);
       if (needed > half(kind)) {
-        throw InputError("memory.sram." + std::string(to_string(kind)) + ": " +
+        throw InputError("$.memory.sram." + std::string(to_string(kind)) + ".kb: " +
                          std::to_string(sram_[kind].capacity_bytes) +
                          " bytes cannot hold one minimal tile: double buffering needs 2 x " +
                          std::to_string(needed) + " = " + std::to_string(2 * needed) + " bytes");
       }
     }
-    throw InputError("memory.sram: buffers cannot hold one minimal tile");
+    throw InputError("$.memory.sram: the buffers cannot hold one minimal tile");
   }
 
   GemmMemoryPlan build(FoldOrder order, std::int64_t t_len) const {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "models/input_error.h"
 #include "sim/lowering.h"
 
 namespace npusim {
@@ -20,6 +21,54 @@ std::int64_t elements(const std::vector<std::int64_t>& dims) {
 
 double gbps(std::int64_t bytes, std::int64_t ps) {
   return ps > 0 ? static_cast<double>(bytes) / (static_cast<double>(ps) / 1000.0) : 0.0;
+}
+
+// What each GEMM of an array layer needs from memory, with addresses relative
+// to the layer's tensors (the caller adds the bases).
+std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vector<std::int64_t>& input_dims,
+                                              int activation_bits, int weight_bits, int output_bits) {
+  std::vector<GemmMemoryNeeds> gemms;
+  GemmMemoryNeeds base;
+  base.activation_bits = activation_bits;
+  base.weight_bits = weight_bits;
+  base.output_bits = output_bits;
+  base.psum_bits = 32;
+
+  if (layer.type == LayerType::conv2d) {
+    const ConvGeometry geo = conv_geometry(layer.conv, input_dims);
+    const Conv2dParams conv = layer.conv;
+    base.shape = geo.gemm;
+    // The input rows and channels behind im2col rows [m0, m1) and reduction
+    // [k0, k1): the stored tensor, never the duplicated im2col matrix.
+    base.input_bytes = [geo, conv, activation_bits](std::int64_t m0, std::int64_t m1, std::int64_t k0,
+                                                    std::int64_t k1) {
+      if (m1 <= m0 || k1 <= k0) return std::int64_t{0};
+      const std::int64_t taps = std::int64_t{conv.kernel_h} * conv.kernel_w;
+      const std::int64_t channels = (k1 + taps - 1) / taps - k0 / taps;
+      const std::int64_t oy0 = m0 / geo.out_w, oy1 = (m1 - 1) / geo.out_w;
+      const std::int64_t span = std::int64_t{conv.dilation_h} * (conv.kernel_h - 1);
+      const std::int64_t iy0 = std::max<std::int64_t>(0, oy0 * conv.stride_h - conv.pad_top);
+      const std::int64_t iy1 = std::min<std::int64_t>(geo.in_h - 1, oy1 * conv.stride_h - conv.pad_top + span);
+      const std::int64_t rows = std::max<std::int64_t>(0, iy1 - iy0 + 1);
+      return packed_bytes_of(rows * geo.in_w * channels, activation_bits);
+    };
+    for (std::int64_t g = 0; g < geo.groups; ++g) {
+      GemmMemoryNeeds needs = base;
+      const std::uint64_t group_offset = static_cast<std::uint64_t>(g);
+      needs.input_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.channels_per_group * geo.in_h * geo.in_w, activation_bits));
+      needs.weight_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.gemm.k * geo.gemm.n, weight_bits));
+      needs.output_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.gemm.m * geo.gemm.n, output_bits));
+      gemms.push_back(std::move(needs));
+    }
+  } else {
+    base.shape = {1, layer.fc.out_features, elements(input_dims)};
+    base.input_bytes = [activation_bits](std::int64_t m0, std::int64_t m1, std::int64_t k0, std::int64_t k1) {
+      return packed_bytes_of((m1 - m0) * (k1 - k0), activation_bits);
+    };
+    gemms.push_back(base);
+  }
+
+  return gemms;
 }
 
 }  // namespace
@@ -73,53 +122,17 @@ LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::ve
   const Layer& layer = graph_.layers[index];
   const bool input_on_chip = index > 0 && output_on_chip_[index - 1];
   const DramStats before = dram_->model().stats();
-  std::vector<GemmMemoryNeeds> gemms;
-  GemmMemoryNeeds base;
-  base.activation_bits = activation_bits;
-  base.weight_bits = weight_bits;
-  base.output_bits = output_bits;
-  base.psum_bits = 32;
-  base.input_on_chip = input_on_chip;
-  base.output_on_chip = output_on_chip_[index];
-  base.input_address = index == 0 ? input_address_ : 0;
-  for (std::size_t j = 0; j < index; ++j) {
-    if (graph_.layers[j].name == layer.inputs[0]) base.input_address = output_address_[j];
-  }
-  base.weight_address = weight_address_[index];
-  base.output_address = output_address_[index];
-
-  if (layer.type == LayerType::conv2d) {
-    const ConvGeometry geo = conv_geometry(layer.conv, input_dims);
-    const Conv2dParams conv = layer.conv;
-    base.shape = geo.gemm;
-    // The input rows and channels behind im2col rows [m0, m1) and reduction
-    // [k0, k1): the stored tensor, never the duplicated im2col matrix.
-    base.input_bytes = [geo, conv, activation_bits](std::int64_t m0, std::int64_t m1, std::int64_t k0,
-                                                    std::int64_t k1) {
-      if (m1 <= m0 || k1 <= k0) return std::int64_t{0};
-      const std::int64_t taps = std::int64_t{conv.kernel_h} * conv.kernel_w;
-      const std::int64_t channels = (k1 + taps - 1) / taps - k0 / taps;
-      const std::int64_t oy0 = m0 / geo.out_w, oy1 = (m1 - 1) / geo.out_w;
-      const std::int64_t span = std::int64_t{conv.dilation_h} * (conv.kernel_h - 1);
-      const std::int64_t iy0 = std::max<std::int64_t>(0, oy0 * conv.stride_h - conv.pad_top);
-      const std::int64_t iy1 = std::min<std::int64_t>(geo.in_h - 1, oy1 * conv.stride_h - conv.pad_top + span);
-      const std::int64_t rows = std::max<std::int64_t>(0, iy1 - iy0 + 1);
-      return packed_bytes_of(rows * geo.in_w * channels, activation_bits);
-    };
-    for (std::int64_t g = 0; g < geo.groups; ++g) {
-      GemmMemoryNeeds needs = base;
-      const std::uint64_t group_offset = static_cast<std::uint64_t>(g);
-      needs.input_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.channels_per_group * geo.in_h * geo.in_w, activation_bits));
-      needs.weight_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.gemm.k * geo.gemm.n, weight_bits));
-      needs.output_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.gemm.m * geo.gemm.n, output_bits));
-      gemms.push_back(std::move(needs));
+  std::vector<GemmMemoryNeeds> gemms =
+      layer_gemm_needs(layer, input_dims, activation_bits, weight_bits, output_bits);
+  for (auto& needs : gemms) {
+    needs.input_on_chip = input_on_chip;
+    needs.output_on_chip = output_on_chip_[index];
+    needs.input_address += index == 0 ? input_address_ : 0;
+    for (std::size_t j = 0; j < index; ++j) {
+      if (graph_.layers[j].name == layer.inputs[0]) needs.input_address += output_address_[j];
     }
-  } else {
-    base.shape = {1, layer.fc.out_features, elements(input_dims)};
-    base.input_bytes = [activation_bits](std::int64_t m0, std::int64_t m1, std::int64_t k0, std::int64_t k1) {
-      return packed_bytes_of((m1 - m0) * (k1 - k0), activation_bits);
-    };
-    gemms.push_back(base);
+    needs.weight_address += weight_address_[index];
+    needs.output_address += output_address_[index];
   }
 
   std::vector<FoldStep> steps;
@@ -204,6 +217,29 @@ LayerMemoryRecord MemorySystem::finish(const TimedSpan& span, const DramStats& b
   r.required_gbps = gbps(bytes, schedule_->cycles_to_ps(span.compute_cycles));
   r.memory_bound = peak > 0 && r.required_gbps > peak;
   return r;
+}
+
+}  // namespace npusim
+
+namespace npusim {
+
+void check_memory_fits(const AcceleratorConfig& config, const Graph& graph, const std::string& config_file) {
+  if (!config.memory.modeled) return;
+  std::map<std::string, std::vector<std::int64_t>> dims{{graph.input_name, graph.input_dims}};
+  const int activation_bits = storage_bits(config.array.mac.activation);
+  const int weight_bits = storage_bits(config.array.mac.weight);
+  for (const Layer& layer : graph.layers) {
+    dims[layer.name] = layer.output_dims;
+    if (layer.type != LayerType::conv2d && layer.type != LayerType::fc) continue;
+    for (const auto& needs : layer_gemm_needs(layer, dims.at(layer.inputs.at(0)), activation_bits,
+                                              weight_bits, activation_bits)) {
+      try {
+        plan_gemm_memory(needs, config.array, config.memory.sram);
+      } catch (const InputError& error) {
+        throw InputError(config_file + ": " + error.what() + " (layer " + layer.name + ")");
+      }
+    }
+  }
 }
 
 }  // namespace npusim

@@ -73,4 +73,9 @@ class MemorySystem {
   std::vector<bool> output_on_chip_;  // per layer
 };
 
+// Plans every array layer of `graph` (with the config's formats) so that a
+// buffer too small for one fold fails before the run, naming the config file,
+// the buffer's JSON path, the bytes needed and the layer.
+void check_memory_fits(const AcceleratorConfig& config, const Graph& graph, const std::string& config_file);
+
 }  // namespace npusim

@@ -93,6 +93,25 @@ void run_array_layer(const QuantizedGraph& qgraph, std::size_t index, const Tens
   record.output = finish_compute_layer(qgraph, index, acc_int, acc_float);
 }
 
+// Traffic and timing of layer `i` on the memory system, from shapes and formats.
+LayerMemoryRecord time_layer_memory(MemorySystem& memory, const QuantizedGraph& qgraph, std::size_t i,
+                                    const std::vector<const Tensor*>& inputs, const AcceleratorConfig& config) {
+  const Layer& layer = qgraph.graph.layers[i];
+  const MacFormat& mac = qgraph.mac;
+  std::int64_t output_elements = 1;
+  for (auto d : layer.output_dims) output_elements *= d;
+  if (runs_on_array(layer.type)) {
+    return memory.run_array_layer(i, inputs[0]->dims, layer_macs(layer, inputs[0]->dims),
+                                  storage_bits(inputs[0]->format), storage_bits(mac.weight),
+                                  storage_bits(mac.activation));
+  }
+  // The PPU keeps its input's format.
+  std::vector<std::int64_t> input_bytes;
+  for (const Tensor* t : inputs) input_bytes.push_back(packed_bytes_of(t->elements(), storage_bits(t->format)));
+  return memory.run_ppu_layer(i, input_bytes, packed_bytes_of(output_elements, storage_bits(inputs[0]->format)),
+                              ppu_cycles(output_elements, static_cast<std::int64_t>(inputs.size()), config.ppu));
+}
+
 }  // namespace
 
 std::string_view to_string(LayerType type) {
@@ -140,8 +159,6 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
   NetworkRun run;
   std::optional<MemorySystem> memory;
   if (config.memory.modeled) memory.emplace(config, qgraph.graph);
-  const int activation_bits = storage_bits(qgraph.mac.activation);
-  const int weight_bits = storage_bits(qgraph.mac.weight);
   run.layers.reserve(layers.size());  // outputs are referenced by address below
   std::map<std::string, const Tensor*> tensors{{qgraph.graph.input_name, &input}};
 
@@ -159,6 +176,12 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
     if (inputs.empty())
       throw std::invalid_argument("run_network: layer " + layer.name + " has no input");
 
+    // The memory system times the layer before the array computes it: its
+    // timing needs only shapes and formats, and in pe fidelity the SystemC
+    // kernel's clock must not run ahead of the DMA's time axis.
+    std::optional<LayerMemoryRecord> timed;
+    if (memory) timed = time_layer_memory(*memory, qgraph, i, inputs, config);
+
     LayerRecord& record = run.layers.emplace_back();
     record.name = layer.name;
     record.type = layer.type;
@@ -168,20 +191,11 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
       record.unit = ExecutionUnit::ppu;
       record.output = run_elementwise_layer(qgraph, i, inputs);
       record.format = std::string(to_string(record.output.format));
-      record.cycles = ppu_cycles(record.output.elements(), static_cast<std::int64_t>(inputs.size()),
-                                 config.ppu);
+      record.cycles = ppu_cycles(record.output.elements(),
+                                 static_cast<std::int64_t>(inputs.size()), config.ppu);
     }
-    if (memory) {
-      if (record.unit == ExecutionUnit::array) {
-        record.memory = memory->run_array_layer(i, inputs[0]->dims, record.macs, activation_bits,
-                                                weight_bits, activation_bits);
-      } else {
-        std::vector<std::int64_t> input_bytes;
-        for (const Tensor* t : inputs) input_bytes.push_back(packed_bytes_of(t->elements(), storage_bits(t->format)));
-        record.memory = memory->run_ppu_layer(
-            i, input_bytes, packed_bytes_of(record.output.elements(), storage_bits(record.output.format)),
-            record.cycles);
-      }
+    if (timed) {
+      record.memory = std::move(timed);
       record.cycles = record.memory->total_cycles;
       const double peak_macs_per_cycle =
           static_cast<double>(config.array.rows) * config.array.cols * config.array.mac.lanes;

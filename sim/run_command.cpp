@@ -9,6 +9,7 @@
 #include "models/quantize.h"
 #include "models/reference_executor.h"
 #include "sim/accelerator_config.h"
+#include "sim/memory_system.h"
 #include "sim/network_runner.h"
 #include "sim/reference_check.h"
 #include "sim/report.h"
@@ -43,6 +44,7 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
   const AcceleratorConfig config =
       load_accelerator_config(options.config_path, options.set_overrides);
   const Graph graph = load_network_json(options.model_path);
+  check_memory_fits(config, graph, options.config_path);
 
   const Tensor sample = make_sample_input(graph);
   const QuantizedGraph qgraph = quantize_graph(graph, config.array.mac, sample);

@@ -99,7 +99,7 @@ TEST(MemoryPlan, BufferTooSmallForOneTileNamesTheBufferAndTheSize) {
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
     EXPECT_STREQ(e.what(),
-                 "memory.sram.weight: 1024 bytes cannot hold one minimal tile: double buffering "
+                 "$.memory.sram.weight.kb: 1024 bytes cannot hold one minimal tile: double buffering "
                  "needs 2 x 1024 = 2048 bytes");
   }
 }
@@ -140,7 +140,7 @@ TEST(MemorySchedule, SlowMemoryStallsOnWeightsForAnFcLayer) {
   EXPECT_GT(span.stalls.weight, 3'900'000);
   EXPECT_GT(span.stalls.weight, 100 * (span.stalls.ifmap + span.stalls.ofmap));
   // The run cannot be shorter than moving every byte at 1 byte/ns.
-  EXPECT_GE(span.end_ps - span.start_ps, (4096 * 1000 + 4096 + 1000) * 1000);
+  EXPECT_GE(span.end_ps - span.start_ps, (std::int64_t{4096} * 1000 + 4096 + 1000) * 1000);
 }
 
 }  // namespace
