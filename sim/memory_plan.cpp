@@ -191,15 +191,24 @@ class PlanBuilder {
   }
 
  private:
+  static void count_sram(GemmMemoryPlan& plan, FoldStep& step, BufferKind buffer, std::int64_t read_bytes,
+                         std::int64_t write_bytes) {
+    const int b = static_cast<int>(buffer);
+    plan.sram_read_bytes[b] += read_bytes;
+    plan.sram_write_bytes[b] += write_bytes;
+    step.sram_read_bytes[b] += read_bytes;
+    step.sram_write_bytes[b] += write_bytes;
+  }
+
   void load(GemmMemoryPlan& plan, FoldStep& step, const Slice& slice, ResidentSlices& resident,
             std::int64_t array_read_bytes, bool on_chip_already) const {
     const int b = static_cast<int>(slice.buffer);
-    plan.sram_read_bytes[b] += array_read_bytes;
+    count_sram(plan, step, slice.buffer, array_read_bytes, 0);
     const auto missing = resident.missing(slice);
     if (!missing || on_chip_already) return;
     step.loads.push_back(Transfer{missing->buffer, missing->address, missing->bytes, false});
     plan.dram_read_bytes[b] += missing->bytes;
-    plan.sram_write_bytes[b] += missing->bytes;
+    count_sram(plan, step, slice.buffer, 0, missing->bytes);
   }
 
   void add_fold(GemmMemoryPlan& plan, FoldStep& step, Range t, std::int64_t rf, std::int64_t cf,
@@ -207,7 +216,6 @@ class PlanBuilder {
                 ResidentSlices& weight_slices) const {
     const auto& s = needs_.shape;
     const int ab = needs_.activation_bits, wb = needs_.weight_bits;
-    const int ofmap = static_cast<int>(BufferKind::ofmap);
     Range m, n, k;
     bool completes_outputs = true;
     switch (array_.dataflow) {
@@ -241,11 +249,11 @@ class PlanBuilder {
 
     // Partial sums: read-modify-write in the accumulator after the first chunk.
     const std::int64_t psum_bytes = packed_bytes_of(m.size() * n.size(), needs_.psum_bits);
-    if (array_.dataflow != Dataflow::os && rf > 0) plan.sram_read_bytes[ofmap] += psum_bytes;
-    plan.sram_write_bytes[ofmap] += psum_bytes;
+    const bool accumulates = array_.dataflow != Dataflow::os && rf > 0;
+    count_sram(plan, step, BufferKind::ofmap, accumulates ? psum_bytes : 0, psum_bytes);
     if (!completes_outputs || needs_.output_on_chip) return;
     const std::int64_t out_bytes = packed_bytes_of(m.size() * n.size(), needs_.output_bits);
-    plan.sram_read_bytes[ofmap] += out_bytes;
+    count_sram(plan, step, BufferKind::ofmap, out_bytes, 0);
     plan.dram_write_bytes += out_bytes;
     step.stores.push_back(Transfer{BufferKind::ofmap,
                                    needs_.output_address + static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.n + n.begin, needs_.output_bits)),

@@ -31,6 +31,10 @@ struct SramConfig {
   int word_bytes = 16;
   int read_ports = 1;
   int write_ports = 1;
+  // Bytes per cycle the buffer can deliver / accept: every bank moves one word
+  // per port per cycle.
+  std::int64_t read_bytes_per_cycle() const { return std::int64_t{banks} * word_bytes * read_ports; }
+  std::int64_t write_bytes_per_cycle() const { return std::int64_t{banks} * word_bytes * write_ports; }
 };
 
 struct SramSet {
@@ -72,6 +76,10 @@ struct FoldStep {
   std::int64_t compute_cycles = 0;  // array cycles of this fold (sums to the GEMM's closed form)
   std::vector<Transfer> loads;      // must be in the buffers before the fold starts
   std::vector<Transfer> stores;     // results the fold completes, written back after it
+  // Buffer traffic of the fold (array reads and writes, DMA fills and drains):
+  // what the buffers' banks and ports must carry while it runs.
+  std::int64_t sram_read_bytes[kBufferKinds] = {0, 0, 0};
+  std::int64_t sram_write_bytes[kBufferKinds] = {0, 0, 0};
 };
 
 struct GemmMemoryPlan {

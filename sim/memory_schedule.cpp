@@ -54,6 +54,19 @@ std::int64_t MemorySchedule::issue(const std::vector<Transfer>& transfers, std::
   return done;
 }
 
+// Cycles the buffers need to move a fold's SRAM traffic through their ports.
+std::int64_t sram_cycles(const FoldStep& step, const SramSet& sram) {
+  std::int64_t cycles = 0;
+  for (BufferKind kind : {BufferKind::ifmap, BufferKind::weight, BufferKind::ofmap}) {
+    const int b = static_cast<int>(kind);
+    const SramConfig& buffer = sram[kind];
+    const auto ceil_div = [](std::int64_t a, std::int64_t d) { return (a + d - 1) / d; };
+    cycles = std::max({cycles, ceil_div(step.sram_read_bytes[b], buffer.read_bytes_per_cycle()),
+                       ceil_div(step.sram_write_bytes[b], buffer.write_bytes_per_cycle())});
+  }
+  return cycles;
+}
+
 TimedSpan MemorySchedule::run_steps(const std::vector<FoldStep>& steps, const SramSet& sram) {
   TimedSpan span;
   span.start_ps = now_ps_;
@@ -112,7 +125,9 @@ TimedSpan MemorySchedule::run_steps(const std::vector<FoldStep>& steps, const Sr
         span.stalls.ifmap += stall;
       }
     }
-    array_free = start + cycles_to_ps(steps[i].compute_cycles);
+    const std::int64_t busy_cycles = std::max(steps[i].compute_cycles, sram_cycles(steps[i], sram));
+    span.stalls.sram += busy_cycles - steps[i].compute_cycles;
+    array_free = start + cycles_to_ps(busy_cycles);
     span.compute_cycles += steps[i].compute_cycles;
     end_at[i + 1] = array_free;
     stored_at[i + 1] = std::max(stored_at[i], issue(steps[i].stores, array_free, nullptr, span));

@@ -15,9 +15,12 @@
 
 namespace npusim {
 
+// Cycles the array waited, by cause: an operand arriving late from DRAM
+// (ifmap, weight), an output write-back not yet done (ofmap), or a fold moving
+// more buffer bytes per cycle than the SRAM banks and ports carry (sram).
 struct StallCycles {
-  std::int64_t ifmap = 0, weight = 0, ofmap = 0;
-  std::int64_t total() const { return ifmap + weight + ofmap; }
+  std::int64_t ifmap = 0, weight = 0, ofmap = 0, sram = 0;
+  std::int64_t total() const { return ifmap + weight + ofmap + sram; }
 };
 
 struct TimedSpan {
@@ -27,6 +30,9 @@ struct TimedSpan {
   std::int64_t dram_read_bytes = 0, dram_write_bytes = 0;
   std::int64_t peak_window_bytes = 0;  // most DRAM bytes completed in one window
 };
+
+// Cycles a fold's buffer traffic takes through the SRAM banks and ports.
+std::int64_t sram_cycles(const FoldStep& step, const SramSet& sram);
 
 class MemorySchedule {
  public:

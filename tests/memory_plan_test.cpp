@@ -145,3 +145,39 @@ TEST(MemorySchedule, SlowMemoryStallsOnWeightsForAnFcLayer) {
 
 }  // namespace
 }  // namespace npusim
+
+namespace npusim {
+namespace {
+
+TEST(MemorySchedule, NarrowSramPortsStretchFoldsAndCountAsSramStalls) {
+  // WS 32x32, fc K=4096 N=1000 int8, weights streamed (4 MB through a 64 KiB
+  // buffer): every fold has the DMA write its 32x32 weight block (1 KiB) into
+  // the weight buffer and the array read it, in max(T=1, R=32) = 32 cycles of
+  // compute. A weight buffer of 1 bank x 1 byte with one read and one write
+  // port moves 1 B per cycle each way, so each 1 KiB fold takes 1024 cycles.
+  SramSet slow;
+  slow.ifmap.capacity_bytes = 64 * 1024;
+  slow.weight.capacity_bytes = 64 * 1024;
+  slow.ofmap.capacity_bytes = 64 * 1024;
+  slow.weight.banks = 1;
+  slow.weight.word_bytes = 1;
+  GemmMemoryNeeds needs;
+  needs.shape = {1, 1000, 4096};
+  needs.input_bytes = [](std::int64_t m0, std::int64_t m1, std::int64_t k0, std::int64_t k1) {
+    return (m1 - m0) * (k1 - k0);
+  };
+  ArrayConfig array;
+  const auto plan = plan_gemm_memory(needs, array, slow);
+  UnboundedMemoryPort port;
+  MemorySchedule schedule(port, 1000.0);
+  const TimedSpan span = schedule.run_steps(plan.steps, slow);
+  // 128 x 32 folds; the last column block holds 1000 - 31*32 = 8 columns.
+  const std::int64_t full_folds = 128 * 31, narrow_folds = 128;
+  // (The narrow folds move 32 x 8 = 256 B each way.)
+  const std::int64_t sram_bound = full_folds * 1024 + narrow_folds * 256;
+  EXPECT_EQ(span.compute_cycles + span.stalls.sram, sram_bound);
+  EXPECT_EQ(span.stalls.ifmap + span.stalls.weight + span.stalls.ofmap, 0);
+}
+
+}  // namespace
+}  // namespace npusim
