@@ -1,8 +1,9 @@
 // A GEMM as the MAC array sees it: out[M][N] = sum_k A[M][K] * W[K][N].
 // A holds activations (one row per output pixel), W holds weights (one column
 // per filter). Both are row-major and hold values of their operand format:
-// integer-class formats as int8 values (binary as -1/+1, and 0 where im2col
-// pads: the PE skips masked positions, as an XNOR-popcount array does with a
+// integer-class formats as int8 values (binary as -1/+1; im2col pads with the
+// input's zero point, which is -1 for a {0, 2s} binary tensor and 0 for a
+// sign-binarized one, a masked position an XNOR-popcount array skips with a
 // padding mask), float-class formats as floats already rounded to the format.
 #pragma once
 

@@ -10,8 +10,12 @@
 #include "accel/requantize.h"
 
 // Integer-class conventions (quantize.h): real = (q - zero_point) * scale. A
-// binary output is the sign of the real value after the activation (>= 0 gives
-// +1), so relu and relu6 outputs are all +1 in binary.
+// binary tensor has two levels, q = -1 and q = +1: with zero point 0 they are
+// -s and +s and a value binarizes to its sign after the activation (>= 0 gives
+// +1, so relu and relu6 outputs are all +1); with zero point -1 they are 0 and
+// 2s and a value binarizes to +1 from the midpoint s up (a threshold above 0,
+// so relu and relu6 change nothing). The compute layers' thresholds are folded
+// into bias_int (models/quantize.cpp), leaving a sign test here.
 
 namespace npusim {
 namespace {
@@ -35,9 +39,17 @@ std::int8_t integer_output(std::int64_t v, Activation activation, const QuantPar
       saturate(v, min_integer_value(format), max_integer_value(format)));
 }
 
-std::int8_t binary_output(bool nonnegative, Activation activation) {
-  return activation != Activation::none || nonnegative ? 1 : -1;
+// `reaches_threshold`: the real value before the activation is at least the
+// midpoint of the two levels.
+std::int8_t binary_output(bool reaches_threshold, Activation activation, const QuantParams& quant) {
+  if (quant.zero_point != 0) return reaches_threshold ? 1 : -1;
+  return activation != Activation::none || reaches_threshold ? 1 : -1;
 }
+
+// Binary add: the inputs rescaled to the output scale with kBinaryAddBits
+// fraction bits, so that the threshold test is not lost to the rounding of
+// each term. |q - zp| <= 255 keeps the shifted value far inside int32.
+constexpr int kBinaryAddBits = 8;
 
 // NaN passes through both activations unchanged.
 float float_activation(float x, Activation activation) {
@@ -49,7 +61,7 @@ float float_activation(float x, Activation activation) {
 Tensor output_tensor(const QuantizedGraph& qgraph, std::size_t layer_index) {
   Tensor out;
   out.dims = qgraph.graph.layers[layer_index].output_dims;
-  out.format = qgraph.mac.activation;
+  out.format = qgraph.output_format_of(layer_index);
   const auto n = static_cast<std::size_t>(out.elements());
   if (is_integer_class(out.format)) {
     out.quant = qgraph.layers[layer_index].output_quant;
@@ -135,8 +147,13 @@ Tensor run_add(const QuantizedGraph& qgraph, std::size_t layer_index, const Tens
   Tensor out = output_tensor(qgraph, layer_index);
   const std::size_t n = out.q.size() + out.f.size();
   if (out.format == NumberFormat::binary) {
+    const std::int64_t one = std::int64_t{1} << kBinaryAddBits;
     for (std::size_t i = 0; i < n; ++i) {
-      out.q[i] = binary_output(a.q[i] + b.q[i] >= 0, layer.activation);
+      const std::int64_t v =
+          std::int64_t{multiply_by_quantized_multiplier((a.q[i] - a.quant.zero_point) * one, ql.add_requant[0])} +
+          multiply_by_quantized_multiplier((b.q[i] - b.quant.zero_point) * one, ql.add_requant[1]) +
+          out.quant.zero_point * one;
+      out.q[i] = binary_output(v >= 0, layer.activation, out.quant);
     }
   } else if (is_integer_class(out.format)) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -162,7 +179,7 @@ Tensor run_activation_layer(const QuantizedGraph& qgraph, std::size_t layer_inde
   const std::size_t n = out.q.size() + out.f.size();
   for (std::size_t i = 0; i < n; ++i) {
     if (out.format == NumberFormat::binary) {
-      out.q[i] = binary_output(true, activation);
+      out.q[i] = binary_output(in.q[i] > 0, activation, out.quant);
     } else if (is_integer_class(out.format)) {
       out.q[i] = integer_output(in.q[i], activation, out.quant, out.format);
     } else {
@@ -184,19 +201,22 @@ Tensor finish_compute_layer(const QuantizedGraph& qgraph, std::size_t layer_inde
   Tensor out = output_tensor(qgraph, layer_index);
   const std::size_t channels = static_cast<std::size_t>(out.dims[0]);
   const std::size_t pixels = static_cast<std::size_t>(out.dims[1] * out.dims[2]);
-  if (qgraph.mac.integer()) {
+  if (qgraph.mac_of(layer_index).integer()) {
     require(acc_int.size() == channels * pixels, layer, "wrong number of int32 accumulators");
+    require(ql.channel_requant.empty() || ql.channel_requant.size() == channels, layer,
+            "channel_requant needs one multiplier per output channel");
     for (std::size_t n = 0; n < channels; ++n) {
       const std::int64_t bias = ql.bias_int.empty() ? 0 : ql.bias_int[n];
+      const FixedPointMultiplier requant = ql.channel_requant.empty() ? ql.requant : ql.channel_requant[n];
       for (std::size_t p = 0; p < pixels; ++p) {
         const std::size_t i = n * pixels + p;
         const std::int64_t sum = acc_int[i] + bias;
         if (out.format == NumberFormat::binary) {
-          out.q[i] = binary_output(sum >= 0, layer.activation);
+          out.q[i] = binary_output(sum >= 0, layer.activation, out.quant);
           continue;
         }
         const std::int64_t v =
-            std::int64_t{multiply_by_quantized_multiplier(saturate(sum, kInt32Lo, kInt32Hi), ql.requant)} +
+            std::int64_t{multiply_by_quantized_multiplier(saturate(sum, kInt32Lo, kInt32Hi), requant)} +
             out.quant.zero_point;
         out.q[i] = integer_output(v, layer.activation, out.quant, out.format);
       }
@@ -219,9 +239,15 @@ Tensor run_elementwise_layer(const QuantizedGraph& qgraph, std::size_t layer_ind
   const Layer& layer = qgraph.graph.layers[layer_index];
   const std::size_t expected = layer.type == LayerType::add ? 2 : 1;
   require(inputs.size() == expected, layer, "wrong number of input tensors");
+  const NumberFormat out_format = qgraph.output_format_of(layer_index);
   for (const Tensor* input : inputs) {
-    require(input != nullptr && input->format == qgraph.mac.activation, layer,
-            "input tensor missing or not in the activation format");
+    // An add rescales integer inputs of any format; the other layers keep
+    // their input's format.
+    const bool format_ok =
+        input != nullptr && (layer.type == LayerType::add && is_integer_class(out_format)
+                                 ? is_integer_class(input->format)
+                                 : input->format == out_format);
+    require(format_ok, layer, "input tensor missing or not in the layer's format");
     require(input->q.size() + input->f.size() == static_cast<std::size_t>(input->elements()), layer,
             "input tensor values do not match its dims");
   }

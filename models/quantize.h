@@ -1,7 +1,25 @@
-// Prepares a Graph for a MacFormat. For this first version: weights symmetric per
-// tensor, activations symmetric per tensor (zero point 0) with scales calibrated
-// by max |x| over an fp32 run of the calibration input.
+// Post-training quantization: prepares a Graph for a MacFormat from fp32 runs
+// of calibration inputs.
+//
+// Integer formats (real = (q - zero_point) * scale):
+//  - weights symmetric (zero point 0), one scale per output channel (default)
+//    or per tensor: max |w| / 127 (int8), max |w| / 7 (int4); binary weights
+//    are sign(w) (zero counts as +1) scaled by mean |w| of their channel;
+//  - activations asymmetric per tensor over [-128, 127] (int8) or [-8, 7]
+//    (int4), the range [lo, hi] (always holding 0) chosen by min/max,
+//    percentile or minimum MSE over the calibration inputs; binary
+//    activations are two levels: {-s, +s} (zero point 0, the sign) for signed
+//    tensors, {0, 2s} (zero point -1) for non-negative ones (after ReLU), the
+//    levels fitted to the calibration data;
+//  - pooling and standalone ReLU layers keep their input's quantization;
+//  - first and last compute layers at W8A8 for binary (configurable).
+// Float formats (fp16, bf16, fp32): weights and activations rounded to the
+// format, no calibration.
 #pragma once
+
+#include <span>
+#include <string>
+#include <vector>
 
 #include "accel/number_format.h"
 #include "models/graph.h"
@@ -10,13 +28,50 @@
 
 namespace npusim {
 
+enum class CalibrationMethod { min_max, percentile, mse };
+
+// Which compute layers run at W8A8 instead of a narrower integer MacFormat.
+enum class EightBitEnds {
+  none,          // every layer in the requested format
+  binary_only,   // the first and last compute layers, when the format has a binary operand
+  narrow,        // the first and last compute layers, when the format is narrower than W8A8
+};
+
+struct QuantizationOptions {
+  CalibrationMethod method = CalibrationMethod::min_max;
+  // percentile: the range keeps this share (in %) of the values at each end,
+  // e.g. 99.99 clips the 0.01 % largest and the 0.01 % smallest.
+  double percentile = 99.99;
+  bool per_channel = true;  // weights: a scale per output channel, else per tensor
+  // How many seeded sample inputs make_calibration_inputs() generates.
+  int calibration_samples = 1;
+  EightBitEnds eight_bit_ends = EightBitEnds::binary_only;
+  // Further compute layers (by name) that run at W8A8 in an integer graph.
+  std::vector<std::string> eight_bit_layers;
+};
+
+std::string_view to_string(CalibrationMethod method);
+
 // Seeded sample input, fp32, dims = graph.input_dims, values in [-1, 1].
 Tensor make_sample_input(const Graph& graph);
 
-QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac,
-                              const Tensor& calibration_input_fp32);
+// `count` seeded sample inputs; the first is make_sample_input(graph), the
+// others come from further independent streams.
+std::vector<Tensor> make_calibration_inputs(const Graph& graph, int count);
 
-// The graph's input in the activation format of `qgraph`.
+// Throws std::invalid_argument for an invalid MacFormat, options out of range,
+// an unknown layer name in eight_bit_layers, or calibration inputs that are not
+// fp32 of the graph's input dims (at least one is needed for integer formats).
+QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac,
+                              std::span<const Tensor> calibration_inputs_fp32,
+                              const QuantizationOptions& options = {});
+
+// One calibration input.
+QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac,
+                              const Tensor& calibration_input_fp32,
+                              const QuantizationOptions& options = {});
+
+// The graph's input in the format of `qgraph`'s input tensor.
 Tensor quantize_input(const QuantizedGraph& qgraph, const Tensor& input_fp32);
 
 }  // namespace npusim

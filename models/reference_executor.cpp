@@ -109,14 +109,15 @@ std::pair<std::int64_t, std::int64_t> inside_columns(std::int64_t out_w, std::in
 }
 
 // Accumulators {N, OH, OW} of a conv2d. Every output (n, oy, ox) reduces over
-// k = (c within the group, r, s), c outermost; a padded position is a zero
-// activation that still takes its k slot. The pixels of one filter step
-// through k together (pixel loop innermost).
+// k = (c within the group, r, s), c outermost; a padded position is the
+// activation `pad` (the input's zero point, a real 0) and takes its k slot.
+// The pixels of one filter step through k together (pixel loop innermost).
 template <typename Sums>
 std::int64_t conv_accumulators(const Layer& layer, const std::vector<std::int64_t>& in_dims,
                                const std::vector<typename Sums::Operand>& x,
-                               const std::vector<typename Sums::Operand>& w, std::int64_t chunk,
-                               Sums& sums, std::vector<typename Sums::Result>& acc) {
+                               const std::vector<typename Sums::Operand>& w,
+                               typename Sums::Operand pad, std::int64_t chunk, Sums& sums,
+                               std::vector<typename Sums::Result>& acc) {
   using T = typename Sums::Operand;
   const Conv2dParams& c = layer.conv;
   const std::int64_t height = in_dims[1], width = in_dims[2];
@@ -148,12 +149,12 @@ std::int64_t conv_accumulators(const Layer& layer, const std::vector<std::int64_
             const bool row_inside = iy >= 0 && iy < height;
             const std::int64_t begin = row_inside ? ox_begin : out_w;
             const std::int64_t end = row_inside ? ox_end : out_w;
-            for (std::int64_t ox = 0; ox < begin; ++ox) sums.add(row + ox, T{0}, weight);
+            for (std::int64_t ox = 0; ox < begin; ++ox) sums.add(row + ox, pad, weight);
             if (begin < end) {
               const T* x_row = x_c + iy * width + column_offset;
               sums.add_row(row + begin, x_row + begin * c.stride_w, c.stride_w, end - begin, weight);
             }
-            for (std::int64_t ox = end; ox < out_w; ++ox) sums.add(row + ox, T{0}, weight);
+            for (std::int64_t ox = end; ox < out_w; ++ox) sums.add(row + ox, pad, weight);
           }
           if (++in_chunk == chunk) {
             sums.end_chunk();
@@ -207,11 +208,11 @@ std::int64_t fc_accumulators(const Layer& layer, const std::vector<typename Sums
 template <typename Sums>
 std::int64_t accumulators(const Layer& layer, const Tensor& in,
                           const std::vector<typename Sums::Operand>& x,
-                          const std::vector<typename Sums::Operand>& w, std::int64_t chunk,
-                          Sums sums_of_one, Sums sums_of_plane,
-                          std::vector<typename Sums::Result>& acc) {
+                          const std::vector<typename Sums::Operand>& w,
+                          typename Sums::Operand pad, std::int64_t chunk, Sums sums_of_one,
+                          Sums sums_of_plane, std::vector<typename Sums::Result>& acc) {
   if (layer.type == LayerType::conv2d) {
-    return conv_accumulators(layer, in.dims, x, w, chunk, sums_of_plane, acc);
+    return conv_accumulators(layer, in.dims, x, w, pad, chunk, sums_of_plane, acc);
   }
   return fc_accumulators(layer, x, w, chunk, sums_of_one, acc);
 }
@@ -230,8 +231,7 @@ void check_tensor(const Tensor& t, const std::vector<std::int64_t>& dims, Number
 ReferenceResult run_reference(const QuantizedGraph& qgraph, const Tensor& input,
                               std::int64_t reduction_chunk) {
   const Graph& graph = qgraph.graph;
-  const MacFormat& mac = qgraph.mac;
-  check_tensor(input, graph.input_dims, mac.activation, "the input tensor");
+  check_tensor(input, graph.input_dims, qgraph.graph_input_format(), "the input tensor");
   if (qgraph.layers.size() != graph.layers.size()) {
     throw std::invalid_argument("run_reference: QuantizedGraph::layers does not parallel the graph");
   }
@@ -246,8 +246,12 @@ ReferenceResult run_reference(const QuantizedGraph& qgraph, const Tensor& input,
     if (layer.type == LayerType::conv2d || layer.type == LayerType::fc) {
       const Tensor& in = *inputs[0];
       const Tensor& weights = qgraph.layers[i].weights;
+      const MacFormat mac = qgraph.mac_of(i);
       if (weights.format != mac.weight) {
         throw std::invalid_argument("run_reference: weights of " + layer.name + " are not in the weight format");
+      }
+      if (in.format != mac.activation) {
+        throw std::invalid_argument("run_reference: the input of " + layer.name + " is not in its activation format");
       }
       const std::int64_t k_len = layer.type == LayerType::fc
                                      ? in.elements()
@@ -257,11 +261,12 @@ ReferenceResult run_reference(const QuantizedGraph& qgraph, const Tensor& input,
       const auto pixels = static_cast<std::size_t>(layer.output_dims[1] * layer.output_dims[2]);
       if (mac.integer()) {
         std::vector<std::int32_t> acc;
-        overflows = accumulators(layer, in, in.q, weights.q, chunk, IntSums(1), IntSums(pixels), acc);
+        const auto pad = static_cast<std::int8_t>(in.quant.zero_point);
+        overflows = accumulators(layer, in, in.q, weights.q, pad, chunk, IntSums(1), IntSums(pixels), acc);
         result.outputs.push_back(finish_compute_layer(qgraph, i, acc, {}));
       } else {
         std::vector<float> acc;
-        overflows = accumulators(layer, in, in.f, weights.f, chunk, FloatSums(1, mac.accumulator),
+        overflows = accumulators(layer, in, in.f, weights.f, 0.0f, chunk, FloatSums(1, mac.accumulator),
                                  FloatSums(pixels, mac.accumulator), acc);
         result.outputs.push_back(finish_compute_layer(qgraph, i, {}, acc));
       }

@@ -1,17 +1,34 @@
 // A tensor of one number format. Batch size is 1 throughout.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "accel/number_format.h"
 
 namespace npusim {
 
-// real = (q - zero_point) * scale. Weights are symmetric (zero_point 0).
+// real = (q - zero_point) * scale. Activations are asymmetric (any zero point
+// in the format's range); weights are symmetric (zero_point 0), with one scale
+// per output channel (axis 0 of the weight dims) when `channel_scales` is not
+// empty. The bit width is the Tensor's format.
 struct QuantParams {
-  double scale = 1.0;
+  // A constructor rather than an aggregate, so that {scale, zero_point}
+  // initializers need not name the channel scales.
+  QuantParams() = default;
+  QuantParams(double scale_value, std::int32_t zero_point_value,
+              std::vector<double> channel_scales_value = {})
+      : scale(scale_value), zero_point(zero_point_value), channel_scales(std::move(channel_scales_value)) {}
+
+  double scale = 1.0;  // per tensor; unused when channel_scales is not empty
   std::int32_t zero_point = 0;
+  std::vector<double> channel_scales;  // per output channel, or empty
+
+  double scale_of(std::size_t channel) const {
+    return channel_scales.empty() ? scale : channel_scales[channel];
+  }
 };
 
 struct Tensor {

@@ -1,9 +1,12 @@
 #include "sim/network_runner.h"
 
 #include <map>
+#include <memory>
 #include <stdexcept>
+#include <utility>
 
 #include "accel/fold_timing.h"
+#include "models/input_error.h"
 #include "models/layer_ops.h"
 #include "sim/lowering.h"
 
@@ -61,7 +64,8 @@ void run_array_layer(const QuantizedGraph& qgraph, std::size_t index, const Tens
                      GemmEngine& engine, const ArrayConfig& array, LayerRecord& record) {
   const Layer& layer = qgraph.graph.layers[index];
   const Tensor& weights = qgraph.layers[index].weights;
-  const bool integer = qgraph.mac.integer();
+  const MacFormat mac = qgraph.mac_of(index);
+  const bool integer = mac.integer();
   ArrayLayerTally tally(array);
   std::vector<std::int32_t> acc_int;
   std::vector<float> acc_float;
@@ -89,26 +93,65 @@ void run_array_layer(const QuantizedGraph& qgraph, std::size_t index, const Tens
     run_gemm(lower_fc(input, weights), 0);
   }
   tally.finish(record);
-  record.format = qgraph.mac.label();
+  record.format = mac.label();
   record.output = finish_compute_layer(qgraph, index, acc_int, acc_float);
 }
+
+// The engine for each compute layer's MacFormat: the caller's for the
+// config's format, tile engines (built on first use) for the others, as when a
+// binary network keeps its first and last layers at W8A8. The pe engine is the
+// process's one SystemC design, so pe fidelity takes one format only.
+class EngineSet {
+ public:
+  EngineSet(GemmEngine& configured, const AcceleratorConfig& config)
+      : configured_(configured), config_(config) {}
+
+  void check_formats(const QuantizedGraph& qgraph) const {
+    if (config_.fidelity != Fidelity::pe) return;
+    for (std::size_t i = 0; i < qgraph.layers.size(); ++i) {
+      if (!runs_on_array(qgraph.graph.layers[i].type)) continue;
+      const MacFormat mac = qgraph.mac_of(i);
+      if (!same_mac_format(mac, config_.array.mac)) {
+        throw InputError("pe fidelity runs one MAC format per process, but layer " +
+                         qgraph.graph.layers[i].name + " runs in " + mac.label() + " and the array in " +
+                         config_.array.mac.label() + " (use tile fidelity for mixed-format networks)");
+      }
+    }
+  }
+
+  GemmEngine& engine_for(const MacFormat& mac) {
+    if (same_mac_format(mac, config_.array.mac)) return configured_;
+    for (auto& [format, engine] : others_) {
+      if (same_mac_format(format, mac)) return *engine;
+    }
+    ArrayConfig array = config_.array;
+    array.mac = mac;
+    others_.emplace_back(mac, make_tile_engine(array));
+    return *others_.back().second;
+  }
+
+ private:
+  GemmEngine& configured_;
+  const AcceleratorConfig& config_;
+  std::vector<std::pair<MacFormat, std::unique_ptr<GemmEngine>>> others_;
+};
 
 // Traffic and timing of layer `i` on the memory system, from shapes and formats.
 LayerMemoryRecord time_layer_memory(MemorySystem& memory, const QuantizedGraph& qgraph, std::size_t i,
                                     const std::vector<const Tensor*>& inputs, const AcceleratorConfig& config) {
   const Layer& layer = qgraph.graph.layers[i];
-  const MacFormat& mac = qgraph.mac;
+  const MacFormat mac = qgraph.mac_of(i);
   std::int64_t output_elements = 1;
   for (auto d : layer.output_dims) output_elements *= d;
   if (runs_on_array(layer.type)) {
     return memory.run_array_layer(i, inputs[0]->dims, layer_macs(layer, inputs[0]->dims),
                                   storage_bits(inputs[0]->format), storage_bits(mac.weight),
-                                  storage_bits(mac.activation));
+                                  storage_bits(qgraph.output_format_of(i)));
   }
-  // The PPU keeps its input's format.
+  // An add may write a format other than its inputs' (binary inputs, int8 output).
   std::vector<std::int64_t> input_bytes;
   for (const Tensor* t : inputs) input_bytes.push_back(packed_bytes_of(t->elements(), storage_bits(t->format)));
-  return memory.run_ppu_layer(i, input_bytes, packed_bytes_of(output_elements, storage_bits(inputs[0]->format)),
+  return memory.run_ppu_layer(i, input_bytes, packed_bytes_of(output_elements, storage_bits(qgraph.output_format_of(i))),
                               ppu_cycles(output_elements, static_cast<std::int64_t>(inputs.size()), config.ppu));
 }
 
@@ -156,6 +199,8 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
   if (qgraph.layers.size() != layers.size()) {
     throw std::invalid_argument("run_network: quantized layers do not match the graph");
   }
+  EngineSet engines(engine, config);
+  engines.check_formats(qgraph);
   NetworkRun run;
   std::optional<MemorySystem> memory;
   if (config.memory.modeled) memory.emplace(config, qgraph.graph);
@@ -186,13 +231,13 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
     record.name = layer.name;
     record.type = layer.type;
     if (runs_on_array(layer.type)) {
-      run_array_layer(qgraph, i, *inputs[0], engine, config.array, record);
+      run_array_layer(qgraph, i, *inputs[0], engines.engine_for(qgraph.mac_of(i)), config.array, record);
     } else {
       record.unit = ExecutionUnit::ppu;
       record.output = run_elementwise_layer(qgraph, i, inputs);
       record.format = std::string(to_string(record.output.format));
-      record.cycles = ppu_cycles(record.output.elements(),
-                                 static_cast<std::int64_t>(inputs.size()), config.ppu);
+      record.cycles = ppu_cycles(record.output.elements(), static_cast<std::int64_t>(inputs.size()),
+                                 config.ppu);
     }
     if (timed) {
       record.memory = std::move(timed);
