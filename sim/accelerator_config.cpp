@@ -85,6 +85,15 @@ AcceleratorConfig read_config(const nlohmann::json& document, const std::string&
     auto memory = root.child("memory");
     config.memory = read_memory_config(memory);
   }
+  config.energy.config_file = file;
+  if (root.has("energy")) {
+    auto energy = root.child("energy");
+    config.energy.technology = energy.string_or("technology", config.energy.technology);
+    config.energy.idle_pe_dynamic_fraction =
+        energy.number_or("idle_pe_dynamic_fraction", 0.0, 1.0, config.energy.idle_pe_dynamic_fraction);
+    config.energy.ideal_dram_type = energy.string_or("ideal_dram_type", config.energy.ideal_dram_type);
+    energy.finish();
+  }
   root.finish();
   return config;
 }
@@ -150,6 +159,9 @@ nlohmann::ordered_json core_json(const AcceleratorConfig& config) {
 nlohmann::ordered_json to_json(const AcceleratorConfig& config) {
   nlohmann::ordered_json json = core_json(config);
   if (config.memory.modeled) json["memory"] = to_json(config.memory);
+  json["energy"] = {{"technology", config.energy.technology},
+                    {"idle_pe_dynamic_fraction", config.energy.idle_pe_dynamic_fraction},
+                    {"ideal_dram_type", config.energy.ideal_dram_type}};
   return json;
 }
 

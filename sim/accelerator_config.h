@@ -16,6 +16,14 @@ struct PpuConfig {
   int elements_per_cycle = 16;  // output elements (per input tensor) it handles each cycle
 };
 
+// $.energy: which technology table prices the run's actions.
+struct EnergyConfig {
+  std::string technology = "45nm";  // "45nm", "7nm", a node in between, or a table path
+  double idle_pe_dynamic_fraction = 0.0;  // idle PEs are clock gated: share of dynamic energy they still burn
+  std::string ideal_dram_type = "ddr4";   // energy type charged for the `ideal` memory
+  std::string config_file;               // where the config came from (resolves relative table paths)
+};
+
 struct AcceleratorConfig {
   std::string name;
   double clock_mhz = 1000.0;
@@ -23,6 +31,7 @@ struct AcceleratorConfig {
   Fidelity fidelity = Fidelity::tile;
   PpuConfig ppu;
   MemoryConfig memory;  // modeled only when the config has a memory section
+  EnergyConfig energy;
 };
 
 // Reads `path`, applies `set_overrides` ("array.rows=64", "formats.weight=int4")

@@ -212,6 +212,7 @@ LayerMemoryRecord MemorySystem::finish(const TimedSpan& span, const DramStats& b
   const std::uint64_t hits = after.row_hits - before.row_hits;
   const std::uint64_t all = hits + (after.row_misses - before.row_misses) + (after.row_conflicts - before.row_conflicts);
   r.row_hit_pct = all > 0 ? 100.0 * static_cast<double>(hits) / static_cast<double>(all) : 0.0;
+  r.dram_activations = after.activations - before.activations;
   const std::int64_t bytes = span.dram_read_bytes + span.dram_write_bytes;
   r.macs_per_dram_byte = bytes > 0 ? static_cast<double>(macs) / static_cast<double>(bytes) : 0.0;
   r.required_gbps = gbps(bytes, schedule_->cycles_to_ps(span.compute_cycles));

@@ -34,6 +34,7 @@ struct LayerMemoryRecord {
   double dram_peak_gbps = 0;         // most bytes in one peak window
   double dram_peak_share_pct = 0;    // average bandwidth / the DRAM's peak
   double row_hit_pct = 0;
+  std::uint64_t dram_activations = 0;  // row activations the layer caused
   double sram_read_gbps[kBufferKinds] = {0, 0, 0};
   double sram_write_gbps[kBufferKinds] = {0, 0, 0};
   double macs_per_dram_byte = 0;     // arithmetic intensity

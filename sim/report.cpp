@@ -1,8 +1,10 @@
 #include "sim/report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
+#include "sim/report_energy.h"
 #include "sim/report_memory.h"
 
 namespace npusim {
@@ -12,6 +14,12 @@ std::string fixed(double value, int decimals) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
   return buffer;
+}
+
+// SQNR in dB; an output equal to the fp32 one has no noise at all.
+std::string sqnr_text(double db) {
+  if (std::isinf(db)) return db > 0 ? "inf" : "-inf";
+  return fixed(db, 1);
 }
 
 std::string gemm_text(const LayerRecord& layer) {
@@ -93,7 +101,8 @@ void write_table(std::ostream& out, const RunReport& report) {
       {"layer", false},          {"type", false},       {"unit", false},
       {"format", false},         {"GEMM MxNxK", false}, {"MACs", true},
       {"cycles", true},          {"latency_us", true},  {"utilization_pct", true},
-      {"mapping_eff_pct", true}, {"overflows", true},   {"check", false}};
+      {"mapping_eff_pct", true}, {"overflows", true},   {"sqnr_db", true},
+      {"check", false}};
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < report.run.layers.size(); ++i) {
     const LayerRecord& layer = report.run.layers[i];
@@ -105,17 +114,22 @@ void write_table(std::ostream& out, const RunReport& report) {
                     fixed(static_cast<double>(layer.cycles) / config.clock_mhz, 3),
                     on_array ? fixed(100.0 * layer.utilization, 2) : "-",
                     on_array ? fixed(100.0 * layer.mapping_efficiency, 2) : "-",
-                    std::to_string(layer.overflow_outputs), exact ? "bit-exact" : "MISMATCH"});
+                    std::to_string(layer.overflow_outputs),
+                    report.metrics ? sqnr_text(report.metrics->layers.at(i).sqnr_db) : "-",
+                    exact ? "bit-exact" : "MISMATCH"});
   }
   print_rows(out, columns, rows);
   if (config.memory.modeled) write_memory_table(out, report);
+  if (report.energy) write_energy_table(out, report);
 
   const RunTotals totals = summarize(report);
   out << "\ntotal: cycles " << totals.cycles << " (array " << totals.array_cycles << ", ppu "
       << totals.ppu_cycles << "), latency_us " << fixed(totals.latency_us, 3) << ", MACs "
       << totals.macs << ", effective GMAC/s " << fixed(totals.effective_gmac_per_s, 3)
       << ", utilization_pct " << fixed(100.0 * totals.utilization, 2) << ", overflows "
-      << totals.overflow_outputs << '\n';
+      << totals.overflow_outputs;
+  if (report.metrics) out << ", network_sqnr_db " << sqnr_text(report.metrics->network_sqnr_db);
+  out << '\n';
   if (totals.layers_mismatched == 0) {
     out << "check: all " << totals.layers_checked
         << " layers bit-exact against the reference executor\n";

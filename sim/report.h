@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/graph.h"
+#include "models/quant_metrics.h"
 #include "sim/accelerator_config.h"
 #include "sim/network_runner.h"
 #include "sim/reference_check.h"
@@ -39,6 +40,8 @@ struct RunReport {
   const Graph& graph;
   const NetworkRun& run;
   const std::vector<LayerCheck>& checks;  // parallel to run.layers
+  const QuantMetrics* metrics = nullptr;  // accuracy against the fp32 golden run, when measured
+  const struct RunEnergy* energy = nullptr;  // energy, power and area, when estimated
 };
 
 RunTotals summarize(const RunReport& report);

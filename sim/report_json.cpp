@@ -2,6 +2,7 @@
 
 #include "sim/atomic_file.h"
 #include "sim/report.h"
+#include "sim/report_energy.h"
 #include "sim/report_memory.h"
 
 namespace npusim {
@@ -17,6 +18,29 @@ double fixed(double value, int decimals) {
 constexpr int kLatencyDecimals = 6;  // 1 ps in us
 constexpr int kPercentDecimals = 4;
 constexpr int kRateDecimals = 6;
+
+// dB, or null when infinite (an output identical to fp32's): JSON has no inf.
+nlohmann::ordered_json db_json(double db) {
+  return std::isfinite(db) ? nlohmann::ordered_json(fixed(db, 4)) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json histogram_json(const Histogram& h) {
+  return {{"lo", h.lo}, {"hi", h.hi}, {"counts", h.counts}};
+}
+
+nlohmann::ordered_json quantization_json(const LayerQuantMetrics& m) {
+  nlohmann::ordered_json json;
+  if (m.has_weights) {
+    json["weight_min"] = m.weight_min;
+    json["weight_max"] = m.weight_max;
+    json["weight_histogram"] = histogram_json(m.weight_histogram);
+  }
+  json["activation_min"] = m.act_min;
+  json["activation_max"] = m.act_max;
+  json["activation_histogram"] = histogram_json(m.act_histogram);
+  json["sqnr_db"] = db_json(m.sqnr_db);
+  return json;
+}
 
 nlohmann::ordered_json layer_json(const LayerRecord& layer, const LayerCheck& check,
                                   double clock_mhz) {
@@ -67,6 +91,8 @@ nlohmann::ordered_json to_json(const RunReport& report) {
   for (std::size_t i = 0; i < report.run.layers.size(); ++i) {
     layers.push_back(
         layer_json(report.run.layers[i], report.checks.at(i), report.config.clock_mhz));
+    if (report.metrics) layers.back()["quantization"] = quantization_json(report.metrics->layers.at(i));
+    if (report.energy) layers.back()["energy"] = energy_json(report.energy->layers.at(i));
   }
   json["layers"] = std::move(layers);
 
@@ -85,6 +111,8 @@ nlohmann::ordered_json to_json(const RunReport& report) {
       {"bit_exact", totals.layers_mismatched == 0},
   };
   if (report.config.memory.modeled) json["totals"]["memory"] = memory_totals_json(report);
+  if (report.metrics) json["totals"]["network_sqnr_db"] = db_json(report.metrics->network_sqnr_db);
+  if (report.energy) json["totals"]["energy"] = energy_totals_json(*report.energy);
   return json;
 }
 

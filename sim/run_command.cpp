@@ -13,6 +13,8 @@
 #include "sim/network_runner.h"
 #include "sim/reference_check.h"
 #include "sim/report.h"
+#include "sim/run_energy.h"
+#include "sim/simulation.h"
 
 namespace npusim {
 namespace {
@@ -27,16 +29,6 @@ void check_output_directory(const std::string& path) {
   }
 }
 
-std::unique_ptr<GemmEngine> make_engine(const AcceleratorConfig& config) {
-  switch (config.fidelity) {
-    case Fidelity::pe:
-      return make_pe_engine(config.array, config.clock_mhz);
-    case Fidelity::tile:
-      return make_tile_engine(config.array);
-  }
-  return make_tile_engine(config.array);
-}
-
 }  // namespace
 
 int run_command(const RunOptions& options, std::ostream& out, std::ostream& progress) {
@@ -45,10 +37,11 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
       load_accelerator_config(options.config_path, options.set_overrides);
   const Graph graph = load_network_json(options.model_path);
   check_memory_fits(config, graph, options.config_path);
-
-  const Tensor sample = make_sample_input(graph);
-  const QuantizedGraph qgraph = quantize_graph(graph, config.array.mac, sample);
-  const Tensor input = quantize_input(qgraph, sample);
+  const EnergyTable table = load_config_energy_table(config);
+  require_entries(table, config.array.mac,
+                  config.memory.modeled
+                      ? dram_energy_type(config.memory.dram.name).value_or(config.energy.ideal_dram_type)
+                      : "");
 
   // The pe engine elaborates the process's one SystemC design: built once, here.
   const std::unique_ptr<GemmEngine> engine = make_engine(config);
@@ -59,20 +52,12 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
                << to_string(layer.type) << "): " << layer.cycles << " cycles" << std::endl;
     };
   }
-  const NetworkRun run = run_network(qgraph, input, *engine, config, on_layer);
-
-  if (options.show_progress) {
-    progress << "npusim: checking against the reference executor" << std::endl;
-  }
-  const ReferenceResult reference =
-      run_reference(qgraph, input, reference_reduction_chunk(config.array));
-  const std::vector<LayerCheck> checks = check_against_reference(run, reference);
-
-  const RunReport report{config, graph, run, checks};
+  const Simulation sim = simulate(config, graph, *engine, table, on_layer);
+  const RunReport report{config, graph, sim.run, sim.checks, &sim.metrics, &sim.energy};
   write_table(out, report);
   out.flush();
   if (options.json_path) write_json_report(*options.json_path, report);
-  return all_bit_exact(checks) ? kRunOk : kRunMismatch;
+  return all_bit_exact(sim.checks) ? kRunOk : kRunMismatch;
 }
 
 }  // namespace npusim
