@@ -50,6 +50,7 @@ AcceleratorConfig read_config(const nlohmann::json& document, const std::string&
   AcceleratorConfig config;
   config.name = root.string("name");
   if (config.name.empty()) root.fail("name", "a non-empty string");
+  config.description = root.string_or("description", "");
   // The reader's ranges are closed; a clock of 0 MHz must fail, so check first.
   const auto clock = document.find("clock_mhz");
   if (clock == document.end() || !clock->is_number() || !(clock->get<double>() > 0.0) ||
@@ -138,6 +139,7 @@ nlohmann::ordered_json core_json(const AcceleratorConfig& config) {
   return {
       {"format_version", kFormatVersion},
       {"name", config.name},
+      {"description", config.description},
       {"clock_mhz", config.clock_mhz},
       {"array",
        {{"rows", config.array.rows},

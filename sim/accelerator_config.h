@@ -26,6 +26,7 @@ struct EnergyConfig {
 
 struct AcceleratorConfig {
   std::string name;
+  std::string description;  // free text: for presets, the public numbers they are built from
   double clock_mhz = 1000.0;
   ArrayConfig array;
   Fidelity fidelity = Fidelity::tile;

@@ -12,6 +12,8 @@
 
 #include "accel/array_config.h"
 #include "models/input_error.h"
+#include "sim/compare_command.h"
+#include "sim/presets_command.h"
 #include "sim/run_command.h"
 
 namespace po = boost::program_options;
@@ -26,8 +28,11 @@ constexpr const char* kUsage =
     "usage: npusim <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run    simulate a network on an accelerator config and check it bit for bit\n"
-    "         against the reference executor (npusim run --help)\n"
+    "  run      simulate a network on an accelerator config and check it bit for bit\n"
+    "           against the reference executor (npusim run --help)\n"
+    "  compare  one network on several configs, or one config at several formats,\n"
+    "           side by side with ratios (npusim compare --help)\n"
+    "  presets  list the shipped accelerator presets (configs/presets)\n"
     "\n"
     "exit status: 0 ok, 1 bad input, 2 bad command line, 3 reference mismatch,\n"
     "4 internal error\n";
@@ -90,6 +95,64 @@ int run_main(const std::vector<std::string>& args) {
   return npusim::run_command(options, std::cout, std::cerr);
 }
 
+int compare_main(const std::vector<std::string>& args) {
+  po::options_description description(
+      "npusim compare --config A.json [--config B.json ...] --model M.json [options]");
+  // clang-format off
+  description.add_options()
+      ("help,h", "show this help")
+      ("config", po::value<std::vector<std::string>>()->composing()->value_name("C.json"),
+       "an accelerator config; repeat for each design (the first is the baseline)")
+      ("model", po::value<std::string>()->value_name("M.json"), "network file (required)")
+      ("formats", po::value<std::string>()->value_name("fp32,int8,..."),
+       "compare one config at each of these formats (weight = activation)")
+      ("iso-area", po::value<double>()->value_name("mm2"),
+       "size each design's square array to the largest that fits this area")
+      ("set", po::value<std::vector<std::string>>()->composing()->value_name("key=value"),
+       "override a field of every config (repeatable)")
+      ("json", po::value<std::string>()->value_name("out.json"),
+       "also write the comparison as JSON (schema npusim.compare/1)")
+      ("csv", po::value<std::string>()->value_name("out.csv"),
+       "also write the comparison as CSV (one row per design)");
+  // clang-format on
+  po::variables_map values;
+  const po::positional_options_description no_positionals;
+  po::store(po::command_line_parser(args).options(description).positional(no_positionals).run(), values);
+  po::notify(values);
+  if (values.count("help")) {
+    std::cout << "Compare designs on one network: energy, DRAM traffic, latency, area, accuracy.\n\n"
+              << description;
+    return 0;
+  }
+  if (!values.count("config")) throw UsageError("the option '--config' is required (try npusim compare --help)");
+  if (!values.count("model")) throw UsageError("the option '--model' is required (try npusim compare --help)");
+  npusim::CompareOptions options;
+  options.config_paths = values["config"].as<std::vector<std::string>>();
+  options.model_path = values["model"].as<std::string>();
+  if (values.count("set")) options.set_overrides = values["set"].as<std::vector<std::string>>();
+  if (values.count("formats")) {
+    std::string list = values["formats"].as<std::string>();
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      const std::size_t comma = list.find(',', start);
+      const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (item.empty()) throw UsageError("--formats expects a comma-separated list, got '" + list + "'");
+      options.formats.push_back(item);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (values.count("iso-area")) {
+    const double area = values["iso-area"].as<double>();
+    if (!(area > 0)) throw UsageError("--iso-area expects a positive area in mm2");
+    options.iso_area_mm2 = area;
+  }
+  if (values.count("json")) options.json_path = values["json"].as<std::string>();
+  if (values.count("csv")) options.csv_path = values["csv"].as<std::string>();
+  options.show_progress = isatty(STDERR_FILENO) != 0;
+  return npusim::compare_command(options, std::cout, std::cerr);
+}
+
 int dispatch(int argc, char** argv) {
   if (argc < 2) throw UsageError("missing command (try npusim --help)");
   const std::string command = argv[1];
@@ -98,6 +161,11 @@ int dispatch(int argc, char** argv) {
     return 0;
   }
   if (command == "run") return run_main(std::vector<std::string>(argv + 2, argv + argc));
+  if (command == "compare") return compare_main(std::vector<std::string>(argv + 2, argv + argc));
+  if (command == "presets") {
+    if (argc > 2) throw UsageError("presets takes no arguments");
+    return npusim::presets_command(npusim::preset_directory(), std::cout);
+  }
   throw UsageError("unknown command '" + command + "' (try npusim --help)");
 }
 
