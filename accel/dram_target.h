@@ -31,6 +31,7 @@ class DramTarget : public sc_core::sc_module {
   DramTarget(sc_core::sc_module_name name, const DramConfig& config);
 
   const DramModel& model() const { return *model_; }
+  DramModel& model() { return *model_; }
   // Data loaded here (weights, inputs) costs no simulated time.
   DramBackingStore& store() { return store_; }
   const DramBackingStore& store() const { return store_; }

@@ -55,7 +55,13 @@ po::options_description run_options_description() {
       ("json", po::value<std::string>()->value_name("out.json"),
        "also write the report as JSON (schema npusim.run/1)")
       ("fidelity", po::value<std::string>()->value_name("tile|pe"),
-       "same as --set array.fidelity=...");
+       "same as --set array.fidelity=...")
+      ("trace", po::value<std::string>()->value_name("DIR"),
+       "write trace.json (Perfetto, chrome://tracing), timeline.csv and trace.vcd (GTKWave) into DIR")
+      ("trace-max-events", po::value<std::int64_t>()->value_name("N"),
+       "stop recording after N events (default 2000000); the files say they were cut")
+      ("trace-window-ns", po::value<std::int64_t>()->value_name("NS"),
+       "bandwidth window of the trace files (default 1000)");
   // clang-format on
   return options;
 }
@@ -91,6 +97,15 @@ int run_main(const std::vector<std::string>& args) {
     options.set_overrides.push_back("array.fidelity=" + fidelity);
   }
   if (values.count("json")) options.json_path = values["json"].as<std::string>();
+  if (values.count("trace")) options.trace_dir = values["trace"].as<std::string>();
+  if (values.count("trace-max-events")) {
+    options.trace_max_events = values["trace-max-events"].as<std::int64_t>();
+    if (options.trace_max_events < 1) throw UsageError("--trace-max-events expects a positive count");
+  }
+  if (values.count("trace-window-ns")) {
+    options.trace_window_ns = values["trace-window-ns"].as<std::int64_t>();
+    if (options.trace_window_ns < 1) throw UsageError("--trace-window-ns expects a positive duration");
+  }
   options.show_progress = isatty(STDERR_FILENO) != 0;
   return npusim::run_command(options, std::cout, std::cerr);
 }

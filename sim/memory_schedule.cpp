@@ -49,6 +49,11 @@ std::int64_t MemorySchedule::issue(const std::vector<Transfer>& transfers, std::
       if (last_buffer) *last_buffer = t.buffer;
     }
     (t.is_write ? span.dram_write_bytes : span.dram_read_bytes) += t.bytes;
+    if (tracing()) {
+      const std::string buffer(to_string(t.buffer));
+      trace_->record(TransferEvent{t.is_write ? buffer : "dram", t.is_write ? "dram" : buffer, buffer,
+                                   trace_layer_, t.bytes, start, end, t.is_write});
+    }
     spread_over_windows(start, end, t.bytes);
   }
   return done;
@@ -117,18 +122,33 @@ TimedSpan MemorySchedule::run_steps(const std::vector<FoldStep>& steps, const Sr
     const std::int64_t start = std::max({array_free, ready[i], output_free});
     if (start > array_free) {
       const std::int64_t stall = ps_to_cycles(start - array_free);
+      StallCause cause = StallCause::ifmap;
       if (output_free >= ready[i]) {
         span.stalls.ofmap += stall;
+        cause = StallCause::ofmap;
       } else if (late_operand[i] == BufferKind::weight) {
         span.stalls.weight += stall;
+        cause = StallCause::weight;
       } else {
         span.stalls.ifmap += stall;
       }
+      if (tracing()) trace_->record(StallEvent{trace_layer_, cause, array_free, start});
     }
     const std::int64_t busy_cycles = std::max(steps[i].compute_cycles, sram_cycles(steps[i], sram));
     span.stalls.sram += busy_cycles - steps[i].compute_cycles;
     array_free = start + cycles_to_ps(busy_cycles);
     span.compute_cycles += steps[i].compute_cycles;
+    if (tracing()) {
+      const std::int64_t compute_end = start + cycles_to_ps(steps[i].compute_cycles);
+      trace_->record(ComputeEvent{trace_layer_, static_cast<std::int64_t>(i), trace_unit_, start, compute_end});
+      if (compute_end < array_free) trace_->record(StallEvent{trace_layer_, StallCause::sram, compute_end, array_free});
+      for (BufferKind kind : {BufferKind::ifmap, BufferKind::weight, BufferKind::ofmap}) {
+        const int b = static_cast<int>(kind);
+        if (steps[i].sram_read_bytes[b] + steps[i].sram_write_bytes[b] == 0) continue;
+        trace_->record_buffer_access(std::string(to_string(kind)), start, array_free, steps[i].sram_read_bytes[b],
+                                     steps[i].sram_write_bytes[b]);
+      }
+    }
     end_at[i + 1] = array_free;
     stored_at[i + 1] = std::max(stored_at[i], issue(steps[i].stores, array_free, nullptr, span));
     prefetch(i + 1);
@@ -136,7 +156,10 @@ TimedSpan MemorySchedule::run_steps(const std::vector<FoldStep>& steps, const Sr
   const std::int64_t finish = std::max(array_free, stored_at[n]);
   // The layer ends when its last result is in DRAM; the write-back tail is an
   // ofmap stall of the layer.
-  if (finish > array_free) span.stalls.ofmap += ps_to_cycles(finish - array_free);
+  if (finish > array_free) {
+    span.stalls.ofmap += ps_to_cycles(finish - array_free);
+    if (tracing()) trace_->record(StallEvent{trace_layer_, StallCause::ofmap, array_free, finish});
+  }
   now_ps_ = finish;
   span.end_ps = finish;
   double peak = 0.0;

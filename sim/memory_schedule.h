@@ -12,6 +12,7 @@
 
 #include "accel/memory_port.h"
 #include "sim/memory_plan.h"
+#include "traces/trace_recorder.h"
 
 namespace npusim {
 
@@ -48,13 +49,26 @@ class MemorySchedule {
   std::int64_t ps_to_cycles(std::int64_t ps) const;
   std::int64_t window_ps() const { return window_ps_; }
 
+  // Records the next spans' folds, stalls, DMA transfers and buffer traffic
+  // into `trace` (nullable: no tracing) under this layer name and unit.
+  void trace_into(TraceRecorder* trace, std::string layer, ComputeUnit unit) {
+    trace_ = trace;
+    trace_layer_ = std::move(layer);
+    trace_unit_ = unit;
+  }
+
  private:
   std::int64_t issue(const std::vector<Transfer>& transfers, std::int64_t earliest_ps,
                      BufferKind* last_buffer, TimedSpan& span);
 
   void spread_over_windows(std::int64_t start, std::int64_t end, std::int64_t bytes);
 
+  bool tracing() const { return trace_ != nullptr && trace_->accepting(); }
+
   MemoryPort& port_;
+  TraceRecorder* trace_ = nullptr;
+  std::string trace_layer_;
+  ComputeUnit trace_unit_ = ComputeUnit::array;
   double ps_per_cycle_;
   std::int64_t window_ps_;
   std::int64_t now_ps_ = 0;       // the array is free from here

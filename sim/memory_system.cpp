@@ -73,13 +73,20 @@ std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vec
 
 }  // namespace
 
-MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph)
-    : config_(config), graph_(graph) {
+MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, TraceRecorder* trace)
+    : config_(config), graph_(graph), trace_(trace) {
   dram_ = std::make_unique<DramTarget>(sc_core::sc_gen_unique_name("dram"), config.memory.dram);
   dma_ = std::make_unique<DmaEngine>(sc_core::sc_gen_unique_name("dma"), config.memory.dma_burst_bytes,
                                      config.memory.dram.peak_bandwidth_gbps());
   dma_->socket.bind(dram_->socket);
   schedule_ = std::make_unique<MemorySchedule>(*dma_, config.clock_mhz, config.memory.peak_window_ns * 1000);
+  if (trace_) {
+    for (BufferKind kind : {BufferKind::ifmap, BufferKind::weight, BufferKind::ofmap}) {
+      trace_->declare_buffer(to_string(kind));
+    }
+    trace_->declare_dram_channels(config.memory.dram.channels);
+    if (auto* controller = dynamic_cast<DramController*>(&dram_->model())) controller->set_command_log(&command_log_);
+  }
 
   // Address map: the input, then every layer's weights, then every output;
   // 32-bit-element sizes bound every format's bytes.
@@ -122,6 +129,7 @@ LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::ve
   const Layer& layer = graph_.layers[index];
   const bool input_on_chip = index > 0 && output_on_chip_[index - 1];
   const DramStats before = dram_->model().stats();
+  begin_trace(index, ComputeUnit::array);
   std::vector<GemmMemoryNeeds> gemms =
       layer_gemm_needs(layer, input_dims, activation_bits, weight_bits, output_bits);
   for (auto& needs : gemms) {
@@ -149,6 +157,7 @@ LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::ve
     std::move(plan.steps.begin(), plan.steps.end(), std::back_inserter(steps));
   }
   const TimedSpan span = schedule_->run_steps(steps, config_.memory.sram);
+  flush_dram_commands();
   LayerMemoryRecord timed = finish(span, before, macs);
   timed.fold_order = record.fold_order;
   timed.temporal_tiles = record.temporal_tiles;
@@ -169,6 +178,7 @@ LayerMemoryRecord MemorySystem::run_ppu_layer(std::size_t index, const std::vect
                                               std::int64_t output_bytes, std::int64_t ppu_cycles) {
   const Layer& layer = graph_.layers[index];
   const DramStats before = dram_->model().stats();
+  begin_trace(index, ComputeUnit::ppu);
   FoldStep step;
   step.compute_cycles = ppu_cycles;
   const bool first_on_chip = index > 0 && output_on_chip_[index - 1];
@@ -184,6 +194,7 @@ LayerMemoryRecord MemorySystem::run_ppu_layer(std::size_t index, const std::vect
     step.stores.push_back(Transfer{BufferKind::ofmap, output_address_[index], output_bytes, true});
   }
   const TimedSpan span = schedule_->run_steps({step}, config_.memory.sram);
+  flush_dram_commands();
   LayerMemoryRecord record = finish(span, before, 0);
   std::int64_t in_total = 0;
   for (auto b : input_bytes) in_total += b;
@@ -193,6 +204,37 @@ LayerMemoryRecord MemorySystem::run_ppu_layer(std::size_t index, const std::vect
   record.output_on_chip = output_on_chip_[index];
   record.dram_read_bytes_by_buffer[0] = span.dram_read_bytes;
   return record;
+}
+
+void MemorySystem::begin_trace(std::size_t layer_index, ComputeUnit unit) {
+  if (!trace_) return;
+  trace_->set_current_layer(graph_.layers[layer_index].name);
+  schedule_->trace_into(trace_, graph_.layers[layer_index].name, unit);
+}
+
+// The DRAM commands the layer caused, as trace events (cycles of tCK to ps).
+void MemorySystem::flush_dram_commands() {
+  if (!trace_) return;
+  const DramConfig& dram = config_.memory.dram;
+  for (const DramCommandRecord& r : command_log_) {
+    if (!trace_->accepting()) break;
+    DramCommandEvent e;
+    e.channel = r.where.channel;
+    e.rank = r.where.rank;
+    e.bank_group = r.where.bank_group;
+    e.bank = r.where.bank;
+    e.row = r.where.row;
+    e.time_ps = r.cycle * dram.tCK_ps;
+    switch (r.command) {
+      case DramCommand::act: e.command = DramCommandKind::act; break;
+      case DramCommand::pre: e.command = DramCommandKind::pre; break;
+      case DramCommand::rd: e.command = DramCommandKind::rd; e.data_bytes = dram.burst_bytes(); break;
+      case DramCommand::wr: e.command = DramCommandKind::wr; e.data_bytes = dram.burst_bytes(); break;
+      case DramCommand::ref: e.command = DramCommandKind::ref; break;
+    }
+    trace_->record(e);
+  }
+  command_log_.clear();
 }
 
 LayerMemoryRecord MemorySystem::finish(const TimedSpan& span, const DramStats& before, std::int64_t macs) {

@@ -15,6 +15,8 @@
 #include "sim/accelerator_config.h"
 #include "sim/memory_plan.h"
 #include "sim/memory_schedule.h"
+#include "accel/dram_controller.h"
+#include "traces/trace_recorder.h"
 
 namespace npusim {
 
@@ -44,8 +46,9 @@ struct LayerMemoryRecord {
 
 class MemorySystem {
  public:
-  // `config.memory.modeled` must be true.
-  MemorySystem(const AcceleratorConfig& config, const Graph& graph);
+  // `config.memory.modeled` must be true. `trace` (nullable) receives folds,
+  // stalls, DMA transfers, buffer traffic and DRAM commands.
+  MemorySystem(const AcceleratorConfig& config, const Graph& graph, TraceRecorder* trace = nullptr);
 
   // Times one array layer (all its GEMMs, back to back) and returns its record.
   LayerMemoryRecord run_array_layer(std::size_t layer_index, const std::vector<std::int64_t>& input_dims,
@@ -61,6 +64,8 @@ class MemorySystem {
 
  private:
   LayerMemoryRecord finish(const TimedSpan& span, const DramStats& before, std::int64_t macs);
+  void begin_trace(std::size_t layer_index, ComputeUnit unit);
+  void flush_dram_commands();
 
   const AcceleratorConfig& config_;
   const Graph& graph_;
@@ -72,6 +77,8 @@ class MemorySystem {
   std::vector<std::uint64_t> weight_address_, output_address_;  // per layer
   std::uint64_t input_address_ = 0;
   std::vector<bool> output_on_chip_;  // per layer
+  TraceRecorder* trace_ = nullptr;
+  std::vector<DramCommandRecord> command_log_;
 };
 
 // Plans every array layer of `graph` (with the config's formats) so that a

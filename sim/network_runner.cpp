@@ -1,5 +1,6 @@
 #include "sim/network_runner.h"
 
+#include <cmath>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -194,7 +195,8 @@ std::int64_t ppu_cycles(std::int64_t output_elements, std::int64_t input_tensors
 }
 
 NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEngine& engine,
-                       const AcceleratorConfig& config, const LayerProgress& progress) {
+                       const AcceleratorConfig& config, const LayerProgress& progress,
+                       TraceRecorder* trace) {
   const auto& layers = qgraph.graph.layers;
   if (qgraph.layers.size() != layers.size()) {
     throw std::invalid_argument("run_network: quantized layers do not match the graph");
@@ -203,7 +205,8 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
   engines.check_formats(qgraph);
   NetworkRun run;
   std::optional<MemorySystem> memory;
-  if (config.memory.modeled) memory.emplace(config, qgraph.graph);
+  if (config.memory.modeled) memory.emplace(config, qgraph.graph, trace);
+  const double ps_per_cycle = 1.0e6 / config.clock_mhz;
   run.layers.reserve(layers.size());  // outputs are referenced by address below
   std::map<std::string, const Tensor*> tensors{{qgraph.graph.input_name, &input}};
 
@@ -247,6 +250,14 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
       if (record.unit == ExecutionUnit::array && record.cycles > 0) {
         record.utilization = static_cast<double>(record.macs) / (static_cast<double>(record.cycles) * peak_macs_per_cycle);
       }
+    }
+    // Without a memory system the trace holds one interval per layer.
+    if (trace && !memory && trace->accepting()) {
+      trace->set_current_layer(layer.name);
+      const auto at = [&](std::int64_t cycles) { return std::llround(static_cast<double>(cycles) * ps_per_cycle); };
+      trace->record(ComputeEvent{layer.name, 0,
+                                 record.unit == ExecutionUnit::array ? ComputeUnit::array : ComputeUnit::ppu,
+                                 at(run.total_cycles), at(run.total_cycles + record.cycles)});
     }
     run.total_cycles += record.cycles;
     run.total_macs += record.macs;

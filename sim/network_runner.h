@@ -17,6 +17,7 @@
 #include "models/tensor.h"
 #include "sim/accelerator_config.h"
 #include "sim/memory_system.h"
+#include "traces/trace_recorder.h"
 
 namespace npusim {
 
@@ -59,7 +60,9 @@ using LayerProgress = std::function<void(std::size_t, std::size_t, const LayerRe
 
 // `input` is the graph input in the activation format (quantize_input).
 // `engine` must have been built for config.array.
+// `trace` (nullable) records what the run did over time (traces/).
 NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEngine& engine,
-                       const AcceleratorConfig& config, const LayerProgress& progress = {});
+                       const AcceleratorConfig& config, const LayerProgress& progress = {},
+                       TraceRecorder* trace = nullptr);
 
 }  // namespace npusim

@@ -15,6 +15,11 @@
 #include "sim/report.h"
 #include "sim/run_energy.h"
 #include "sim/simulation.h"
+#include "traces/chrome_trace_writer.h"
+#include "traces/csv_timeline_writer.h"
+#include "traces/trace_file_output.h"
+#include "traces/trace_recorder.h"
+#include "traces/vcd_writer.h"
 
 namespace npusim {
 namespace {
@@ -33,6 +38,13 @@ void check_output_directory(const std::string& path) {
 
 int run_command(const RunOptions& options, std::ostream& out, std::ostream& progress) {
   if (options.json_path) check_output_directory(*options.json_path);
+  if (options.trace_dir) {
+    try {
+      check_trace_directory(*options.trace_dir);
+    } catch (const std::runtime_error& error) {
+      throw InputError(std::string("--trace: ") + error.what());
+    }
+  }
   const AcceleratorConfig config =
       load_accelerator_config(options.config_path, options.set_overrides);
   const Graph graph = load_network_json(options.model_path);
@@ -52,11 +64,28 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
                << to_string(layer.type) << "): " << layer.cycles << " cycles" << std::endl;
     };
   }
-  const Simulation sim = simulate(config, graph, *engine, table, on_layer);
+  std::optional<TraceRecorder> trace;
+  if (options.trace_dir) {
+    TraceLimits limits;
+    limits.max_events = options.trace_max_events;
+    limits.buffer_window_ps = options.trace_window_ns * 1000;
+    trace.emplace(limits);
+  }
+  const Simulation sim = simulate(config, graph, *engine, table, on_layer, trace ? &*trace : nullptr);
   const RunReport report{config, graph, sim.run, sim.checks, &sim.metrics, &sim.energy};
   write_table(out, report);
   out.flush();
   if (options.json_path) write_json_report(*options.json_path, report);
+  if (trace) {
+    const TraceEvents events = trace->take_events();
+    const std::string dir = *options.trace_dir;
+    const std::int64_t window_ps = options.trace_window_ns * 1000;
+    write_chrome_trace(events, dir + "/trace.json", ChromeTraceOptions{window_ps});
+    write_csv_timeline(events, dir + "/timeline.csv", CsvTimelineOptions{window_ps});
+    write_vcd_trace(events, dir + "/trace.vcd", VcdOptions{window_ps});
+    const std::string truncated = truncation_message(events);
+    if (!truncated.empty()) progress << "npusim: " << truncated << std::endl;
+  }
   return all_bit_exact(sim.checks) ? kRunOk : kRunMismatch;
 }
 

@@ -1,6 +1,7 @@
 // `npusim run`: config + network -> simulated run -> reference check -> report.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -14,6 +15,10 @@ struct RunOptions {
   std::vector<std::string> set_overrides;  // applied in order; a later one wins
   std::optional<std::string> json_path;    // also write the JSON report here
   bool show_progress = false;              // one line per layer on `progress`
+  // Trace files (trace.json for Perfetto, timeline.csv, trace.vcd) go here.
+  std::optional<std::string> trace_dir;
+  std::int64_t trace_max_events = 2'000'000;
+  std::int64_t trace_window_ns = 1000;  // bandwidth windows of the trace files
 };
 
 // Exit status of a completed run: everything bit-exact, or a reference mismatch

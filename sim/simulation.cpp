@@ -12,11 +12,11 @@ std::unique_ptr<GemmEngine> make_engine(const AcceleratorConfig& config) {
 }
 
 Simulation simulate(const AcceleratorConfig& config, const Graph& graph, GemmEngine& engine,
-                    const EnergyTable& table, const LayerProgress& progress) {
+                    const EnergyTable& table, const LayerProgress& progress, TraceRecorder* trace) {
   const Tensor sample = make_sample_input(graph);
   Simulation sim{quantize_graph(graph, config.array.mac, sample), {}, {}, {}, {}, {}};
   sim.input = quantize_input(sim.qgraph, sample);
-  sim.run = run_network(sim.qgraph, sim.input, engine, config, progress);
+  sim.run = run_network(sim.qgraph, sim.input, engine, config, progress, trace);
   const ReferenceResult reference =
       run_reference(sim.qgraph, sim.input, reference_reduction_chunk(config.array));
   sim.checks = check_against_reference(sim.run, reference);

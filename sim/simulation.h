@@ -35,6 +35,7 @@ std::unique_ptr<GemmEngine> make_engine(const AcceleratorConfig& config);
 // `table` prices the run (load_config_energy_table, loaded before the run so a
 // bad table fails fast).
 Simulation simulate(const AcceleratorConfig& config, const Graph& graph, GemmEngine& engine,
-                    const EnergyTable& table, const LayerProgress& progress = {});
+                    const EnergyTable& table, const LayerProgress& progress = {},
+                    TraceRecorder* trace = nullptr);
 
 }  // namespace npusim

@@ -1,0 +1,104 @@
+// End-to-end: `npusim run --trace DIR` writes the Perfetto/Chrome trace, the
+// CSV timeline and the VCD, consistent with the run's own report.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kSourceDir = NPUSIM_SOURCE_DIR;
+const std::string kRun = std::string(NPUSIM_BINARY) + " run --config " + kSourceDir +
+                         "/configs/edge_int8_32x32.json --model " + kSourceDir + "/models/zoo/lenet5.json";
+
+struct Result {
+  int status = -1;
+  std::string out;
+};
+
+Result run(const std::string& command) {
+  Result r;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe)) r.out += buffer;
+  const int status = pclose(pipe);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("npusim_trace_" + std::to_string(getpid()) + "_" + name);
+  fs::remove_all(dir);
+  return dir;
+}
+
+TEST(TraceCli, WritesThreeFilesConsistentWithTheReport) {
+  const fs::path dir = fresh_dir("ok");
+  const fs::path json = dir.string() + ".report.json";
+  const Result r = run(kRun + " --trace " + dir.string() + " --json " + json.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto trace = nlohmann::json::parse(read_text(dir / "trace.json"));
+  const auto report = nlohmann::json::parse(read_text(json));
+  // Every DMA transfer is an "X" event with its bytes; they add up to the
+  // report's DRAM traffic, and one event per fold sits on the array track.
+  std::int64_t transfer_bytes = 0, folds = 0;
+  for (const auto& e : trace.at("traceEvents")) {
+    if (e.at("ph") != "X") continue;
+    if (e.contains("args") && e.at("args").contains("bytes") && e.contains("cat") && e.at("cat") == "dma") {
+      transfer_bytes += e.at("args").at("bytes").get<std::int64_t>();
+    }
+    if (e.contains("cat") && e.at("cat") == "compute") ++folds;
+  }
+  const auto& memory = report.at("totals").at("memory");
+  EXPECT_EQ(transfer_bytes,
+            memory.at("dram_read_bytes").get<std::int64_t>() + memory.at("dram_write_bytes").get<std::int64_t>());
+  EXPECT_GT(folds, 7);
+  const std::string csv = read_text(dir / "timeline.csv");
+  EXPECT_EQ(csv.rfind("window_start_us,", 0), 0u);
+  EXPECT_NE(csv.find("dram_ch0_read_gbps"), std::string::npos);
+  const std::string vcd = read_text(dir / "trace.vcd");
+  EXPECT_NE(vcd.find("$var"), std::string::npos);
+  EXPECT_NE(vcd.find("array_busy"), std::string::npos);
+  // Same inputs, same bytes.
+  const fs::path again = fresh_dir("again");
+  ASSERT_EQ(run(kRun + " --trace " + again.string()).status, 0);
+  EXPECT_EQ(read_text(dir / "trace.json"), read_text(again / "trace.json"));
+  EXPECT_EQ(read_text(dir / "trace.vcd"), read_text(again / "trace.vcd"));
+  fs::remove_all(dir);
+  fs::remove_all(again);
+  fs::remove(json);
+}
+
+TEST(TraceCli, LimitCutsTheTraceAndSaysSo) {
+  const fs::path dir = fresh_dir("cut");
+  const Result r = run(kRun + " --trace " + dir.string() + " --trace-max-events 10");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("npusim: trace truncated at 10 events (limit --trace-max-events)"), std::string::npos) << r.out;
+  EXPECT_NE(read_text(dir / "timeline.csv").find("# trace truncated at 10 events"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(TraceCli, UnwritableDirectoryFailsBeforeTheRun) {
+  const Result r = run(kRun + " --trace /proc/npusim_cannot_write_here");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out.rfind("npusim: error: --trace: cannot write trace directory '/proc/npusim_cannot_write_here'", 0), 0u)
+      << r.out;
+  EXPECT_EQ(r.out.find("bit-exact"), std::string::npos);  // nothing ran
+}
+
+}  // namespace
