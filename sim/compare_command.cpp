@@ -12,6 +12,7 @@
 #include "sim/report.h"
 #include "sim/run_command.h"
 #include "sim/simulation.h"
+#include "sim/text_table.h"
 
 namespace npusim {
 namespace {
@@ -23,17 +24,6 @@ struct Design {
   RunTotals totals;
   std::int64_t dram_bytes = 0;
 };
-
-std::string fixed(double value, int decimals) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  return buffer;
-}
-
-double rounded(double value, int decimals) {
-  const double scale = std::pow(10.0, decimals);
-  return std::round(value * scale) / scale;
-}
 
 // The largest square array of this design's formats and buffers within the area.
 int array_side_for_area(const AcceleratorConfig& config, const EnergyTable& table, double area_mm2,
@@ -164,23 +154,8 @@ int compare_command(const CompareOptions& options, std::ostream& out, std::ostre
   for (const auto& d : designs) check.push_back(d.totals.layers_mismatched == 0 ? "bit-exact" : "MISMATCH");
   table.push_back(check);
 
-  std::vector<std::size_t> widths(table[0].size(), 0);
-  for (const auto& line : table) for (std::size_t c = 0; c < line.size(); ++c) widths[c] = std::max(widths[c], line[c].size());
-  for (std::size_t r = 0; r < table.size(); ++r) {
-    std::string text;
-    for (std::size_t c = 0; c < table[r].size(); ++c) {
-      const std::string pad(widths[c] - table[r][c].size(), ' ');
-      if (c) text += "  ";
-      text += c == 0 ? table[r][c] + pad : pad + table[r][c];
-    }
-    while (!text.empty() && text.back() == ' ') text.pop_back();
-    out << text << '\n';
-    if (r == 0) {
-      std::string rule;
-      for (std::size_t c = 0; c < widths.size(); ++c) rule += (c ? "  " : "") + std::string(widths[c], '-');
-      out << rule << '\n';
-    }
-  }
+  const std::vector<std::vector<std::string>> body(table.begin() + 1, table.end());
+  print_table(out, table_columns(table[0], 1), body);
   out.flush();
 
   if (options.json_path) {

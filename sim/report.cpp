@@ -5,16 +5,11 @@
 #include <cstdio>
 
 #include "sim/report_energy.h"
+#include "sim/text_table.h"
 #include "sim/report_memory.h"
 
 namespace npusim {
 namespace {
-
-std::string fixed(double value, int decimals) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  return buffer;
-}
 
 // SQNR in dB; an output equal to the fp32 one has no noise at all.
 std::string sqnr_text(double db) {
@@ -28,38 +23,6 @@ std::string gemm_text(const LayerRecord& layer) {
                      std::to_string(layer.gemm.k);
   if (layer.gemm_count > 1) text += " (" + std::to_string(layer.gemm_count) + " GEMMs)";
   return text;
-}
-
-// Columns are left-aligned text or right-aligned numbers.
-struct Column {
-  std::string title;
-  bool numeric;
-};
-
-void print_rows(std::ostream& out, const std::vector<Column>& columns,
-                const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths;
-  for (const auto& column : columns) widths.push_back(column.title.size());
-  for (const auto& row : rows) {
-    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  }
-  auto print = [&](const std::vector<std::string>& cells) {
-    std::string line;
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      const std::string pad(widths[c] - cells[c].size(), ' ');
-      if (c) line += "  ";
-      line += columns[c].numeric ? pad + cells[c] : cells[c] + pad;
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << '\n';
-  };
-  std::vector<std::string> titles;
-  for (const auto& column : columns) titles.push_back(column.title);
-  print(titles);
-  std::vector<std::string> rule;
-  for (auto width : widths) rule.push_back(std::string(width, '-'));
-  print(rule);
-  for (const auto& row : rows) print(row);
 }
 
 }  // namespace
@@ -97,7 +60,7 @@ void write_table(std::ostream& out, const RunReport& report) {
       << array.mac.lanes << ", " << fixed(config.clock_mhz, 1) << " MHz, "
       << to_string(array.timing) << " timing, " << to_string(config.fidelity) << " fidelity)\n\n";
 
-  const std::vector<Column> columns{
+  const std::vector<TableColumn> columns{
       {"layer", false},          {"type", false},       {"unit", false},
       {"format", false},         {"GEMM MxNxK", false}, {"MACs", true},
       {"cycles", true},          {"latency_us", true},  {"utilization_pct", true},
@@ -118,7 +81,7 @@ void write_table(std::ostream& out, const RunReport& report) {
                     report.metrics ? sqnr_text(report.metrics->layers.at(i).sqnr_db) : "-",
                     exact ? "bit-exact" : "MISMATCH"});
   }
-  print_rows(out, columns, rows);
+  print_table(out, columns, rows);
   if (config.memory.modeled) write_memory_table(out, report);
   if (report.energy) write_energy_table(out, report);
 

@@ -1,5 +1,7 @@
 #include "sim/report_energy.h"
 
+#include "sim/text_table.h"
+
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -7,17 +9,6 @@
 
 namespace npusim {
 namespace {
-
-std::string fixed(double value, int decimals) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  return buffer;
-}
-
-double rounded(double value, int decimals) {
-  const double scale = std::pow(10.0, decimals);
-  return std::round(value * scale) / scale;
-}
 
 std::string pct(double part, double whole) { return whole > 0 ? fixed(100.0 * part / whole, 1) : "0.0"; }
 
@@ -36,24 +27,7 @@ void write_energy_table(std::ostream& out, const RunReport& report) {
                     fixed(l.sram_pj(), 1), fixed(l.dram_pj, 1), fixed(l.ppu_pj, 1), fixed(l.interconnect_pj, 1),
                     fixed(l.leakage_pj, 1), macs > 0 ? fixed(pj_per_mac(l, macs), 3) : "-"});
   }
-  std::vector<std::size_t> widths(titles.size());
-  for (std::size_t c = 0; c < titles.size(); ++c) widths[c] = titles[c].size();
-  for (const auto& r : rows) for (std::size_t c = 0; c < r.size(); ++c) widths[c] = std::max(widths[c], r[c].size());
-  const auto print = [&](const std::vector<std::string>& cells) {
-    std::string line;
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      const std::string pad(widths[c] - cells[c].size(), ' ');
-      if (c) line += "  ";
-      line += c == 0 ? cells[c] + pad : pad + cells[c];
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << '\n';
-  };
-  print(titles);
-  std::vector<std::string> rule;
-  for (auto w : widths) rule.push_back(std::string(w, '-'));
-  print(rule);
-  for (const auto& r : rows) print(r);
+  print_table(out, table_columns(titles, 1), rows);
 
   const EnergyBreakdown& t = e.total;
   out << "\nenergy total: energy_uj " << fixed(t.total_pj / 1e6, 3) << " (mac " << pct(t.compute_pj(), t.total_pj)

@@ -4,16 +4,10 @@
 #include "sim/report.h"
 #include "sim/report_energy.h"
 #include "sim/report_memory.h"
+#include "sim/text_table.h"
 
 namespace npusim {
 namespace {
-
-// Rounds to a fixed number of decimals so the printed value does not depend on
-// the last bits of a division.
-double fixed(double value, int decimals) {
-  const double scale = std::pow(10.0, decimals);
-  return std::round(value * scale) / scale;
-}
 
 constexpr int kLatencyDecimals = 6;  // 1 ps in us
 constexpr int kPercentDecimals = 4;
@@ -21,7 +15,7 @@ constexpr int kRateDecimals = 6;
 
 // dB, or null when infinite (an output identical to fp32's): JSON has no inf.
 nlohmann::ordered_json db_json(double db) {
-  return std::isfinite(db) ? nlohmann::ordered_json(fixed(db, 4)) : nlohmann::ordered_json(nullptr);
+  return std::isfinite(db) ? nlohmann::ordered_json(rounded(db, 4)) : nlohmann::ordered_json(nullptr);
 }
 
 nlohmann::ordered_json histogram_json(const Histogram& h) {
@@ -59,13 +53,13 @@ nlohmann::ordered_json layer_json(const LayerRecord& layer, const LayerCheck& ch
   json["output_dims"] = layer.output.dims;
   json["macs"] = layer.macs;
   json["cycles"] = layer.cycles;
-  json["latency_us"] = fixed(static_cast<double>(layer.cycles) / clock_mhz, kLatencyDecimals);
+  json["latency_us"] = rounded(static_cast<double>(layer.cycles) / clock_mhz, kLatencyDecimals);
   json["folds"] = layer.folds;
   json["utilization_pct"] =
-      on_array ? nlohmann::ordered_json(fixed(100.0 * layer.utilization, kPercentDecimals))
+      on_array ? nlohmann::ordered_json(rounded(100.0 * layer.utilization, kPercentDecimals))
                : nlohmann::ordered_json(nullptr);
   json["mapping_efficiency_pct"] =
-      on_array ? nlohmann::ordered_json(fixed(100.0 * layer.mapping_efficiency, kPercentDecimals))
+      on_array ? nlohmann::ordered_json(rounded(100.0 * layer.mapping_efficiency, kPercentDecimals))
                : nlohmann::ordered_json(nullptr);
   json["overflow_outputs"] = layer.overflow_outputs;
   if (layer.memory) json["memory"] = memory_json(*layer.memory);
@@ -101,10 +95,10 @@ nlohmann::ordered_json to_json(const RunReport& report) {
       {"cycles", totals.cycles},
       {"array_cycles", totals.array_cycles},
       {"ppu_cycles", totals.ppu_cycles},
-      {"latency_us", fixed(totals.latency_us, kLatencyDecimals)},
+      {"latency_us", rounded(totals.latency_us, kLatencyDecimals)},
       {"macs", totals.macs},
-      {"effective_gmac_per_s", fixed(totals.effective_gmac_per_s, kRateDecimals)},
-      {"utilization_pct", fixed(100.0 * totals.utilization, kPercentDecimals)},
+      {"effective_gmac_per_s", rounded(totals.effective_gmac_per_s, kRateDecimals)},
+      {"utilization_pct", rounded(100.0 * totals.utilization, kPercentDecimals)},
       {"overflow_outputs", totals.overflow_outputs},
       {"layers_checked", totals.layers_checked},
       {"layers_mismatched", totals.layers_mismatched},

@@ -1,5 +1,7 @@
 #include "sim/report_memory.h"
 
+#include "sim/text_table.h"
+
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -7,41 +9,6 @@
 
 namespace npusim {
 namespace {
-
-std::string fixed(double value, int decimals) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  return buffer;
-}
-
-double rounded(double value, int decimals) {
-  const double scale = std::pow(10.0, decimals);
-  return std::round(value * scale) / scale;
-}
-
-void print_aligned(std::ostream& out, const std::vector<std::string>& titles,
-                   const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths;
-  for (const auto& t : titles) widths.push_back(t.size());
-  for (const auto& row : rows) {
-    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  }
-  const auto print = [&](const std::vector<std::string>& cells) {
-    std::string line;
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      const std::string pad(widths[c] - cells[c].size(), ' ');
-      if (c) line += "  ";
-      line += c == 0 || c == 1 ? cells[c] + pad : pad + cells[c];
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << '\n';
-  };
-  print(titles);
-  std::vector<std::string> rule;
-  for (auto w : widths) rule.push_back(std::string(w, '-'));
-  print(rule);
-  for (const auto& row : rows) print(row);
-}
 
 }  // namespace
 
@@ -83,11 +50,11 @@ void write_memory_table(std::ostream& out, const RunReport& report) {
                     fixed(m.required_gbps, 2), layer.unit == ExecutionUnit::array ? (m.memory_bound ? "memory" : "compute") : "-",
                     m.output_on_chip ? "yes" : "no"});
   }
-  print_aligned(out,
+  print_table(out, table_columns(
                 {"layer", "fold_order", "dram_read_bytes", "dram_write_bytes", "dram_read_gbps",
                  "dram_write_gbps", "dram_peak_gbps", "dram_peak_share_pct", "row_hit_pct",
                  "stall_ifmap_cycles", "stall_weight_cycles", "stall_ofmap_cycles", "stall_sram_cycles", "mac_per_dram_byte",
-                 "need_gbps", "bound", "out_on_chip"},
+                 "need_gbps", "bound", "out_on_chip"}, 2),
                 rows);
   const MemoryTotals t = summarize_memory(report);
   out << "\nmemory total: dram_read_bytes " << t.dram_read_bytes << ", dram_write_bytes "

@@ -1,5 +1,7 @@
 // End-to-end: `npusim compare` and `npusim presets`.
 #include <gtest/gtest.h>
+
+#include "cli_test_support.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,24 +16,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kSourceDir = NPUSIM_SOURCE_DIR;
+using npusim::testing::kSourceDir;
+using npusim::testing::read_text;
+using Result = npusim::testing::CommandResult;
 const std::string kLenet = kSourceDir + "/models/zoo/lenet5.json";
 const std::string kEdge = kSourceDir + "/configs/edge_int8_32x32.json";
-
-struct Result {
-  int status = -1;
-  std::string out;
-};
-
-Result run(const std::string& args) {
-  Result r;
-  FILE* pipe = popen((std::string(NPUSIM_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe)) r.out += buffer;
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 fs::path temp(const std::string& name) {
   return fs::temp_directory_path() / ("npusim_compare_" + std::to_string(getpid()) + "_" + name);
@@ -44,7 +33,7 @@ nlohmann::json read_json(const fs::path& path) {
 
 TEST(CompareCli, FormatsSideBySideWithRatiosAgainstTheFirst) {
   const fs::path json = temp("formats.json"), csv = temp("formats.csv");
-  const Result r = run("compare --config " + kEdge + " --model " + kLenet + " --formats fp32,int8,int4 --json " +
+  const Result r = npusim::testing::run_npusim("compare --config " + kEdge + " --model " + kLenet + " --formats fp32,int8,int4 --json " +
                        json.string() + " --csv " + csv.string());
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("energy_uj"), std::string::npos);
@@ -79,7 +68,7 @@ TEST(CompareCli, FormatsSideBySideWithRatiosAgainstTheFirst) {
 
 TEST(CompareCli, IsoAreaSizesEachFormatsArrayToTheBudget) {
   const fs::path json = temp("iso.json");
-  const Result r = run("compare --config " + kEdge + " --model " + kLenet + " --formats fp32,int8 --iso-area 8 --json " +
+  const Result r = npusim::testing::run_npusim("compare --config " + kEdge + " --model " + kLenet + " --formats fp32,int8 --iso-area 8 --json " +
                        json.string());
   ASSERT_EQ(r.status, 0) << r.out;
   const auto designs = read_json(json).at("designs");
@@ -91,14 +80,14 @@ TEST(CompareCli, IsoAreaSizesEachFormatsArrayToTheBudget) {
 }
 
 TEST(CompareCli, PeFidelityIsRefusedWithThePath) {
-  const Result r = run("compare --config " + kEdge + " --config " + kEdge + " --model " + kLenet +
+  const Result r = npusim::testing::run_npusim("compare --config " + kEdge + " --config " + kEdge + " --model " + kLenet +
                        " --set array.fidelity=pe");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("$.array.fidelity: compare runs every design in one process"), std::string::npos) << r.out;
 }
 
 TEST(Presets, PeakThroughputIsArrayTimesClockTimesLanes) {
-  const Result r = run("presets");
+  const Result r = npusim::testing::run_npusim("presets");
   ASSERT_EQ(r.status, 0) << r.out;
   // 2 operations per MAC: rows x cols x lanes x clock x 2.
   const std::pair<const char*, const char*> expected[] = {

@@ -2,6 +2,8 @@
 // proportionally fewer DRAM bytes, the report must carry the memory figures,
 // and a buffer too small for one fold must fail before the run.
 #include <gtest/gtest.h>
+
+#include "cli_test_support.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,28 +18,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kSourceDir = NPUSIM_SOURCE_DIR;
+using npusim::testing::kSourceDir;
+using npusim::testing::read_text;
+using Result = npusim::testing::CommandResult;
 const std::string kLenet = kSourceDir + "/models/zoo/lenet5.json";
-
-struct Result {
-  int status = -1;
-  std::string out;
-};
-
-Result run(const std::string& args) {
-  Result r;
-  FILE* pipe = popen((std::string(NPUSIM_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe)) r.out += buffer;
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 nlohmann::json run_json(const std::string& config, const std::string& extra = "") {
   const fs::path path = fs::temp_directory_path() /
                         ("npusim_memory_" + std::to_string(getpid()) + "_" + fs::path(config).stem().string() + ".json");
-  const Result r = run("run --config " + kSourceDir + "/configs/" + config + " --model " + kLenet + " " +
+  const Result r = npusim::testing::run_npusim("run --config " + kSourceDir + "/configs/" + config + " --model " + kLenet + " " +
                        extra + " --json " + path.string());
   EXPECT_EQ(r.status, 0) << r.out;
   std::ifstream in(path);
@@ -102,7 +91,7 @@ TEST(MemoryCli, ReportCarriesTrafficBandwidthAndStalls) {
 }
 
 TEST(MemoryCli, BufferTooSmallForOneFoldFailsBeforeTheRun) {
-  const Result r = run("run --config " + kSourceDir + "/configs/edge_int8_32x32.json --model " + kLenet +
+  const Result r = npusim::testing::run_npusim("run --config " + kSourceDir + "/configs/edge_int8_32x32.json --model " + kLenet +
                        " --set memory.sram.weight.kb=1");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out,
@@ -112,7 +101,7 @@ TEST(MemoryCli, BufferTooSmallForOneFoldFailsBeforeTheRun) {
 }
 
 TEST(MemoryCli, UnknownDramPresetNamesThePath) {
-  const Result r = run("run --config " + kSourceDir + "/configs/edge_int8_32x32.json --model " + kLenet +
+  const Result r = npusim::testing::run_npusim("run --config " + kSourceDir + "/configs/edge_int8_32x32.json --model " + kLenet +
                        " --set memory.dram.preset=ddr9");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("$.memory.dram.preset: expected one of ddr4-3200"), std::string::npos) << r.out;

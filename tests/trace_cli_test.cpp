@@ -1,6 +1,8 @@
 // End-to-end: `npusim run --trace DIR` writes the Perfetto/Chrome trace, the
 // CSV timeline and the VCD, consistent with the run's own report.
 #include <gtest/gtest.h>
+
+#include "cli_test_support.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,31 +17,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kSourceDir = NPUSIM_SOURCE_DIR;
-const std::string kRun = std::string(NPUSIM_BINARY) + " run --config " + kSourceDir +
+using npusim::testing::kSourceDir;
+using npusim::testing::read_text;
+using Result = npusim::testing::CommandResult;
+const std::string kRun = "run --config " + kSourceDir +
                          "/configs/edge_int8_32x32.json --model " + kSourceDir + "/models/zoo/lenet5.json";
-
-struct Result {
-  int status = -1;
-  std::string out;
-};
-
-Result run(const std::string& command) {
-  Result r;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe)) r.out += buffer;
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 fs::path fresh_dir(const std::string& name) {
   const fs::path dir = fs::temp_directory_path() / ("npusim_trace_" + std::to_string(getpid()) + "_" + name);
@@ -50,7 +32,7 @@ fs::path fresh_dir(const std::string& name) {
 TEST(TraceCli, WritesThreeFilesConsistentWithTheReport) {
   const fs::path dir = fresh_dir("ok");
   const fs::path json = dir.string() + ".report.json";
-  const Result r = run(kRun + " --trace " + dir.string() + " --json " + json.string());
+  const Result r = npusim::testing::run_npusim(kRun + " --trace " + dir.string() + " --json " + json.string());
   ASSERT_EQ(r.status, 0) << r.out;
   const auto trace = nlohmann::json::parse(read_text(dir / "trace.json"));
   const auto report = nlohmann::json::parse(read_text(json));
@@ -76,7 +58,7 @@ TEST(TraceCli, WritesThreeFilesConsistentWithTheReport) {
   EXPECT_NE(vcd.find("array_busy"), std::string::npos);
   // Same inputs, same bytes.
   const fs::path again = fresh_dir("again");
-  ASSERT_EQ(run(kRun + " --trace " + again.string()).status, 0);
+  ASSERT_EQ(npusim::testing::run_npusim(kRun + " --trace " + again.string()).status, 0);
   EXPECT_EQ(read_text(dir / "trace.json"), read_text(again / "trace.json"));
   EXPECT_EQ(read_text(dir / "trace.vcd"), read_text(again / "trace.vcd"));
   fs::remove_all(dir);
@@ -86,7 +68,7 @@ TEST(TraceCli, WritesThreeFilesConsistentWithTheReport) {
 
 TEST(TraceCli, LimitCutsTheTraceAndSaysSo) {
   const fs::path dir = fresh_dir("cut");
-  const Result r = run(kRun + " --trace " + dir.string() + " --trace-max-events 10");
+  const Result r = npusim::testing::run_npusim(kRun + " --trace " + dir.string() + " --trace-max-events 10");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("npusim: trace truncated at 10 events (limit --trace-max-events)"), std::string::npos) << r.out;
   EXPECT_NE(read_text(dir / "timeline.csv").find("# trace truncated at 10 events"), std::string::npos);
@@ -94,7 +76,7 @@ TEST(TraceCli, LimitCutsTheTraceAndSaysSo) {
 }
 
 TEST(TraceCli, UnwritableDirectoryFailsBeforeTheRun) {
-  const Result r = run(kRun + " --trace /proc/npusim_cannot_write_here");
+  const Result r = npusim::testing::run_npusim(kRun + " --trace /proc/npusim_cannot_write_here");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out.rfind("npusim: error: --trace: cannot write trace directory '/proc/npusim_cannot_write_here'", 0), 0u)
       << r.out;
