@@ -46,6 +46,7 @@ class StationaryDatapath final : public SystolicDatapath {
     psum_.assign(pes, Sum{});
     psum_overflow_.assign(pes, 0);
     psum_present_.assign(pes, 0);
+    row0_active_fold_.assign(cols_, -1);
     loader_fold_.assign(cols_, -1);
     loader_pushes_.assign(cols_, 0);
     next_load_fold_.assign(cols_, 0);
@@ -152,7 +153,7 @@ class StationaryDatapath final : public SystolicDatapath {
         bool may_start = g == 0;
         if (!may_start && overlapped_) {
           const Token in = incoming_token(0, j);
-          may_start = (in.fold == g - 1 && in.t == 0) || shadow_swapped_fold(j) >= g - 1;
+          may_start = (in.fold == g - 1 && in.t == 0) || row0_active_fold_[j] >= g - 1;
         } else if (!may_start) {
           may_start = folds_[g - 1].pending_outputs == 0;
         }
@@ -163,8 +164,6 @@ class StationaryDatapath final : public SystolicDatapath {
       shift_now_[j] = 1;
     }
   }
-
-  int shadow_swapped_fold(int j) const { return row0_active_fold_.empty() ? -1 : row0_active_fold_[j]; }
 
   void advance_loaders() {
     for (int j = 0; j < cols_; ++j) {
@@ -235,10 +234,7 @@ class StationaryDatapath final : public SystolicDatapath {
       std::copy(src, src + lanes, active_.begin() + static_cast<std::ptrdiff_t>(p * lanes_));
     }
     active_lanes_[p] = lanes;
-    if (i == 0) {
-      if (row0_active_fold_.empty()) row0_active_fold_.assign(cols_, -1);
-      row0_active_fold_[j] = fold_index;
-    }
+    if (i == 0) row0_active_fold_[j] = fold_index;
   }
 
   // The output accumulator adds each column's partial sum, fold after fold in
@@ -271,7 +267,7 @@ class StationaryDatapath final : public SystolicDatapath {
   std::vector<int> stream_fold_;
   std::vector<Sum> psum_;
   std::vector<std::uint8_t> psum_overflow_, psum_present_;
-  std::vector<int> row0_active_fold_;
+  std::vector<int> row0_active_fold_;  // the fold whose operands row 0 holds, per column
 
   // Per-column loaders and per-row feeders.
   std::vector<int> loader_fold_, loader_pushes_, next_load_fold_, loaded_fold_;
