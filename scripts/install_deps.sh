@@ -8,6 +8,7 @@ packages=(
   libboost-program-options-dev
   nlohmann-json3-dev
   libgtest-dev
+  chromium                  # headless, for the HTML report's browser test (tests/html_browser_test.cpp)
 )
 missing=()
 for p in "${packages[@]}"; do

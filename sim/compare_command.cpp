@@ -8,6 +8,7 @@
 #include "models/network_json.h"
 #include "sim/accelerator_config.h"
 #include "sim/atomic_file.h"
+#include "sim/html_report.h"
 #include "sim/memory_system.h"
 #include "sim/report.h"
 #include "sim/run_command.h"
@@ -191,6 +192,20 @@ int compare_command(const CompareOptions& options, std::ostream& out, std::ostre
              (designs[c].totals.layers_mismatched == 0 ? "true" : "false") + "\n";
     }
     write_file_atomically(*options.csv_path, csv);
+  }
+  if (options.html_path) {
+    CompareHtml html;
+    html.title = "npusim compare: " + graph.name + " (" + std::to_string(graph.total_macs()) +
+                 " MACs), ratios against the first column";
+    html.table = table;
+    for (const auto& d : designs) {
+      html.design_labels.push_back(d.label);
+      html.energy_uj.push_back(d.sim.energy.total.total_pj / 1e6);
+      html.latency_us.push_back(d.totals.latency_us);
+      html.dram_bytes.push_back(static_cast<double>(d.dram_bytes));
+      html.area_mm2.push_back(d.sim.energy.area.total_mm2);
+    }
+    write_compare_html(*options.html_path, html);
   }
   for (const auto& d : designs) {
     if (d.totals.layers_mismatched != 0) return kRunMismatch;

@@ -21,6 +21,7 @@ struct CompareOptions {
   std::optional<double> iso_area_mm2;
   std::optional<std::string> json_path;
   std::optional<std::string> csv_path;  // one row per design, one column per metric
+  std::optional<std::string> html_path;  // self-contained HTML: the table and bar charts
   bool show_progress = false;
 };
 

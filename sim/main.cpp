@@ -61,7 +61,9 @@ po::options_description run_options_description() {
       ("trace-max-events", po::value<std::int64_t>()->value_name("N"),
        "stop recording after N events (default 2000000); the files say they were cut")
       ("trace-window-ns", po::value<std::int64_t>()->value_name("NS"),
-       "bandwidth window of the trace files (default 1000)");
+       "bandwidth window of the trace files (default 1000)")
+      ("html", po::value<std::string>()->value_name("report.html"),
+       "also write a self-contained HTML report with charts (no network access needed to view it)");
   // clang-format on
   return options;
 }
@@ -97,6 +99,7 @@ int run_main(const std::vector<std::string>& args) {
     options.set_overrides.push_back("array.fidelity=" + fidelity);
   }
   if (values.count("json")) options.json_path = values["json"].as<std::string>();
+  if (values.count("html")) options.html_path = values["html"].as<std::string>();
   if (values.count("trace")) options.trace_dir = values["trace"].as<std::string>();
   if (values.count("trace-max-events")) {
     options.trace_max_events = values["trace-max-events"].as<std::int64_t>();
@@ -128,7 +131,9 @@ int compare_main(const std::vector<std::string>& args) {
       ("json", po::value<std::string>()->value_name("out.json"),
        "also write the comparison as JSON (schema npusim.compare/1)")
       ("csv", po::value<std::string>()->value_name("out.csv"),
-       "also write the comparison as CSV (one row per design)");
+       "also write the comparison as CSV (one row per design)")
+      ("html", po::value<std::string>()->value_name("cmp.html"),
+       "also write a self-contained HTML page with the table and bar charts");
   // clang-format on
   po::variables_map values;
   const po::positional_options_description no_positionals;
@@ -163,6 +168,7 @@ int compare_main(const std::vector<std::string>& args) {
     options.iso_area_mm2 = area;
   }
   if (values.count("json")) options.json_path = values["json"].as<std::string>();
+  if (values.count("html")) options.html_path = values["html"].as<std::string>();
   if (values.count("csv")) options.csv_path = values["csv"].as<std::string>();
   options.show_progress = isatty(STDERR_FILENO) != 0;
   return npusim::compare_command(options, std::cout, std::cerr);

@@ -9,6 +9,7 @@
 #include "models/quantize.h"
 #include "models/reference_executor.h"
 #include "sim/accelerator_config.h"
+#include "sim/html_report.h"
 #include "sim/memory_system.h"
 #include "sim/network_runner.h"
 #include "sim/reference_check.h"
@@ -25,19 +26,20 @@ namespace npusim {
 namespace {
 
 // Fails before a possibly long run rather than after it.
-void check_output_directory(const std::string& path) {
+void check_output_directory(const std::string& option, const std::string& path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (parent.empty()) return;
   std::error_code error;
   if (!std::filesystem::is_directory(parent, error)) {
-    throw InputError("--json " + path + ": directory " + parent.string() + " does not exist");
+    throw InputError(option + " " + path + ": directory " + parent.string() + " does not exist");
   }
 }
 
 }  // namespace
 
 int run_command(const RunOptions& options, std::ostream& out, std::ostream& progress) {
-  if (options.json_path) check_output_directory(*options.json_path);
+  if (options.json_path) check_output_directory("--json", *options.json_path);
+  if (options.html_path) check_output_directory("--html", *options.html_path);
   if (options.trace_dir) {
     try {
       check_trace_directory(*options.trace_dir);
@@ -65,7 +67,7 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
     };
   }
   std::optional<TraceRecorder> trace;
-  if (options.trace_dir) {
+  if (options.trace_dir || options.html_path) {
     TraceLimits limits;
     limits.max_events = options.trace_max_events;
     limits.buffer_window_ps = options.trace_window_ns * 1000;
@@ -76,16 +78,17 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
   write_table(out, report);
   out.flush();
   if (options.json_path) write_json_report(*options.json_path, report);
-  if (trace) {
-    const TraceEvents events = trace->take_events();
+  const std::int64_t window_ps = options.trace_window_ns * 1000;
+  const TraceEvents events = trace ? trace->take_events() : TraceEvents{};
+  if (options.html_path) write_run_html(*options.html_path, report, &events, window_ps);
+  if (options.trace_dir) {
     const std::string dir = *options.trace_dir;
-    const std::int64_t window_ps = options.trace_window_ns * 1000;
     write_chrome_trace(events, dir + "/trace.json", ChromeTraceOptions{window_ps});
     write_csv_timeline(events, dir + "/timeline.csv", CsvTimelineOptions{window_ps});
     write_vcd_trace(events, dir + "/trace.vcd", VcdOptions{window_ps});
-    const std::string truncated = truncation_message(events);
-    if (!truncated.empty()) progress << "npusim: " << truncated << std::endl;
   }
+  const std::string truncated = truncation_message(events);
+  if (!truncated.empty()) progress << "npusim: " << truncated << std::endl;
   return all_bit_exact(sim.checks) ? kRunOk : kRunMismatch;
 }
 

@@ -19,6 +19,9 @@ struct RunOptions {
   std::optional<std::string> trace_dir;
   std::int64_t trace_max_events = 2'000'000;
   std::int64_t trace_window_ns = 1000;  // bandwidth windows of the trace files
+  // The self-contained HTML report (sim/html_report.h); records a trace in
+  // memory for its time charts even without trace_dir.
+  std::optional<std::string> html_path;
 };
 
 // Exit status of a completed run: everything bit-exact, or a reference mismatch
