@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,9 @@ po::options_description run_options_description() {
        "stop recording after N events (default 2000000); the files say they were cut")
       ("trace-window-ns", po::value<std::int64_t>()->value_name("NS"),
        "bandwidth window of the trace files (default 1000)")
+      ("trace-layers", po::value<std::string>()->value_name("a,b,..."), "trace only these layers")
+      ("trace-from-us", po::value<double>()->value_name("US"), "trace only from this simulated time")
+      ("trace-to-us", po::value<double>()->value_name("US"), "trace only up to this simulated time")
       ("html", po::value<std::string>()->value_name("report.html"),
        "also write a self-contained HTML report with charts (no network access needed to view it)");
   // clang-format on
@@ -104,6 +108,18 @@ int run_main(const std::vector<std::string>& args) {
   if (values.count("trace-max-events")) {
     options.trace_max_events = values["trace-max-events"].as<std::int64_t>();
     if (options.trace_max_events < 1) throw UsageError("--trace-max-events expects a positive count");
+  }
+  if (values.count("trace-layers")) {
+    std::stringstream list(values["trace-layers"].as<std::string>());
+    for (std::string name; std::getline(list, name, ',');) {
+      if (name.empty()) throw UsageError("--trace-layers expects a comma-separated list of layer names");
+      options.trace_layers.push_back(name);
+    }
+  }
+  if (values.count("trace-from-us")) options.trace_from_us = values["trace-from-us"].as<double>();
+  if (values.count("trace-to-us")) options.trace_to_us = values["trace-to-us"].as<double>();
+  if ((options.trace_from_us && *options.trace_from_us < 0) || (options.trace_to_us && *options.trace_to_us <= 0)) {
+    throw UsageError("--trace-from-us and --trace-to-us expect non-negative simulated times in microseconds");
   }
   if (values.count("trace-window-ns")) {
     options.trace_window_ns = values["trace-window-ns"].as<std::int64_t>();

@@ -1,5 +1,7 @@
 #include "sim/run_command.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 
@@ -71,6 +73,15 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
     TraceLimits limits;
     limits.max_events = options.trace_max_events;
     limits.buffer_window_ps = options.trace_window_ns * 1000;
+    limits.layers = options.trace_layers;
+    for (const auto& name : limits.layers) {
+      const bool known = std::any_of(graph.layers.begin(), graph.layers.end(),
+                                     [&](const Layer& layer) { return layer.name == name; });
+      if (!known) throw InputError("--trace-layers: " + options.model_path + " has no layer named '" + name + "'");
+    }
+    if (options.trace_from_us) limits.from_ps = std::llround(*options.trace_from_us * 1e6);
+    if (options.trace_to_us) limits.to_ps = std::llround(*options.trace_to_us * 1e6);
+    if (limits.to_ps <= limits.from_ps) throw InputError("--trace-to-us must be later than --trace-from-us");
     trace.emplace(limits);
   }
   const Simulation sim = simulate(config, graph, *engine, table, on_layer, trace ? &*trace : nullptr);

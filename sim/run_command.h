@@ -19,6 +19,8 @@ struct RunOptions {
   std::optional<std::string> trace_dir;
   std::int64_t trace_max_events = 2'000'000;
   std::int64_t trace_window_ns = 1000;  // bandwidth windows of the trace files
+  std::vector<std::string> trace_layers;  // keep only these layers' events (empty: all)
+  std::optional<double> trace_from_us, trace_to_us;  // keep only events overlapping this range
   // The self-contained HTML report (sim/html_report.h); records a trace in
   // memory for its time charts even without trace_dir.
   std::optional<std::string> html_path;

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <set>
 #include <string>
 
 namespace {
@@ -81,6 +82,27 @@ TEST(TraceCli, UnwritableDirectoryFailsBeforeTheRun) {
   EXPECT_EQ(r.out.rfind("npusim: error: --trace: cannot write trace directory '/proc/npusim_cannot_write_here'", 0), 0u)
       << r.out;
   EXPECT_EQ(r.out.find("bit-exact"), std::string::npos);  // nothing ran
+}
+
+}  // namespace
+
+namespace {
+
+TEST(TraceCli, LayerFilterKeepsOnlyThoseLayersAndUnknownNamesFail) {
+  const fs::path dir = fresh_dir("layers");
+  ASSERT_EQ(npusim::testing::run_npusim(kRun + " --trace " + dir.string() + " --trace-layers fc1,fc2").status, 0);
+  const auto trace = nlohmann::json::parse(read_text(dir / "trace.json"));
+  std::set<std::string> layers;
+  for (const auto& e : trace.at("traceEvents")) {
+    if (e.contains("args") && e.at("args").contains("layer")) layers.insert(e.at("args").at("layer").get<std::string>());
+  }
+  EXPECT_EQ(layers, (std::set<std::string>{"fc1", "fc2"}));
+  const Result r = npusim::testing::run_npusim(kRun + " --trace " + dir.string() + " --trace-layers fc9");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("--trace-layers: " + kSourceDir + "/models/zoo/lenet5.json has no layer named 'fc9'"),
+            std::string::npos)
+      << r.out;
+  fs::remove_all(dir);
 }
 
 }  // namespace
