@@ -75,4 +75,9 @@ GemmTiming gemm_timing(const GemmShape& shape, const ArrayConfig& array) {
   return timing;
 }
 
+double array_utilization(std::int64_t macs, std::int64_t cycles, const ArrayConfig& array) {
+  const double peak_macs_per_cycle = static_cast<double>(array.rows) * array.cols * array.mac.lanes;
+  return cycles > 0 ? static_cast<double>(macs) / (static_cast<double>(cycles) * peak_macs_per_cycle) : 0.0;
+}
+
 }  // namespace npusim

@@ -33,4 +33,8 @@ struct GemmTiming {
 
 GemmTiming gemm_timing(const GemmShape& shape, const ArrayConfig& array);
 
+// Share of the array's peak (rows x cols x lanes MACs per cycle) that `macs`
+// in `cycles` achieved; 0 when no cycles passed.
+double array_utilization(std::int64_t macs, std::int64_t cycles, const ArrayConfig& array);
+
 }  // namespace npusim

@@ -47,6 +47,32 @@ std::vector<std::string> split(const std::string& list) {
   return out;
 }
 
+struct TimedRun {
+  double wall_s;
+  npusim::NetworkRun run;
+};
+
+// Quantizes outside the timed region, then times run_network alone.
+TimedRun time_tile_run(const npusim::Graph& graph, const npusim::Tensor& input,
+                       const npusim::AcceleratorConfig& config) {
+  const npusim::QuantizedGraph qgraph = npusim::quantize_graph(graph, config.array.mac, input);
+  const npusim::Tensor qinput = npusim::quantize_input(qgraph, input);
+  auto engine = npusim::make_tile_engine(config.array);
+  const auto start = Clock::now();
+  npusim::NetworkRun run = npusim::run_network(qgraph, qinput, *engine, config);
+  return {seconds_since(start), std::move(run)};
+}
+
+npusim::AcceleratorConfig bench_config(int rows, int cols, const std::string& format) {
+  npusim::AcceleratorConfig config;
+  config.name = "bench";
+  config.clock_mhz = 1000;
+  config.array.rows = rows;
+  config.array.cols = cols;
+  config.array.mac = mac_for(format);
+  return config;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -77,41 +103,20 @@ int main(int argc, char** argv) {
   // The memory model's cost: int8 on the same network with no memory model,
   // with the ideal memory, and with the DDR4-3200 timing model.
   for (const std::string memory : {"none", "ideal", "ddr4-3200", "lpddr4-4266"}) {
-    npusim::AcceleratorConfig config;
-    config.name = "bench";
-    config.clock_mhz = 1000;
-    config.array.rows = rows;
-    config.array.cols = cols;
-    config.array.mac = mac_for("int8");
+    npusim::AcceleratorConfig config = bench_config(rows, cols, "int8");
     if (memory != "none") {
       config.memory.modeled = true;
       config.memory.dram = *npusim::dram_preset(memory);
     }
-    const npusim::QuantizedGraph qgraph = npusim::quantize_graph(graph, config.array.mac, input);
-    const npusim::Tensor qinput = npusim::quantize_input(qgraph, input);
-    auto engine = npusim::make_tile_engine(config.array);
-    const auto start = Clock::now();
-    const npusim::NetworkRun run = npusim::run_network(qgraph, qinput, *engine, config);
-    const double wall = seconds_since(start);
-    std::printf("%-8s %-9s %12.3f %14.3e %12s   memory %s, %lld simulated cycles\n", "int8", "tile", wall,
-                run.total_macs / wall, "-", memory.c_str(), static_cast<long long>(run.total_cycles));
+    const TimedRun t = time_tile_run(graph, input, config);
+    std::printf("%-8s %-9s %12.3f %14.3e %12s   memory %s, %lld simulated cycles\n", "int8", "tile", t.wall_s,
+                t.run.total_macs / t.wall_s, "-", memory.c_str(), static_cast<long long>(t.run.total_cycles));
     std::fflush(stdout);
   }
 
   for (const std::string& name : split(formats)) {
-    npusim::AcceleratorConfig config;
-    config.name = "bench";
-    config.clock_mhz = 1000;
-    config.array.rows = rows;
-    config.array.cols = cols;
-    config.array.mac = mac_for(name);
-    const npusim::QuantizedGraph qgraph = npusim::quantize_graph(graph, config.array.mac, input);
-    const npusim::Tensor qinput = npusim::quantize_input(qgraph, input);
-    auto engine = npusim::make_tile_engine(config.array);
-    const auto start = Clock::now();
-    const npusim::NetworkRun run = npusim::run_network(qgraph, qinput, *engine, config);
-    const double wall = seconds_since(start);
-    std::printf("%-8s %-9s %12.3f %14.3e %12s\n", name.c_str(), "tile", wall, run.total_macs / wall, "-");
+    const TimedRun t = time_tile_run(graph, input, bench_config(rows, cols, name));
+    std::printf("%-8s %-9s %12.3f %14.3e %12s\n", name.c_str(), "tile", t.wall_s, t.run.total_macs / t.wall_s, "-");
     std::fflush(stdout);
   }
 

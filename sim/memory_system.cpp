@@ -91,7 +91,7 @@ MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, 
   // Address map: the input, then every layer's weights, then every output;
   // 32-bit-element sizes bound every format's bytes.
   std::uint64_t next = 0;
-  input_address_ = next;
+  tensor_address_[graph.input_name] = next;
   next = align(next + static_cast<std::uint64_t>(elements(graph.input_dims)) * 4);
   const std::size_t n = graph.layers.size();
   weight_address_.resize(n);
@@ -102,6 +102,7 @@ MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, 
   }
   for (std::size_t i = 0; i < n; ++i) {
     output_address_[i] = next;
+    tensor_address_[graph.layers[i].name] = next;
     next = align(next + static_cast<std::uint64_t>(elements(graph.layers[i].output_dims)) * 4);
   }
 
@@ -135,10 +136,7 @@ LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::ve
   for (auto& needs : gemms) {
     needs.input_on_chip = input_on_chip;
     needs.output_on_chip = output_on_chip_[index];
-    needs.input_address += index == 0 ? input_address_ : 0;
-    for (std::size_t j = 0; j < index; ++j) {
-      if (graph_.layers[j].name == layer.inputs[0]) needs.input_address += output_address_[j];
-    }
+    needs.input_address += tensor_address_.at(layer.inputs[0]);
     needs.weight_address += weight_address_[index];
     needs.output_address += output_address_[index];
   }
@@ -184,11 +182,7 @@ LayerMemoryRecord MemorySystem::run_ppu_layer(std::size_t index, const std::vect
   const bool first_on_chip = index > 0 && output_on_chip_[index - 1];
   for (std::size_t i = 0; i < input_bytes.size(); ++i) {
     if (i == 0 && first_on_chip) continue;
-    std::uint64_t address = input_address_;
-    for (std::size_t j = 0; j < index; ++j) {
-      if (graph_.layers[j].name == layer.inputs[i]) address = output_address_[j];
-    }
-    step.loads.push_back(Transfer{BufferKind::ifmap, address, input_bytes[i], false});
+    step.loads.push_back(Transfer{BufferKind::ifmap, tensor_address_.at(layer.inputs[i]), input_bytes[i], false});
   }
   if (!output_on_chip_[index]) {
     step.stores.push_back(Transfer{BufferKind::ofmap, output_address_[index], output_bytes, true});

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,7 +76,7 @@ class MemorySystem {
   std::unique_ptr<DmaEngine> dma_;
   std::unique_ptr<MemorySchedule> schedule_;
   std::vector<std::uint64_t> weight_address_, output_address_;  // per layer
-  std::uint64_t input_address_ = 0;
+  std::map<std::string, std::uint64_t> tensor_address_;  // DRAM address of the graph input and each output
   std::vector<bool> output_on_chip_;  // per layer
   TraceRecorder* trace_ = nullptr;
   std::vector<DramCommandRecord> command_log_;

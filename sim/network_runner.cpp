@@ -42,11 +42,7 @@ class ArrayLayerTally {
     record.cycles = cycles_;
     record.folds = folds_;
     record.overflow_outputs = overflow_outputs_;
-    const double peak_macs_per_cycle =
-        static_cast<double>(array_.rows) * array_.cols * array_.mac.lanes;
-    record.utilization = cycles_ > 0 ? static_cast<double>(macs_) /
-                                           (static_cast<double>(cycles_) * peak_macs_per_cycle)
-                                     : 0.0;
+    record.utilization = array_utilization(macs_, cycles_, array_);
     record.mapping_efficiency = macs_ > 0 ? weighted_efficiency_ / static_cast<double>(macs_) : 0.0;
   }
 
@@ -245,10 +241,8 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
     if (timed) {
       record.memory = std::move(timed);
       record.cycles = record.memory->total_cycles;
-      const double peak_macs_per_cycle =
-          static_cast<double>(config.array.rows) * config.array.cols * config.array.mac.lanes;
-      if (record.unit == ExecutionUnit::array && record.cycles > 0) {
-        record.utilization = static_cast<double>(record.macs) / (static_cast<double>(record.cycles) * peak_macs_per_cycle);
+      if (record.unit == ExecutionUnit::array) {
+        record.utilization = array_utilization(record.macs, record.cycles, config.array);
       }
     }
     // Without a memory system the trace holds one interval per layer.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "accel/fold_timing.h"
 #include "sim/report_energy.h"
 #include "sim/text_table.h"
 #include "sim/report_memory.h"
@@ -44,11 +45,7 @@ RunTotals summarize(const RunReport& report) {
   totals.effective_gmac_per_s =
       totals.latency_us > 0 ? static_cast<double>(totals.macs) / totals.latency_us / 1e3 : 0.0;
   const auto& array = report.config.array;
-  const double peak_macs_per_cycle = static_cast<double>(array.rows) * array.cols * array.mac.lanes;
-  totals.utilization = totals.cycles > 0
-                           ? static_cast<double>(totals.macs) /
-                                 (static_cast<double>(totals.cycles) * peak_macs_per_cycle)
-                           : 0.0;
+  totals.utilization = array_utilization(totals.macs, totals.cycles, array);
   return totals;
 }
 

@@ -71,11 +71,11 @@ RunEnergy estimate_run_energy(const AcceleratorConfig& config, const QuantizedGr
       c.ppu_element_ops = static_cast<std::uint64_t>(out_elements);
       // The streaming operand hops one PE per MAC; WS/IS partial sums hop one
       // PE per lane group (4 bytes); OS keeps them and streams weights too.
-      const int act_bytes_x8 = storage_bits(mac.activation), weight_bits = storage_bits(mac.weight);
+      const int activation_bits = storage_bits(mac.activation), weight_bits = storage_bits(mac.weight);
       if (array.dataflow == Dataflow::os) {
-        c.operand_transfer_bytes = m.macs * static_cast<std::uint64_t>(act_bytes_x8 + weight_bits) / 8;
+        c.operand_transfer_bytes = m.macs * static_cast<std::uint64_t>(activation_bits + weight_bits) / 8;
       } else {
-        c.operand_transfer_bytes = m.macs * static_cast<std::uint64_t>(act_bytes_x8) / 8;
+        c.operand_transfer_bytes = m.macs * static_cast<std::uint64_t>(activation_bits) / 8;
         c.psum_transfer_bytes = busy * 4;
       }
     } else {

@@ -8,11 +8,16 @@
 
 #include <gtest/gtest.h>
 
+#include "graph_test_support.h"
+
 #include "models/graph.h"
 #include "models/network_json.h"
 
 namespace npusim {
 namespace {
+
+using npusim::testing::find_layer;
+using npusim::testing::macs_by_layer;
 
 using Dims = std::vector<std::int64_t>;
 
@@ -25,23 +30,6 @@ constexpr double kPublishedTolerance = 0.02;
 void expect_near_published(const Graph& graph, double published_macs) {
   EXPECT_NEAR(static_cast<double>(graph.total_macs()), published_macs, kPublishedTolerance * published_macs)
       << graph.name;
-}
-
-const Layer& find_layer(const Graph& graph, const std::string& name) {
-  for (const auto& layer : graph.layers) {
-    if (layer.name == name) return layer;
-  }
-  throw std::runtime_error("no layer " + name);
-}
-
-std::map<std::string, std::int64_t> macs_by_layer(const Graph& graph) {
-  std::map<std::string, Dims> dims{{graph.input_name, graph.input_dims}};
-  std::map<std::string, std::int64_t> macs;
-  for (const auto& layer : graph.layers) {
-    macs[layer.name] = layer_macs(layer, dims.at(layer.inputs[0]));
-    dims[layer.name] = layer.output_dims;
-  }
-  return macs;
 }
 
 // Weights and biases the loader generated: the network's parameter count.

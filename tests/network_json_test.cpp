@@ -11,6 +11,8 @@
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "graph_test_support.h"
 #include <nlohmann/json.hpp>
 
 #include "models/input_error.h"
@@ -19,30 +21,15 @@
 namespace npusim {
 namespace {
 
+using npusim::testing::find_layer;
+using npusim::testing::macs_by_layer;
+
 namespace fs = std::filesystem;
 using Dims = std::vector<std::int64_t>;
 
 #define EXPECT_CONTAINS(text, part) EXPECT_PRED_FORMAT2(::testing::IsSubstring, part, text)
 
 const std::string kZoo = std::string(NPUSIM_SOURCE_DIR) + "/models/zoo/";
-
-const Layer& find_layer(const Graph& graph, const std::string& name) {
-  for (const auto& layer : graph.layers) {
-    if (layer.name == name) return layer;
-  }
-  throw std::runtime_error("no layer " + name);
-}
-
-// MACs of each layer, looking up input dims the way Graph::total_macs does.
-std::map<std::string, std::int64_t> macs_by_layer(const Graph& graph) {
-  std::map<std::string, Dims> dims{{graph.input_name, graph.input_dims}};
-  std::map<std::string, std::int64_t> macs;
-  for (const auto& layer : graph.layers) {
-    macs[layer.name] = layer_macs(layer, dims.at(layer.inputs[0]));
-    dims[layer.name] = layer.output_dims;
-  }
-  return macs;
-}
 
 TEST(NetworkZoo, Lenet5ShapesAndMacs) {
   const Graph graph = load_network_json(kZoo + "lenet5.json");

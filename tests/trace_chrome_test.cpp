@@ -1,6 +1,8 @@
 // Chrome trace event JSON: tracks, phases, microsecond timestamps and the
 // bandwidth counters, all worked out by hand from a small event list.
 #include <gtest/gtest.h>
+
+#include "temp_dir_test_support.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -188,21 +190,7 @@ TEST(ChromeTraceWriter, TruncatedTraceSaysSo) {
   EXPECT_EQ(marker.at("ts").get<double>(), 2.0);  // the last event ends at 2 us
 }
 
-class ChromeTraceFile : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("npusim_chrome_" + std::to_string(getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  static std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  fs::path dir_;
-};
+class ChromeTraceFile : public npusim::testing::TempDirTest {};
 
 TEST_F(ChromeTraceFile, SameEventsSameBytes) {
   const TraceEvents events = sample_events();

@@ -1,6 +1,8 @@
 // CSV timeline: header names with units, one row per window with bytes and
 // GB/s worked out by hand, truncation line, determinism, unwritable path.
 #include <gtest/gtest.h>
+
+#include "temp_dir_test_support.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -92,21 +94,7 @@ TEST(CsvTimelineWriter, EmptyTraceIsAHeaderOnly) {
             "dma_read_bytes,dma_read_gbps,dma_write_bytes,dma_write_gbps\n");
 }
 
-class CsvTimelineFile : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("npusim_csv_" + std::to_string(getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  static std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  fs::path dir_;
-};
+class CsvTimelineFile : public npusim::testing::TempDirTest {};
 
 TEST_F(CsvTimelineFile, SameEventsSameBytes) {
   write_csv_timeline(sample_events(), (dir_ / "a.csv").string(), CsvTimelineOptions{1000});

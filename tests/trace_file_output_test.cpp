@@ -2,6 +2,8 @@
 #include "traces/trace_file_output.h"
 
 #include <gtest/gtest.h>
+
+#include "temp_dir_test_support.h"
 #include <unistd.h>
 
 #include <filesystem>
@@ -15,17 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TraceFileOutput : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("npusim_trace_out_" + std::to_string(getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
+class TraceFileOutput : public npusim::testing::TempDirTest {};
 
 std::string error_of(const std::string& dir) {
   try {

@@ -3,6 +3,8 @@
 // fixed date (same events, same bytes), truncation comment, unwritable path,
 // and a write after the simulator's own kernel already ran sc_start.
 #include <gtest/gtest.h>
+
+#include "temp_dir_test_support.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -129,21 +131,7 @@ Waveforms parse_vcd(const std::string& text) {
   return w;
 }
 
-class VcdFile : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("npusim_vcd_" + std::to_string(getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  static std::string slurp(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  fs::path dir_;
-};
+class VcdFile : public npusim::testing::TempDirTest {};
 
 using Steps = std::vector<std::pair<std::int64_t, std::int64_t>>;
 

@@ -49,7 +49,7 @@ void write_trace_file(const std::string& path, const std::function<void(std::ost
   };
   auto fail = [&](const std::string& why) {
     remove_temporary();
-    throw std::runtime_error("cannot write trace file '" + path + "': " + why);
+    throw std::runtime_error("cannot write '" + path + "': " + why);
   };
   {
     errno = 0;

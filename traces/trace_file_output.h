@@ -14,7 +14,8 @@ namespace npusim {
 // starts so a bad --trace DIR fails at once.
 void check_trace_directory(const std::string& dir);
 
-// Streams `write` into `<path>.tmp`, then renames it to `path`. Throws
+// Streams `write` into `<path>.tmp`, then renames it to `path` (every report
+// and trace file is written this way). Throws
 // std::runtime_error naming the path when the file cannot be opened, written
 // or renamed; the temporary file is removed on any failure, including an
 // exception thrown by `write`.
