@@ -7,7 +7,14 @@
 
 namespace npusim {
 
-enum class LayerType { conv2d, fc, maxpool, avgpool, add, relu, relu6 };
+enum class LayerType {
+  conv2d, fc, maxpool, avgpool, add, relu, relu6,
+  concat,   // joins its inputs along `axis` of {C, H, W}; any number of inputs
+  softmax,  // along `axis` of {C, H, W}
+  flatten,  // {C, H, W} -> {C*H*W, 1, 1}; data unchanged (row-major)
+  reshape,  // to output_dims (same element count); data unchanged (row-major)
+  clip,     // clamp to [clip.min, clip.max]
+};
 enum class Activation { none, relu, relu6 };
 
 struct Conv2dParams {
@@ -31,13 +38,20 @@ struct PoolParams {
   // Average pooling divides by the number of in-bounds elements (padding excluded).
 };
 
+struct ClipParams {
+  float min = -3.402823466e38f;  // -FLT_MAX: no lower bound
+  float max = 3.402823466e38f;
+};
+
 struct Layer {
   std::string name;
   LayerType type = LayerType::conv2d;
-  std::vector<std::string> inputs;  // layer names or the graph input's name; add has two
+  std::vector<std::string> inputs;  // layer names or the graph input's name; add has two, concat any
   Conv2dParams conv;
   FcParams fc;
   PoolParams pool;
+  ClipParams clip;
+  int axis = 0;  // concat, softmax: 0 = C, 1 = H, 2 = W
   Activation activation = Activation::none;  // fused after conv2d, fc and add
   bool has_bias = false;
   std::vector<std::int64_t> output_dims;  // {C, H, W}; fc gives {N, 1, 1}

@@ -8,6 +8,11 @@ packages=(
   libboost-program-options-dev
   nlohmann-json3-dev
   libgtest-dev
+  zlib1g-dev                # gzip'd IDX datasets (models/idx_reader)
+  libonnx-dev libprotobuf-dev  # ONNX protobuf classes for models/onnx_import
+  libonnx-testdata          # ONNX backend node tests: the importer's conformance suite
+  dataset-fashion-mnist     # test images for the bundled Fashion-MNIST model's accuracy table
+  slurm-wlm munge           # single-node Slurm for the sweep's cluster test
   chromium                  # headless, for the HTML report's browser test (tests/html_browser_test.cpp)
 )
 missing=()
