@@ -12,10 +12,23 @@ bool is_compute(const Layer& layer) {
   return layer.type == LayerType::conv2d || layer.type == LayerType::fc;
 }
 
-// Layers whose output is their input's values in the input's format.
+// Layers whose output is in their input's format (softmax: not its quantization).
 bool keeps_format(const Layer& layer) {
-  return layer.type == LayerType::maxpool || layer.type == LayerType::avgpool ||
-         layer.type == LayerType::relu || layer.type == LayerType::relu6;
+  switch (layer.type) {
+    case LayerType::maxpool:
+    case LayerType::avgpool:
+    case LayerType::relu:
+    case LayerType::relu6:
+    case LayerType::softmax:
+    case LayerType::flatten:
+    case LayerType::reshape:
+    case LayerType::clip: return true;
+    case LayerType::conv2d:
+    case LayerType::fc:
+    case LayerType::add:
+    case LayerType::concat: return false;
+  }
+  return false;
 }
 
 int width_rank(NumberFormat format) {

@@ -6,12 +6,13 @@
 //  - a compute layer's MacFormat is the requested one, or W8A8 (same lanes)
 //    for the layers QuantizationOptions keeps at 8 bits;
 //  - a tensor is in the activation format of the compute layers that read it
-//    (directly or through pooling and standalone ReLU layers, which keep their
-//    input's format); when they disagree it takes the widest, and the narrower
-//    readers run with that activation format instead (W1A1 becomes W1A8);
+//    (directly or through pooling, standalone ReLU, softmax, clip, flatten and
+//    reshape layers, which keep their input's format); when they disagree it
+//    takes the widest, and the narrower readers run with that activation
+//    format instead (W1A1 becomes W1A8);
 //  - a tensor no compute layer reads (read by adds only, or the network
 //    output) stays in its producer's activation format (the requested one for
-//    an add or the graph input).
+//    an add, a concat or the graph input).
 // Float graphs are uniform: every tensor in the requested activation format.
 #pragma once
 

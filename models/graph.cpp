@@ -23,6 +23,11 @@ std::int64_t layer_macs(const Layer& layer, const std::vector<std::int64_t>& inp
     case LayerType::add:
     case LayerType::relu:
     case LayerType::relu6:
+    case LayerType::concat:
+    case LayerType::softmax:
+    case LayerType::flatten:
+    case LayerType::reshape:
+    case LayerType::clip:
       return 0;
   }
   return 0;

@@ -22,7 +22,10 @@ constexpr std::int64_t kMaxDim = 65536;         // channels, height, width, filt
 constexpr std::int64_t kMaxWindow = 1024;       // kernel, stride, dilation, padding
 constexpr std::int64_t kMaxElements = 1 << 30;  // per activation tensor
 constexpr std::int64_t kMaxWeights = 1 << 28;   // per layer
-constexpr const char* kLayerTypes = "one of conv2d, fc, maxpool, avgpool, add, relu, relu6";
+constexpr const char* kLayerTypes =
+    "one of conv2d, fc, maxpool, avgpool, add, relu, relu6, concat, softmax, flatten, reshape, clip";
+constexpr const char* kAxisExpected = "an integer in [0, 2] (an index into [C, H, W])";
+constexpr double kFloatMax = 3.402823466e38;
 constexpr const char* kPaddingExpected =
     "a list of 2 ([vertical, horizontal]) or 4 ([top, left, bottom, right]) integers in [0, 1024]";
 
@@ -36,6 +39,11 @@ std::optional<LayerType> parse_layer_type(std::string_view name) {
   if (name == "add") return LayerType::add;
   if (name == "relu") return LayerType::relu;
   if (name == "relu6") return LayerType::relu6;
+  if (name == "concat") return LayerType::concat;
+  if (name == "softmax") return LayerType::softmax;
+  if (name == "flatten") return LayerType::flatten;
+  if (name == "reshape") return LayerType::reshape;
+  if (name == "clip") return LayerType::clip;
   return std::nullopt;
 }
 
@@ -207,6 +215,18 @@ class NetworkReader {
       case LayerType::add: read_add(r, index, layer); break;
       case LayerType::relu:
       case LayerType::relu6: layer.output_dims = read_single_input(r, index, layer); break;
+      case LayerType::concat: read_concat(r, index, layer); break;
+      case LayerType::softmax:
+        layer.output_dims = read_single_input(r, index, layer);
+        layer.axis = read_axis(r);
+        break;
+      case LayerType::flatten: {
+        const Dims& input = read_single_input(r, index, layer);
+        layer.output_dims = {elements(input), 1, 1};
+        break;
+      }
+      case LayerType::reshape: read_reshape(r, index, layer); break;
+      case LayerType::clip: read_clip(r, index, layer); break;
     }
     r.finish();
     if (elements(layer.output_dims) > kMaxElements) {
@@ -298,6 +318,66 @@ class NetworkReader {
     }
     layer.activation = read_activation(r);
     layer.output_dims = a;
+  }
+
+  static int read_axis(JsonObjectReader& r) {
+    try {
+      return static_cast<int>(r.integer_or("axis", 0, 2, 0));
+    } catch (const InputError&) {
+      r.fail("axis", kAxisExpected);  // the same message, naming the axes
+    }
+  }
+
+  void read_concat(JsonObjectReader& r, std::size_t index, Layer& layer) {
+    const auto& names = r.array("inputs");
+    if (names.empty()) r.fail("inputs", "a non-empty list of tensor names");
+    for (const auto& name : names) {
+      if (!name.is_string()) r.fail("inputs", "a non-empty list of tensor names");
+    }
+    layer.axis = read_axis(r);
+    const std::string path = r.path_of("inputs");
+    const auto axis = static_cast<std::size_t>(layer.axis);
+    for (std::size_t j = 0; j < names.size(); ++j) {
+      layer.inputs.push_back(names[j].get<std::string>());
+      const Dims& dims = resolve(layer.inputs[j], path + "[" + std::to_string(j) + "]", index);
+      if (j == 0) {
+        layer.output_dims = dims;
+        continue;
+      }
+      for (std::size_t d = 0; d < 3; ++d) {
+        if (d != axis && dims[d] != layer.output_dims[d]) {
+          throw InputError(file_ + ": " + path + "[" + std::to_string(j) + "]: expected a tensor whose shape matches \"" +
+                           layer.inputs[0] + "\" " + dims_text(layer.output_dims) +
+                           " on every axis but " + std::to_string(axis) + ", got \"" + layer.inputs[j] +
+                           "\" " + dims_text(dims));
+        }
+      }
+      layer.output_dims[axis] += dims[axis];
+    }
+    if (layer.output_dims[axis] > kMaxDim) {
+      r.fail("inputs", "tensors whose concatenated axis " + std::to_string(axis) + " is at most " +
+                           std::to_string(kMaxDim) + " long, got " + std::to_string(layer.output_dims[axis]));
+    }
+  }
+
+  void read_reshape(JsonObjectReader& r, std::size_t index, Layer& layer) {
+    const Dims& input = read_single_input(r, index, layer);
+    layer.output_dims = r.integer_list("shape", 1, kMaxDim, 3, 3);
+    if (elements(layer.output_dims) != elements(input)) {
+      r.fail("shape", "[C, H, W] with as many elements as the input " + dims_text(input) + " (" +
+                          std::to_string(elements(input)) + "), got " + dims_text(layer.output_dims) + " (" +
+                          std::to_string(elements(layer.output_dims)) + ")");
+    }
+  }
+
+  void read_clip(JsonObjectReader& r, std::size_t index, Layer& layer) {
+    layer.output_dims = read_single_input(r, index, layer);
+    // Bounds are stored as float (the tensors' type); compare after rounding.
+    layer.clip.min = static_cast<float>(r.number_or("min", -kFloatMax, kFloatMax, -kFloatMax));
+    layer.clip.max = static_cast<float>(r.number_or("max", -kFloatMax, kFloatMax, kFloatMax));
+    if (layer.clip.min > layer.clip.max) {
+      r.fail("max", "a bound at least min (" + describe_json(layer.clip.min) + ")");
+    }
   }
 
   const nlohmann::json& document_;

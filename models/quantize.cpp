@@ -12,6 +12,7 @@
 #include "models/calibration.h"
 #include "models/format_plan.h"
 #include "models/fp32_executor.h"
+#include "models/layer_ops.h"
 #include "models/layer_weights.h"
 #include "models/seeded_random.h"
 
@@ -119,11 +120,13 @@ void quantize_compute_layer(const Layer& layer, const MacFormat& mac, const Quan
 }
 
 // Whether calibration measures tensor t (0: the graph input, i + 1: layer i);
-// pooling and ReLU layers inherit their input's parameters instead.
+// pooling, ReLU, clip, flatten and reshape layers inherit their input's
+// parameters instead, and softmax has fixed ones.
 bool calibrated_tensor(const Graph& graph, std::size_t t) {
   if (t == 0) return true;
   const Layer& producer = graph.layers[t - 1];
-  return is_compute_layer(producer) || producer.type == LayerType::add;
+  return is_compute_layer(producer) || producer.type == LayerType::add ||
+         producer.type == LayerType::concat;
 }
 
 // Quantization parameters of the calibrated tensors, from fp32 runs of every
@@ -196,10 +199,21 @@ void quantize_integer_layers(QuantizedGraph& qgraph, const std::vector<QuantPara
               quantize_multiplier(tensor_quant.at(layer.inputs[j]).scale / ql.output_quant.scale);
         }
         break;
+      case LayerType::concat:
+        // Inputs whose parameters differ from the output's are rescaled on the
+        // post-processing unit (layer_ops.cpp), the others copied.
+        ql.output_quant = calibrated[i + 1];
+        break;
+      case LayerType::softmax:
+        ql.output_quant = softmax_output_quant(qgraph.output_format_of(i));
+        break;
       case LayerType::maxpool:
       case LayerType::avgpool:
       case LayerType::relu:
       case LayerType::relu6:
+      case LayerType::clip:
+      case LayerType::flatten:
+      case LayerType::reshape:
         // These keep the input's quantization: no rescaling on the post-processing unit.
         ql.output_quant = in;
         break;

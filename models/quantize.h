@@ -11,7 +11,10 @@
 //    activations are two levels: {-s, +s} (zero point 0, the sign) for signed
 //    tensors, {0, 2s} (zero point -1) for non-negative ones (after ReLU), the
 //    levels fitted to the calibration data;
-//  - pooling and standalone ReLU layers keep their input's quantization;
+//  - pooling, standalone ReLU, clip, flatten and reshape layers keep their
+//    input's quantization; concat outputs are calibrated like add outputs
+//    (inputs rescaled to them); softmax outputs have fixed parameters
+//    (softmax_output_quant, models/layer_ops.h);
 //  - first and last compute layers at W8A8 for binary (configurable).
 // Float formats (fp16, bf16, fp32): weights and activations rounded to the
 // format, no calibration.

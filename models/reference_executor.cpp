@@ -217,6 +217,59 @@ std::int64_t accumulators(const Layer& layer, const Tensor& in,
   return fc_accumulators(layer, x, w, chunk, sums_of_one, acc);
 }
 
+// Integer conv2d / fc whose weights have zero points: the full sums
+// sum_k (q_x - zp_x)(q_w - zp_w[n]) + bias in accumulator units, {N, OH, OW},
+// straight from the definition (nested loops over the layer, padded positions
+// contributing nothing), independent of the row-sum decomposition the
+// post-processing unit uses. The bias in accumulator units is bias_int without
+// its input-independent terms (models/quantized_graph.h):
+// bias_int[n] + zp_x * sum_k q_w[k][n] - K * zp_x * zp_w[n].
+std::vector<std::int64_t> zero_point_sums(const Layer& layer, const Tensor& in, const Tensor& weights,
+                                          const std::vector<std::int32_t>& bias_int) {
+  const std::int64_t zp_x = in.quant.zero_point;
+  const std::int64_t n_out = layer.output_dims[0], out_h = layer.output_dims[1], out_w = layer.output_dims[2];
+  const auto k_len = static_cast<std::int64_t>(weights.q.size()) / n_out;
+  if (!weights.quant.channel_zero_points.empty() &&
+      static_cast<std::int64_t>(weights.quant.channel_zero_points.size()) != n_out) {
+    throw std::invalid_argument("run_reference: " + layer.name + " needs one weight zero point per output channel");
+  }
+  std::vector<std::int64_t> sums(static_cast<std::size_t>(n_out * out_h * out_w));
+  for (std::int64_t n = 0; n < n_out; ++n) {
+    const std::int64_t zp_w = weights.quant.zero_point_of(static_cast<std::size_t>(n));
+    const std::int8_t* w = weights.q.data() + n * k_len;
+    std::int64_t weight_sum = 0;
+    for (std::int64_t k = 0; k < k_len; ++k) weight_sum += w[k];
+    const std::int64_t bias = (bias_int.empty() ? 0 : bias_int[static_cast<std::size_t>(n)]) +
+                              zp_x * weight_sum - k_len * zp_x * zp_w;
+    for (std::int64_t oy = 0; oy < out_h; ++oy) {
+      for (std::int64_t ox = 0; ox < out_w; ++ox) {
+        std::int64_t d = 0;
+        if (layer.type == LayerType::fc) {
+          for (std::int64_t k = 0; k < k_len; ++k) d += (in.q[static_cast<std::size_t>(k)] - zp_x) * (w[k] - zp_w);
+        } else {
+          const Conv2dParams& c = layer.conv;
+          const std::int64_t group_channels = in.dims[0] / c.groups;
+          const std::int64_t first_channel = n / (n_out / c.groups) * group_channels;
+          std::int64_t k = 0;
+          for (std::int64_t cg = 0; cg < group_channels; ++cg) {
+            for (int r = 0; r < c.kernel_h; ++r) {
+              for (int s = 0; s < c.kernel_w; ++s, ++k) {
+                const std::int64_t iy = oy * c.stride_h - c.pad_top + std::int64_t{r} * c.dilation_h;
+                const std::int64_t ix = ox * c.stride_w - c.pad_left + std::int64_t{s} * c.dilation_w;
+                if (iy < 0 || iy >= in.dims[1] || ix < 0 || ix >= in.dims[2]) continue;  // (zp_x - zp_x) = 0
+                const std::int64_t x = in.q[static_cast<std::size_t>(((first_channel + cg) * in.dims[1] + iy) * in.dims[2] + ix)];
+                d += (x - zp_x) * (w[k] - zp_w);
+              }
+            }
+          }
+        }
+        sums[static_cast<std::size_t>((n * out_h + oy) * out_w + ox)] = d + bias;
+      }
+    }
+  }
+  return sums;
+}
+
 void check_tensor(const Tensor& t, const std::vector<std::int64_t>& dims, NumberFormat format,
                   const std::string& what) {
   const auto n = static_cast<std::size_t>(t.elements());
@@ -263,7 +316,14 @@ ReferenceResult run_reference(const QuantizedGraph& qgraph, const Tensor& input,
         std::vector<std::int32_t> acc;
         const auto pad = static_cast<std::int8_t>(in.quant.zero_point);
         overflows = accumulators(layer, in, in.q, weights.q, pad, chunk, IntSums(1), IntSums(pixels), acc);
-        result.outputs.push_back(finish_compute_layer(qgraph, i, acc, {}));
+        if (has_weight_zero_points(weights.quant)) {
+          // The plain sums above still count int32 overflows of the array's
+          // GEMM; the outputs come from the definition.
+          const auto sums = zero_point_sums(layer, in, weights, qgraph.layers[i].bias_int);
+          result.outputs.push_back(requantize_compute_layer(qgraph, i, sums));
+        } else {
+          result.outputs.push_back(finish_compute_layer(qgraph, i, acc, {}));
+        }
       } else {
         std::vector<float> acc;
         overflows = accumulators(layer, in, in.f, weights.f, 0.0f, chunk, FloatSums(1, mac.accumulator),

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "models/input_error.h"
-#include "models/network_json.h"
+#include "models/model_loader.h"
 #include "sim/accelerator_config.h"
 #include "sim/atomic_file.h"
 #include "sim/html_report.h"
@@ -78,7 +78,12 @@ int compare_command(const CompareOptions& options, std::ostream& out, std::ostre
   if (!options.formats.empty() && options.config_paths.size() > 1) {
     throw InputError("--formats varies one config: give exactly one --config with it");
   }
-  const Graph graph = load_network_json(options.model_path);
+  const std::vector<LoadedModel> models = load_models_checked(options.model_path, options.quantization);
+  // A SCALE-Sim CSV: its rows run one after another as one network (simulate_all()).
+  const std::string model_name =
+      models.size() == 1 ? models.front().graph.name : std::filesystem::path(options.model_path).stem().string();
+  std::int64_t model_macs = 0;
+  for (const LoadedModel& model : models) model_macs += model.graph.total_macs();
 
   std::vector<Design> designs;
   for (const auto& [path, overrides] : design_list(options)) {
@@ -92,11 +97,16 @@ int compare_command(const CompareOptions& options, std::ostream& out, std::ostre
       const int side = array_side_for_area(d.config, table, *options.iso_area_mm2, path);
       d.config.array.rows = d.config.array.cols = side;
     }
-    check_memory_fits(d.config, graph, path);
+    for (const LoadedModel& model : models) {
+      check_memory_fits(d.config, model.graph, path);
+      if (const auto mismatch = file_quantization_mismatch(d.config, model)) {
+        throw InputError(options.model_path + ": " + *mismatch + " (design " + path + ")");
+      }
+    }
     if (options.show_progress) progress << "npusim: simulating " << d.config.name << " (" << d.config.array.mac.label() << ")" << std::endl;
     auto engine = make_engine(d.config);
-    d.sim = simulate(d.config, graph, *engine, table);
-    d.totals = summarize(RunReport{d.config, graph, d.sim.run, d.sim.checks, &d.sim.metrics, &d.sim.energy});
+    d.sim = simulate_all(d.config, models, model_name, *engine, table, options.quantization);
+    d.totals = summarize(RunReport{d.config, d.sim.qgraph.graph, d.sim.run, d.sim.checks, &d.sim.metrics, &d.sim.energy});
     for (const auto& layer : d.sim.run.layers) {
       if (layer.memory) d.dram_bytes += layer.memory->dram_read_bytes + layer.memory->dram_write_bytes;
     }
@@ -130,7 +140,7 @@ int compare_command(const CompareOptions& options, std::ostream& out, std::ostre
       metric("utilization_pct", 2, [](const Design& d) { return 100.0 * d.totals.utilization; }),
   };
 
-  out << "npusim compare: " << graph.name << " (" << graph.total_macs() << " MACs), ratios against the first column\n\n";
+  out << "npusim compare: " << model_name << " (" << model_macs << " MACs), ratios against the first column\n\n";
   std::vector<std::vector<std::string>> table{{"metric"}};
   for (const auto& d : designs) table[0].push_back(d.label);
   for (const auto& row : rows) {
@@ -162,7 +172,8 @@ int compare_command(const CompareOptions& options, std::ostream& out, std::ostre
   if (options.json_path) {
     nlohmann::ordered_json json;
     json["schema"] = "npusim.compare/1";
-    json["model"] = {{"name", graph.name}, {"macs", graph.total_macs()}};
+    json["model"] = {{"name", model_name}, {"macs", model_macs}};
+    if (models.size() > 1) json["model"]["scalesim_rows"] = models.size();
     if (options.iso_area_mm2) json["iso_area_mm2"] = *options.iso_area_mm2;
     auto list = nlohmann::ordered_json::array();
     for (const auto& d : designs) {
@@ -175,6 +186,7 @@ int compare_command(const CompareOptions& options, std::ostream& out, std::ostre
       metrics["network_sqnr_db"] = std::isfinite(db) ? nlohmann::ordered_json(rounded(db, 4)) : nlohmann::ordered_json(nullptr);
       metrics["bit_exact"] = d.totals.layers_mismatched == 0;
       entry["metrics"] = metrics;
+      entry["quantization"] = quantization_json(d.sim, options.quantization);
       list.push_back(entry);
     }
     json["designs"] = list;
@@ -195,7 +207,7 @@ int compare_command(const CompareOptions& options, std::ostream& out, std::ostre
   }
   if (options.html_path) {
     CompareHtml html;
-    html.title = "npusim compare: " + graph.name + " (" + std::to_string(graph.total_macs()) +
+    html.title = "npusim compare: " + model_name + " (" + std::to_string(model_macs) +
                  " MACs), ratios against the first column";
     html.table = table;
     for (const auto& d : designs) {

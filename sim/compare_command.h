@@ -9,11 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "models/quantize.h"
+
 namespace npusim {
 
 struct CompareOptions {
   std::vector<std::string> config_paths;  // at least one
-  std::string model_path;
+  std::string model_path;  // .json, .onnx or .csv (models/model_loader.h)
+  QuantizationOptions quantization;  // npusim's calibration, for every design
   std::vector<std::string> set_overrides;  // applied to every design
   // When given: the first config at each of these formats (weight = activation).
   std::vector<std::string> formats;

@@ -189,9 +189,9 @@ struct ChartTimeline {
   double window_us() const { return static_cast<double>(window_ps) / 1e6; }
 };
 
-ChartTimeline chart_timeline(const TraceEvents& events, std::int64_t trace_window_ps) {
-  const std::int64_t base = std::max<std::int64_t>(1, trace_window_ps);
-  const std::int64_t end_ps = trace_end_ps(events);
+ChartTimeline chart_timeline(const TraceSummary& trace) {
+  const std::int64_t base = std::max<std::int64_t>(1, trace.traffic.window_ps);
+  const std::int64_t end_ps = trace.end_ps;
   const std::int64_t base_windows = std::max<std::int64_t>(1, (end_ps + base - 1) / base);
   const std::int64_t factor = (base_windows + kHtmlMaxChartWindows - 1) / kHtmlMaxChartWindows;
   ChartTimeline t;
@@ -210,23 +210,25 @@ std::vector<double> gbps_values(const TrafficSeries& series, const ChartTimeline
   return values;
 }
 
-std::string time_charts(const RunReport& report, const TraceEvents* events, std::int64_t trace_window_ps) {
+std::string time_charts(const RunReport& report, const TraceSummary* events) {
   std::string html = "<h2>Over time</h2>\n";
   if (!events) {
     return html + placeholder_svg("dram-bandwidth-chart", "DRAM bandwidth", "no trace recorded") +
            placeholder_svg("sram-bandwidth-chart", "SRAM bandwidth", "no trace recorded") +
            placeholder_svg("utilization-chart", "array utilization", "no trace recorded");
   }
-  const ChartTimeline t = chart_timeline(*events, trace_window_ps);
+  const ChartTimeline t = chart_timeline(*events);
+  // The charts' windows are whole multiples of the trace's.
+  const std::int64_t factor = t.window_ps / events->traffic.window_ps;
   const double x_max = t.window_us() * static_cast<double>(t.window_count);
   html += "<p class=\"note\">Windows of " + fixed(t.window_us(), 3) + " us.";
-  if (events->truncated) html += " " + html_escape(truncation_message(*events)) + ": the charts end early.";
+  if (!events->truncation.empty()) html += " " + html_escape(events->truncation) + ": the charts end early.";
   html += "</p>\n";
   if (!report.config.memory.modeled) {
     html += placeholder_svg("dram-bandwidth-chart", "DRAM bandwidth", kNoMemory);
     html += placeholder_svg("sram-bandwidth-chart", "SRAM bandwidth", kNoMemory);
   } else {
-    const TrafficTimeline timeline = build_traffic_timeline(*events, t.window_ps);
+    const TrafficTimeline timeline = coarsen(events->traffic, factor);
     std::vector<double> dram_read(static_cast<std::size_t>(t.window_count), 0.0), dram_write = dram_read;
     bool channel_traffic = false;
     for (const auto& channel : timeline.dram_channels) {
@@ -262,14 +264,11 @@ std::string time_charts(const RunReport& report, const TraceEvents* events, std:
     html += line_chart_svg(sram);
   }
   // Busy share of each window: the array's fold intervals overlapping it.
+  // Sums of whole picoseconds: exact in a double, whatever the order.
   std::vector<double> busy_ps(static_cast<std::size_t>(t.window_count), 0.0);
-  for (const auto& compute : events->computes) {
-    if (compute.unit != ComputeUnit::array) continue;
-    for (std::int64_t w = compute.start_ps / t.window_ps; w < t.window_count && w * t.window_ps < compute.end_ps; ++w) {
-      const std::int64_t lo = std::max(compute.start_ps, w * t.window_ps);
-      const std::int64_t hi = std::min(compute.end_ps, (w + 1) * t.window_ps);
-      if (hi > lo) busy_ps[static_cast<std::size_t>(w)] += static_cast<double>(hi - lo);
-    }
+  for (const auto& [window, ps] : events->array_busy_ps) {
+    const std::int64_t w = window / factor;
+    if (w < t.window_count) busy_ps[static_cast<std::size_t>(w)] += static_cast<double>(ps);
   }
   for (double& v : busy_ps) v = std::min(100.0, 100.0 * v / static_cast<double>(t.window_ps));
   LineChartSpec util;
@@ -338,10 +337,16 @@ std::string compare_bars(const CompareHtml& compare, const std::string& id, cons
 }  // namespace
 
 std::string render_run_html(const RunReport& report, const TraceEvents* events, std::int64_t trace_window_ps) {
+  if (!events) return render_run_html(report, static_cast<const TraceSummary*>(nullptr));
+  const TraceSummary summary = summarize_trace(*events, std::max<std::int64_t>(1, trace_window_ps));
+  return render_run_html(report, &summary);
+}
+
+std::string render_run_html(const RunReport& report, const TraceSummary* events) {
   std::string html = page_start("npusim run: " + report.graph.name + " on " + report.config.name);
   html += summary_section(report);
   html += energy_section(report);
-  html += time_charts(report, events, trace_window_ps);
+  html += time_charts(report, events);
   html += roofline_section(report);
   html += layer_table(report);
   return html + page_end();
@@ -350,6 +355,10 @@ std::string render_run_html(const RunReport& report, const TraceEvents* events, 
 void write_run_html(const std::string& path, const RunReport& report, const TraceEvents* events,
                     std::int64_t trace_window_ps) {
   write_file_atomically(path, render_run_html(report, events, trace_window_ps));
+}
+
+void write_run_html(const std::string& path, const RunReport& report, const TraceSummary* trace) {
+  write_file_atomically(path, render_run_html(report, trace));
 }
 
 std::string render_compare_html(const CompareHtml& compare) {

@@ -8,6 +8,7 @@
 
 #include "sim/report.h"
 #include "traces/trace_events.h"
+#include "traces/trace_summary.h"
 
 namespace npusim {
 
@@ -23,6 +24,10 @@ inline constexpr std::int64_t kHtmlMaxChartWindows = 300;
 std::string render_run_html(const RunReport& report, const TraceEvents* events, std::int64_t trace_window_ps);
 void write_run_html(const std::string& path, const RunReport& report, const TraceEvents* events,
                     std::int64_t trace_window_ps);
+// The same from the trace's per-window aggregates (nullable), as a streaming
+// run keeps them: summarize_trace(events, trace_window_ps) gives the same page.
+std::string render_run_html(const RunReport& report, const TraceSummary* trace);
+void write_run_html(const std::string& path, const RunReport& report, const TraceSummary* trace);
 
 // What `npusim compare` shows: its table as printed (header row first) and the
 // charted values per design, parallel to design_labels.

@@ -19,6 +19,10 @@ std::int64_t elements(const std::vector<std::int64_t>& dims) {
   return n;
 }
 
+bool is_address_remap(const Layer& layer) {
+  return layer.type == LayerType::flatten || layer.type == LayerType::reshape;
+}
+
 double gbps(std::int64_t bytes, std::int64_t ps) {
   return ps > 0 ? static_cast<double>(bytes) / (static_cast<double>(ps) / 1000.0) : 0.0;
 }
@@ -122,6 +126,20 @@ MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, 
                          graph.layers[i + 1].inputs.size() == 1 &&
                          bytes <= config.memory.sram.ifmap.capacity_bytes / 2;
   }
+
+  // flatten and reshape are address remaps (sim/network_runner.cpp): an
+  // input in DRAM is their output at the same address, never on chip; an
+  // input on chip stays there when the rule above keeps the output on chip,
+  // else the layer writes it to its own output address.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!is_address_remap(graph.layers[i])) continue;
+    const bool input_on_chip = i > 0 && output_on_chip_[i - 1];
+    if (!input_on_chip) {
+      output_on_chip_[i] = false;
+      tensor_address_[graph.layers[i].name] = tensor_address_.at(graph.layers[i].inputs.at(0));
+      output_address_[i] = tensor_address_[graph.layers[i].name];
+    }
+  }
 }
 
 LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::vector<std::int64_t>& input_dims,
@@ -180,11 +198,14 @@ LayerMemoryRecord MemorySystem::run_ppu_layer(std::size_t index, const std::vect
   FoldStep step;
   step.compute_cycles = ppu_cycles;
   const bool first_on_chip = index > 0 && output_on_chip_[index - 1];
-  for (std::size_t i = 0; i < input_bytes.size(); ++i) {
+  const bool remap = is_address_remap(layer);
+  // A remap moves data only when its input is on chip and its output is not.
+  const bool remap_store = remap && first_on_chip && !output_on_chip_[index];
+  for (std::size_t i = 0; i < input_bytes.size() && !remap; ++i) {
     if (i == 0 && first_on_chip) continue;
     step.loads.push_back(Transfer{BufferKind::ifmap, tensor_address_.at(layer.inputs[i]), input_bytes[i], false});
   }
-  if (!output_on_chip_[index]) {
+  if (remap_store || (!remap && !output_on_chip_[index])) {
     step.stores.push_back(Transfer{BufferKind::ofmap, output_address_[index], output_bytes, true});
   }
   const TimedSpan span = schedule_->run_steps({step}, config_.memory.sram);
@@ -192,8 +213,8 @@ LayerMemoryRecord MemorySystem::run_ppu_layer(std::size_t index, const std::vect
   LayerMemoryRecord record = finish(span, before, 0);
   std::int64_t in_total = 0;
   for (auto b : input_bytes) in_total += b;
-  record.sram_read_bytes[0] = in_total;
-  record.sram_write_bytes[2] = output_bytes;
+  record.sram_read_bytes[0] = remap ? (remap_store ? output_bytes : 0) : in_total;
+  record.sram_write_bytes[2] = remap ? 0 : output_bytes;
   record.input_on_chip = first_on_chip;
   record.output_on_chip = output_on_chip_[index];
   record.dram_read_bytes_by_buffer[0] = span.dram_read_bytes;

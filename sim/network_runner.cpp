@@ -66,7 +66,20 @@ void run_array_layer(const QuantizedGraph& qgraph, std::size_t index, const Tens
   ArrayLayerTally tally(array);
   std::vector<std::int32_t> acc_int;
   std::vector<float> acc_float;
+  // Weights with a zero point (imported graphs): the PPU also needs each A
+  // row's sum (models/quantized_graph.h). It reduces the rows as they stream
+  // to the array, alongside the GEMM, so they cost no extra cycles here.
+  const bool row_sums_needed = integer && has_weight_zero_points(weights.quant);
+  std::vector<std::int64_t> row_sums;
   auto run_gemm = [&](const LoweredGemm& lowered, std::int64_t first_channel) {
+    if (row_sums_needed) {
+      const auto k = static_cast<std::size_t>(lowered.shape.k);
+      for (std::int64_t m = 0; m < lowered.shape.m; ++m) {
+        std::int64_t sum = 0;
+        for (std::size_t j = 0; j < k; ++j) sum += lowered.a_int[static_cast<std::size_t>(m) * k + j];
+        row_sums.push_back(sum);
+      }
+    }
     const GemmRun run = engine.run(lowered.operands());
     scatter_gemm_output(run.output, lowered.shape, first_channel, acc_int, acc_float);
     tally.add(lowered.shape, run);
@@ -91,7 +104,7 @@ void run_array_layer(const QuantizedGraph& qgraph, std::size_t index, const Tens
   }
   tally.finish(record);
   record.format = mac.label();
-  record.output = finish_compute_layer(qgraph, index, acc_int, acc_float);
+  record.output = finish_compute_layer(qgraph, index, acc_int, acc_float, row_sums);
 }
 
 // The engine for each compute layer's MacFormat: the caller's for the
@@ -148,8 +161,9 @@ LayerMemoryRecord time_layer_memory(MemorySystem& memory, const QuantizedGraph& 
   // An add may write a format other than its inputs' (binary inputs, int8 output).
   std::vector<std::int64_t> input_bytes;
   for (const Tensor* t : inputs) input_bytes.push_back(packed_bytes_of(t->elements(), storage_bits(t->format)));
+  const std::int64_t ops = ppu_element_ops(layer.type, output_elements, static_cast<std::int64_t>(inputs.size()));
   return memory.run_ppu_layer(i, input_bytes, packed_bytes_of(output_elements, storage_bits(qgraph.output_format_of(i))),
-                              ppu_cycles(output_elements, static_cast<std::int64_t>(inputs.size()), config.ppu));
+                              ppu_cycles(ops, 1, config.ppu));
 }
 
 }  // namespace
@@ -170,6 +184,16 @@ std::string_view to_string(LayerType type) {
       return "relu";
     case LayerType::relu6:
       return "relu6";
+    case LayerType::concat:
+      return "concat";
+    case LayerType::softmax:
+      return "softmax";
+    case LayerType::flatten:
+      return "flatten";
+    case LayerType::reshape:
+      return "reshape";
+    case LayerType::clip:
+      return "clip";
   }
   return "?";
 }
@@ -188,6 +212,36 @@ std::int64_t ppu_cycles(std::int64_t output_elements, std::int64_t input_tensors
   const std::int64_t work = output_elements * input_tensors;
   const std::int64_t lanes = ppu.elements_per_cycle;
   return (work + lanes - 1) / lanes;
+}
+
+// Element operations per layer type, in units of one lane-cycle:
+//  - flatten and reshape change no byte of the row-major tensor: the next
+//    layer reads the same bytes under new dims, a free address remap (no PPU
+//    work; sim/memory_system.cpp aliases their output to their input);
+//  - concat streams every output element once (copied, or rescaled when its
+//    input's quantization differs from the output's), whatever the number of
+//    inputs: it is not free, since the producers wrote their outputs to their
+//    own buffers and an input may need rescaling;
+//  - softmax makes three passes over its tensor (max; exp and sum; scale by
+//    the reciprocal), each at one element per lane per cycle;
+//  - clip is one pass (a clamp), like relu;
+//  - the other layers: one pass per input tensor (add reads two).
+std::int64_t ppu_element_ops(LayerType type, std::int64_t output_elements, std::int64_t input_tensors) {
+  switch (type) {
+    case LayerType::flatten:
+    case LayerType::reshape: return 0;
+    case LayerType::concat: return output_elements;
+    case LayerType::softmax: return 3 * output_elements;
+    case LayerType::conv2d:
+    case LayerType::fc:
+    case LayerType::maxpool:
+    case LayerType::avgpool:
+    case LayerType::add:
+    case LayerType::relu:
+    case LayerType::relu6:
+    case LayerType::clip: break;
+  }
+  return output_elements * input_tensors;
 }
 
 NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEngine& engine,
@@ -235,8 +289,9 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
       record.unit = ExecutionUnit::ppu;
       record.output = run_elementwise_layer(qgraph, i, inputs);
       record.format = std::string(to_string(record.output.format));
-      record.cycles = ppu_cycles(record.output.elements(), static_cast<std::int64_t>(inputs.size()),
-                                 config.ppu);
+      record.cycles = ppu_cycles(
+          ppu_element_ops(layer.type, record.output.elements(), static_cast<std::int64_t>(inputs.size())), 1,
+          config.ppu);
     }
     if (timed) {
       record.memory = std::move(timed);

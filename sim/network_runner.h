@@ -55,6 +55,12 @@ std::string_view to_string(ExecutionUnit unit);
 std::int64_t ppu_cycles(std::int64_t output_elements, std::int64_t input_tensors,
                         const PpuConfig& ppu);
 
+// The PPU work of a non-array layer in element operations (one lane for one
+// cycle each): the layer takes ppu_cycles(ops, 1, ppu) cycles and the energy
+// model charges ops PPU element operations. Per type in network_runner.cpp
+// (flatten and reshape are free address remaps: 0).
+std::int64_t ppu_element_ops(LayerType type, std::int64_t output_elements, std::int64_t input_tensors);
+
 // Called after each layer with its index and the number of layers.
 using LayerProgress = std::function<void(std::size_t, std::size_t, const LayerRecord&)>;
 

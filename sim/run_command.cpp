@@ -7,10 +7,11 @@
 
 #include "accel/gemm_engine.h"
 #include "models/input_error.h"
-#include "models/network_json.h"
+#include "models/model_loader.h"
 #include "models/quantize.h"
 #include "models/reference_executor.h"
 #include "sim/accelerator_config.h"
+#include "sim/atomic_file.h"
 #include "sim/html_report.h"
 #include "sim/memory_system.h"
 #include "sim/network_runner.h"
@@ -18,11 +19,9 @@
 #include "sim/report.h"
 #include "sim/run_energy.h"
 #include "sim/simulation.h"
-#include "traces/chrome_trace_writer.h"
-#include "traces/csv_timeline_writer.h"
 #include "traces/trace_file_output.h"
+#include "traces/streaming_trace_writer.h"
 #include "traces/trace_recorder.h"
-#include "traces/vcd_writer.h"
 
 namespace npusim {
 namespace {
@@ -51,8 +50,20 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
   }
   const AcceleratorConfig config =
       load_accelerator_config(options.config_path, options.set_overrides);
-  const Graph graph = load_network_json(options.model_path);
-  check_memory_fits(config, graph, options.config_path);
+  const std::vector<LoadedModel> models = load_models_checked(options.model_path, options.quantization);
+  for (const LoadedModel& model : models) {
+    check_memory_fits(config, model.graph, options.config_path);
+    if (const auto mismatch = file_quantization_mismatch(config, model)) {
+      throw InputError(options.model_path + ": " + *mismatch);
+    }
+  }
+  // A SCALE-Sim CSV's rows each start at time 0: one trace cannot hold them.
+  if (models.size() > 1 && (options.trace_dir || !options.trace_layers.empty() || options.trace_from_us ||
+                            options.trace_to_us)) {
+    throw InputError("--trace: " + options.model_path + " holds " + std::to_string(models.size()) +
+                     " independent SCALE-Sim rows, each timed from 0; trace one row at a time (a CSV of that row)");
+  }
+  const Graph& graph = models.front().graph;
   const EnergyTable table = load_config_energy_table(config);
   require_entries(table, config.array.mac,
                   config.memory.modeled
@@ -68,8 +79,10 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
                << to_string(layer.type) << "): " << layer.cycles << " cycles" << std::endl;
     };
   }
+  const std::int64_t window_ps = options.trace_window_ns * 1000;
   std::optional<TraceRecorder> trace;
-  if (options.trace_dir || options.html_path) {
+  std::optional<StreamingTraceWriter> trace_files;
+  if (options.trace_dir || (options.html_path && models.size() == 1)) {
     TraceLimits limits;
     limits.max_events = options.trace_max_events;
     limits.buffer_window_ps = options.trace_window_ns * 1000;
@@ -83,22 +96,35 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
     if (options.trace_to_us) limits.to_ps = std::llround(*options.trace_to_us * 1e6);
     if (limits.to_ps <= limits.from_ps) throw InputError("--trace-to-us must be later than --trace-from-us");
     trace.emplace(limits);
+    // Events go to disk (or, for the HTML report alone, into per-window sums)
+    // every trace_flush_events: memory does not grow with the trace.
+    trace_files.emplace(StreamingTraceOptions{options.trace_dir.value_or(""), window_ps});
+    trace->stream_to(&*trace_files, options.trace_flush_events);
   }
-  const Simulation sim = simulate(config, graph, *engine, table, on_layer, trace ? &*trace : nullptr);
-  const RunReport report{config, graph, sim.run, sim.checks, &sim.metrics, &sim.energy};
+  const Simulation sim = simulate_all(config, models, std::filesystem::path(options.model_path).stem().string(),
+                                      *engine, table, options.quantization, on_layer, trace ? &*trace : nullptr);
+  const RunReport report{config, models.size() == 1 ? graph : sim.qgraph.graph, sim.run, sim.checks, &sim.metrics,
+                         &sim.energy};
   write_table(out, report);
-  out.flush();
-  if (options.json_path) write_json_report(*options.json_path, report);
-  const std::int64_t window_ps = options.trace_window_ns * 1000;
-  const TraceEvents events = trace ? trace->take_events() : TraceEvents{};
-  if (options.html_path) write_run_html(*options.html_path, report, &events, window_ps);
-  if (options.trace_dir) {
-    const std::string dir = *options.trace_dir;
-    write_chrome_trace(events, dir + "/trace.json", ChromeTraceOptions{window_ps});
-    write_csv_timeline(events, dir + "/timeline.csv", CsvTimelineOptions{window_ps});
-    write_vcd_trace(events, dir + "/trace.vcd", VcdOptions{window_ps});
+  out << "quantization: " << quantization_text(sim, options.quantization) << '\n';
+  if (models.size() > 1) {
+    out << "rows: " << models.size() << " SCALE-Sim rows of " << options.model_path
+        << ", each run on its own from an empty accelerator; totals add them up\n";
   }
-  const std::string truncated = truncation_message(events);
+  out.flush();
+  if (options.json_path) {
+    nlohmann::ordered_json json = to_json(report);
+    json["quantization"] = quantization_json(sim, options.quantization);
+    if (models.size() > 1) json["model"]["scalesim_rows"] = models.size();
+    write_file_atomically(*options.json_path, json.dump(2) + "\n");
+  }
+  if (trace) trace->flush();
+  if (options.html_path) {
+    const std::optional<TraceSummary> summary = trace_files ? std::optional(trace_files->summary()) : std::nullopt;
+    write_run_html(*options.html_path, report, summary ? &*summary : nullptr);
+  }
+  if (trace_files) trace_files->finish();
+  const std::string truncated = trace ? trace->truncation_message() : "";
   if (!truncated.empty()) progress << "npusim: " << truncated << std::endl;
   return all_bit_exact(sim.checks) ? kRunOk : kRunMismatch;
 }

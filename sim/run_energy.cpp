@@ -5,6 +5,7 @@
 
 #include "models/input_error.h"
 #include "sim/memory_plan.h"
+#include "sim/network_runner.h"
 
 namespace npusim {
 namespace {
@@ -79,7 +80,8 @@ RunEnergy estimate_run_energy(const AcceleratorConfig& config, const QuantizedGr
         c.psum_transfer_bytes = busy * 4;
       }
     } else {
-      c.ppu_element_ops = static_cast<std::uint64_t>(out_elements) * (layer.type == LayerType::add ? 2u : 1u);
+      const auto inputs = static_cast<std::int64_t>(qgraph.graph.layers[i].inputs.size());
+      c.ppu_element_ops = static_cast<std::uint64_t>(ppu_element_ops(layer.type, out_elements, inputs));
     }
     if (layer.memory) {
       const LayerMemoryRecord& m = *layer.memory;

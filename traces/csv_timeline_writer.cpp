@@ -32,8 +32,10 @@ void put_cells(std::ostream& out, const WindowBytes& bytes, std::int64_t window_
 }  // namespace
 
 void write_csv_timeline(const TraceEvents& events, std::ostream& out, const CsvTimelineOptions& options) {
-  const TrafficTimeline traffic = build_traffic_timeline(events, options.window_ps);
-  const std::string truncated = truncation_message(events);
+  write_csv_timeline(build_traffic_timeline(events, options.window_ps), truncation_message(events), out);
+}
+
+void write_csv_timeline(const TrafficTimeline& traffic, const std::string& truncated, std::ostream& out) {
   if (!truncated.empty()) out << "# " << truncated << '\n';
 
   out << "window_start_us";

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "traces/trace_events.h"
+#include "traces/traffic_timeline.h"
 
 namespace npusim {
 
@@ -28,6 +29,11 @@ struct CsvTimelineOptions {
 };
 
 void write_csv_timeline(const TraceEvents& events, std::ostream& out, const CsvTimelineOptions& options = {});
+
+// The same from the windows' bytes (build_traffic_timeline(), or a streaming
+// run's traces/trace_summary.h) and the truncation message ("" when complete):
+// one row per window of `traffic`.
+void write_csv_timeline(const TrafficTimeline& traffic, const std::string& truncation, std::ostream& out);
 
 // To `<path>.tmp`, then renamed. Throws std::runtime_error naming the path.
 void write_csv_timeline(const TraceEvents& events, const std::string& path, const CsvTimelineOptions& options = {});

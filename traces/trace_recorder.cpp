@@ -6,6 +6,40 @@
 #include "traces/window_split.h"
 
 namespace npusim {
+namespace {
+
+// Runs of window indices [first, last + 1), keyed by first.
+bool in_runs(const std::map<std::int64_t, std::int64_t>& runs, std::int64_t window) {
+  auto after = runs.upper_bound(window);
+  if (after == runs.begin()) return false;
+  --after;
+  return window < after->second;
+}
+
+void add_to_runs(std::map<std::int64_t, std::int64_t>& runs, std::int64_t window) {
+  if (in_runs(runs, window)) return;
+  auto next = runs.lower_bound(window);  // first run starting after window
+  if (next != runs.begin()) {
+    auto previous = std::prev(next);
+    if (previous->second == window) {
+      previous->second = window + 1;
+      if (next != runs.end() && next->first == window + 1) {
+        previous->second = next->second;
+        runs.erase(next);
+      }
+      return;
+    }
+  }
+  if (next != runs.end() && next->first == window + 1) {
+    const std::int64_t end = next->second;
+    runs.erase(next);
+    runs.emplace(window, end);
+    return;
+  }
+  runs.emplace(window, window + 1);
+}
+
+}  // namespace
 
 void validate(const TraceLimits& limits) {
   if (limits.max_events < 0) {
@@ -76,28 +110,36 @@ void TraceRecorder::record(TransferEvent event) {
   if (truncated_) return;
   check_interval(event.start_ps, event.end_ps, event.bytes, 1);
   if (!keeps_own_layer(event.layer) || !in_time_range(event.start_ps, event.end_ps)) return;
-  if (admit()) events_.transfers.push_back(std::move(event));
+  if (!admit()) return;
+  events_.transfers.push_back(std::move(event));
+  hold_one();
 }
 
 void TraceRecorder::record(const DramCommandEvent& event) {
   if (truncated_) return;
   check_interval(event.time_ps, event.time_ps, event.data_bytes, 1);
   if (!current_layer_kept_ || !in_time_range(event.time_ps, event.time_ps)) return;
-  if (admit()) events_.dram_commands.push_back(event);
+  if (!admit()) return;
+  events_.dram_commands.push_back(event);
+  hold_one();
 }
 
 void TraceRecorder::record(ComputeEvent event) {
   if (truncated_) return;
   check_interval(event.start_ps, event.end_ps, 0, 1);
   if (!keeps_own_layer(event.layer) || !in_time_range(event.start_ps, event.end_ps)) return;
-  if (admit()) events_.computes.push_back(std::move(event));
+  if (!admit()) return;
+  events_.computes.push_back(std::move(event));
+  hold_one();
 }
 
 void TraceRecorder::record(StallEvent event) {
   if (truncated_) return;
   check_interval(event.start_ps, event.end_ps, 0, 1);
   if (!keeps_own_layer(event.layer) || !in_time_range(event.start_ps, event.end_ps)) return;
-  if (admit()) events_.stalls.push_back(std::move(event));
+  if (!admit()) return;
+  events_.stalls.push_back(std::move(event));
+  hold_one();
 }
 
 TraceRecorder::BufferWindows& TraceRecorder::windows_of(std::string_view buffer) {
@@ -115,11 +157,15 @@ void TraceRecorder::add_window_bytes(BufferWindows& windows, std::int64_t window
   // cannot overflow: the window holds an event time.
   if (window * window_ps >= limits_.to_ps || (window + 1) * window_ps <= limits_.from_ps) return;
   auto found = windows.read_write_bytes.find(window);
-  if (found == windows.read_write_bytes.end()) {
-    if (!admit()) return;
-    found = windows.read_write_bytes.emplace(window, std::pair<std::int64_t, std::int64_t>{0, 0}).first;
+  if (found != windows.read_write_bytes.end()) {
+    (is_write ? found->second.second : found->second.first) += bytes;
+    return;
   }
+  // A window flushed earlier was counted then: its further bytes are no new event.
+  if (!in_runs(windows.flushed, window) && !admit()) return;
+  found = windows.read_write_bytes.emplace(window, std::pair<std::int64_t, std::int64_t>{0, 0}).first;
   (is_write ? found->second.second : found->second.first) += bytes;
+  hold_one();
 }
 
 void TraceRecorder::record_buffer_access(std::string_view buffer, std::int64_t start_ps, std::int64_t end_ps,
@@ -136,6 +182,46 @@ void TraceRecorder::record_buffer_access(std::string_view buffer, std::int64_t s
                      [&](std::int64_t w, std::int64_t bytes) { add_window_bytes(windows, w, bytes, true); });
 }
 
+void TraceRecorder::stream_to(TraceSink* sink, std::int64_t flush_threshold_events) {
+  if (sink == nullptr) throw std::invalid_argument("trace sink must not be null");
+  if (flush_threshold_events < 1) {
+    throw std::invalid_argument("trace flush threshold must be >= 1, got " + std::to_string(flush_threshold_events));
+  }
+  sink_ = sink;
+  flush_threshold_ = flush_threshold_events;
+  flush_if_full();
+}
+
+void TraceRecorder::hold_one() {
+  ++resident_;
+  peak_resident_ = std::max(peak_resident_, resident_);
+  flush_if_full();
+}
+
+void TraceRecorder::flush_if_full() {
+  if (sink_ != nullptr && resident_ >= flush_threshold_) flush();
+}
+
+void TraceRecorder::flush() {
+  if (sink_ == nullptr) return;
+  TraceEvents batch;
+  batch.transfers.swap(events_.transfers);
+  batch.dram_commands.swap(events_.dram_commands);
+  batch.computes.swap(events_.computes);
+  batch.stalls.swap(events_.stalls);
+  batch.buffer_names = events_.buffer_names;
+  batch.dram_channel_count = events_.dram_channel_count;
+  batch.truncated = events_.truncated;
+  batch.max_events = events_.max_events;
+  append_buffer_windows(batch);
+  for (BufferWindows& b : buffers_) {
+    for (const auto& entry : b.read_write_bytes) add_to_runs(b.flushed, entry.first);
+    b.read_write_bytes.clear();
+  }
+  resident_ = 0;
+  sink_->consume(std::move(batch));
+}
+
 TraceEvents TraceRecorder::events() const {
   TraceEvents out = events_;
   append_buffer_windows(out);
@@ -148,6 +234,7 @@ TraceEvents TraceRecorder::take_events() {
   events_ = TraceEvents{};
   events_.max_events = limits_.max_events;
   buffers_.clear();
+  resident_ = 0;
   event_count_ = 0;
   truncated_ = false;
   return out;

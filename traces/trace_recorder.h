@@ -7,7 +7,10 @@
 // tests it before building an event. When on, `accepting()` turns false once
 // the limit is reached, so the model can stop building events altogether.
 // Memory is bounded by max_events (SRAM accesses are summed per window, one
-// event per buffer and window).
+// event per buffer and window) or, when the recorder streams into a
+// TraceSink (stream_to), by the flush threshold: once that many events are
+// resident the recorder hands them all over and starts afresh, so a long run
+// never holds more than one batch.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "traces/trace_events.h"
+#include "traces/trace_sink.h"
 
 namespace npusim {
 
@@ -76,8 +80,22 @@ class TraceRecorder {
   void record_buffer_access(std::string_view buffer, std::int64_t start_ps, std::int64_t end_ps,
                             std::int64_t read_bytes, std::int64_t write_bytes);
 
-  // The events so far; buffer windows ordered by buffer (first seen first),
-  // then time.
+  // From now on, hand the resident events to `sink` (non-null, must outlive
+  // the recorder's use of it) whenever `flush_threshold_events` (> 0) of them
+  // are resident, and on flush(). Throws std::invalid_argument for a null sink
+  // or a threshold < 1. What counts against max_events does not change.
+  void stream_to(TraceSink* sink, std::int64_t flush_threshold_events);
+  // Hands the resident events to the sink now (no-op without one or when
+  // none are resident). Call it once the run is over.
+  void flush();
+  // Events held in memory now (transfers, commands, computes, stalls and
+  // buffer windows): never more than the flush threshold when streaming.
+  std::int64_t resident_event_count() const noexcept { return resident_; }
+  // The most that were ever resident at once.
+  std::int64_t peak_resident_event_count() const noexcept { return peak_resident_; }
+
+  // The events so far (when streaming: those not flushed yet); buffer windows
+  // ordered by buffer (first seen first), then time.
   TraceEvents events() const;
   // The same, moved out; the recorder is left empty with its limits.
   TraceEvents take_events();
@@ -86,6 +104,9 @@ class TraceRecorder {
   struct BufferWindows {
     std::string name;
     std::map<std::int64_t, std::pair<std::int64_t, std::int64_t>> read_write_bytes;  // window -> (read, write)
+    // Windows already flushed, as [first, last + 1) runs: a later access to one
+    // of them adds bytes without counting a new event, as it would in memory.
+    std::map<std::int64_t, std::int64_t> flushed;
   };
 
   bool in_time_range(std::int64_t start_ps, std::int64_t end_ps) const;
@@ -95,6 +116,9 @@ class TraceRecorder {
   BufferWindows& windows_of(std::string_view buffer);
   void add_window_bytes(BufferWindows& windows, std::int64_t window, std::int64_t bytes, bool is_write);
   void append_buffer_windows(TraceEvents& out) const;
+  // Counts one more resident event and flushes at the threshold.
+  void hold_one();
+  void flush_if_full();
 
   TraceLimits limits_;
   TraceEvents events_;  // all but buffer_windows
@@ -102,6 +126,10 @@ class TraceRecorder {
   std::int64_t event_count_ = 0;
   bool truncated_ = false;
   bool current_layer_kept_ = true;
+  TraceSink* sink_ = nullptr;
+  std::int64_t flush_threshold_ = 0;
+  std::int64_t resident_ = 0;
+  std::int64_t peak_resident_ = 0;
 };
 
 }  // namespace npusim

@@ -17,10 +17,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "traces/trace_events.h"
+#include "traces/traffic_timeline.h"
 
 namespace npusim {
 
@@ -43,5 +45,33 @@ struct VcdPlan {
 
 // Throws std::invalid_argument for window_ps <= 0 or an invalid interval.
 VcdPlan plan_vcd(const TraceEvents& events, std::int64_t window_ps);
+
+// The pieces plan_vcd() is made of, for a writer that streams the events
+// (traces/streaming_trace_writer.h):
+
+// Every signal, in plan order, for a trace with this traffic.
+std::vector<VcdSignal> vcd_signals(const TrafficTimeline& traffic);
+inline constexpr int kVcdFlagSignals = 3 + kStallCauseCount;  // the flags come first
+
+// A flag's changes from its intervals given in order of start (as the union:
+// equal to what plan_vcd() derives from the same intervals in any order).
+class FlagUnion {
+ public:
+  using Emit = std::function<void(std::int64_t time_ps, std::int64_t value)>;
+  explicit FlagUnion(Emit emit) : emit_(std::move(emit)) {}
+  // Throws std::invalid_argument for an invalid interval or one that starts
+  // before the previous one.
+  void add(std::int64_t start_ps, std::int64_t end_ps);
+  void finish();  // emits the last fall
+
+ private:
+  Emit emit_;
+  bool open_ = false;
+  std::int64_t start_ps_ = 0, end_ps_ = 0, last_start_ps_ = 0;
+};
+
+// A bandwidth signal's changes (time, MB/s) for one series, in time order.
+std::vector<std::pair<std::int64_t, std::int64_t>> counter_changes(const TrafficSeries& series,
+                                                                   std::int64_t window_ps);
 
 }  // namespace npusim

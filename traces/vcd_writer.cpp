@@ -24,7 +24,13 @@ namespace {
 constexpr const char* kFixedDate = "     (omitted so that equal traces are equal files)";
 
 // Runs in the child: a fresh kernel, the replay, the trace file. Throws on error.
-void replay_in_fresh_kernel(const VcdPlan& plan, const std::string& systemc_base, const std::string& comment) {
+struct ReplayInput {
+  const std::vector<VcdSignal>& signals;
+  const std::function<VcdChangeSource()>& open_changes;
+  std::int64_t end_ps;
+};
+
+void replay_in_fresh_kernel(const ReplayInput& plan, const std::string& systemc_base, const std::string& comment) {
   setenv("SYSC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
   // The inherited kernel may be elaborated or running; a new context is empty.
   // Never freed: the process ends right after.
@@ -36,7 +42,7 @@ void replay_in_fresh_kernel(const VcdPlan& plan, const std::string& systemc_base
     throw std::runtime_error("SystemC time resolution is not 1 ps");
   }
 
-  VcdReplayModule replay("npusim", plan);
+  VcdReplayModule replay("npusim", plan.signals, plan.open_changes());
   sc_core::sc_trace_file* file = sc_core::sc_create_vcd_trace_file(systemc_base.c_str());
   file->set_time_unit(1, sc_core::SC_PS);
   if (!comment.empty()) file->write_comment(comment);
@@ -46,7 +52,7 @@ void replay_in_fresh_kernel(const VcdPlan& plan, const std::string& systemc_base
 }
 
 // Forks, replays in the child, and returns the child's error ("" on success).
-std::string replay_in_child(const VcdPlan& plan, const std::string& systemc_base, const std::string& comment) {
+std::string replay_in_child(const ReplayInput& plan, const std::string& systemc_base, const std::string& comment) {
   int fds[2];
   if (pipe(fds) != 0) return std::string("pipe() failed: ") + std::strerror(errno);
   std::fflush(nullptr);  // or the child would print the parent's buffered output again
@@ -105,6 +111,19 @@ std::string replay_in_child(const VcdPlan& plan, const std::string& systemc_base
 
 void write_vcd_trace(const TraceEvents& events, const std::string& path, const VcdOptions& options) {
   const VcdPlan plan = plan_vcd(events, options.bandwidth_window_ps);
+  const std::function<VcdChangeSource()> open_changes = [&plan]() -> VcdChangeSource {
+    return [&plan, next = std::size_t{0}](VcdChange& change) mutable {
+      if (next == plan.changes.size()) return false;
+      change = plan.changes[next++];
+      return true;
+    };
+  };
+  write_vcd_trace(plan.signals, open_changes, plan.end_ps, truncation_message(events), path);
+}
+
+void write_vcd_trace(const std::vector<VcdSignal>& signals, const std::function<VcdChangeSource()>& open_changes,
+                     std::int64_t end_ps, const std::string& comment, const std::string& path) {
+  const ReplayInput plan{signals, open_changes, end_ps};
   const std::string systemc_base = path + ".sc";  // SystemC appends ".vcd"
   const std::string systemc_file = systemc_base + ".vcd";
   auto remove_temporaries = [&] {
@@ -121,7 +140,7 @@ void write_vcd_trace(const TraceEvents& events, const std::string& path, const V
       throw std::runtime_error("cannot write trace file '" + path + "': cannot create " + path + ".tmp");
     }
   }
-  const std::string error = replay_in_child(plan, systemc_base, truncation_message(events));
+  const std::string error = replay_in_child(plan, systemc_base, comment);
   if (!error.empty()) {
     remove_temporaries();
     throw std::runtime_error("cannot write trace file '" + path + "': VCD replay: " + error);

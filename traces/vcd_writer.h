@@ -32,9 +32,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "traces/trace_events.h"
+#include "traces/vcd_plan.h"
+#include "traces/vcd_replay_module.h"
 
 namespace npusim {
 
@@ -48,5 +52,12 @@ struct VcdOptions {
 // naming the path when the file cannot be written or the replay fails, and
 // std::invalid_argument for invalid events.
 void write_vcd_trace(const TraceEvents& events, const std::string& path, const VcdOptions& options = {});
+
+// The same from the signals and their changes, for a writer that does not
+// hold them in memory: `open_changes` is called in the replay process and
+// returns the changes in (time, signal) order; `end_ps` is the plan's end
+// (VcdPlan::end_ps) and `comment` the truncation message or "".
+void write_vcd_trace(const std::vector<VcdSignal>& signals, const std::function<VcdChangeSource()>& open_changes,
+                     std::int64_t end_ps, const std::string& comment, const std::string& path);
 
 }  // namespace npusim
