@@ -293,6 +293,7 @@ int sweep_main(const std::vector<std::string>& args) {
       ("slurm-shards", po::value<int>()->value_name("N"), "tasks of the job array (default: min(points, 100))")
       ("slurm-partition", po::value<std::string>()->value_name("P"), "#SBATCH --partition")
       ("slurm-time", po::value<std::string>()->value_name("HH:MM:SS"), "#SBATCH --time")
+      ("slurm-cpus", po::value<int>()->value_name("N"), "CPUs per task, and points each task runs at a time (default 1)")
       ("submit", "with --slurm: also run sbatch on the script")
       ("merge", "gather every results file in DIR into merged.jsonl, results.csv, pareto.json and the plots")
       ("quiet", "no progress line (it is shown only when stderr is a terminal anyway)")
@@ -337,10 +338,15 @@ int sweep_main(const std::vector<std::string>& args) {
   }
   if (values.count("slurm-partition")) options.slurm_partition = values["slurm-partition"].as<std::string>();
   if (values.count("slurm-time")) options.slurm_time = values["slurm-time"].as<std::string>();
+  if (values.count("slurm-cpus")) {
+    options.slurm_cpus_per_task = values["slurm-cpus"].as<int>();
+    if (options.slurm_cpus_per_task < 1) throw UsageError("--slurm-cpus expects a positive number of CPUs");
+  }
   options.submit = values.count("submit") > 0;
   options.merge = values.count("merge") > 0;
-  const bool slurm_only = options.slurm_shards || options.slurm_partition || options.slurm_time || options.submit;
-  if (slurm_only && !options.slurm) throw UsageError("--slurm-shards, --slurm-partition, --slurm-time and --submit go with --slurm");
+  const bool slurm_only = options.slurm_shards || options.slurm_partition || options.slurm_time || options.submit ||
+                          values.count("slurm-cpus");
+  if (slurm_only && !options.slurm) throw UsageError("--slurm-shards, --slurm-partition, --slurm-time, --slurm-cpus and --submit go with --slurm");
   if (options.merge && (options.slurm || options.shard)) throw UsageError("--merge gathers results: it takes neither --slurm nor --shard");
   if (options.slurm && options.shard) throw UsageError("--slurm writes the script for every shard: drop --shard");
   options.show_progress = values.count("quiet") == 0 && isatty(STDERR_FILENO) != 0;

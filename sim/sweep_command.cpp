@@ -123,7 +123,7 @@ int write_slurm(const SweepOptions& options, const SweepSpec& spec, const SweepP
   script.job_name = "npusim-sweep-" + fs::path(spec.file).stem().string();
   const int points = static_cast<int>(std::max<std::size_t>(plan.points.size(), 1));
   script.shards = options.slurm_shards.value_or(std::min(points, kDefaultSlurmShardsMax));
-  script.cpus_per_task = std::max(1, options.jobs);
+  script.cpus_per_task = options.slurm_cpus_per_task;
   script.partition = options.slurm_partition;
   script.time_limit = options.slurm_time;
   script.timeout_s = options.timeout_s;

@@ -31,6 +31,9 @@ struct SweepOptions {
   std::optional<int> slurm_shards;  // default: min(points, 100)
   std::optional<std::string> slurm_partition;
   std::optional<std::string> slurm_time;
+  // CPUs each job-array task asks for, and the points it runs at a time. Not
+  // -j: that is the submitting machine's core count, often a login node's.
+  int slurm_cpus_per_task = 1;
   bool submit = false;
   bool merge = false;
   bool show_progress = false;  // a progress line on `progress` (a terminal)

@@ -154,6 +154,17 @@ bool run_processes(const std::vector<ProcessJob>& jobs, const ProcessPoolOptions
       }
       const std::size_t job = running[i].job;
       running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+      // A worker stopped by the same Ctrl-C or scancel that stops this sweep
+      // (the signal reaches the whole process group, and may reach the worker
+      // first) was interrupted, not failed: leave it unrecorded so a resume
+      // runs it again.
+      const bool interrupted =
+          outcome.kind == ProcessOutcome::Kind::signaled &&
+          (outcome.code == SIGINT || outcome.code == SIGTERM || outcome.code == SIGHUP);
+      if (interrupted || signals.stopped()) {
+        reaped = true;
+        continue;
+      }
       on_done(job, outcome);
       reaped = true;
     }

@@ -40,6 +40,12 @@ std::string trim(std::string text) {
   return text;
 }
 
+// sbatch reads "#SBATCH --opt=value" lines itself, not through a shell: it
+// splits at whitespace unless the value is in double quotes.
+std::string sbatch_value(const std::string& text) {
+  return text.find_first_of(" \t") == std::string::npos ? text : "\"" + text + "\"";
+}
+
 }  // namespace
 
 std::string shell_quote(const std::string& text) {
@@ -56,12 +62,12 @@ std::string slurm_script(const SlurmScriptOptions& o) {
   s += "# Written by npusim sweep --slurm: task i of the array runs shard i of " + n +
        " of the sweep\n# and appends to its own results file in the shared directory; gather them with\n"
        "#   npusim sweep " + shell_quote(o.spec_path) + " --out " + shell_quote(o.out_dir) + " --merge\n";
-  s += "#SBATCH --job-name=" + o.job_name + "\n";
+  s += "#SBATCH --job-name=" + sbatch_value(o.job_name) + "\n";
   s += "#SBATCH --array=0-" + std::to_string(o.shards - 1) + "\n";
-  s += "#SBATCH --output=" + o.out_dir + "/slurm-%A_%a.out\n";
+  s += "#SBATCH --output=" + sbatch_value(o.out_dir + "/slurm-%A_%a.out") + "\n";
   s += "#SBATCH --ntasks=1\n";
   s += "#SBATCH --cpus-per-task=" + jobs + "\n";
-  if (o.partition) s += "#SBATCH --partition=" + *o.partition + "\n";
+  if (o.partition) s += "#SBATCH --partition=" + sbatch_value(*o.partition) + "\n";
   if (o.time_limit) s += "#SBATCH --time=" + *o.time_limit + "\n";
   s += "set -euo pipefail\n";
   s += "exec " + shell_quote(o.npusim_path) + " sweep " + shell_quote(o.spec_path) + " --out " +

@@ -257,7 +257,7 @@ TEST_F(SweepCliTest, ShardsPartitionThePointsAndMergeGathersThem) {
 }
 
 TEST_F(SweepCliTest, SlurmScriptAndSubmitWithoutSbatch) {
-  const std::string out = sweep(kSmallSpec, "slurm", "--slurm --slurm-shards 3 -j 2 --slurm-time 00:10:00");
+  const std::string out = sweep(kSmallSpec, "slurm", "--slurm --slurm-shards 3 --slurm-cpus 2 --slurm-time 00:10:00");
   ASSERT_EQ(last_status_, 0) << out;
   const auto script_path = dir_ / "slurm" / "sweep.slurm";
   EXPECT_EQ(out.rfind(script_path.string() + "\n", 0), 0u) << out;

@@ -49,6 +49,11 @@ TEST(SweepSlurmScriptTest, OptionalLinesAreLeftOutAndOddPathsQuoted) {
   EXPECT_EQ(script.find("--timeout-s"), std::string::npos);
   EXPECT_NE(script.find("exec /x/npusim sweep '/my sweeps/it'\\''s.json' --out /out --shard \"${SLURM_ARRAY_TASK_ID}/1\" -j 1 --quiet\n"),
             std::string::npos);
+  o.out_dir = "/my sweeps/out";
+  const std::string spaced = slurm_script(o);
+  // sbatch splits #SBATCH values at spaces unless double-quoted.
+  EXPECT_NE(spaced.find("#SBATCH --output=\"/my sweeps/out/slurm-%A_%a.out\"\n"), std::string::npos) << spaced;
+  EXPECT_NE(spaced.find("--out '/my sweeps/out' --shard"), std::string::npos) << spaced;
   EXPECT_EQ(shell_quote("plain/path-1.json"), "plain/path-1.json");
   EXPECT_EQ(shell_quote("a b"), "'a b'");
   EXPECT_EQ(shell_quote(""), "''");

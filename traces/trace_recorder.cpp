@@ -146,7 +146,7 @@ TraceRecorder::BufferWindows& TraceRecorder::windows_of(std::string_view buffer)
   for (BufferWindows& b : buffers_) {
     if (b.name == buffer) return b;
   }
-  buffers_.push_back(BufferWindows{std::string(buffer), {}});
+  buffers_.push_back(BufferWindows{std::string(buffer), {}, {}});
   return buffers_.back();
 }
 
