@@ -26,7 +26,8 @@ bool keeps_format(const Layer& layer) {
     case LayerType::conv2d:
     case LayerType::fc:
     case LayerType::add:
-    case LayerType::concat: return false;
+    case LayerType::concat:
+    case LayerType::constant: return false;
   }
   return false;
 }

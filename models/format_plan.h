@@ -12,7 +12,7 @@
 //    format instead (W1A1 becomes W1A8);
 //  - a tensor no compute layer reads (read by adds only, or the network
 //    output) stays in its producer's activation format (the requested one for
-//    an add, a concat or the graph input).
+//    an add, a concat, a constant or the graph input).
 // Float graphs are uniform: every tensor in the requested activation format.
 #pragma once
 

@@ -14,6 +14,14 @@ Fp32Executor::Fp32Executor(const Graph& graph) {
   fp32_.layers.resize(graph.layers.size());
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     Layer& layer = fp32_.graph.layers[i];
+    if (layer.type == LayerType::constant) {
+      Tensor& values = fp32_.layers[i].weights;
+      values.dims = layer.output_dims;
+      values.format = NumberFormat::fp32;
+      values.f = std::move(layer.weights);
+      layer.weights.clear();
+      continue;
+    }
     if (!is_compute_layer(layer)) continue;
     Tensor& weights = fp32_.layers[i].weights;
     weights.dims = weight_dims(layer);

@@ -28,6 +28,7 @@ std::int64_t layer_macs(const Layer& layer, const std::vector<std::int64_t>& inp
     case LayerType::flatten:
     case LayerType::reshape:
     case LayerType::clip:
+    case LayerType::constant:
       return 0;
   }
   return 0;
@@ -37,6 +38,10 @@ std::int64_t Graph::total_macs() const {
   std::map<std::string, const std::vector<std::int64_t>*> dims_by_name{{input_name, &input_dims}};
   std::int64_t total = 0;
   for (const auto& layer : layers) {
+    if (layer.type == LayerType::constant) {
+      dims_by_name[layer.name] = &layer.output_dims;
+      continue;
+    }
     if (layer.inputs.empty()) throw std::logic_error("layer " + layer.name + " has no input");
     const auto it = dims_by_name.find(layer.inputs.front());
     if (it == dims_by_name.end()) {

@@ -14,6 +14,10 @@ enum class LayerType {
   flatten,  // {C, H, W} -> {C*H*W, 1, 1}; data unchanged (row-major)
   reshape,  // to output_dims (same element count); data unchanged (row-major)
   clip,     // clamp to [clip.min, clip.max]
+  // A stored tensor: no inputs; output_dims {C, H, W}; the fp32 values,
+  // row-major, in Layer::weights (quantized: QuantizedLayer::weights holds
+  // them in the output format, quantized per tensor from their own min/max).
+  constant,
 };
 enum class Activation { none, relu, relu6 };
 
@@ -46,7 +50,7 @@ struct ClipParams {
 struct Layer {
   std::string name;
   LayerType type = LayerType::conv2d;
-  std::vector<std::string> inputs;  // layer names or the graph input's name; add has two, concat any
+  std::vector<std::string> inputs;  // layer names or the graph input's name; add has two, concat any, constant none
   Conv2dParams conv;
   FcParams fc;
   PoolParams pool;
@@ -55,7 +59,8 @@ struct Layer {
   Activation activation = Activation::none;  // fused after conv2d, fc and add
   bool has_bias = false;
   std::vector<std::int64_t> output_dims;  // {C, H, W}; fc gives {N, 1, 1}
-  // fp32 master parameters. conv2d: {N, C/groups, R, S} row-major; fc: {N, K}.
+  // fp32 master parameters. conv2d: {N, C/groups, R, S} row-major; fc: {N, K};
+  // constant: its C*H*W values, row-major.
   std::vector<float> weights;
   std::vector<float> bias;  // N entries when has_bias
 };

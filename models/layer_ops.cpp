@@ -356,6 +356,26 @@ Tensor run_reshape(const QuantizedGraph& qgraph, std::size_t layer_index, const 
   return out;
 }
 
+// The stored tensor, which quantization (or the fp32 executor) put in the
+// layer's QuantizedLayer::weights in the output's format and quantization.
+Tensor run_constant(const QuantizedGraph& qgraph, std::size_t layer_index) {
+  const Layer& layer = qgraph.graph.layers[layer_index];
+  Tensor out = output_tensor(qgraph, layer_index);
+  const Tensor& stored = qgraph.layers[layer_index].weights;
+  require(stored.dims == out.dims && stored.format == out.format, layer,
+          "stored constant tensor does not match the layer's output dims and format");
+  if (is_integer_class(out.format)) {
+    require(stored.q.size() == out.q.size() && stored.quant.scale == out.quant.scale &&
+                stored.quant.zero_point == out.quant.zero_point,
+            layer, "stored constant tensor does not match the layer's output quantization");
+    out.q = stored.q;
+  } else {
+    require(stored.f.size() == out.f.size(), layer, "stored constant tensor has the wrong number of values");
+    out.f = stored.f;
+  }
+  return out;
+}
+
 }  // namespace
 
 QuantParams softmax_output_quant(NumberFormat format) {
@@ -485,7 +505,7 @@ Tensor finish_compute_layer(const QuantizedGraph& qgraph, std::size_t layer_inde
 Tensor run_elementwise_layer(const QuantizedGraph& qgraph, std::size_t layer_index,
                              std::span<const Tensor* const> inputs) {
   const Layer& layer = qgraph.graph.layers[layer_index];
-  const std::size_t expected = layer.type == LayerType::add ? 2 : 1;
+  const std::size_t expected = layer.type == LayerType::add ? 2 : layer.type == LayerType::constant ? 0 : 1;
   require(layer.type == LayerType::concat ? !inputs.empty() : inputs.size() == expected, layer,
           "wrong number of input tensors");
   const NumberFormat out_format = qgraph.output_format_of(layer_index);
@@ -512,6 +532,7 @@ Tensor run_elementwise_layer(const QuantizedGraph& qgraph, std::size_t layer_ind
     case LayerType::clip: return run_clip(qgraph, layer_index, *inputs[0]);
     case LayerType::flatten:
     case LayerType::reshape: return run_reshape(qgraph, layer_index, *inputs[0]);
+    case LayerType::constant: return run_constant(qgraph, layer_index);
     case LayerType::conv2d:
     case LayerType::fc: break;
   }

@@ -59,7 +59,8 @@ std::vector<std::int32_t> fold_weight_terms(const Tensor& weights, std::span<con
 float float_requant_multiplier(double x_scale, double w_scale, double y_scale);
 
 // Non-GEMM layers (maxpool, avgpool, add, relu, relu6, concat, softmax,
-// flatten, reshape, clip). `inputs` are the layer's input tensors in order.
+// flatten, reshape, clip, constant). `inputs` are the layer's input tensors in
+// order (none for a constant, whose output is QuantizedLayer::weights).
 // Integer-class inputs of add and concat may be in any integer format and
 // quantization (they are rescaled to the output's); the other layers' inputs
 // are in the output's format and quantization (softmax: the format only).

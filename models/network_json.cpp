@@ -23,7 +23,7 @@ constexpr std::int64_t kMaxWindow = 1024;       // kernel, stride, dilation, pad
 constexpr std::int64_t kMaxElements = 1 << 30;  // per activation tensor
 constexpr std::int64_t kMaxWeights = 1 << 28;   // per layer
 constexpr const char* kLayerTypes =
-    "one of conv2d, fc, maxpool, avgpool, add, relu, relu6, concat, softmax, flatten, reshape, clip";
+    "one of conv2d, fc, maxpool, avgpool, add, relu, relu6, concat, softmax, flatten, reshape, clip, constant";
 constexpr const char* kAxisExpected = "an integer in [0, 2] (an index into [C, H, W])";
 constexpr double kFloatMax = 3.402823466e38;
 constexpr const char* kPaddingExpected =
@@ -44,6 +44,7 @@ std::optional<LayerType> parse_layer_type(std::string_view name) {
   if (name == "flatten") return LayerType::flatten;
   if (name == "reshape") return LayerType::reshape;
   if (name == "clip") return LayerType::clip;
+  if (name == "constant") return LayerType::constant;
   return std::nullopt;
 }
 
@@ -227,6 +228,7 @@ class NetworkReader {
       }
       case LayerType::reshape: read_reshape(r, index, layer); break;
       case LayerType::clip: read_clip(r, index, layer); break;
+      case LayerType::constant: read_constant(r, layer); break;
     }
     r.finish();
     if (elements(layer.output_dims) > kMaxElements) {
@@ -380,6 +382,34 @@ class NetworkReader {
     }
   }
 
+  // The values, when given, go to Layer::weights; fill_parameters draws them otherwise.
+  void read_constant(JsonObjectReader& r, Layer& layer) {
+    layer.output_dims = r.integer_list("shape", 1, kMaxDim, 3, 3);
+    const std::int64_t count = elements(layer.output_dims);
+    if (count > kMaxWeights) {
+      r.fail("shape", "[C, H, W] with at most 2^28 elements (a constant is stored like weights), got " +
+                          dims_text(layer.output_dims));
+    }
+    if (!r.has("values")) return;
+    const auto& values = r.array("values");
+    if (static_cast<std::int64_t>(values.size()) != count) {
+      r.fail("values", "a list of " + std::to_string(count) + " numbers (the elements of shape " +
+                           dims_text(layer.output_dims) + "), got a list of " + std::to_string(values.size()));
+    }
+    layer.weights.reserve(values.size());
+    for (std::size_t j = 0; j < values.size(); ++j) {
+      const auto& v = values[j];
+      const double x = v.is_number() ? v.get<double>() : 0.0;
+      // Values are stored as fp32: a number that would overflow it is an error.
+      if (!v.is_number() || v.is_boolean() || !std::isfinite(x) || std::fabs(x) > kFloatMax) {
+        throw InputError(file_ + ": " + r.path_of("values") + "[" + std::to_string(j) +
+                         "]: expected a number of magnitude at most 3.4028234663852886e38, got " +
+                         describe_json(v));
+      }
+      layer.weights.push_back(static_cast<float>(x));
+    }
+  }
+
   const nlohmann::json& document_;
   std::string file_;
   Graph graph_;
@@ -393,8 +423,15 @@ void fill_parameters(Graph& graph) {
   std::map<std::string, const Dims*> dims{{graph.input_name, &graph.input_dims}};
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     Layer& layer = graph.layers[i];
-    const Dims& input = *dims.at(layer.inputs[0]);
     dims[layer.name] = &layer.output_dims;
+    if (layer.type == LayerType::constant) {
+      if (!layer.weights.empty()) continue;  // given in the file
+      SeededRandom random(stream_seed(graph.seed, i));
+      layer.weights.resize(static_cast<std::size_t>(elements(layer.output_dims)));
+      for (auto& v : layer.weights) v = random.uniform(-1.0, 1.0);
+      continue;
+    }
+    const Dims& input = *dims.at(layer.inputs[0]);
     std::int64_t fan_in = 0;
     std::int64_t outputs = 0;
     if (layer.type == LayerType::conv2d) {

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -413,9 +414,62 @@ bool fold_bias_add(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxValue&
   return true;
 }
 
+// Constant input `index` of `node` as a constant layer (models/graph.h): its
+// FLOAT values broadcast by ONNX's (numpy) rules to `shape`, which they may
+// not enlarge, and laid out under IR dims `dims` (row-major, like every IR
+// tensor). Broadcasting materialises the full tensor: cheap for constants.
+OnnxValue constant_layer(OnnxBuilder& b, const onnx::NodeProto& node, int index, const OnnxDims& shape,
+                         const OnnxDims& dims) {
+  const OnnxTensor& c = *b.input(node, index)->constant;
+  if (!c.is_float()) {
+    throw OnnxUnsupported("input " + std::to_string(index) + " (\"" + node.input(index) + "\") is a constant of type " +
+                          onnx_type_name(c.data_type) + "; constant tensors in the IR are FLOAT");
+  }
+  const std::size_t rank = shape.size();
+  bool fits = c.dims.size() <= rank;
+  for (std::size_t d = 0; fits && d < c.dims.size(); ++d) {
+    const std::int64_t cd = c.dims[c.dims.size() - 1 - d];
+    fits = cd == 1 || cd == shape[rank - 1 - d];
+  }
+  if (!fits) {
+    throw OnnxUnsupported("broadcasting the constant input " + std::to_string(index) + " " + shape_text(c.dims) +
+                          " to " + shape_text(shape) + " is not supported (a constant operand may not enlarge the "
+                          "runtime one)");
+  }
+  // Source strides of the constant, aligned to `shape` from the right (0 on a
+  // broadcast axis).
+  std::vector<std::int64_t> stride(rank, 0);
+  std::int64_t step = 1;
+  for (std::size_t d = 0; d < c.dims.size(); ++d) {
+    const std::size_t axis = rank - 1 - d;
+    const std::int64_t cd = c.dims[c.dims.size() - 1 - d];
+    stride[axis] = cd == 1 ? 0 : step;
+    step *= cd;
+  }
+  Layer layer;
+  layer.name = node.input(index);
+  layer.type = LayerType::constant;
+  layer.output_dims = dims;
+  const std::int64_t count = element_count(shape);
+  layer.weights.resize(static_cast<std::size_t>(count));
+  std::vector<std::int64_t> at(rank, 0);
+  for (std::int64_t j = 0; j < count; ++j) {
+    std::int64_t source = 0;
+    for (std::size_t d = 0; d < rank; ++d) source += at[d] * stride[d];
+    layer.weights[static_cast<std::size_t>(j)] = c.f[static_cast<std::size_t>(source)];
+    for (std::size_t d = rank; d-- > 0;) {
+      if (++at[d] < shape[d]) break;
+      at[d] = 0;
+    }
+  }
+  const int t = b.add_layer(std::move(layer));
+  return b.layer_value(t, shape, kFloat, OnnxView::real, false);
+}
+
 void map_add(OnnxBuilder& b, const onnx::NodeProto& node) {
   const OnnxValue& x0 = *b.input(node, 0);
   const OnnxValue& x1 = *b.input(node, 1);
+  std::optional<OnnxValue> constant;  // a constant operand, as a constant layer
   if (x0.is_constant() != x1.is_constant()) {
     const int runtime = x0.is_constant() ? 1 : 0;
     const OnnxValue& x = real_input(b, node, runtime);
@@ -425,15 +479,13 @@ void map_add(OnnxBuilder& b, const onnx::NodeProto& node) {
       b.set_output(node, 0, std::move(out));
       return;
     }
-    throw OnnxUnsupported("adds a constant tensor " + shape_text(c.dims) +
-                          " that is not a per-channel bias of the conv/fc before it (the IR has no constant "
-                          "tensors as layer inputs)");
+    constant = constant_layer(b, node, 1 - runtime, x.shape, b.tensors()[static_cast<std::size_t>(x.tensor)].dims);
   }
-  const OnnxValue& a = real_input(b, node, 0);
-  const OnnxValue& c = real_input(b, node, 1);
+  const OnnxValue& a = constant && x0.is_constant() ? *constant : real_input(b, node, 0);
+  const OnnxValue& c = constant && x1.is_constant() ? *constant : real_input(b, node, 1);
   if (a.shape != c.shape) {
     throw OnnxUnsupported("broadcasting " + shape_text(a.shape) + " + " + shape_text(c.shape) +
-                          " is not supported (both operands must have the same shape)");
+                          " is not supported (both runtime operands must have the same shape)");
   }
   Layer layer;
   layer.name = b.layer_name(node);
@@ -459,10 +511,15 @@ void map_concat(OnnxBuilder& b, const onnx::NodeProto& node) {
   const OnnxAttributes attrs(node, b.file());
   if (node.input_size() < 1) throw InputError(b.where(node) + "expected at least one input");
   std::vector<const OnnxValue*> xs;
+  // Constant inputs become constant layers under their canonical dims; xs
+  // points into this vector, which never reallocates.
+  std::vector<OnnxValue> constants;
+  constants.reserve(static_cast<std::size_t>(node.input_size()));
   for (int i = 0; i < node.input_size(); ++i) {
     if (const OnnxValue* v = b.input(node, i); v && v->is_constant()) {
-      throw OnnxUnsupported("input " + std::to_string(i) + " (\"" + node.input(i) +
-                            "\") is a constant; the IR has no constant tensors as layer inputs");
+      const OnnxDims& shape = v->constant->dims;
+      xs.push_back(&constants.emplace_back(constant_layer(b, node, i, shape, canonical_dims(shape))));
+      continue;
     }
     xs.push_back(&any_input(b, node, i));
   }

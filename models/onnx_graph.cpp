@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "models/input_error.h"
+#include "models/onnx_constant_fold.h"
 #include "models/onnx_proto.h"
 
 namespace npusim {
@@ -100,6 +101,21 @@ void OnnxGraphView::collect_constants(const onnx::GraphProto& graph, const std::
         node->output_size() == 1) {
       constants_[node->output(0)] = constant_node_value(*node, file_);
       producer_.erase(node->output(0));
+    }
+  }
+  // Cast / ConstantOfShape of constants are constants (torch.onnx writes them
+  // around quantized layers); repeated until nothing changes, so a chain folds
+  // whatever the order of the nodes in the file.
+  const auto lookup = [this](const std::string& name) { return constant(name); };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto* node : all_nodes_) {
+      if (node->output_size() != 1 || constants_.count(node->output(0))) continue;
+      if (auto folded = fold_constant_node(*node, lookup, file_)) {
+        constants_[node->output(0)] = std::move(*folded);
+        producer_.erase(node->output(0));
+        changed = true;
+      }
     }
   }
 }

@@ -355,6 +355,23 @@ void map_integer_op(OnnxBuilder& b, const onnx::NodeProto& node, bool conv) {
   b.set_output(node, 0, std::move(out));
 }
 
+// A Cast of a runtime tensor to its own element type, e.g. torch 1.13's
+// Cast(to=UINT8) after every QuantizeLinear: the same tensor. Any other type
+// would change the values, which the IR has no layer for.
+void map_cast(OnnxBuilder& b, const onnx::NodeProto& node) {
+  const OnnxValue& x = b.runtime_input(node, 0);
+  const OnnxAttributes attrs(node, b.file());
+  if (!attrs.has("to")) throw InputError(b.where(node) + "attribute to: missing");
+  const auto to = static_cast<int>(attrs.integer("to", 0));
+  if (to != x.data_type) {
+    throw OnnxUnsupported("cast from " + onnx_type_name(x.data_type) + " to " + onnx_type_name(to) +
+                          " (only a cast to the tensor's own type, a no-op, is supported)");
+  }
+  OnnxValue out = x;
+  out.direct_layer = -1;
+  b.set_output(node, 0, std::move(out));
+}
+
 }  // namespace
 
 void attach_file_quantization(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxValue& out,
@@ -396,8 +413,10 @@ void attach_file_quantization(OnnxBuilder& b, const onnx::NodeProto& node, const
 }
 
 bool is_quant_op(const std::string& op_type) {
-  static const std::set<std::string> ops = {"QuantizeLinear", "DequantizeLinear", "QLinearConv",
-                                            "QLinearMatMul", "ConvInteger", "MatMulInteger"};
+  // Cast and ConstantOfShape: what torch.onnx writes around quantized layers.
+  // Of constants they are folded (models/onnx_constant_fold.h) and never get here.
+  static const std::set<std::string> ops = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul",
+                                            "ConvInteger",    "MatMulInteger",    "Cast",        "ConstantOfShape"};
   return ops.count(op_type) > 0;
 }
 
@@ -409,6 +428,8 @@ void map_quant_node(OnnxBuilder& b, const onnx::NodeProto& node) {
   if (op == "QLinearMatMul") return map_qlinear_matmul(b, node);
   if (op == "ConvInteger") return map_integer_op(b, node, true);
   if (op == "MatMulInteger") return map_integer_op(b, node, false);
+  if (op == "Cast") return map_cast(b, node);
+  if (op == "ConstantOfShape") throw OnnxUnsupported("the shape must be a constant");
   throw std::logic_error("map_quant_node: " + op);
 }
 

@@ -8,6 +8,7 @@
 #include "models/layer_ops.h"
 #include "models/layer_weights.h"
 #include "models/onnx_builder.h"
+#include "models/quantize.h"
 
 // Assembles the QuantizedGraph of a QDQ or QOperator file from the scales and
 // zero points the import recorded: bias_int and requantization multipliers as
@@ -30,6 +31,7 @@ const char* type_name(LayerType type) {
     case LayerType::clip: return "clip";
     case LayerType::flatten: return "flatten";
     case LayerType::reshape: return "reshape";
+    case LayerType::constant: return "constant";
     default: return "layer";
   }
 }
@@ -75,6 +77,22 @@ void fill_compute_layer(const Layer& layer, const OnnxLayerQuant& lq, const Onnx
   }
 }
 
+// A constant's values in int8 with the given parameters (the file's, or its
+// own min/max ones): round half away from zero, saturate.
+Tensor quantize_constant_with(const Layer& layer, const QuantParams& quant) {
+  Tensor t;
+  t.dims = layer.output_dims;
+  t.format = NumberFormat::int8;
+  t.quant = quant;
+  t.q.reserve(layer.weights.size());
+  for (const float x : layer.weights) {
+    const double level = std::clamp(std::round(double{x} / quant.scale), -1e12, 1e12);
+    t.q.push_back(static_cast<std::int8_t>(
+        std::clamp<std::int64_t>(static_cast<std::int64_t>(level) + quant.zero_point, -128, 127)));
+  }
+  return t;
+}
+
 }  // namespace
 
 QuantizedGraph build_file_quantized_graph(OnnxBuilder& b) {
@@ -89,7 +107,8 @@ QuantizedGraph build_file_quantized_graph(OnnxBuilder& b) {
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& layer = graph.layers[i];
     OnnxIrTensor& t = tensors[i + 1];
-    const std::optional<OnnxQuant>& in = tensors[index.at(layer.inputs[0])].quant;
+    const std::optional<OnnxQuant> in =
+        layer.inputs.empty() ? std::nullopt : tensors[index.at(layer.inputs[0])].quant;
     const auto& lq = b.layer_quant()[i];
     switch (layer.type) {
       case LayerType::conv2d:
@@ -118,6 +137,14 @@ QuantizedGraph build_file_quantized_graph(OnnxBuilder& b) {
         break;
       }
       case LayerType::add:
+        break;
+      case LayerType::constant:
+        // Not quantized in the file: per tensor from its own min/max, as
+        // quantize_graph does.
+        if (!t.quant) {
+          const QuantParams q = quantize_constant(layer, NumberFormat::int8).quant;
+          t.quant = OnnxQuant{q.scale, q.zero_point};
+        }
         break;
       case LayerType::concat: {
         bool same = true;
@@ -160,9 +187,13 @@ QuantizedGraph build_file_quantized_graph(OnnxBuilder& b) {
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& layer = graph.layers[i];
     QuantizedLayer& ql = qg.layers[i];
-    const OnnxQuant& in = *tensors[index.at(layer.inputs[0])].quant;
     const OnnxQuant& out = *tensors[i + 1].quant;
     ql.output_quant = QuantParams(out.scale, out.zero_point);
+    if (layer.type == LayerType::constant) {
+      ql.weights = quantize_constant_with(layer, ql.output_quant);
+      continue;
+    }
+    const OnnxQuant& in = *tensors[index.at(layer.inputs[0])].quant;
     if (layer.type == LayerType::conv2d || layer.type == LayerType::fc) {
       fill_compute_layer(layer, *b.layer_quant()[i], in, out, ql);
     } else if (layer.type == LayerType::add) {

@@ -184,6 +184,12 @@ void quantize_integer_layers(QuantizedGraph& qgraph, const std::vector<QuantPara
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& layer = graph.layers[i];
     QuantizedLayer& ql = qgraph.layers[i];
+    if (layer.type == LayerType::constant) {
+      ql.weights = quantize_constant(layer, qgraph.output_format_of(i));
+      ql.output_quant = ql.weights.quant;
+      tensor_quant[layer.name] = ql.output_quant;
+      continue;
+    }
     const QuantParams& in = tensor_quant.at(layer.inputs[0]);
     switch (layer.type) {
       case LayerType::conv2d:
@@ -214,6 +220,7 @@ void quantize_integer_layers(QuantizedGraph& qgraph, const std::vector<QuantPara
       case LayerType::clip:
       case LayerType::flatten:
       case LayerType::reshape:
+      case LayerType::constant:  // handled above
         // These keep the input's quantization: no rescaling on the post-processing unit.
         ql.output_quant = in;
         break;
@@ -226,8 +233,12 @@ void prepare_float_layers(QuantizedGraph& qgraph) {
   const NumberFormat format = qgraph.mac.weight;
   for (std::size_t i = 0; i < qgraph.graph.layers.size(); ++i) {
     const Layer& layer = qgraph.graph.layers[i];
-    if (!is_compute_layer(layer)) continue;
     QuantizedLayer& ql = qgraph.layers[i];
+    if (layer.type == LayerType::constant) {
+      ql.weights = quantize_constant(layer, format);
+      continue;
+    }
+    if (!is_compute_layer(layer)) continue;
     ql.weights.dims = weight_dims(layer);
     ql.weights.format = format;
     ql.weights.f.resize(layer.weights.size());
@@ -310,6 +321,36 @@ QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac,
                               const Tensor& calibration_input_fp32,
                               const QuantizationOptions& options) {
   return quantize_graph(graph, mac, std::span<const Tensor>(&calibration_input_fp32, 1), options);
+}
+
+Tensor quantize_constant(const Layer& layer, NumberFormat format) {
+  Tensor out;
+  out.dims = layer.output_dims;
+  out.format = format;
+  if (layer.type != LayerType::constant || static_cast<std::int64_t>(layer.weights.size()) != out.elements()) {
+    throw std::invalid_argument("quantize_constant: layer " + layer.name +
+                                " is not a constant with one value per output element");
+  }
+  if (!is_integer_class(format)) {
+    out.f.reserve(layer.weights.size());
+    for (const float x : layer.weights) out.f.push_back(round_to_format(x, format));
+    return out;
+  }
+  RangeStats stats;
+  stats.add(layer.weights);
+  if (format == NumberFormat::binary) {
+    Histogram histogram;
+    if (binary_needs_histogram(stats)) {
+      histogram = Histogram(stats.min, stats.max, kCalibrationBins);
+      histogram.add(layer.weights);
+    }
+    out.quant = binary_quant(stats, histogram);
+  } else {
+    out.quant = range_quant({stats.min, stats.max}, format);
+  }
+  out.q.reserve(layer.weights.size());
+  for (const float x : layer.weights) out.q.push_back(quantize_value(x, out.quant, format));
+  return out;
 }
 
 Tensor quantize_input(const QuantizedGraph& qgraph, const Tensor& input_fp32) {

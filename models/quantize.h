@@ -15,6 +15,8 @@
 //    input's quantization; concat outputs are calibrated like add outputs
 //    (inputs rescaled to them); softmax outputs have fixed parameters
 //    (softmax_output_quant, models/layer_ops.h);
+//  - constant layers need no calibration: their stored values are quantized
+//    per tensor from their own min/max (quantize_constant);
 //  - first and last compute layers at W8A8 for binary (configurable).
 // Float formats (fp16, bf16, fp32): weights and activations rounded to the
 // format, no calibration.
@@ -73,6 +75,13 @@ QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac,
 QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac,
                               const Tensor& calibration_input_fp32,
                               const QuantizationOptions& options = {});
+
+// A constant layer's stored tensor in `format` (dims output_dims): int8 /
+// int4 per tensor asymmetric over the values' own [min, max] (range_quant,
+// the range widened to hold 0), binary the two levels binary_quant fits to
+// the values, float formats each value rounded to the format. Non-finite
+// values are left out of the range (and saturate).
+Tensor quantize_constant(const Layer& layer, NumberFormat format);
 
 // The graph's input in the format of `qgraph`'s input tensor.
 Tensor quantize_input(const QuantizedGraph& qgraph, const Tensor& input_fp32);

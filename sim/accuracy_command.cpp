@@ -31,11 +31,15 @@
 namespace npusim {
 namespace {
 
+// The format name of the row that runs a model file's own quantization.
+constexpr const char* kFileFormat = "file";
+
 // x = pixel * scale + offset, from the model's sidecar.
 struct Preprocess {
   double scale = 1.0;
   double offset = 0.0;
   std::optional<double> torch_fp32_accuracy;  // the training script's, on the whole test set
+  std::optional<double> torch_int8_accuracy;  // torch's own quantized model (an export script's), whole test set
 };
 
 Preprocess read_preprocess(const std::string& path, const std::string& model_path) {
@@ -65,6 +69,10 @@ Preprocess read_preprocess(const std::string& path, const std::string& model_pat
   if (doc.contains("torch") && doc["torch"].is_object() && doc["torch"].contains("fp32_test_accuracy") &&
       doc["torch"]["fp32_test_accuracy"].is_number()) {
     p.torch_fp32_accuracy = doc["torch"]["fp32_test_accuracy"].get<double>();
+  }
+  if (doc.contains("torch") && doc["torch"].is_object() && doc["torch"].contains("int8_test_accuracy") &&
+      doc["torch"]["int8_test_accuracy"].is_number()) {
+    p.torch_int8_accuracy = doc["torch"]["int8_test_accuracy"].get<double>();
   }
   return p;
 }
@@ -158,6 +166,7 @@ struct FormatRow {
   bool bit_exact = false;
   std::string mismatch;  // the first layer that differed from the reference
   std::string note;
+  std::string source = "npusim";  // whose quantization: "npusim" (calibrated here) or "file" (the model's own)
 };
 
 struct ModelResult {
@@ -196,10 +205,13 @@ std::string mixed_note(const QuantizedGraph& qgraph) {
   return std::to_string(other) + "/" + std::to_string(compute) + " layers at " + other_label;
 }
 
-AcceleratorConfig format_config(const AccuracyOptions& options, const std::string& format) {
+AcceleratorConfig format_config(const AccuracyOptions& options, const std::string& asked) {
+  // The file's own quantization is W8A8 (int8 operands, int32 accumulation).
+  const std::string format = asked == kFileFormat ? "int8" : asked;
   const auto parsed = parse_number_format(format);
   if (!parsed) {
-    throw InputError("--formats: unknown format '" + format + "' (expected fp32, fp16, bf16, int8, int4, binary)");
+    throw InputError("--formats: unknown format '" + format +
+                     "' (expected fp32, fp16, bf16, int8, int4, binary, or file: the model file's own quantization)");
   }
   auto overrides = options.set_overrides;
   overrides.push_back("formats.weight=" + format);
@@ -213,19 +225,12 @@ AcceleratorConfig format_config(const AccuracyOptions& options, const std::strin
   return config;
 }
 
-FormatRow run_format(const AccuracyOptions& options, const std::string& format, const Graph& graph,
-                     const std::vector<Tensor>& calibration, const std::vector<Tensor>& images,
-                     const std::vector<std::uint8_t>& labels, const Golden& golden, int threads) {
-  const AcceleratorConfig config = format_config(options, format);
-  check_memory_fits(config, graph, options.config_path);
+// One row: `qgraph` (npusim's quantization of `graph` at `format`, or the
+// file's own) run on every image.
+FormatRow run_quantized(const AcceleratorConfig& config, const std::string& format, const Graph& graph,
+                        const QuantizedGraph& qgraph, const std::vector<Tensor>& images,
+                        const std::vector<std::uint8_t>& labels, const Golden& golden, int threads) {
   const EnergyTable table = load_config_energy_table(config);
-  QuantizedGraph qgraph;
-  try {
-    qgraph = quantize_graph(graph, config.array.mac, calibration, options.quantization);
-  } catch (const std::invalid_argument& error) {
-    throw InputError(std::string(error.what()));
-  }
-
   FormatRow row;
   row.format = format;
   row.mac = config.array.mac.label();
@@ -280,9 +285,45 @@ FormatRow run_format(const AccuracyOptions& options, const std::string& format, 
   return row;
 }
 
+FormatRow run_format(const AccuracyOptions& options, const std::string& format, const LoadedModel& model,
+                     const std::vector<Tensor>& calibration, const std::vector<Tensor>& images,
+                     const std::vector<std::uint8_t>& labels, const Golden& golden, int threads) {
+  const AcceleratorConfig config = format_config(options, format);
+  check_memory_fits(config, model.graph, options.config_path);
+  if (format == kFileFormat) {
+    FormatRow row = run_quantized(config, format, model.graph, *model.quantized, images, labels, golden, threads);
+    row.source = "file";
+    return row;
+  }
+  QuantizedGraph qgraph;
+  try {
+    qgraph = quantize_graph(model.graph, config.array.mac, calibration, options.quantization);
+  } catch (const std::invalid_argument& error) {
+    throw InputError(std::string(error.what()));
+  }
+  return run_quantized(config, format, model.graph, qgraph, images, labels, golden, threads);
+}
+
+// The formats a model runs at: a model carrying its own quantization gets the
+// `file` row first unless --formats places it; asking for `file` of a model
+// without one is an error.
+std::vector<std::string> formats_for(const AccuracyOptions& options, const LoadedModel& model,
+                                     const std::string& model_path) {
+  const bool asked = std::find(options.formats.begin(), options.formats.end(), kFileFormat) != options.formats.end();
+  if (asked && !model.quantized) {
+    throw InputError("--formats: " + model_path + " carries no quantization of its own, so it has no '" +
+                     std::string(kFileFormat) + "' row (only ONNX QDQ / QOperator files do)");
+  }
+  std::vector<std::string> formats;
+  if (model.quantized && !asked) formats.push_back(kFileFormat);
+  formats.insert(formats.end(), options.formats.begin(), options.formats.end());
+  return formats;
+}
+
 // What a reader should know about a row's accuracy against the fp32 golden run.
 std::string accuracy_note(const FormatRow& row, std::int64_t fp32_correct, std::int64_t images, std::size_t classes) {
   std::string note = row.mixed;
+  if (row.source == "file") note = "the file's own scales and zero points";
   const double accuracy = static_cast<double>(row.correct) / static_cast<double>(images);
   const double fp32 = static_cast<double>(fp32_correct) / static_cast<double>(images);
   const double chance = 1.0 / static_cast<double>(classes);
@@ -350,7 +391,8 @@ int accuracy_command(const AccuracyOptions& options, std::ostream& out, std::ost
     if (loaded.size() != 1) {
       throw InputError(model_path + ": accuracy needs one network, the file holds " + std::to_string(loaded.size()));
     }
-    const Graph& graph = loaded.front().graph;
+    const LoadedModel& model = loaded.front();
+    const Graph& graph = model.graph;
     ModelResult result;
     result.name = model_name(model_path);
     result.path = model_path;
@@ -370,9 +412,9 @@ int accuracy_command(const AccuracyOptions& options, std::ostream& out, std::ost
     const Golden golden = golden_runs(graph, tests, threads);
     result.fp32_top1 = golden.top1;
     for (std::size_t i = 0; i < count; ++i) result.fp32_correct += golden.top1[i] == labels.data[i];
-    for (const auto& format : options.formats) {
+    for (const auto& format : formats_for(options, model, model_path)) {
       if (options.show_progress) progress << "npusim: " << result.name << ": " << format << std::endl;
-      FormatRow row = run_format(options, format, graph, calibration, tests, labels.data, golden, threads);
+      FormatRow row = run_format(options, format, model, calibration, tests, labels.data, golden, threads);
       row.note = accuracy_note(row, result.fp32_correct, static_cast<std::int64_t>(count), classes);
       result.rows.push_back(std::move(row));
     }
@@ -387,6 +429,9 @@ int accuracy_command(const AccuracyOptions& options, std::ostream& out, std::ost
     out << r.name << ": " << r.macs << " MACs; fp32 reference executor top-1 " << pct(r.fp32_correct) << " %";
     if (r.preprocess.torch_fp32_accuracy && !options.limit) {
       out << " (torch, from the training script: " << fixed(100.0 * *r.preprocess.torch_fp32_accuracy, 2) << " %)";
+    }
+    if (r.preprocess.torch_int8_accuracy && !options.limit) {
+      out << "; torch's own int8 model " << fixed(100.0 * *r.preprocess.torch_int8_accuracy, 2) << " %";
     }
     out << "\n";
   }
@@ -434,6 +479,7 @@ int accuracy_command(const AccuracyOptions& options, std::ostream& out, std::ost
         nlohmann::ordered_json j;
         j["format"] = row.format;
         j["mac"] = row.mac;
+        j["quantization"] = row.source;
         j["correct"] = row.correct;
         j["top1_accuracy"] = rounded(static_cast<double>(row.correct) / static_cast<double>(count), 6);
         j["agree_fp32"] = row.agree;

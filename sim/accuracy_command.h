@@ -10,8 +10,10 @@
 // test image also runs with the config's memory system and is checked bit for
 // bit against the reference executor; its run prices energy and latency.
 //
-// A model file that carries its own quantization (ONNX QDQ / QOperator) is
-// measured like any other: its fp32 view, quantized by npusim per format.
+// A model file that carries its own quantization (ONNX QDQ / QOperator) also
+// gets a row of format `file` (first, unless --formats places it): the file's
+// own scales and zero points, not calibrated, at W8A8. Its other rows are its
+// fp32 view quantized by npusim per format, like any other model.
 //
 // Preprocessing comes from a sidecar next to the model (M.onnx ->
 // M.preprocess.json, schema npusim.preprocess/1): x = pixel * scale + offset.
@@ -37,7 +39,8 @@ struct AccuracyOptions {
   std::string calibration_images_path = std::string(kFashionMnistDir) + "/train-images-idx3-ubyte.gz";
   std::int64_t calibration_count = 256;  // the first N training images
   std::optional<std::int64_t> limit;     // the first N test images (default all)
-  std::vector<std::string> formats{"fp32", "fp16", "int8", "int4", "binary"};  // weight = activation
+  // weight = activation; "file": the model file's own quantization (an error for a model without one)
+  std::vector<std::string> formats{"fp32", "fp16", "int8", "int4", "binary"};
   std::vector<std::string> set_overrides;  // applied to the config before the format
   QuantizationOptions quantization;        // calibration_samples is unused (calibration_count is)
   int threads = 0;                         // 0: one per hardware thread

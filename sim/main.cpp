@@ -371,7 +371,8 @@ int accuracy_main(const std::vector<std::string>& args) {
       ("calibration-count", po::value<std::int64_t>()->value_name("N"), "calibrate on the first N of them (default 256)")
       ("limit", po::value<std::int64_t>()->value_name("N"), "run only the first N test images")
       ("formats", po::value<std::string>()->value_name("fp32,int8,..."),
-       "formats to run, weight = activation (default fp32,fp16,int8,int4,binary)")
+       "formats to run, weight = activation (default fp32,fp16,int8,int4,binary); `file` runs a "
+       "quantized model's own scales (first by default when the model has them)")
       ("set", po::value<std::vector<std::string>>()->composing()->value_name("key=value"),
        "override a config field (repeatable)")
       ("threads", po::value<int>()->value_name("N"), "worker threads (default: one per hardware thread)")

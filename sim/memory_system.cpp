@@ -127,6 +127,16 @@ MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, 
                          bytes <= config.memory.sram.ifmap.capacity_bytes / 2;
   }
 
+  // A constant's tensor sits in DRAM at its weight address from the start
+  // (written there with the weights, like them): its readers load it from
+  // there, it never stays on chip, and the layer itself moves no data.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (graph.layers[i].type != LayerType::constant) continue;
+    output_on_chip_[i] = false;
+    tensor_address_[graph.layers[i].name] = weight_address_[i];
+    output_address_[i] = weight_address_[i];
+  }
+
   // flatten and reshape are address remaps (sim/network_runner.cpp): an
   // input in DRAM is their output at the same address, never on chip; an
   // input on chip stays there when the rule above keeps the output on chip,
@@ -199,13 +209,14 @@ LayerMemoryRecord MemorySystem::run_ppu_layer(std::size_t index, const std::vect
   step.compute_cycles = ppu_cycles;
   const bool first_on_chip = index > 0 && output_on_chip_[index - 1];
   const bool remap = is_address_remap(layer);
+  const bool constant = layer.type == LayerType::constant;
   // A remap moves data only when its input is on chip and its output is not.
   const bool remap_store = remap && first_on_chip && !output_on_chip_[index];
   for (std::size_t i = 0; i < input_bytes.size() && !remap; ++i) {
     if (i == 0 && first_on_chip) continue;
     step.loads.push_back(Transfer{BufferKind::ifmap, tensor_address_.at(layer.inputs[i]), input_bytes[i], false});
   }
-  if (remap_store || (!remap && !output_on_chip_[index])) {
+  if (remap_store || (!remap && !constant && !output_on_chip_[index])) {
     step.stores.push_back(Transfer{BufferKind::ofmap, output_address_[index], output_bytes, true});
   }
   const TimedSpan span = schedule_->run_steps({step}, config_.memory.sram);
@@ -214,7 +225,7 @@ LayerMemoryRecord MemorySystem::run_ppu_layer(std::size_t index, const std::vect
   std::int64_t in_total = 0;
   for (auto b : input_bytes) in_total += b;
   record.sram_read_bytes[0] = remap ? (remap_store ? output_bytes : 0) : in_total;
-  record.sram_write_bytes[2] = remap ? 0 : output_bytes;
+  record.sram_write_bytes[2] = remap || constant ? 0 : output_bytes;
   record.input_on_chip = first_on_chip;
   record.output_on_chip = output_on_chip_[index];
   record.dram_read_bytes_by_buffer[0] = span.dram_read_bytes;

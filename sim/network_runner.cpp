@@ -194,6 +194,8 @@ std::string_view to_string(LayerType type) {
       return "reshape";
     case LayerType::clip:
       return "clip";
+    case LayerType::constant:
+      return "constant";
   }
   return "?";
 }
@@ -225,11 +227,15 @@ std::int64_t ppu_cycles(std::int64_t output_elements, std::int64_t input_tensors
 //  - softmax makes three passes over its tensor (max; exp and sum; scale by
 //    the reciprocal), each at one element per lane per cycle;
 //  - clip is one pass (a clamp), like relu;
+//  - a constant computes nothing: its tensor was written to DRAM with the
+//    weights before the run (sim/memory_system.cpp), and the layers that read
+//    it load it from there;
 //  - the other layers: one pass per input tensor (add reads two).
 std::int64_t ppu_element_ops(LayerType type, std::int64_t output_elements, std::int64_t input_tensors) {
   switch (type) {
     case LayerType::flatten:
-    case LayerType::reshape: return 0;
+    case LayerType::reshape:
+    case LayerType::constant: return 0;
     case LayerType::concat: return output_elements;
     case LayerType::softmax: return 3 * output_elements;
     case LayerType::conv2d:
@@ -271,7 +277,7 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
       }
       inputs.push_back(found->second);
     }
-    if (inputs.empty())
+    if (inputs.empty() && layer.type != LayerType::constant)
       throw std::invalid_argument("run_network: layer " + layer.name + " has no input");
 
     // The memory system times the layer before the array computes it: its

@@ -250,7 +250,7 @@ TEST_F(NetworkFiles, EveryKindOfBadInputNamesFileAndPath) {
       {"three paddings", [](J& d) { d["layers"][0]["padding"] = {1, 1, 1}; }, "$.layers[0].padding",
        "expected a list of 2 ([vertical, horizontal]) or 4 ([top, left, bottom, right]) integers"},
       {"unknown type", [](J& d) { d["layers"][2]["type"] = "conv3d"; }, "$.layers[2].type",
-       "expected one of conv2d, fc, maxpool, avgpool, add, relu, relu6, concat, softmax, flatten, reshape, clip, got \"conv3d\""},
+       "expected one of conv2d, fc, maxpool, avgpool, add, relu, relu6, concat, softmax, flatten, reshape, clip, constant, got \"conv3d\""},
       {"unknown activation", [](J& d) { d["layers"][0]["activation"] = "tanh"; }, "$.layers[0].activation",
        "expected one of none, relu, relu6, got \"tanh\""},
       {"bias not boolean", [](J& d) { d["layers"][6]["bias"] = "yes"; }, "$.layers[6].bias",

@@ -174,7 +174,9 @@ TEST_F(NewOpsNetwork, SimulatorIsBitExactInEveryFormat) {
         }
         // Each of the 5 values is off by at most half a step of the output.
         const double tolerance = is_integer_class(prob.format) ? 2.5 * prob.quant.scale + 1e-6 : 1e-3;
-        if (prob.format != NumberFormat::binary) EXPECT_NEAR(sum, 1.0, tolerance) << mac.label();
+        if (prob.format != NumberFormat::binary) {
+          EXPECT_NEAR(sum, 1.0, tolerance) << mac.label();
+        }
       }
     }
   }
