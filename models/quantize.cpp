@@ -364,7 +364,18 @@ Tensor quantize_input(const QuantizedGraph& qgraph, const Tensor& input_fp32) {
   if (is_integer_class(out.format)) {
     out.quant = qgraph.input_quant;
     out.q.reserve(input_fp32.f.size());
-    for (const float x : input_fp32.f) out.q.push_back(quantize_value(x, out.quant, out.format));
+    if (qgraph.input_rounding == InputRounding::half_even_fp32 && out.format != NumberFormat::binary) {
+      const auto scale = static_cast<float>(out.quant.scale);
+      for (const float x : input_fp32.f) {
+        // nearbyint rounds half to even in the default rounding mode.
+        const float q = std::clamp(std::nearbyint(x / scale), -1e12f, 1e12f);
+        out.q.push_back(static_cast<std::int8_t>(saturate(static_cast<std::int64_t>(q) + out.quant.zero_point,
+                                                          min_integer_value(out.format),
+                                                          max_integer_value(out.format))));
+      }
+    } else {
+      for (const float x : input_fp32.f) out.q.push_back(quantize_value(x, out.quant, out.format));
+    }
   } else {
     out.f.reserve(input_fp32.f.size());
     for (const float x : input_fp32.f) out.f.push_back(round_to_format(x, out.format));

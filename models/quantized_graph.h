@@ -92,10 +92,19 @@ struct QuantizedLayer {
   std::optional<NumberFormat> output_format;
 };
 
+// How quantize_input rounds x / scale for an integer graph input.
+enum class InputRounding {
+  half_away_from_zero,  // npusim's calibrated graphs (double arithmetic)
+  // ONNX QuantizeLinear: x / scale in fp32, rounded half to even. Imported
+  // quantized files use it so that the first layer sees ONNX's integers.
+  half_even_fp32,
+};
+
 struct QuantizedGraph {
   Graph graph;
   MacFormat mac;  // the default for every layer
   QuantParams input_quant;
+  InputRounding input_rounding = InputRounding::half_away_from_zero;
   std::optional<NumberFormat> input_format;  // empty means mac.activation
   std::vector<QuantizedLayer> layers;        // parallel to graph.layers
 
