@@ -1,0 +1,84 @@
+#include "sim/cli/cli_common.h"
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+
+namespace npusim::cli {
+
+// npusim's calibration options (models/quantize.h), shared by run and compare.
+po::options_description quantization_options_description() {
+  po::options_description options("quantization (integer formats; not for a model file that is already quantized)");
+  // clang-format off
+  options.add_options()
+      ("calibration", po::value<std::string>()->value_name("minmax|percentile|mse"),
+       "how activation ranges are chosen (default minmax)")
+      ("percentile", po::value<double>()->value_name("P"),
+       "with --calibration percentile: keep P % of the values at each end, 50 < P <= 100 (default 99.99)")
+      ("per-tensor-weights", "one weight scale per tensor instead of one per output channel")
+      ("calibration-samples", po::value<int>()->value_name("N"),
+       "calibrate on N seeded sample inputs (default 1; the run uses the first)")
+      ("eight-bit-ends", po::value<std::string>()->value_name("none|binary_only|narrow"),
+       "run the first and last compute layers at W8A8: never, for binary formats (default), "
+       "or for any format narrower than W8A8")
+      ("eight-bit-layers", po::value<std::string>()->value_name("a,b,..."),
+       "further conv2d/fc layers to run at W8A8");
+  // clang-format on
+  return options;
+}
+
+npusim::QuantizationOptions read_quantization_options(const po::variables_map& values) {
+  npusim::QuantizationOptions q;
+  if (values.count("calibration")) {
+    const std::string method = values["calibration"].as<std::string>();
+    if (method == "minmax") {
+      q.method = npusim::CalibrationMethod::min_max;
+    } else if (method == "percentile") {
+      q.method = npusim::CalibrationMethod::percentile;
+    } else if (method == "mse") {
+      q.method = npusim::CalibrationMethod::mse;
+    } else {
+      throw UsageError("--calibration expects minmax, percentile or mse, got '" + method + "'");
+    }
+  }
+  if (values.count("percentile")) {
+    if (q.method != npusim::CalibrationMethod::percentile) {
+      throw UsageError("--percentile goes with --calibration percentile");
+    }
+    q.percentile = values["percentile"].as<double>();
+    if (!(q.percentile > 50.0 && q.percentile <= 100.0)) {
+      std::ostringstream got;
+      got << q.percentile;
+      throw UsageError("--percentile expects a share in (50, 100], got " + got.str());
+    }
+  }
+  q.per_channel = values.count("per-tensor-weights") == 0;
+  if (values.count("calibration-samples")) {
+    q.calibration_samples = values["calibration-samples"].as<int>();
+    if (q.calibration_samples < 1) throw UsageError("--calibration-samples expects a positive count");
+  }
+  if (values.count("eight-bit-ends")) {
+    const std::string ends = values["eight-bit-ends"].as<std::string>();
+    if (ends == "none") {
+      q.eight_bit_ends = npusim::EightBitEnds::none;
+    } else if (ends == "binary_only") {
+      q.eight_bit_ends = npusim::EightBitEnds::binary_only;
+    } else if (ends == "narrow") {
+      q.eight_bit_ends = npusim::EightBitEnds::narrow;
+    } else {
+      throw UsageError("--eight-bit-ends expects none, binary_only or narrow, got '" + ends + "'");
+    }
+  }
+  if (values.count("eight-bit-layers")) {
+    std::stringstream list(values["eight-bit-layers"].as<std::string>());
+    for (std::string name; std::getline(list, name, ',');) {
+      if (name.empty()) throw UsageError("--eight-bit-layers expects a comma-separated list of layer names");
+      q.eight_bit_layers.push_back(name);
+    }
+    if (q.eight_bit_layers.empty()) throw UsageError("--eight-bit-layers expects a comma-separated list of layer names");
+  }
+  return q;
+}
+
+}  // namespace npusim::cli

@@ -1,0 +1,33 @@
+// What the subcommands' option parsers share: the usage-error type (exit 2),
+// npusim's calibration options, and one entry point per subcommand. Each
+// subcommand parses its options in its own file (sim/cli/*_cli.cpp) and hands
+// them to its command in sim/.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "models/quantize.h"
+
+namespace npusim::cli {
+
+namespace po = boost::program_options;
+
+// A command-line mistake: printed in one line, exit status 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// npusim's calibration options (models/quantize.h), shared by run, compare and accuracy.
+po::options_description quantization_options_description();
+npusim::QuantizationOptions read_quantization_options(const po::variables_map& values);
+
+// `args` are the words after the subcommand's name.
+int run_main(const std::vector<std::string>& args);
+int compare_main(const std::vector<std::string>& args);
+int sweep_main(const std::vector<std::string>& args);
+int accuracy_main(const std::vector<std::string>& args);
+
+}  // namespace npusim::cli

@@ -1,0 +1,171 @@
+// `npusim run` and `npusim compare`: their options, into RunOptions and CompareOptions.
+#include "sim/cli/cli_common.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "accel/array_config.h"
+#include "sim/compare_command.h"
+#include "sim/run_command.h"
+
+namespace npusim::cli {
+
+po::options_description run_options_description() {
+  po::options_description options("npusim run --config C.json --model M.json|M.onnx|M.csv [options]");
+  // clang-format off
+  options.add_options()
+      ("help,h", "show this help")
+      ("config", po::value<std::string>()->value_name("C.json"), "accelerator config (required)")
+      ("model", po::value<std::string>()->value_name("M.json"),
+       "network file (required): .json (npusim network), .onnx (ONNX, fp32 or already quantized) or "
+       ".csv (SCALE-Sim topology: every row runs, one table)")
+      ("set", po::value<std::vector<std::string>>()->composing()->value_name("key=value"),
+       "override a config field, e.g. --set array.rows=64 --set formats.weight=int4 "
+       "(repeatable; values parse as JSON, else as strings)")
+      ("json", po::value<std::string>()->value_name("out.json"),
+       "also write the report as JSON (schema npusim.run/1)")
+      ("fidelity", po::value<std::string>()->value_name("tile|pe"),
+       "same as --set array.fidelity=...")
+      ("trace", po::value<std::string>()->value_name("DIR"),
+       "write trace.json (Perfetto, chrome://tracing), timeline.csv and trace.vcd (GTKWave) into DIR")
+      ("trace-max-events", po::value<std::int64_t>()->value_name("N"),
+       "stop recording after N events (default 2000000); the files say they were cut")
+      ("trace-window-ns", po::value<std::int64_t>()->value_name("NS"),
+       "bandwidth window of the trace files (default 1000)")
+      ("trace-layers", po::value<std::string>()->value_name("a,b,..."), "trace only these layers")
+      ("trace-from-us", po::value<double>()->value_name("US"), "trace only from this simulated time")
+      ("trace-to-us", po::value<double>()->value_name("US"), "trace only up to this simulated time")
+      ("html", po::value<std::string>()->value_name("report.html"),
+       "also write a self-contained HTML report with charts (no network access needed to view it)");
+  // clang-format on
+  options.add(quantization_options_description());
+  return options;
+}
+
+int run_main(const std::vector<std::string>& args) {
+  const po::options_description description = run_options_description();
+  po::variables_map values;
+  // No positional arguments: a stray word is an error, not silently ignored.
+  const po::positional_options_description no_positionals;
+  po::store(po::command_line_parser(args).options(description).positional(no_positionals).run(),
+            values);
+  po::notify(values);
+  if (values.count("help")) {
+    std::cout << "Simulate a network on an accelerator and check it against the reference.\n\n"
+              << description;
+    return 0;
+  }
+  for (const char* required : {"config", "model"}) {
+    if (!values.count(required)) {
+      throw UsageError(std::string("the option '--") + required +
+                       "' is required (try npusim run --help)");
+    }
+  }
+  npusim::RunOptions options;
+  options.config_path = values["config"].as<std::string>();
+  options.model_path = values["model"].as<std::string>();
+  options.quantization = read_quantization_options(values);
+  if (values.count("set")) options.set_overrides = values["set"].as<std::vector<std::string>>();
+  if (values.count("fidelity")) {
+    const std::string fidelity = values["fidelity"].as<std::string>();
+    if (!npusim::parse_fidelity(fidelity)) {
+      throw UsageError("--fidelity expects tile or pe, got '" + fidelity + "'");
+    }
+    options.set_overrides.push_back("array.fidelity=" + fidelity);
+  }
+  if (values.count("json")) options.json_path = values["json"].as<std::string>();
+  if (values.count("html")) options.html_path = values["html"].as<std::string>();
+  if (values.count("trace")) options.trace_dir = values["trace"].as<std::string>();
+  if (values.count("trace-max-events")) {
+    options.trace_max_events = values["trace-max-events"].as<std::int64_t>();
+    if (options.trace_max_events < 1) throw UsageError("--trace-max-events expects a positive count");
+  }
+  if (values.count("trace-layers")) {
+    std::stringstream list(values["trace-layers"].as<std::string>());
+    for (std::string name; std::getline(list, name, ',');) {
+      if (name.empty()) throw UsageError("--trace-layers expects a comma-separated list of layer names");
+      options.trace_layers.push_back(name);
+    }
+  }
+  if (values.count("trace-from-us")) options.trace_from_us = values["trace-from-us"].as<double>();
+  if (values.count("trace-to-us")) options.trace_to_us = values["trace-to-us"].as<double>();
+  if ((options.trace_from_us && *options.trace_from_us < 0) || (options.trace_to_us && *options.trace_to_us <= 0)) {
+    throw UsageError("--trace-from-us and --trace-to-us expect non-negative simulated times in microseconds");
+  }
+  if (values.count("trace-window-ns")) {
+    options.trace_window_ns = values["trace-window-ns"].as<std::int64_t>();
+    if (options.trace_window_ns < 1) throw UsageError("--trace-window-ns expects a positive duration");
+  }
+  options.show_progress = isatty(STDERR_FILENO) != 0;
+  return npusim::run_command(options, std::cout, std::cerr);
+}
+
+int compare_main(const std::vector<std::string>& args) {
+  po::options_description description(
+      "npusim compare --config A.json [--config B.json ...] --model M.json|M.onnx|M.csv [options]");
+  // clang-format off
+  description.add_options()
+      ("help,h", "show this help")
+      ("config", po::value<std::vector<std::string>>()->composing()->value_name("C.json"),
+       "an accelerator config; repeat for each design (the first is the baseline)")
+      ("model", po::value<std::string>()->value_name("M.json"),
+       "network file (required): .json, .onnx or .csv (SCALE-Sim: every row, as one network)")
+      ("formats", po::value<std::string>()->value_name("fp32,int8,..."),
+       "compare one config at each of these formats (weight = activation)")
+      ("iso-area", po::value<double>()->value_name("mm2"),
+       "size each design's square array to the largest that fits this area")
+      ("set", po::value<std::vector<std::string>>()->composing()->value_name("key=value"),
+       "override a field of every config (repeatable)")
+      ("json", po::value<std::string>()->value_name("out.json"),
+       "also write the comparison as JSON (schema npusim.compare/1)")
+      ("csv", po::value<std::string>()->value_name("out.csv"),
+       "also write the comparison as CSV (one row per design)")
+      ("html", po::value<std::string>()->value_name("cmp.html"),
+       "also write a self-contained HTML page with the table and bar charts");
+  // clang-format on
+  description.add(quantization_options_description());
+  po::variables_map values;
+  const po::positional_options_description no_positionals;
+  po::store(po::command_line_parser(args).options(description).positional(no_positionals).run(), values);
+  po::notify(values);
+  if (values.count("help")) {
+    std::cout << "Compare designs on one network: energy, DRAM traffic, latency, area, accuracy.\n\n"
+              << description;
+    return 0;
+  }
+  if (!values.count("config")) throw UsageError("the option '--config' is required (try npusim compare --help)");
+  if (!values.count("model")) throw UsageError("the option '--model' is required (try npusim compare --help)");
+  npusim::CompareOptions options;
+  options.config_paths = values["config"].as<std::vector<std::string>>();
+  options.model_path = values["model"].as<std::string>();
+  options.quantization = read_quantization_options(values);
+  if (values.count("set")) options.set_overrides = values["set"].as<std::vector<std::string>>();
+  if (values.count("formats")) {
+    std::string list = values["formats"].as<std::string>();
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      const std::size_t comma = list.find(',', start);
+      const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (item.empty()) throw UsageError("--formats expects a comma-separated list, got '" + list + "'");
+      options.formats.push_back(item);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (values.count("iso-area")) {
+    const double area = values["iso-area"].as<double>();
+    if (!(area > 0)) throw UsageError("--iso-area expects a positive area in mm2");
+    options.iso_area_mm2 = area;
+  }
+  if (values.count("json")) options.json_path = values["json"].as<std::string>();
+  if (values.count("html")) options.html_path = values["html"].as<std::string>();
+  if (values.count("csv")) options.csv_path = values["csv"].as<std::string>();
+  options.show_progress = isatty(STDERR_FILENO) != 0;
+  return npusim::compare_command(options, std::cout, std::cerr);
+}
+
+}  // namespace npusim::cli

@@ -1,0 +1,89 @@
+// `npusim sweep`: its options, into SweepOptions.
+#include "sim/cli/cli_common.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sim/sweep_command.h"
+
+namespace npusim::cli {
+
+int sweep_main(const std::vector<std::string>& args) {
+  po::options_description description("npusim sweep S.json [options]");
+  // clang-format off
+  description.add_options()
+      ("help,h", "show this help")
+      ("jobs,j", po::value<int>()->value_name("N"), "run N points at a time (default: the number of cores)")
+      ("out", po::value<std::string>()->value_name("DIR"), "results directory (default: S.json without .json + .sweep)")
+      ("timeout-s", po::value<double>()->value_name("T"), "kill a point after T seconds and record \"timeout\" (default: the spec's timeout_s, else 3600)")
+      ("retry-failed", "run points recorded as failed or timeout again (a resume skips them otherwise)")
+      ("shard", po::value<std::string>()->value_name("i/N"), "run only the points with index mod N == i, into results.shard-i-of-N.jsonl")
+      ("slurm", "write DIR/sweep.slurm, a job array whose task i runs --shard i/N")
+      ("slurm-shards", po::value<int>()->value_name("N"), "tasks of the job array (default: min(points, 100))")
+      ("slurm-partition", po::value<std::string>()->value_name("P"), "#SBATCH --partition")
+      ("slurm-time", po::value<std::string>()->value_name("HH:MM:SS"), "#SBATCH --time")
+      ("slurm-cpus", po::value<int>()->value_name("N"), "CPUs per task, and points each task runs at a time (default 1)")
+      ("submit", "with --slurm: also run sbatch on the script")
+      ("merge", "gather every results file in DIR into merged.jsonl, results.csv, pareto.json and the plots")
+      ("quiet", "no progress line (it is shown only when stderr is a terminal anyway)")
+      ("spec", po::value<std::string>(), "the sweep file");
+  // clang-format on
+  po::positional_options_description positional;
+  positional.add("spec", 1);
+  po::variables_map values;
+  po::store(po::command_line_parser(args).options(description).positional(positional).run(), values);
+  po::notify(values);
+  if (values.count("help")) {
+    std::cout << "Run a design-space sweep: every point of a sweep file in its own worker process,\n"
+                 "results appended as they finish (re-run to resume), merged into CSV, Pareto front and SVG.\n\n"
+              << description;
+    return 0;
+  }
+  if (!values.count("spec")) throw UsageError("sweep needs a sweep file: npusim sweep S.json (try npusim sweep --help)");
+  npusim::SweepOptions options;
+  options.spec_path = values["spec"].as<std::string>();
+  const unsigned cores = std::thread::hardware_concurrency();
+  options.jobs = cores > 0 ? static_cast<int>(cores) : 1;
+  if (values.count("jobs")) {
+    options.jobs = values["jobs"].as<int>();
+    if (options.jobs < 1) throw UsageError("-j expects a positive number of parallel points");
+  }
+  if (values.count("out")) options.out_dir = values["out"].as<std::string>();
+  if (values.count("timeout-s")) {
+    const double timeout = values["timeout-s"].as<double>();
+    if (!(timeout > 0)) throw UsageError("--timeout-s expects a positive number of seconds");
+    options.timeout_s = timeout;
+  }
+  options.retry_failed = values.count("retry-failed") > 0;
+  if (values.count("shard")) {
+    const std::string text = values["shard"].as<std::string>();
+    options.shard = npusim::parse_shard(text);
+    if (!options.shard) throw UsageError("--shard expects i/N with 0 <= i < N, got '" + text + "'");
+  }
+  options.slurm = values.count("slurm") > 0;
+  if (values.count("slurm-shards")) {
+    options.slurm_shards = values["slurm-shards"].as<int>();
+    if (*options.slurm_shards < 1) throw UsageError("--slurm-shards expects a positive number of tasks");
+  }
+  if (values.count("slurm-partition")) options.slurm_partition = values["slurm-partition"].as<std::string>();
+  if (values.count("slurm-time")) options.slurm_time = values["slurm-time"].as<std::string>();
+  if (values.count("slurm-cpus")) {
+    options.slurm_cpus_per_task = values["slurm-cpus"].as<int>();
+    if (options.slurm_cpus_per_task < 1) throw UsageError("--slurm-cpus expects a positive number of CPUs");
+  }
+  options.submit = values.count("submit") > 0;
+  options.merge = values.count("merge") > 0;
+  const bool slurm_only = options.slurm_shards || options.slurm_partition || options.slurm_time || options.submit ||
+                          values.count("slurm-cpus");
+  if (slurm_only && !options.slurm) throw UsageError("--slurm-shards, --slurm-partition, --slurm-time, --slurm-cpus and --submit go with --slurm");
+  if (options.merge && (options.slurm || options.shard)) throw UsageError("--merge gathers results: it takes neither --slurm nor --shard");
+  if (options.slurm && options.shard) throw UsageError("--slurm writes the script for every shard: drop --shard");
+  options.show_progress = values.count("quiet") == 0 && isatty(STDERR_FILENO) != 0;
+  return npusim::sweep_command(options, std::cout, std::cerr);
+}
+
+}  // namespace npusim::cli
