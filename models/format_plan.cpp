@@ -1,5 +1,6 @@
 #include "models/format_plan.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -57,7 +58,12 @@ bool keeps_ends(const MacFormat& mac, EightBitEnds ends) {
 
 void assign_eight_bit_layers(const Graph& graph, const MacFormat& mac,
                              const QuantizationOptions& options, std::vector<MacFormat>& macs) {
-  const MacFormat w8a8{NumberFormat::int8, NumberFormat::int8, AccumulatorFormat::int32, mac.lanes};
+  // The same PE runs the W8A8 layers, so it keeps its bit-products per cycle:
+  // a 64-lane XNOR-popcount PE (64 1x1-bit products) does one 8x8-bit MAC per
+  // cycle (bit-serially), not 64; a 2-lane W4A4 PE does one as well.
+  const int bit_products = mac.lanes * storage_bits(mac.weight) * storage_bits(mac.activation);
+  const MacFormat w8a8{NumberFormat::int8, NumberFormat::int8, AccumulatorFormat::int32,
+                       std::max(1, bit_products / 64)};
   std::vector<std::size_t> compute;
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     if (is_compute(graph.layers[i])) compute.push_back(i);

@@ -154,7 +154,7 @@ MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, 
 
 LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::vector<std::int64_t>& input_dims,
                                                 std::int64_t macs, int activation_bits,
-                                                int weight_bits, int output_bits) {
+                                                int weight_bits, int output_bits, int lanes) {
   const Layer& layer = graph_.layers[index];
   const bool input_on_chip = index > 0 && output_on_chip_[index - 1];
   const DramStats before = dram_->model().stats();
@@ -171,8 +171,10 @@ LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::ve
 
   std::vector<FoldStep> steps;
   LayerMemoryRecord record;
+  ArrayConfig array = config_.array;
+  array.mac.lanes = lanes;
   for (const auto& needs : gemms) {
-    GemmMemoryPlan plan = plan_gemm_memory(needs, config_.array, config_.memory.sram);
+    GemmMemoryPlan plan = plan_gemm_memory(needs, array, config_.memory.sram);
     record.fold_order = std::string(to_string(plan.order));
     record.temporal_tiles = std::max(record.temporal_tiles, plan.temporal_tiles);
     for (int b = 0; b < kBufferKinds; ++b) {

@@ -52,9 +52,11 @@ class MemorySystem {
   MemorySystem(const AcceleratorConfig& config, const Graph& graph, TraceRecorder* trace = nullptr);
 
   // Times one array layer (all its GEMMs, back to back) and returns its record.
+  // `lanes`: the layer's own MAC lanes (W8A8 end layers of a binary network run
+  // fewer lanes than the config's, models/format_plan.cpp), which set its folds.
   LayerMemoryRecord run_array_layer(std::size_t layer_index, const std::vector<std::int64_t>& input_dims,
                                     std::int64_t macs, int activation_bits, int weight_bits,
-                                    int output_bits);
+                                    int output_bits, int lanes);
 
   // Times one post-processing layer: inputs in, `ppu_cycles` of work, output out.
   LayerMemoryRecord run_ppu_layer(std::size_t layer_index, const std::vector<std::int64_t>& input_bytes,

@@ -156,7 +156,7 @@ LayerMemoryRecord time_layer_memory(MemorySystem& memory, const QuantizedGraph& 
   if (runs_on_array(layer.type)) {
     return memory.run_array_layer(i, inputs[0]->dims, layer_macs(layer, inputs[0]->dims),
                                   storage_bits(inputs[0]->format), storage_bits(mac.weight),
-                                  storage_bits(qgraph.output_format_of(i)));
+                                  storage_bits(qgraph.output_format_of(i)), mac.lanes);
   }
   // An add may write a format other than its inputs' (binary inputs, int8 output).
   std::vector<std::int64_t> input_bytes;
@@ -289,8 +289,12 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
     LayerRecord& record = run.layers.emplace_back();
     record.name = layer.name;
     record.type = layer.type;
+    // The layer's MacFormat (its lanes) on the config's array: utilization is
+    // against what the PEs can do in the layer's own format.
+    ArrayConfig layer_array = config.array;
     if (runs_on_array(layer.type)) {
-      run_array_layer(qgraph, i, *inputs[0], engines.engine_for(qgraph.mac_of(i)), config.array, record);
+      layer_array.mac = qgraph.mac_of(i);
+      run_array_layer(qgraph, i, *inputs[0], engines.engine_for(layer_array.mac), layer_array, record);
     } else {
       record.unit = ExecutionUnit::ppu;
       record.output = run_elementwise_layer(qgraph, i, inputs);
@@ -303,7 +307,7 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
       record.memory = std::move(timed);
       record.cycles = record.memory->total_cycles;
       if (record.unit == ExecutionUnit::array) {
-        record.utilization = array_utilization(record.macs, record.cycles, config.array);
+        record.utilization = array_utilization(record.macs, record.cycles, layer_array);
       }
     }
     // Without a memory system the trace holds one interval per layer.

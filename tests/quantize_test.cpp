@@ -195,12 +195,31 @@ TEST(QuantizeBinary, NonNegativeTensorsUseLevelsZeroAndTwoS) {
   EXPECT_EQ(run({0.0f, 1.0f, 1.0f, 1.0f}), 1);
 }
 
+TEST(QuantizeBinary, EightBitLayersKeepThePesBitProductsPerCycle) {
+  const Graph graph = load_network_json(kZoo + "lenet5.json");
+  const auto end_lanes = [&](NumberFormat w, NumberFormat a, int lanes, EightBitEnds ends) {
+    QuantizationOptions options;
+    options.eight_bit_ends = ends;
+    const QuantizedGraph q =
+        quantize_graph(graph, MacFormat{w, a, AccumulatorFormat::int32, lanes}, make_sample_input(graph), options);
+    EXPECT_EQ(q.mac_of(index_of(graph, "conv1")).label(), "W8A8");
+    return q.mac_of(index_of(graph, "conv1")).lanes;
+  };
+  // lanes * w_bits * a_bits / 64, at least 1.
+  EXPECT_EQ(end_lanes(NumberFormat::binary, NumberFormat::binary, 64, EightBitEnds::binary_only), 1);
+  EXPECT_EQ(end_lanes(NumberFormat::binary, NumberFormat::binary, 256, EightBitEnds::binary_only), 4);
+  EXPECT_EQ(end_lanes(NumberFormat::int4, NumberFormat::int4, 2, EightBitEnds::narrow), 1);
+  EXPECT_EQ(end_lanes(NumberFormat::int4, NumberFormat::int8, 4, EightBitEnds::narrow), 2);
+}
+
 TEST(QuantizeBinary, FirstAndLastLayersStayAtEightBits) {
   const Graph graph = load_network_json(kZoo + "lenet5.json");
   const MacFormat w1a1{NumberFormat::binary, NumberFormat::binary, AccumulatorFormat::int32, 2};
   const QuantizedGraph q = quantize_graph(graph, w1a1, make_sample_input(graph));
   EXPECT_EQ(q.mac_of(index_of(graph, "conv1")).label(), "W8A8");
-  EXPECT_EQ(q.mac_of(index_of(graph, "conv1")).lanes, 2);
+  // The W8A8 layers run on the same PEs at the same bit-products per cycle:
+  // 2 lanes of 1x1-bit products are less than one 8x8-bit MAC, so one lane.
+  EXPECT_EQ(q.mac_of(index_of(graph, "conv1")).lanes, 1);
   EXPECT_EQ(q.mac_of(index_of(graph, "conv2")).label(), "W1A1");
   EXPECT_EQ(q.mac_of(index_of(graph, "fc2")).label(), "W1A1");
   EXPECT_EQ(q.mac_of(index_of(graph, "fc3")).label(), "W8A8");
