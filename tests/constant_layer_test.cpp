@@ -22,7 +22,7 @@
 #include "sim/accelerator_config.h"
 #include "sim/network_runner.h"
 #include "sim/reference_check.h"
-#include "temp_dir_test_support.h"
+#include "network_text_test_support.h"
 
 namespace npusim {
 namespace {
@@ -159,28 +159,10 @@ const char* kConstantNet = R"({
   ]
 })";
 
-class ConstantNetwork : public testing::TempDirTest {
+class ConstantNetwork : public testing::NetworkTextTest {
  protected:
-  std::string write(const std::string& name, const std::string& text) {
-    const auto path = dir_ / name;
-    std::ofstream(path) << text;
-    return path.string();
-  }
-  Graph load(const std::string& text) { return load_network_json(write("net.json", text)); }
-  std::string error_of(const std::string& text) {
-    try {
-      load(text);
-    } catch (const InputError& e) {
-      return e.what();
-    }
-    return "no error";
-  }
   static std::string edited(const std::string& from, const std::string& to) {
-    std::string text = kConstantNet;
-    const auto at = text.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    if (at != std::string::npos) text.replace(at, from.size(), to);
-    return text;
+    return NetworkTextTest::edited(kConstantNet, from, to);
   }
 };
 

@@ -19,7 +19,7 @@
 #include "sim/accelerator_config.h"
 #include "sim/network_runner.h"
 #include "sim/reference_check.h"
-#include "temp_dir_test_support.h"
+#include "network_text_test_support.h"
 
 namespace npusim {
 namespace {
@@ -58,28 +58,11 @@ const char* kInceptionNet = R"({
   ]
 })";
 
-class NewOpsNetwork : public testing::TempDirTest {
+class NewOpsNetwork : public testing::NetworkTextTest {
  protected:
-  std::string write(const std::string& name, const std::string& text) {
-    const auto path = dir_ / name;
-    std::ofstream(path) << text;
-    return path.string();
-  }
-  Graph load(const std::string& text) { return load_network_json(write("net.json", text)); }
-  std::string error_of(const std::string& text) {
-    try {
-      load(text);
-    } catch (const InputError& e) {
-      return e.what();
-    }
-    return "no error";
-  }
   // kInceptionNet with `from` replaced by `to` (which must occur).
   static std::string edited(const std::string& from, const std::string& to) {
-    std::string text = kInceptionNet;
-    const auto at = text.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    return at == std::string::npos ? text : text.replace(at, from.size(), to);
+    return NetworkTextTest::edited(kInceptionNet, from, to);
   }
 };
 

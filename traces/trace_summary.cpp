@@ -6,25 +6,6 @@
 #include "traces/window_split.h"
 
 namespace npusim {
-namespace {
-
-void add_bytes(TrafficSeries& series, std::int64_t start_ps, std::int64_t end_ps, std::int64_t bytes, bool is_write,
-               std::int64_t window_ps) {
-  split_over_windows(start_ps, end_ps, bytes, window_ps, [&](std::int64_t window, std::int64_t part) {
-    WindowBytes& slot = series.windows[window];
-    (is_write ? slot.write_bytes : slot.read_bytes) += part;
-  });
-}
-
-TrafficSeries& series_named(std::vector<TrafficSeries>& buffers, const std::string& name) {
-  const auto found = std::lower_bound(buffers.begin(), buffers.end(), name,
-                                      [](const TrafficSeries& s, const std::string& n) { return s.name < n; });
-  if (found != buffers.end() && found->name == name) return *found;
-  return *buffers.insert(found, TrafficSeries{name, {}});
-}
-
-}  // namespace
-
 TraceAggregator::TraceAggregator(std::int64_t window_ps) : window_ps_(window_ps) {
   check_interval(0, 0, 0, window_ps);
   dma_.name = "dma";
@@ -51,7 +32,7 @@ void TraceAggregator::add(const TraceEvents& batch) {
   }
   for (const TransferEvent& t : batch.transfers) {
     cover(t.start_ps, t.end_ps);
-    add_bytes(dma_, t.start_ps, t.end_ps, t.bytes, t.is_write, window_ps_);
+    add_series_bytes(dma_, t.start_ps, t.end_ps, t.bytes, t.is_write, window_ps_);
   }
   declared_channels_ = std::max(declared_channels_, batch.dram_channel_count);
   for (const DramCommandEvent& c : batch.dram_commands) {
@@ -61,7 +42,7 @@ void TraceAggregator::add(const TraceEvents& batch) {
       dram_channels_.resize(static_cast<std::size_t>(c.channel) + 1);
     }
     if (c.command != DramCommandKind::rd && c.command != DramCommandKind::wr) continue;
-    add_bytes(dram_channels_[static_cast<std::size_t>(c.channel)], c.time_ps, c.time_ps, c.data_bytes,
+    add_series_bytes(dram_channels_[static_cast<std::size_t>(c.channel)], c.time_ps, c.time_ps, c.data_bytes,
               c.command == DramCommandKind::wr, window_ps_);
   }
   for (const ComputeEvent& c : batch.computes) {
@@ -100,8 +81,8 @@ TraceSummary TraceAggregator::summary() const {
   for (const auto& [key, bytes] : buffer_windows_) {
     const auto& [buffer, start_ps, length_ps] = key;
     TrafficSeries& series = series_named(t.buffers, buffer);
-    add_bytes(series, start_ps, start_ps + length_ps, bytes.read_bytes, false, window_ps_);
-    add_bytes(series, start_ps, start_ps + length_ps, bytes.write_bytes, true, window_ps_);
+    add_series_bytes(series, start_ps, start_ps + length_ps, bytes.read_bytes, false, window_ps_);
+    add_series_bytes(series, start_ps, start_ps + length_ps, bytes.write_bytes, true, window_ps_);
   }
   t.dma = dma_;
   t.dram_channels = dram_channels_;

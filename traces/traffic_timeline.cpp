@@ -36,41 +36,37 @@ std::vector<std::pair<std::int64_t, WindowBytes>> TrafficSeries::change_points()
   return points;
 }
 
-namespace {
-
-void add_bytes(TrafficSeries& series, std::int64_t start_ps, std::int64_t end_ps, std::int64_t bytes, bool is_write,
-               std::int64_t window_ps) {
+void add_series_bytes(TrafficSeries& series, std::int64_t start_ps, std::int64_t end_ps, std::int64_t bytes,
+                      bool is_write, std::int64_t window_ps) {
   split_over_windows(start_ps, end_ps, bytes, window_ps, [&](std::int64_t window, std::int64_t part) {
     WindowBytes& slot = series.windows[window];
     (is_write ? slot.write_bytes : slot.read_bytes) += part;
   });
 }
 
-TrafficSeries& buffer_series(std::vector<TrafficSeries>& buffers, const std::string& name) {
+TrafficSeries& series_named(std::vector<TrafficSeries>& buffers, const std::string& name) {
   const auto found = std::lower_bound(buffers.begin(), buffers.end(), name,
                                       [](const TrafficSeries& s, const std::string& n) { return s.name < n; });
   if (found != buffers.end() && found->name == name) return *found;
   return *buffers.insert(found, TrafficSeries{name, {}});
 }
 
-}  // namespace
-
 TrafficTimeline build_traffic_timeline(const TraceEvents& events, std::int64_t window_ps) {
   check_interval(0, 0, 0, window_ps);
   TrafficTimeline timeline;
   timeline.window_ps = window_ps;
 
-  for (const std::string& name : events.buffer_names) buffer_series(timeline.buffers, name);
+  for (const std::string& name : events.buffer_names) series_named(timeline.buffers, name);
   for (const BufferAccessWindow& w : events.buffer_windows) {
-    TrafficSeries& series = buffer_series(timeline.buffers, w.buffer);
+    TrafficSeries& series = series_named(timeline.buffers, w.buffer);
     const std::int64_t end_ps = w.window_start_ps + w.window_length_ps;
-    add_bytes(series, w.window_start_ps, end_ps, w.read_bytes, false, window_ps);
-    add_bytes(series, w.window_start_ps, end_ps, w.write_bytes, true, window_ps);
+    add_series_bytes(series, w.window_start_ps, end_ps, w.read_bytes, false, window_ps);
+    add_series_bytes(series, w.window_start_ps, end_ps, w.write_bytes, true, window_ps);
   }
 
   timeline.dma.name = "dma";
   for (const TransferEvent& t : events.transfers)
-    add_bytes(timeline.dma, t.start_ps, t.end_ps, t.bytes, t.is_write, window_ps);
+    add_series_bytes(timeline.dma, t.start_ps, t.end_ps, t.bytes, t.is_write, window_ps);
 
   int channels = std::max(events.dram_channel_count, 0);
   for (const DramCommandEvent& c : events.dram_commands) {
@@ -81,7 +77,7 @@ TrafficTimeline build_traffic_timeline(const TraceEvents& events, std::int64_t w
   for (int ch = 0; ch < channels; ++ch) timeline.dram_channels[ch].name = "dram_ch" + std::to_string(ch);
   for (const DramCommandEvent& c : events.dram_commands) {
     if (c.command != DramCommandKind::rd && c.command != DramCommandKind::wr) continue;
-    add_bytes(timeline.dram_channels[c.channel], c.time_ps, c.time_ps, c.data_bytes, c.command == DramCommandKind::wr,
+    add_series_bytes(timeline.dram_channels[c.channel], c.time_ps, c.time_ps, c.data_bytes, c.command == DramCommandKind::wr,
               window_ps);
   }
 

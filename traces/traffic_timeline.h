@@ -49,6 +49,14 @@ struct TrafficTimeline {
 // invalid interval (traces/window_split.h).
 TrafficTimeline build_traffic_timeline(const TraceEvents& events, std::int64_t window_ps);
 
+// Adds `bytes` moved over [start_ps, end_ps] to `series`, spread over the
+// windows it overlaps in proportion (traces/window_split.h).
+void add_series_bytes(TrafficSeries& series, std::int64_t start_ps, std::int64_t end_ps, std::int64_t bytes,
+                      bool is_write, std::int64_t window_ps);
+
+// The series of `name` in `buffers` (sorted by name), inserted empty if absent.
+TrafficSeries& series_named(std::vector<TrafficSeries>& buffers, const std::string& name);
+
 // Latest time any event reaches (end of an interval, time of a command).
 std::int64_t trace_end_ps(const TraceEvents& events);
 

@@ -40,17 +40,12 @@ int accuracy_main(const std::vector<std::string>& args) {
       ("csv", po::value<std::string>()->value_name("out.csv"), "also write the table as CSV");
   // clang-format on
   description.add(quantization_options_description());
-  po::variables_map values;
-  const po::positional_options_description no_positionals;
-  po::store(po::command_line_parser(args).options(description).positional(no_positionals).run(), values);
-  po::notify(values);
-  if (values.count("help")) {
-    std::cout << "Top-1 accuracy of a classifier on a labelled test set through the modeled NPU, per format.\n\n"
-              << description;
-    return 0;
-  }
-  if (!values.count("config")) throw UsageError("the option '--config' is required (try npusim accuracy --help)");
-  if (!values.count("model")) throw UsageError("the option '--model' is required (try npusim accuracy --help)");
+  const auto parsed = parse_subcommand(
+      args, description, "accuracy",
+      "Top-1 accuracy of a classifier on a labelled test set through the modeled NPU, per format.",
+      {"config", "model"});
+  if (!parsed) return 0;
+  const po::variables_map& values = *parsed;
   if (values.count("calibration-samples")) {
     throw UsageError("accuracy calibrates on training images: use --calibration-count, not --calibration-samples");
   }

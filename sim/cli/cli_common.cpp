@@ -1,11 +1,32 @@
 #include "sim/cli/cli_common.h"
 
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 
 namespace npusim::cli {
+
+std::optional<po::variables_map> parse_subcommand(const std::vector<std::string>& args,
+                                                  const po::options_description& description,
+                                                  const std::string& command, const std::string& summary,
+                                                  const std::vector<std::string>& required) {
+  po::variables_map values;
+  const po::positional_options_description no_positionals;
+  po::store(po::command_line_parser(args).options(description).positional(no_positionals).run(), values);
+  po::notify(values);
+  if (values.count("help")) {
+    std::cout << summary << "\n\n" << description;
+    return std::nullopt;
+  }
+  for (const std::string& option : required) {
+    if (!values.count(option)) {
+      throw UsageError("the option '--" + option + "' is required (try npusim " + command + " --help)");
+    }
+  }
+  return values;
+}
 
 // npusim's calibration options (models/quantize.h), shared by run and compare.
 po::options_description quantization_options_description() {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,6 +20,15 @@ namespace po = boost::program_options;
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// Parses `args` (no positional arguments: a stray word is an error, not
+// silently ignored). Returns nullopt after printing `summary` and the options
+// for --help; otherwise throws UsageError naming the first missing option of
+// `required`, "(try npusim <command> --help)".
+std::optional<po::variables_map> parse_subcommand(const std::vector<std::string>& args,
+                                                  const po::options_description& description,
+                                                  const std::string& command, const std::string& summary,
+                                                  const std::vector<std::string>& required);
 
 // npusim's calibration options (models/quantize.h), shared by run, compare and accuracy.
 po::options_description quantization_options_description();

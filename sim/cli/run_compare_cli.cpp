@@ -48,23 +48,11 @@ po::options_description run_options_description() {
 
 int run_main(const std::vector<std::string>& args) {
   const po::options_description description = run_options_description();
-  po::variables_map values;
-  // No positional arguments: a stray word is an error, not silently ignored.
-  const po::positional_options_description no_positionals;
-  po::store(po::command_line_parser(args).options(description).positional(no_positionals).run(),
-            values);
-  po::notify(values);
-  if (values.count("help")) {
-    std::cout << "Simulate a network on an accelerator and check it against the reference.\n\n"
-              << description;
-    return 0;
-  }
-  for (const char* required : {"config", "model"}) {
-    if (!values.count(required)) {
-      throw UsageError(std::string("the option '--") + required +
-                       "' is required (try npusim run --help)");
-    }
-  }
+  const auto parsed = parse_subcommand(args, description, "run",
+                                       "Simulate a network on an accelerator and check it against the reference.",
+                                       {"config", "model"});
+  if (!parsed) return 0;
+  const po::variables_map& values = *parsed;
   npusim::RunOptions options;
   options.config_path = values["config"].as<std::string>();
   options.model_path = values["model"].as<std::string>();
@@ -128,17 +116,11 @@ int compare_main(const std::vector<std::string>& args) {
        "also write a self-contained HTML page with the table and bar charts");
   // clang-format on
   description.add(quantization_options_description());
-  po::variables_map values;
-  const po::positional_options_description no_positionals;
-  po::store(po::command_line_parser(args).options(description).positional(no_positionals).run(), values);
-  po::notify(values);
-  if (values.count("help")) {
-    std::cout << "Compare designs on one network: energy, DRAM traffic, latency, area, accuracy.\n\n"
-              << description;
-    return 0;
-  }
-  if (!values.count("config")) throw UsageError("the option '--config' is required (try npusim compare --help)");
-  if (!values.count("model")) throw UsageError("the option '--model' is required (try npusim compare --help)");
+  const auto parsed = parse_subcommand(
+      args, description, "compare",
+      "Compare designs on one network: energy, DRAM traffic, latency, area, accuracy.", {"config", "model"});
+  if (!parsed) return 0;
+  const po::variables_map& values = *parsed;
   npusim::CompareOptions options;
   options.config_paths = values["config"].as<std::vector<std::string>>();
   options.model_path = values["model"].as<std::string>();
