@@ -13,14 +13,14 @@
 #include <string>
 #include <vector>
 
-#include "accel/dram_presets.h"
-#include "accel/gemm_engine.h"
-#include "accel/pe_array_module.h"
+#include "accel/memory/dram_presets.h"
+#include "accel/array/gemm_engine.h"
+#include "accel/array/pe_array_module.h"
 #include "models/network_json.h"
-#include "models/quantize.h"
-#include "sim/accelerator_config.h"
-#include "sim/lowering.h"
-#include "sim/network_runner.h"
+#include "models/quant/quantize.h"
+#include "sim/config/accelerator_config.h"
+#include "sim/mapper/lowering.h"
+#include "sim/run/network_runner.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 
 #include "models/input_error.h"
 #include "models/network_json.h"
-#include "models/onnx_import.h"
+#include "models/onnx/onnx_import.h"
 #include "models/scalesim_csv.h"
 
 namespace npusim {

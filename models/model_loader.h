@@ -1,6 +1,6 @@
 // One entry point for every model file npusim reads, chosen by extension:
 //   .json  the project's network format (models/NETWORK_FORMAT.md)
-//   .onnx  an ONNX model (models/onnx_import.h): FP32, QDQ or QOperator
+//   .onnx  an ONNX model (models/onnx/onnx_import.h): FP32, QDQ or QOperator
 //   .csv   a SCALE-Sim topology (models/scalesim_csv.h): one Graph per row
 #pragma once
 
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "models/graph.h"
-#include "models/quantized_graph.h"
+#include "models/quant/quantized_graph.h"
 
 namespace npusim {
 

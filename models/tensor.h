@@ -6,14 +6,14 @@
 #include <utility>
 #include <vector>
 
-#include "accel/number_format.h"
+#include "accel/formats/number_format.h"
 
 namespace npusim {
 
 // real = (q - zero_point) * scale. Activations are asymmetric (any zero point
 // in the format's range); weights are symmetric (zero_point 0) when
 // quantize_graph made them (imported graphs may give them zero points, see
-// models/quantized_graph.h), with one scale per output channel (axis 0 of the
+// models/quant/quantized_graph.h), with one scale per output channel (axis 0 of the
 // weight dims) when `channel_scales` is not empty. The bit width is the
 // Tensor's format.
 struct QuantParams {
@@ -27,7 +27,7 @@ struct QuantParams {
   double scale = 1.0;  // per tensor; unused when channel_scales is not empty
   std::int32_t zero_point = 0;
   std::vector<double> channel_scales;  // per output channel, or empty
-  // Weights of imported graphs only (models/quantized_graph.h): a zero point
+  // Weights of imported graphs only (models/quant/quantized_graph.h): a zero point
   // per output channel; unused when empty.
   std::vector<std::int32_t> channel_zero_points;
 

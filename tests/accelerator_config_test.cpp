@@ -1,4 +1,4 @@
-#include "sim/accelerator_config.h"
+#include "sim/config/accelerator_config.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "models/input_error.h"
-#include "sim/set_override.h"
+#include "sim/config/set_override.h"
 
 namespace npusim {
 namespace {

@@ -1,6 +1,6 @@
 // Area of a configuration from the technology tables: PE area x array size,
 // SRAM area by capacity.
-#include "sim/area_model.h"
+#include "sim/energy/area_model.h"
 
 #include <gtest/gtest.h>
 

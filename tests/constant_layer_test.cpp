@@ -11,17 +11,17 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "accel/float_formats.h"
-#include "accel/gemm_engine.h"
+#include "accel/formats/float_formats.h"
+#include "accel/array/gemm_engine.h"
 #include "cli_test_support.h"
-#include "models/fp32_executor.h"
+#include "models/reference/fp32_executor.h"
 #include "models/input_error.h"
 #include "models/network_json.h"
-#include "models/quantize.h"
-#include "models/reference_executor.h"
-#include "sim/accelerator_config.h"
-#include "sim/network_runner.h"
-#include "sim/reference_check.h"
+#include "models/quant/quantize.h"
+#include "models/reference/reference_executor.h"
+#include "sim/config/accelerator_config.h"
+#include "sim/run/network_runner.h"
+#include "sim/run/reference_check.h"
 #include "network_text_test_support.h"
 
 namespace npusim {

@@ -1,13 +1,13 @@
 // The DMA engine over TLM-2.0 against the DRAM model called directly: the
 // same transfers must complete at the same picosecond, and errors from the
 // target must surface. One elaboration per process: a single test.
-#include "accel/dma_engine.h"
+#include "accel/memory/dma_engine.h"
 
 #include <gtest/gtest.h>
 
-#include "accel/dram_model.h"
-#include "accel/dram_presets.h"
-#include "accel/dram_target.h"
+#include "accel/memory/dram_model.h"
+#include "accel/memory/dram_presets.h"
+#include "accel/memory/dram_target.h"
 
 namespace npusim {
 namespace {

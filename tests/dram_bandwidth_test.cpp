@@ -7,9 +7,9 @@
 #include <chrono>
 #include <cstdio>
 
-#include "accel/dram_bandwidth.h"
-#include "accel/dram_controller.h"
-#include "accel/dram_presets.h"
+#include "accel/memory/dram_bandwidth.h"
+#include "accel/memory/dram_controller.h"
+#include "accel/memory/dram_presets.h"
 
 namespace npusim {
 namespace {

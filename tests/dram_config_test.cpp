@@ -3,12 +3,12 @@
 
 #include <stdexcept>
 
-#include "accel/dram_address.h"
-#include "accel/dram_bandwidth.h"
-#include "accel/dram_controller.h"
-#include "accel/dram_model.h"
-#include "accel/dram_presets.h"
-#include "accel/ideal_memory.h"
+#include "accel/memory/dram_address.h"
+#include "accel/memory/dram_bandwidth.h"
+#include "accel/memory/dram_controller.h"
+#include "accel/memory/dram_model.h"
+#include "accel/memory/dram_presets.h"
+#include "accel/memory/ideal_memory.h"
 
 namespace npusim {
 namespace {

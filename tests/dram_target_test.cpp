@@ -21,9 +21,9 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include "accel/dram_controller.h"
-#include "accel/dram_presets.h"
-#include "accel/dram_target.h"
+#include "accel/memory/dram_controller.h"
+#include "accel/memory/dram_presets.h"
+#include "accel/memory/dram_target.h"
 
 namespace npusim {
 namespace {

@@ -6,8 +6,8 @@
 
 #include <vector>
 
-#include "accel/dram_controller.h"
-#include "accel/dram_presets.h"
+#include "accel/memory/dram_controller.h"
+#include "accel/memory/dram_presets.h"
 
 namespace npusim {
 namespace {

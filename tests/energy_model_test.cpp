@@ -1,5 +1,5 @@
 // Energy of a run from its counters: hand-computed tiny layers, exact.
-#include "sim/energy_model.h"
+#include "sim/energy/energy_model.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Technology tables: the default 45 nm and 7 nm values, their derivations,
 // SRAM interpolation, node interpolation, and the errors of bad tables.
-#include "sim/energy_table.h"
+#include "sim/energy/energy_table.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -35,7 +35,7 @@ const EnergyTable& table7() {
   return t;
 }
 
-// Every MAC format the array accepts (accel/number_format.h validate()).
+// Every MAC format the array accepts (accel/formats/number_format.h validate()).
 std::vector<MacFormat> all_valid_formats() {
   const NumberFormat formats[] = {NumberFormat::fp32, NumberFormat::fp16, NumberFormat::bf16,
                                   NumberFormat::int8, NumberFormat::int4, NumberFormat::binary};

@@ -1,7 +1,7 @@
 // fp16 conversions are checked against the compiler's _Float16 (GCC on x86-64:
 // F16C instructions or libgcc's soft-float, both independent of our bit code);
 // bf16 against a plain remainder-comparison formula written here.
-#include "accel/float_formats.h"
+#include "accel/formats/float_formats.h"
 
 #include <gtest/gtest.h>
 

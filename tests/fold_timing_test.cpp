@@ -1,5 +1,5 @@
 // The closed-form timing against hand-derived cycle counts.
-#include "accel/fold_timing.h"
+#include "accel/array/fold_timing.h"
 
 #include <gtest/gtest.h>
 

@@ -7,9 +7,9 @@
 #include <random>
 #include <vector>
 
-#include "accel/float_formats.h"
-#include "accel/gemm.h"
-#include "accel/number_format.h"
+#include "accel/formats/float_formats.h"
+#include "accel/array/gemm.h"
+#include "accel/formats/number_format.h"
 
 namespace npusim::testing {
 

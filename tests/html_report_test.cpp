@@ -11,7 +11,7 @@
 #include <string>
 
 #include "cli_test_support.h"
-#include "sim/svg_chart.h"
+#include "sim/report/svg_chart.h"
 
 namespace npusim {
 namespace {

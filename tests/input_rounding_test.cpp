@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "models/quantize.h"
-#include "models/quantized_graph.h"
+#include "models/quant/quantize.h"
+#include "models/quant/quantized_graph.h"
 
 namespace npusim {
 namespace {

@@ -1,7 +1,7 @@
 // concat, softmax, flatten, reshape and clip on the post-processing unit's
-// arithmetic (models/layer_ops.cpp), each checked against values derived by hand
+// arithmetic (models/quant/layer_ops.cpp), each checked against values derived by hand
 // in fp32 and in int8.
-#include "models/layer_ops.h"
+#include "models/quant/layer_ops.h"
 
 #include <cmath>
 #include <limits>
@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "models/fp32_executor.h"
+#include "models/reference/fp32_executor.h"
 #include "reference_test_support.h"
 
 namespace npusim {

@@ -1,4 +1,4 @@
-#include "sim/lowering.h"
+#include "sim/mapper/lowering.h"
 
 #include <gtest/gtest.h>
 

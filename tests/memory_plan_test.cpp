@@ -1,11 +1,11 @@
 // DRAM traffic and buffer fit of the per-GEMM memory plan, against tensor sizes
 // worked out by hand.
-#include "sim/memory_plan.h"
+#include "sim/mapper/memory_plan.h"
 
 #include <gtest/gtest.h>
 
 #include "models/input_error.h"
-#include "sim/memory_schedule.h"
+#include "sim/run/memory_schedule.h"
 
 namespace npusim {
 namespace {

@@ -5,7 +5,7 @@
 // equal the reference bit for bit, and both must reproduce the expected output:
 // integers exactly, floats within 1e-5 relative + 1e-6 absolute. Cases the IR
 // cannot express are expected skips, listed below with their reasons
-// (models/ONNX.md has the same table); any other failure fails the test, and
+// (models/onnx/ONNX.md has the same table); any other failure fails the test, and
 // an expected skip that passes fails it too (so the list stays true).
 #include <algorithm>
 #include <cmath>
@@ -19,13 +19,13 @@
 #include <gtest/gtest.h>
 
 #include "models/input_error.h"
-#include "models/onnx_model.h"
-#include "models/onnx_reader.h"
-#include "models/quantize.h"
-#include "models/reference_executor.h"
-#include "sim/lowering.h"
-#include "sim/network_runner.h"
-#include "sim/reference_check.h"
+#include "models/onnx/onnx_model.h"
+#include "models/onnx/onnx_reader.h"
+#include "models/quant/quantize.h"
+#include "models/reference/reference_executor.h"
+#include "sim/mapper/lowering.h"
+#include "sim/run/network_runner.h"
+#include "sim/run/reference_check.h"
 #include "tests/onnx_test_support.h"
 
 namespace npusim {
@@ -283,7 +283,7 @@ TEST(OnnxConformance, SupportedNodeCases) {
   for (const auto& [name, reason] : kExpectedSkips) {
     EXPECT_TRUE(fs::is_directory(fs::path(kNodeDir) / name)) << name << " is listed but not in the test data";
   }
-  // The counts models/ONNX.md reports (libonnx-testdata of Debian bookworm):
+  // The counts models/onnx/ONNX.md reports (libonnx-testdata of Debian bookworm):
   // every case not listed passes, every listed one is skipped.
   EXPECT_EQ(passed, 102);
   EXPECT_EQ(skipped, 31);

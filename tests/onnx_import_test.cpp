@@ -11,11 +11,11 @@
 #include <gtest/gtest.h>
 
 #include "models/input_error.h"
-#include "models/onnx_import.h"
-#include "models/onnx_model.h"
-#include "models/onnx_proto.h"
-#include "models/reference_executor.h"
-#include "models/quantize.h"
+#include "models/onnx/onnx_import.h"
+#include "models/onnx/onnx_model.h"
+#include "models/onnx/onnx_proto.h"
+#include "models/reference/reference_executor.h"
+#include "models/quant/quantize.h"
 #include "tests/onnx_test_support.h"
 
 namespace npusim {

@@ -15,13 +15,13 @@
 
 #include <gtest/gtest.h>
 
-#include "accel/gemm_engine.h"
-#include "models/onnx_model.h"
-#include "models/quantize.h"
-#include "models/reference_executor.h"
-#include "sim/accelerator_config.h"
-#include "sim/network_runner.h"
-#include "sim/reference_check.h"
+#include "accel/array/gemm_engine.h"
+#include "models/onnx/onnx_model.h"
+#include "models/quant/quantize.h"
+#include "models/reference/reference_executor.h"
+#include "sim/config/accelerator_config.h"
+#include "sim/run/network_runner.h"
+#include "sim/run/reference_check.h"
 #include "tests/onnx_test_support.h"
 
 namespace npusim {

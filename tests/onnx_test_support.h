@@ -10,12 +10,12 @@
 
 #include <gtest/gtest.h>
 
-#include "accel/gemm_engine.h"
+#include "accel/array/gemm_engine.h"
 #include "models/input_error.h"
-#include "models/onnx_import.h"
-#include "models/onnx_proto.h"
-#include "models/quantized_graph.h"
-#include "sim/lowering.h"
+#include "models/onnx/onnx_import.h"
+#include "models/onnx/onnx_proto.h"
+#include "models/quant/quantized_graph.h"
+#include "sim/mapper/lowering.h"
 #include "tests/temp_dir_test_support.h"
 
 namespace npusim::testing {

@@ -1,4 +1,4 @@
-#include "accel/packing.h"
+#include "accel/formats/packing.h"
 
 #include <gtest/gtest.h>
 

@@ -6,7 +6,7 @@
 
 #include <systemc>
 
-#include "accel/gemm_engine.h"
+#include "accel/array/gemm_engine.h"
 #include "gemm_test_support.h"
 
 namespace npusim {

@@ -1,5 +1,5 @@
 // SQNR, dequantization, per-layer ranges and top-1 tallies.
-#include "models/quant_metrics.h"
+#include "models/quant/quant_metrics.h"
 
 #include <gtest/gtest.h>
 
@@ -8,11 +8,11 @@
 #include <numbers>
 #include <vector>
 
-#include "models/calibration.h"
-#include "models/fp32_executor.h"
+#include "models/quant/calibration.h"
+#include "models/reference/fp32_executor.h"
 #include "models/network_json.h"
-#include "models/quantize.h"
-#include "models/reference_executor.h"
+#include "models/quant/quantize.h"
+#include "models/reference/reference_executor.h"
 #include "models/seeded_random.h"
 
 namespace npusim {

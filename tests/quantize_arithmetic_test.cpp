@@ -11,14 +11,14 @@
 #include <string>
 #include <vector>
 
-#include "accel/gemm_engine.h"
-#include "models/quantize.h"
-#include "models/reference_executor.h"
+#include "accel/array/gemm_engine.h"
+#include "models/quant/quantize.h"
+#include "models/reference/reference_executor.h"
 #include "models/seeded_random.h"
-#include "sim/accelerator_config.h"
-#include "sim/lowering.h"
-#include "sim/network_runner.h"
-#include "sim/reference_check.h"
+#include "sim/config/accelerator_config.h"
+#include "sim/mapper/lowering.h"
+#include "sim/run/network_runner.h"
+#include "sim/run/reference_check.h"
 
 namespace npusim {
 namespace {
@@ -91,7 +91,7 @@ std::int64_t naive_sum(const Layer& layer, const Tensor& in, const Tensor& w, st
   return sum;
 }
 
-// The bias in accumulator units, as models/quantize.h documents its rounding.
+// The bias in accumulator units, as models/quant/quantize.h documents its rounding.
 std::int64_t bias_units(const Layer& layer, const QuantParams& in, const Tensor& w, std::int64_t n) {
   return std::llround(layer.bias[static_cast<std::size_t>(n)] / (in.scale * w.quant.scale_of(static_cast<std::size_t>(n))));
 }

@@ -1,6 +1,6 @@
 // Calibration on hand-made distributions: the range each method picks and the
 // parameters a range gives.
-#include "models/calibration.h"
+#include "models/quant/calibration.h"
 
 #include <gtest/gtest.h>
 

@@ -1,20 +1,20 @@
 // Per-layer MacFormats and tensor formats of mixed-precision integer graphs,
 // and the simulator running them on one engine per format.
-#include "models/format_plan.h"
+#include "models/quant/format_plan.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "accel/gemm_engine.h"
+#include "accel/array/gemm_engine.h"
 #include "models/input_error.h"
 #include "models/network_json.h"
-#include "models/quantize.h"
-#include "models/reference_executor.h"
-#include "sim/accelerator_config.h"
-#include "sim/network_runner.h"
-#include "sim/reference_check.h"
+#include "models/quant/quantize.h"
+#include "models/reference/reference_executor.h"
+#include "sim/config/accelerator_config.h"
+#include "sim/run/network_runner.h"
+#include "sim/run/reference_check.h"
 
 namespace npusim {
 namespace {

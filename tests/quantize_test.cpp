@@ -1,6 +1,6 @@
 // quantize_graph on small graphs worked by hand, and on the zoo's graphs
-// against the rules of models/quantize.h.
-#include "models/quantize.h"
+// against the rules of models/quant/quantize.h.
+#include "models/quant/quantize.h"
 
 #include <cmath>
 #include <cstring>
@@ -9,12 +9,12 @@
 
 #include <gtest/gtest.h>
 
-#include "accel/float_formats.h"
-#include "accel/requantize.h"
-#include "models/fp32_executor.h"
+#include "accel/formats/float_formats.h"
+#include "accel/formats/requantize.h"
+#include "models/reference/fp32_executor.h"
 #include "models/network_json.h"
-#include "models/quant_metrics.h"
-#include "models/reference_executor.h"
+#include "models/quant/quant_metrics.h"
+#include "models/reference/reference_executor.h"
 
 namespace npusim {
 namespace {

@@ -1,4 +1,4 @@
-#include "models/reference_executor.h"
+#include "models/reference/reference_executor.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,12 +7,12 @@
 
 #include <gtest/gtest.h>
 
-#include "accel/float_formats.h"
-#include "accel/requantize.h"
-#include "models/layer_ops.h"
+#include "accel/formats/float_formats.h"
+#include "accel/formats/requantize.h"
+#include "models/quant/layer_ops.h"
 #include "reference_test_support.h"
 
-// The accumulation contract of accel/mac_arithmetic.h as the reference
+// The accumulation contract of accel/array/mac_arithmetic.h as the reference
 // executor implements it: the order of float additions and chunks, int32
 // overflow detection, and agreement with an independent im2col formulation.
 

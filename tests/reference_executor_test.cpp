@@ -1,11 +1,11 @@
-#include "models/reference_executor.h"
+#include "models/reference/reference_executor.h"
 
 #include <cmath>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "accel/requantize.h"
+#include "accel/formats/requantize.h"
 #include "reference_test_support.h"
 
 // Hand-computed layers: padding, stride, dilation, groups, requantization,

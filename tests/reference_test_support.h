@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "accel/requantize.h"
-#include "models/quantized_graph.h"
+#include "accel/formats/requantize.h"
+#include "models/quant/quantized_graph.h"
 
 namespace npusim::test {
 

@@ -12,7 +12,7 @@
 //     whenever v is not a negative tie;
 //  3. against the real multiplier r: |result - x * r| <= 1/2 + 2^-(rs+1) +
 //     |x| * 2^(shift-32), the last term bounding the Q31 representation error.
-#include "accel/requantize.h"
+#include "accel/formats/requantize.h"
 
 #include <gtest/gtest.h>
 

@@ -12,10 +12,10 @@
 #include <stdexcept>
 
 #include "models/input_error.h"
-#include "sim/atomic_file.h"
-#include "sim/network_runner.h"
-#include "sim/reference_check.h"
-#include "sim/report.h"
+#include "sim/report/atomic_file.h"
+#include "sim/run/network_runner.h"
+#include "sim/run/reference_check.h"
+#include "sim/report/report.h"
 
 namespace npusim {
 namespace {

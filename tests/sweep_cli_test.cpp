@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "cli_test_support.h"
-#include "sim/sweep_metrics.h"
+#include "sim/sweep/sweep_metrics.h"
 #include "temp_dir_test_support.h"
 
 namespace npusim {

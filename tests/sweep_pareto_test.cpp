@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "sim/sweep_pareto.h"
+#include "sim/sweep/sweep_pareto.h"
 
 namespace npusim {
 namespace {

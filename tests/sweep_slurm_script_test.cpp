@@ -1,8 +1,8 @@
 // The generated Slurm job-array script, and shard parsing (no Slurm needed).
 #include <gtest/gtest.h>
 
-#include "sim/sweep_command.h"
-#include "sim/sweep_slurm.h"
+#include "sim/commands/sweep_command.h"
+#include "sim/sweep/sweep_slurm.h"
 
 namespace npusim {
 namespace {

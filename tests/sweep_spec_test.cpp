@@ -6,10 +6,10 @@
 #include <fstream>
 
 #include "models/input_error.h"
-#include "sim/area_model.h"
-#include "sim/run_energy.h"
-#include "sim/sweep_key.h"
-#include "sim/sweep_spec.h"
+#include "sim/energy/area_model.h"
+#include "sim/energy/run_energy.h"
+#include "sim/sweep/sweep_key.h"
+#include "sim/sweep/sweep_spec.h"
 #include "temp_dir_test_support.h"
 
 namespace npusim {

@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "models/input_error.h"
-#include "sim/sweep_store.h"
+#include "sim/sweep/sweep_store.h"
 #include "temp_dir_test_support.h"
 
 namespace npusim {

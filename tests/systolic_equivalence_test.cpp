@@ -8,9 +8,9 @@
 
 #include <gtest/gtest.h>
 
-#include "accel/fold_timing.h"
-#include "accel/gemm_engine.h"
-#include "accel/systolic_core.h"
+#include "accel/array/fold_timing.h"
+#include "accel/array/gemm_engine.h"
+#include "accel/array/systolic_core.h"
 #include "gemm_test_support.h"
 
 namespace npusim {

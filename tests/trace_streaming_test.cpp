@@ -18,8 +18,8 @@
 
 #include "cli_test_support.h"
 #include "models/network_json.h"
-#include "sim/accelerator_config.h"
-#include "sim/simulation.h"
+#include "sim/config/accelerator_config.h"
+#include "sim/commands/simulation.h"
 #include <systemc>
 #include "temp_dir_test_support.h"
 #include "traces/chrome_trace_writer.h"

@@ -9,15 +9,15 @@
 
 #include <gtest/gtest.h>
 
-#include "accel/gemm_engine.h"
-#include "accel/requantize.h"
-#include "models/layer_ops.h"
-#include "models/reference_executor.h"
+#include "accel/array/gemm_engine.h"
+#include "accel/formats/requantize.h"
+#include "models/quant/layer_ops.h"
+#include "models/reference/reference_executor.h"
 #include "models/seeded_random.h"
 #include "reference_test_support.h"
-#include "sim/accelerator_config.h"
-#include "sim/network_runner.h"
-#include "sim/reference_check.h"
+#include "sim/config/accelerator_config.h"
+#include "sim/run/network_runner.h"
+#include "sim/run/reference_check.h"
 
 namespace npusim {
 namespace {

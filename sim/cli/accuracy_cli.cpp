@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/accuracy_command.h"
+#include "sim/commands/accuracy_command.h"
 
 namespace npusim::cli {
 

@@ -28,7 +28,7 @@ std::optional<po::variables_map> parse_subcommand(const std::vector<std::string>
   return values;
 }
 
-// npusim's calibration options (models/quantize.h), shared by run and compare.
+// npusim's calibration options (models/quant/quantize.h), shared by run and compare.
 po::options_description quantization_options_description() {
   po::options_description options("quantization (integer formats; not for a model file that is already quantized)");
   // clang-format off

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "models/quantize.h"
+#include "models/quant/quantize.h"
 
 namespace npusim::cli {
 
@@ -30,7 +30,7 @@ std::optional<po::variables_map> parse_subcommand(const std::vector<std::string>
                                                   const std::string& command, const std::string& summary,
                                                   const std::vector<std::string>& required);
 
-// npusim's calibration options (models/quantize.h), shared by run, compare and accuracy.
+// npusim's calibration options (models/quant/quantize.h), shared by run, compare and accuracy.
 po::options_description quantization_options_description();
 npusim::QuantizationOptions read_quantization_options(const po::variables_map& values);
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "accel/array_config.h"
-#include "sim/compare_command.h"
-#include "sim/run_command.h"
+#include "accel/array/array_config.h"
+#include "sim/commands/compare_command.h"
+#include "sim/commands/run_command.h"
 
 namespace npusim::cli {
 

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "sim/sweep_command.h"
+#include "sim/commands/sweep_command.h"
 
 namespace npusim::cli {
 

@@ -1,0 +1,170 @@
+#include "models/onnx/onnx_import.h"
+
+#include <filesystem>
+#include <utility>
+
+#include "models/input_error.h"
+#include "models/onnx/onnx_builder.h"
+#include "models/onnx/onnx_graph.h"
+#include "models/onnx/onnx_model.h"
+#include "models/onnx/onnx_proto.h"
+#include "models/onnx/onnx_reader.h"
+
+namespace npusim {
+namespace {
+
+std::int64_t default_opset(const onnx::ModelProto& model, const std::string& path) {
+  for (const auto& o : model.opset_import()) {
+    if (o.domain().empty() || o.domain() == "ai.onnx") return o.version();
+  }
+  if (model.opset_import_size() == 0) throw InputError(path + ": the model imports no opset");
+  return 0;
+}
+
+bool known_op(const onnx::NodeProto& node) {
+  const bool default_domain = node.domain().empty() || node.domain() == "ai.onnx";
+  return default_domain &&
+         (node.op_type() == "Constant" || is_float_op(node.op_type()) || is_quant_op(node.op_type()));
+}
+
+// Maps every node the output depends on; collects what the IR cannot
+// represent, for every node, before failing.
+void map_nodes(OnnxBuilder& b, const OnnxGraphView& view) {
+  std::vector<std::string> unsupported;
+  for (const auto* node : view.all_nodes()) {
+    if (!known_op(*node)) {
+      unsupported.push_back(describe_node(*node) +
+                            (node->domain().empty() ? "" : " in domain \"" + node->domain() + "\""));
+    }
+  }
+  for (const auto* node : view.order()) {
+    if (!known_op(*node) || b.is_poisoned(*node)) {
+      b.poison_outputs(*node);
+      continue;
+    }
+    try {
+      if (is_float_op(node->op_type())) map_float_node(b, *node);
+      else if (is_quant_op(node->op_type())) map_quant_node(b, *node);
+    } catch (const OnnxUnsupported& e) {
+      unsupported.push_back(describe_node(*node) + ": " + e.what());
+      b.poison_outputs(*node);
+    }
+  }
+  if (unsupported.empty()) return;
+  std::string list;
+  for (std::size_t i = 0; i < unsupported.size(); ++i) list += (i ? "; " : "") + unsupported[i];
+  throw InputError(view.file() + ": " + std::to_string(unsupported.size()) + " unsupported node" +
+                   (unsupported.size() == 1 ? "" : "s") + ": " + list);
+}
+
+// The graph output must be the last layer's output, and the graph needs at
+// least one layer: a pass-through reshape when the output is an earlier
+// tensor (or the input itself).
+const OnnxValue& finish_output(OnnxBuilder& b, const OnnxGraphView& view) {
+  const OnnxValue* out = b.find_value(view.output_name());
+  if (!out) throw InputError(view.file() + ": graph output \"" + view.output_name() + "\" is not computed");
+  if (out->is_constant()) {
+    throw InputError(view.file() + ": graph output \"" + view.output_name() +
+                     "\" is a constant; npusim needs it computed from the graph input");
+  }
+  if (const auto& declared = view.declared_output_shape(); declared && *declared != out->shape) {
+    throw InputError(view.file() + ": graph output \"" + view.output_name() + "\": mismatched shapes: declared " +
+                     dims_text(*declared) + ", the nodes compute " + dims_text(out->shape));
+  }
+  const auto& layers = b.graph().layers;
+  const int producer = b.tensors()[static_cast<std::size_t>(out->tensor)].layer;
+  const bool last = !layers.empty() && producer == static_cast<int>(layers.size()) - 1;
+  const OnnxDims canonical = canonical_dims(out->shape);
+  if (out->view == OnnxView::accumulator) {
+    if (!last) throw InputError(view.file() + ": the int32 accumulator output must be the graph's last layer");
+    return *out;
+  }
+  if (last && b.tensors()[static_cast<std::size_t>(out->tensor)].dims == canonical) return *out;
+  Layer layer;
+  layer.name = view.output_name();
+  layer.type = LayerType::reshape;
+  layer.inputs = {b.tensors()[static_cast<std::size_t>(out->tensor)].name};
+  layer.output_dims = canonical;
+  OnnxValue v = *out;
+  v.tensor = b.add_layer(std::move(layer));
+  v.direct_layer = -1;
+  b.set_value(view.output_name(), std::move(v));
+  return *b.find_value(view.output_name());
+}
+
+bool carries_quantization(OnnxBuilder& b) {
+  for (const auto& t : b.tensors()) {
+    if (t.quant) return true;
+  }
+  for (const auto& lq : b.layer_quant()) {
+    if (lq) return true;
+  }
+  return false;
+}
+
+// Whether the file holds the tensor behind `v` as UINT8: its own type, or for
+// the real view (a DequantizeLinear output) the type the file quantized it to.
+bool file_uint8(const OnnxValue& v, const OnnxIrTensor& t) {
+  constexpr int kUint8 = static_cast<int>(OnnxElementType::uint8);
+  return v.view == OnnxView::real && t.quant_type != 0 ? t.quant_type == kUint8 : v.data_type == kUint8;
+}
+
+OnnxTensorInfo info_of(const std::string& name, const OnnxValue& v, const OnnxIrTensor& t) {
+  OnnxTensorInfo info;
+  info.name = name;
+  info.data_type = v.data_type;
+  info.shape = v.shape;
+  info.view = v.view;
+  if (t.quant) {
+    const bool uint8 = file_uint8(v, t);
+    info.scale = t.quant->scale;
+    info.zero_point = t.quant->zero_point + (uint8 ? 128 : 0);
+  }
+  return info;
+}
+
+}  // namespace
+
+OnnxImport import_onnx(const std::string& path, const OnnxImportOptions& options) {
+  onnx::ModelProto model;
+  read_model_proto(path, model);
+  std::vector<OnnxTensor> bound;
+  for (const auto& file : options.constant_input_files) bound.push_back(read_onnx_tensor_file(file));
+  bound.insert(bound.end(), options.constant_inputs.begin(), options.constant_inputs.end());
+  OnnxGraphView view(model.graph(), default_opset(model, path), path, bound);
+  if (options.rows_as_batch) view.split_rows(options.row);
+  else if (options.row != 0) throw InputError(path + ": row " + std::to_string(options.row) + " given without rows_as_batch");
+  OnnxBuilder b(view);
+  map_nodes(b, view);
+  const OnnxValue& out = finish_output(b, view);
+
+  OnnxImport result;
+  Graph& graph = b.graph();
+  graph.name = !model.graph().name().empty() ? model.graph().name()
+                                             : std::filesystem::path(path).stem().string();
+  const bool integer_input = b.find_value(view.input().name)->view == OnnxView::integer;
+  if (integer_input && !b.tensors()[0].quant) {
+    // Integers without a scale: the values themselves (scale 1).
+    const bool uint8 = view.input().data_type == static_cast<int>(OnnxElementType::uint8);
+    b.tensors()[0].quant = OnnxQuant{1.0, uint8 ? -128 : 0};
+  }
+  if (carries_quantization(b)) result.model.quantized = build_file_quantized_graph(b);
+  result.input = info_of(view.input().name, *b.find_value(view.input().name), b.tensors()[0]);
+  result.output = info_of(view.output_name(), out, b.tensors()[static_cast<std::size_t>(out.tensor)]);
+  result.rows = {view.row_batch().rows, view.row_batch().transposed, view.row_batch().model_per_row};
+  if (result.model.quantized) {
+    // Tensors whose quantization was inherited: read it from the graph.
+    const auto& qg = *result.model.quantized;
+    const int layer = b.tensors()[static_cast<std::size_t>(out.tensor)].layer;
+    const QuantParams& q = layer >= 0 ? qg.layers[static_cast<std::size_t>(layer)].output_quant : qg.input_quant;
+    const bool uint8 = file_uint8(out, b.tensors()[static_cast<std::size_t>(out.tensor)]);
+    result.output.scale = q.scale;
+    result.output.zero_point = q.zero_point + (uint8 ? 128 : 0);
+  }
+  result.model.graph = std::move(graph);
+  return result;
+}
+
+LoadedModel load_onnx_model(const std::string& path) { return import_onnx(path).model; }
+
+}  // namespace npusim

@@ -1,0 +1,228 @@
+#include "sim/commands/compare_command.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "models/input_error.h"
+#include "models/model_loader.h"
+#include "sim/config/accelerator_config.h"
+#include "sim/report/atomic_file.h"
+#include "sim/report/html_report.h"
+#include "sim/run/memory_system.h"
+#include "sim/report/report.h"
+#include "sim/commands/run_command.h"
+#include "sim/commands/simulation.h"
+#include "sim/report/text_table.h"
+
+namespace npusim {
+namespace {
+
+struct Design {
+  std::string label;
+  AcceleratorConfig config;
+  Simulation sim;
+  RunTotals totals;
+  std::int64_t dram_bytes = 0;
+};
+
+// The largest square array of this design's formats and buffers within the area.
+int array_side_for_area(const AcceleratorConfig& config, const EnergyTable& table, double area_mm2,
+                        const std::string& file) {
+  const auto area_of = [&](int side) {
+    ArrayConfig array = config.array;
+    array.rows = array.cols = side;
+    return compute_area(array, capacities_of(config.memory.sram), table).total_mm2;
+  };
+  if (area_of(1) > area_mm2) {
+    throw InputError(file + ": --iso-area " + fixed(area_mm2, 4) + " mm2 is smaller than a 1x1 " +
+                     config.array.mac.label() + " array with its buffers (" + fixed(area_of(1), 4) + " mm2)");
+  }
+  int lo = 1, hi = 4096;
+  while (lo < hi) {
+    const int mid = lo + (hi - lo + 1) / 2;
+    if (area_of(mid) <= area_mm2) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+std::vector<std::pair<std::string, std::vector<std::string>>> design_list(const CompareOptions& options) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> designs;  // config path, overrides
+  if (options.formats.empty()) {
+    for (const auto& path : options.config_paths) designs.push_back({path, options.set_overrides});
+    return designs;
+  }
+  for (const auto& format : options.formats) {
+    const auto parsed = parse_number_format(format);
+    if (!parsed) {
+      throw InputError("--formats: unknown format '" + format + "' (expected fp32, fp16, bf16, int8, int4, binary)");
+    }
+    auto overrides = options.set_overrides;
+    overrides.push_back("formats.weight=" + format);
+    overrides.push_back("formats.activation=" + format);
+    overrides.push_back("formats.accumulator=" + std::string(to_string(default_accumulator(*parsed, *parsed))));
+    designs.push_back({options.config_paths.front(), overrides});
+  }
+  return designs;
+}
+
+std::string ratio(double value, double base) {
+  if (base == 0.0) return value == 0.0 ? "1.00x" : "-";
+  return fixed(value / base, 2) + "x";
+}
+
+}  // namespace
+
+int compare_command(const CompareOptions& options, std::ostream& out, std::ostream& progress) {
+  if (options.config_paths.empty()) throw InputError("compare needs at least one --config");
+  if (!options.formats.empty() && options.config_paths.size() > 1) {
+    throw InputError("--formats varies one config: give exactly one --config with it");
+  }
+  const std::vector<LoadedModel> models = load_models_checked(options.model_path, options.quantization);
+  // A SCALE-Sim CSV: its rows run one after another as one network (simulate_all()).
+  const std::string model_name =
+      models.size() == 1 ? models.front().graph.name : std::filesystem::path(options.model_path).stem().string();
+  std::int64_t model_macs = 0;
+  for (const LoadedModel& model : models) model_macs += model.graph.total_macs();
+
+  std::vector<Design> designs;
+  for (const auto& [path, overrides] : design_list(options)) {
+    Design d;
+    d.config = load_accelerator_config(path, overrides);
+    if (d.config.fidelity == Fidelity::pe) {
+      throw InputError(path + ": $.array.fidelity: compare runs every design in one process, so it needs tile fidelity");
+    }
+    const EnergyTable table = load_config_energy_table(d.config);
+    if (options.iso_area_mm2) {
+      const int side = array_side_for_area(d.config, table, *options.iso_area_mm2, path);
+      d.config.array.rows = d.config.array.cols = side;
+    }
+    for (const LoadedModel& model : models) {
+      check_memory_fits(d.config, model.graph, path);
+      if (const auto mismatch = file_quantization_mismatch(d.config, model)) {
+        throw InputError(options.model_path + ": " + *mismatch + " (design " + path + ")");
+      }
+    }
+    if (options.show_progress) progress << "npusim: simulating " << d.config.name << " (" << d.config.array.mac.label() << ")" << std::endl;
+    auto engine = make_engine(d.config);
+    d.sim = simulate_all(d.config, models, model_name, *engine, table, options.quantization);
+    d.totals = summarize(RunReport{d.config, d.sim.qgraph.graph, d.sim.run, d.sim.checks, &d.sim.metrics, &d.sim.energy});
+    for (const auto& layer : d.sim.run.layers) {
+      if (layer.memory) d.dram_bytes += layer.memory->dram_read_bytes + layer.memory->dram_write_bytes;
+    }
+    d.label = (options.formats.empty() ? d.config.name + " " : std::string()) + d.config.array.mac.label() + " " +
+              std::to_string(d.config.array.rows) + "x" + std::to_string(d.config.array.cols);
+    designs.push_back(std::move(d));
+  }
+
+  // Rows: metric name, value per design, and whether a ratio means anything.
+  struct Row {
+    std::string name;
+    std::vector<double> values;
+    int decimals;
+  };
+  const auto metric = [&](std::string name, int decimals, auto get) {
+    Row row{std::move(name), {}, decimals};
+    for (const auto& d : designs) row.values.push_back(get(d));
+    return row;
+  };
+  std::vector<Row> rows{
+      metric("latency_us", 3, [](const Design& d) { return d.totals.latency_us; }),
+      metric("cycles", 0, [](const Design& d) { return static_cast<double>(d.totals.cycles); }),
+      metric("energy_uj", 3, [](const Design& d) { return d.sim.energy.total.total_pj / 1e6; }),
+      metric("pj_per_mac", 3, [](const Design& d) { return d.sim.energy.pj_per_mac; }),
+      metric("compute_pj_per_mac", 3, [](const Design& d) { return d.sim.energy.compute_pj_per_mac; }),
+      metric("dram_bytes", 0, [](const Design& d) { return static_cast<double>(d.dram_bytes); }),
+      metric("area_mm2", 4, [](const Design& d) { return d.sim.energy.area.total_mm2; }),
+      metric("average_power_mw", 2, [](const Design& d) { return d.sim.energy.average_power_mw; }),
+      metric("tops_per_w", 3, [](const Design& d) { return d.sim.energy.tops_per_watt; }),
+      metric("inferences_per_s", 1, [](const Design& d) { return d.sim.energy.inferences_per_s; }),
+      metric("utilization_pct", 2, [](const Design& d) { return 100.0 * d.totals.utilization; }),
+  };
+
+  out << "npusim compare: " << model_name << " (" << model_macs << " MACs), ratios against the first column\n\n";
+  std::vector<std::vector<std::string>> table{{"metric"}};
+  for (const auto& d : designs) table[0].push_back(d.label);
+  for (const auto& row : rows) {
+    std::vector<std::string> line{row.name};
+    for (std::size_t c = 0; c < designs.size(); ++c) {
+      std::string cell = fixed(row.values[c], row.decimals);
+      if (c > 0) cell += " (" + ratio(row.values[c], row.values[0]) + ")";
+      line.push_back(cell);
+    }
+    table.push_back(line);
+  }
+  std::vector<std::string> sqnr{"network_sqnr_db"};
+  for (std::size_t c = 0; c < designs.size(); ++c) {
+    const double db = designs[c].sim.metrics.network_sqnr_db;
+    std::string cell = std::isinf(db) ? std::string(db > 0 ? "inf" : "-inf") : fixed(db, 1);
+    const double base = designs[0].sim.metrics.network_sqnr_db;
+    if (c > 0 && std::isfinite(db) && std::isfinite(base)) cell += " (" + fixed(db - base, 1) + " dB)";
+    sqnr.push_back(cell);
+  }
+  table.push_back(sqnr);
+  std::vector<std::string> check{"check"};
+  for (const auto& d : designs) check.push_back(d.totals.layers_mismatched == 0 ? "bit-exact" : "MISMATCH");
+  table.push_back(check);
+
+  const std::vector<std::vector<std::string>> body(table.begin() + 1, table.end());
+  print_table(out, table_columns(table[0], 1), body);
+  out.flush();
+
+  if (options.json_path) {
+    nlohmann::ordered_json json;
+    json["schema"] = "npusim.compare/1";
+    json["model"] = {{"name", model_name}, {"macs", model_macs}};
+    if (models.size() > 1) json["model"]["scalesim_rows"] = models.size();
+    if (options.iso_area_mm2) json["iso_area_mm2"] = *options.iso_area_mm2;
+    auto list = nlohmann::ordered_json::array();
+    for (const auto& d : designs) {
+      nlohmann::ordered_json entry;
+      entry["label"] = d.label;
+      entry["config"] = to_json(d.config);
+      nlohmann::ordered_json metrics;
+      for (const auto& row : rows) metrics[row.name] = rounded(row.values[&d - designs.data()], 6);
+      const double db = d.sim.metrics.network_sqnr_db;
+      metrics["network_sqnr_db"] = std::isfinite(db) ? nlohmann::ordered_json(rounded(db, 4)) : nlohmann::ordered_json(nullptr);
+      metrics["bit_exact"] = d.totals.layers_mismatched == 0;
+      entry["metrics"] = metrics;
+      entry["quantization"] = quantization_json(d.sim, options.quantization);
+      list.push_back(entry);
+    }
+    json["designs"] = list;
+    write_file_atomically(*options.json_path, json.dump(2) + "\n");
+  }
+  if (options.csv_path) {
+    std::string csv = "design";
+    for (const auto& row : rows) csv += "," + row.name;
+    csv += ",network_sqnr_db,bit_exact\n";
+    for (std::size_t c = 0; c < designs.size(); ++c) {
+      csv += designs[c].label;
+      for (const auto& row : rows) csv += "," + fixed(row.values[c], 6);
+      const double db = designs[c].sim.metrics.network_sqnr_db;
+      csv += "," + (std::isfinite(db) ? fixed(db, 4) : std::string("")) + "," +
+             (designs[c].totals.layers_mismatched == 0 ? "true" : "false") + "\n";
+    }
+    write_file_atomically(*options.csv_path, csv);
+  }
+  if (options.html_path) {
+    CompareHtml html;
+    html.title = "npusim compare: " + model_name + " (" + std::to_string(model_macs) +
+                 " MACs), ratios against the first column";
+    html.table = table;
+    for (const auto& d : designs) {
+      html.design_labels.push_back(d.label);
+      html.energy_uj.push_back(d.sim.energy.total.total_pj / 1e6);
+      html.latency_us.push_back(d.totals.latency_us);
+      html.dram_bytes.push_back(static_cast<double>(d.dram_bytes));
+      html.area_mm2.push_back(d.sim.energy.area.total_mm2);
+    }
+    write_compare_html(*options.html_path, html);
+  }
+  for (const auto& d : designs) {
+    if (d.totals.layers_mismatched != 0) return kRunMismatch;
+  }
+  return kRunOk;
+}
+
+}  // namespace npusim

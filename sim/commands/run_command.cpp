@@ -1,0 +1,132 @@
+#include "sim/commands/run_command.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+
+#include "accel/array/gemm_engine.h"
+#include "models/input_error.h"
+#include "models/model_loader.h"
+#include "models/quant/quantize.h"
+#include "models/reference/reference_executor.h"
+#include "sim/config/accelerator_config.h"
+#include "sim/report/atomic_file.h"
+#include "sim/report/html_report.h"
+#include "sim/run/memory_system.h"
+#include "sim/run/network_runner.h"
+#include "sim/run/reference_check.h"
+#include "sim/report/report.h"
+#include "sim/energy/run_energy.h"
+#include "sim/commands/simulation.h"
+#include "traces/trace_file_output.h"
+#include "traces/streaming_trace_writer.h"
+#include "traces/trace_recorder.h"
+
+namespace npusim {
+namespace {
+
+// Fails before a possibly long run rather than after it.
+void check_output_directory(const std::string& option, const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return;
+  std::error_code error;
+  if (!std::filesystem::is_directory(parent, error)) {
+    throw InputError(option + " " + path + ": directory " + parent.string() + " does not exist");
+  }
+}
+
+}  // namespace
+
+int run_command(const RunOptions& options, std::ostream& out, std::ostream& progress) {
+  if (options.json_path) check_output_directory("--json", *options.json_path);
+  if (options.html_path) check_output_directory("--html", *options.html_path);
+  if (options.trace_dir) {
+    try {
+      check_trace_directory(*options.trace_dir);
+    } catch (const std::runtime_error& error) {
+      throw InputError(std::string("--trace: ") + error.what());
+    }
+  }
+  const AcceleratorConfig config =
+      load_accelerator_config(options.config_path, options.set_overrides);
+  const std::vector<LoadedModel> models = load_models_checked(options.model_path, options.quantization);
+  for (const LoadedModel& model : models) {
+    check_memory_fits(config, model.graph, options.config_path);
+    if (const auto mismatch = file_quantization_mismatch(config, model)) {
+      throw InputError(options.model_path + ": " + *mismatch);
+    }
+  }
+  // A SCALE-Sim CSV's rows each start at time 0: one trace cannot hold them.
+  if (models.size() > 1 && (options.trace_dir || !options.trace_layers.empty() || options.trace_from_us ||
+                            options.trace_to_us)) {
+    throw InputError("--trace: " + options.model_path + " holds " + std::to_string(models.size()) +
+                     " independent SCALE-Sim rows, each timed from 0; trace one row at a time (a CSV of that row)");
+  }
+  const Graph& graph = models.front().graph;
+  const EnergyTable table = load_config_energy_table(config);
+  require_entries(table, config.array.mac,
+                  config.memory.modeled
+                      ? dram_energy_type(config.memory.dram.name).value_or(config.energy.ideal_dram_type)
+                      : "");
+
+  // The pe engine elaborates the process's one SystemC design: built once, here.
+  const std::unique_ptr<GemmEngine> engine = make_engine(config);
+  LayerProgress on_layer;
+  if (options.show_progress) {
+    on_layer = [&progress](std::size_t index, std::size_t count, const LayerRecord& layer) {
+      progress << "npusim: [" << index + 1 << "/" << count << "] " << layer.name << " ("
+               << to_string(layer.type) << "): " << layer.cycles << " cycles" << std::endl;
+    };
+  }
+  const std::int64_t window_ps = options.trace_window_ns * 1000;
+  std::optional<TraceRecorder> trace;
+  std::optional<StreamingTraceWriter> trace_files;
+  if (options.trace_dir || (options.html_path && models.size() == 1)) {
+    TraceLimits limits;
+    limits.max_events = options.trace_max_events;
+    limits.buffer_window_ps = options.trace_window_ns * 1000;
+    limits.layers = options.trace_layers;
+    for (const auto& name : limits.layers) {
+      const bool known = std::any_of(graph.layers.begin(), graph.layers.end(),
+                                     [&](const Layer& layer) { return layer.name == name; });
+      if (!known) throw InputError("--trace-layers: " + options.model_path + " has no layer named '" + name + "'");
+    }
+    if (options.trace_from_us) limits.from_ps = std::llround(*options.trace_from_us * 1e6);
+    if (options.trace_to_us) limits.to_ps = std::llround(*options.trace_to_us * 1e6);
+    if (limits.to_ps <= limits.from_ps) throw InputError("--trace-to-us must be later than --trace-from-us");
+    trace.emplace(limits);
+    // Events go to disk (or, for the HTML report alone, into per-window sums)
+    // every trace_flush_events: memory does not grow with the trace.
+    trace_files.emplace(StreamingTraceOptions{options.trace_dir.value_or(""), window_ps});
+    trace->stream_to(&*trace_files, options.trace_flush_events);
+  }
+  const Simulation sim = simulate_all(config, models, std::filesystem::path(options.model_path).stem().string(),
+                                      *engine, table, options.quantization, on_layer, trace ? &*trace : nullptr);
+  const RunReport report{config, models.size() == 1 ? graph : sim.qgraph.graph, sim.run, sim.checks, &sim.metrics,
+                         &sim.energy};
+  write_table(out, report);
+  out << "quantization: " << quantization_text(sim, options.quantization) << '\n';
+  if (models.size() > 1) {
+    out << "rows: " << models.size() << " SCALE-Sim rows of " << options.model_path
+        << ", each run on its own from an empty accelerator; totals add them up\n";
+  }
+  out.flush();
+  if (options.json_path) {
+    nlohmann::ordered_json json = to_json(report);
+    json["quantization"] = quantization_json(sim, options.quantization);
+    if (models.size() > 1) json["model"]["scalesim_rows"] = models.size();
+    write_file_atomically(*options.json_path, json.dump(2) + "\n");
+  }
+  if (trace) trace->flush();
+  if (options.html_path) {
+    const std::optional<TraceSummary> summary = trace_files ? std::optional(trace_files->summary()) : std::nullopt;
+    write_run_html(*options.html_path, report, summary ? &*summary : nullptr);
+  }
+  if (trace_files) trace_files->finish();
+  const std::string truncated = trace ? trace->truncation_message() : "";
+  if (!truncated.empty()) progress << "npusim: " << truncated << std::endl;
+  return all_bit_exact(sim.checks) ? kRunOk : kRunMismatch;
+}
+
+}  // namespace npusim

@@ -1,0 +1,47 @@
+// `npusim run`: config + network -> simulated run -> reference check -> report.
+// The network is any model file load_models() reads; a SCALE-Sim CSV runs
+// every row and reports them as one network (simulate_all(), sim/commands/simulation.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "models/quant/quantize.h"
+
+namespace npusim {
+
+struct RunOptions {
+  std::string config_path;
+  std::string model_path;  // .json, .onnx or .csv (models/model_loader.h)
+  std::vector<std::string> set_overrides;  // applied in order; a later one wins
+  // npusim's calibration (integer formats of a model without its own quantization).
+  QuantizationOptions quantization;
+  std::optional<std::string> json_path;    // also write the JSON report here
+  bool show_progress = false;              // one line per layer on `progress`
+  // Trace files (trace.json for Perfetto, timeline.csv, trace.vcd) go here.
+  std::optional<std::string> trace_dir;
+  std::int64_t trace_max_events = 2'000'000;
+  std::int64_t trace_window_ns = 1000;  // bandwidth windows of the trace files
+  // Trace events held in memory before they are written out (not a limit on
+  // the trace: trace_max_events is).
+  std::int64_t trace_flush_events = 131'072;
+  std::vector<std::string> trace_layers;  // keep only these layers' events (empty: all)
+  std::optional<double> trace_from_us, trace_to_us;  // keep only events overlapping this range
+  // The self-contained HTML report (sim/report/html_report.h); records a trace in
+  // memory for its time charts even without trace_dir.
+  std::optional<std::string> html_path;
+};
+
+// Exit status of a completed run: everything bit-exact, or a reference mismatch
+// (the report is still printed and written).
+inline constexpr int kRunOk = 0;
+inline constexpr int kRunMismatch = 3;
+
+// Prints the table on `out`, progress on `progress`. Bad input throws
+// InputError; returns kRunOk or kRunMismatch.
+int run_command(const RunOptions& options, std::ostream& out, std::ostream& progress);
+
+}  // namespace npusim

@@ -1,0 +1,88 @@
+// How one GEMM of a layer uses the on-chip buffers and DRAM: the fold order
+// (which operand stays on chip longest), how far the temporal dimension must be
+// cut to fit, and, fold by fold, the DMA loads each fold needs and the results
+// it writes back. The plan is pure arithmetic; sim/memory_schedule times it.
+//
+// Each fold of the array (accel/array/fold_timing.h) needs a block of the stationary
+// operand and a slice of the streaming one (WS: W block + A rows for the fold's
+// K slice; IS: A block + W columns; OS: A rows of the fold's M block + W columns
+// of its N block). A buffer is double buffered: the DMA fills one half while the
+// array reads the other, so an operand is "resident" when it fits in half its
+// buffer, and then crosses from DRAM once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "accel/array/array_config.h"
+#include "accel/array/gemm.h"
+#include "accel/memory/sram_config.h"
+
+namespace npusim {
+
+// Which fold loop is innermost. rows_inner: for each column block, run all row
+// blocks (WS/IS: the reduction, so partial sums of one column block stay in the
+// accumulator and the streaming operand cycles); cols_inner: for each row block,
+// run all column blocks (the streaming slice stays, every partial sum stays).
+enum class FoldOrder { rows_inner, cols_inner };
+std::string_view to_string(FoldOrder order);
+
+struct GemmMemoryNeeds {
+  GemmShape shape;
+  int activation_bits = 8;
+  int weight_bits = 8;
+  int output_bits = 8;  // the layer's output activation format
+  int psum_bits = 32;   // int32 or fp32 partial sums in the accumulator
+  // Bytes of the stored input tensor that rows [m0, m1) and reduction
+  // [k0, k1) of A touch (for a conv, the input rows and channels behind the
+  // im2col rows; never the duplicated im2col matrix).
+  std::function<std::int64_t(std::int64_t m0, std::int64_t m1, std::int64_t k0, std::int64_t k1)>
+      input_bytes;
+  bool input_on_chip = false;   // the previous layer left the input in the ifmap buffer
+  bool output_on_chip = false;  // the next layer reads the output from the ifmap buffer
+  std::uint64_t input_address = 0, weight_address = 0, output_address = 0;
+};
+
+struct Transfer {
+  BufferKind buffer = BufferKind::ifmap;
+  std::uint64_t address = 0;
+  std::int64_t bytes = 0;
+  bool is_write = false;
+};
+
+struct FoldStep {
+  std::int64_t compute_cycles = 0;  // array cycles of this fold (sums to the GEMM's closed form)
+  std::vector<Transfer> loads;      // must be in the buffers before the fold starts
+  std::vector<Transfer> stores;     // results the fold completes, written back after it
+  // Buffer traffic of the fold (array reads and writes, DMA fills and drains):
+  // what the buffers' banks and ports must carry while it runs.
+  std::int64_t sram_read_bytes[kBufferKinds] = {0, 0, 0};
+  std::int64_t sram_write_bytes[kBufferKinds] = {0, 0, 0};
+};
+
+struct GemmMemoryPlan {
+  FoldOrder order = FoldOrder::rows_inner;
+  std::int64_t temporal_tiles = 1;  // the GEMM's temporal dimension cut into this many pieces
+  std::vector<FoldStep> steps;
+  std::int64_t dram_read_bytes[kBufferKinds] = {0, 0, 0};
+  std::int64_t dram_write_bytes = 0;
+  std::int64_t sram_read_bytes[kBufferKinds] = {0, 0, 0};
+  std::int64_t sram_write_bytes[kBufferKinds] = {0, 0, 0};
+  std::int64_t compute_cycles = 0;
+  std::int64_t dram_bytes() const {
+    return dram_read_bytes[0] + dram_read_bytes[1] + dram_read_bytes[2] + dram_write_bytes;
+  }
+};
+
+// Chooses the fold order and temporal tiling with the least DRAM traffic that
+// fits the buffers. Throws InputError naming the buffer and the bytes needed
+// when not even one fold's minimal working set fits.
+GemmMemoryPlan plan_gemm_memory(const GemmMemoryNeeds& needs, const ArrayConfig& array,
+                                const SramSet& sram);
+
+// Bytes `count` elements of `bits` each occupy when packed.
+std::int64_t packed_bytes_of(std::int64_t count, int bits);
+
+}  // namespace npusim

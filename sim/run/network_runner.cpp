@@ -1,0 +1,329 @@
+#include "sim/run/network_runner.h"
+
+#include <cmath>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+
+#include "accel/array/fold_timing.h"
+#include "models/input_error.h"
+#include "models/quant/layer_ops.h"
+#include "sim/mapper/lowering.h"
+
+namespace npusim {
+namespace {
+
+bool runs_on_array(LayerType type) { return type == LayerType::conv2d || type == LayerType::fc; }
+
+// Sums what the GEMMs of one array layer did.
+class ArrayLayerTally {
+ public:
+  explicit ArrayLayerTally(const ArrayConfig& array) : array_(array) {}
+
+  void add(const GemmShape& shape, const GemmRun& run) {
+    const GemmTiming timing = gemm_timing(shape, array_);
+    const std::int64_t macs = shape.m * shape.n * shape.k;
+    shape_ = shape;
+    gemm_count_ += 1;
+    macs_ += macs;
+    cycles_ += run.cycles;
+    folds_ += timing.folds;
+    overflow_outputs_ += run.output.overflow_outputs;
+    weighted_efficiency_ += timing.mapping_efficiency * static_cast<double>(macs);
+  }
+
+  // Writes the totals into `record` (name, type and output are the caller's).
+  void finish(LayerRecord& record) const {
+    record.unit = ExecutionUnit::array;
+    record.gemm = shape_;
+    record.gemm_count = gemm_count_;
+    record.macs = macs_;
+    record.cycles = cycles_;
+    record.folds = folds_;
+    record.overflow_outputs = overflow_outputs_;
+    record.utilization = array_utilization(macs_, cycles_, array_);
+    record.mapping_efficiency = macs_ > 0 ? weighted_efficiency_ / static_cast<double>(macs_) : 0.0;
+  }
+
+ private:
+  const ArrayConfig& array_;
+  GemmShape shape_;
+  std::int64_t gemm_count_ = 0;
+  std::int64_t macs_ = 0;
+  std::int64_t cycles_ = 0;
+  std::int64_t folds_ = 0;
+  std::int64_t overflow_outputs_ = 0;
+  double weighted_efficiency_ = 0.0;
+};
+
+void run_array_layer(const QuantizedGraph& qgraph, std::size_t index, const Tensor& input,
+                     GemmEngine& engine, const ArrayConfig& array, LayerRecord& record) {
+  const Layer& layer = qgraph.graph.layers[index];
+  const Tensor& weights = qgraph.layers[index].weights;
+  const MacFormat mac = qgraph.mac_of(index);
+  const bool integer = mac.integer();
+  ArrayLayerTally tally(array);
+  std::vector<std::int32_t> acc_int;
+  std::vector<float> acc_float;
+  // Weights with a zero point (imported graphs): the PPU also needs each A
+  // row's sum (models/quant/quantized_graph.h). It reduces the rows as they stream
+  // to the array, alongside the GEMM, so they cost no extra cycles here.
+  const bool row_sums_needed = integer && has_weight_zero_points(weights.quant);
+  std::vector<std::int64_t> row_sums;
+  auto run_gemm = [&](const LoweredGemm& lowered, std::int64_t first_channel) {
+    if (row_sums_needed) {
+      const auto k = static_cast<std::size_t>(lowered.shape.k);
+      for (std::int64_t m = 0; m < lowered.shape.m; ++m) {
+        std::int64_t sum = 0;
+        for (std::size_t j = 0; j < k; ++j) sum += lowered.a_int[static_cast<std::size_t>(m) * k + j];
+        row_sums.push_back(sum);
+      }
+    }
+    const GemmRun run = engine.run(lowered.operands());
+    scatter_gemm_output(run.output, lowered.shape, first_channel, acc_int, acc_float);
+    tally.add(lowered.shape, run);
+  };
+  auto size_accumulators = [&](std::int64_t count) {
+    if (integer)
+      acc_int.assign(static_cast<std::size_t>(count), 0);
+    else
+      acc_float.assign(static_cast<std::size_t>(count), 0.0f);
+  };
+
+  if (layer.type == LayerType::conv2d) {
+    const ConvGeometry geo = conv_geometry(layer.conv, input.dims);
+    size_accumulators(layer.conv.out_channels * geo.gemm.m);
+    // One group's im2col at a time keeps memory at one GEMM's operands.
+    for (std::int64_t g = 0; g < geo.groups; ++g) {
+      run_gemm(lower_conv2d_group(layer.conv, input, weights, g), g * geo.filters_per_group);
+    }
+  } else {
+    size_accumulators(weights.dims.at(0));
+    run_gemm(lower_fc(input, weights), 0);
+  }
+  tally.finish(record);
+  record.format = mac.label();
+  record.output = finish_compute_layer(qgraph, index, acc_int, acc_float, row_sums);
+}
+
+// The engine for each compute layer's MacFormat: the caller's for the
+// config's format, tile engines (built on first use) for the others, as when a
+// binary network keeps its first and last layers at W8A8. The pe engine is the
+// process's one SystemC design, so pe fidelity takes one format only.
+class EngineSet {
+ public:
+  EngineSet(GemmEngine& configured, const AcceleratorConfig& config)
+      : configured_(configured), config_(config) {}
+
+  void check_formats(const QuantizedGraph& qgraph) const {
+    if (config_.fidelity != Fidelity::pe) return;
+    for (std::size_t i = 0; i < qgraph.layers.size(); ++i) {
+      if (!runs_on_array(qgraph.graph.layers[i].type)) continue;
+      const MacFormat mac = qgraph.mac_of(i);
+      if (!same_mac_format(mac, config_.array.mac)) {
+        throw InputError("pe fidelity runs one MAC format per process, but layer " +
+                         qgraph.graph.layers[i].name + " runs in " + mac.label() + " and the array in " +
+                         config_.array.mac.label() + " (use tile fidelity for mixed-format networks)");
+      }
+    }
+  }
+
+  GemmEngine& engine_for(const MacFormat& mac) {
+    if (same_mac_format(mac, config_.array.mac)) return configured_;
+    for (auto& [format, engine] : others_) {
+      if (same_mac_format(format, mac)) return *engine;
+    }
+    ArrayConfig array = config_.array;
+    array.mac = mac;
+    others_.emplace_back(mac, make_tile_engine(array));
+    return *others_.back().second;
+  }
+
+ private:
+  GemmEngine& configured_;
+  const AcceleratorConfig& config_;
+  std::vector<std::pair<MacFormat, std::unique_ptr<GemmEngine>>> others_;
+};
+
+// Traffic and timing of layer `i` on the memory system, from shapes and formats.
+LayerMemoryRecord time_layer_memory(MemorySystem& memory, const QuantizedGraph& qgraph, std::size_t i,
+                                    const std::vector<const Tensor*>& inputs, const AcceleratorConfig& config) {
+  const Layer& layer = qgraph.graph.layers[i];
+  const MacFormat mac = qgraph.mac_of(i);
+  std::int64_t output_elements = 1;
+  for (auto d : layer.output_dims) output_elements *= d;
+  if (runs_on_array(layer.type)) {
+    return memory.run_array_layer(i, inputs[0]->dims, layer_macs(layer, inputs[0]->dims),
+                                  storage_bits(inputs[0]->format), storage_bits(mac.weight),
+                                  storage_bits(qgraph.output_format_of(i)), mac.lanes);
+  }
+  // An add may write a format other than its inputs' (binary inputs, int8 output).
+  std::vector<std::int64_t> input_bytes;
+  for (const Tensor* t : inputs) input_bytes.push_back(packed_bytes_of(t->elements(), storage_bits(t->format)));
+  const std::int64_t ops = ppu_element_ops(layer.type, output_elements, static_cast<std::int64_t>(inputs.size()));
+  return memory.run_ppu_layer(i, input_bytes, packed_bytes_of(output_elements, storage_bits(qgraph.output_format_of(i))),
+                              ppu_cycles(ops, 1, config.ppu));
+}
+
+}  // namespace
+
+std::string_view to_string(LayerType type) {
+  switch (type) {
+    case LayerType::conv2d:
+      return "conv2d";
+    case LayerType::fc:
+      return "fc";
+    case LayerType::maxpool:
+      return "maxpool";
+    case LayerType::avgpool:
+      return "avgpool";
+    case LayerType::add:
+      return "add";
+    case LayerType::relu:
+      return "relu";
+    case LayerType::relu6:
+      return "relu6";
+    case LayerType::concat:
+      return "concat";
+    case LayerType::softmax:
+      return "softmax";
+    case LayerType::flatten:
+      return "flatten";
+    case LayerType::reshape:
+      return "reshape";
+    case LayerType::clip:
+      return "clip";
+    case LayerType::constant:
+      return "constant";
+  }
+  return "?";
+}
+
+std::string_view to_string(ExecutionUnit unit) {
+  return unit == ExecutionUnit::array ? "array" : "ppu";
+}
+
+// The PPU is a vector unit of `elements_per_cycle` lanes. Each lane produces one
+// output element per cycle per input tensor it reads: a pooling window reduces
+// through a pipelined comparator/adder tree at one output per cycle, and an add
+// of two tensors streams both operands, so it takes twice the cycles of a
+// one-input layer of the same size.
+std::int64_t ppu_cycles(std::int64_t output_elements, std::int64_t input_tensors,
+                        const PpuConfig& ppu) {
+  const std::int64_t work = output_elements * input_tensors;
+  const std::int64_t lanes = ppu.elements_per_cycle;
+  return (work + lanes - 1) / lanes;
+}
+
+// Element operations per layer type, in units of one lane-cycle:
+//  - flatten and reshape change no byte of the row-major tensor: the next
+//    layer reads the same bytes under new dims, a free address remap (no PPU
+//    work; sim/run/memory_system.cpp aliases their output to their input);
+//  - concat streams every output element once (copied, or rescaled when its
+//    input's quantization differs from the output's), whatever the number of
+//    inputs: it is not free, since the producers wrote their outputs to their
+//    own buffers and an input may need rescaling;
+//  - softmax makes three passes over its tensor (max; exp and sum; scale by
+//    the reciprocal), each at one element per lane per cycle;
+//  - clip is one pass (a clamp), like relu;
+//  - a constant computes nothing: its tensor was written to DRAM with the
+//    weights before the run (sim/run/memory_system.cpp), and the layers that read
+//    it load it from there;
+//  - the other layers: one pass per input tensor (add reads two).
+std::int64_t ppu_element_ops(LayerType type, std::int64_t output_elements, std::int64_t input_tensors) {
+  switch (type) {
+    case LayerType::flatten:
+    case LayerType::reshape:
+    case LayerType::constant: return 0;
+    case LayerType::concat: return output_elements;
+    case LayerType::softmax: return 3 * output_elements;
+    case LayerType::conv2d:
+    case LayerType::fc:
+    case LayerType::maxpool:
+    case LayerType::avgpool:
+    case LayerType::add:
+    case LayerType::relu:
+    case LayerType::relu6:
+    case LayerType::clip: break;
+  }
+  return output_elements * input_tensors;
+}
+
+NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEngine& engine,
+                       const AcceleratorConfig& config, const LayerProgress& progress,
+                       TraceRecorder* trace) {
+  const auto& layers = qgraph.graph.layers;
+  if (qgraph.layers.size() != layers.size()) {
+    throw std::invalid_argument("run_network: quantized layers do not match the graph");
+  }
+  EngineSet engines(engine, config);
+  engines.check_formats(qgraph);
+  NetworkRun run;
+  std::optional<MemorySystem> memory;
+  if (config.memory.modeled) memory.emplace(config, qgraph.graph, trace);
+  const double ps_per_cycle = 1.0e6 / config.clock_mhz;
+  run.layers.reserve(layers.size());  // outputs are referenced by address below
+  std::map<std::string, const Tensor*> tensors{{qgraph.graph.input_name, &input}};
+
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const Layer& layer = layers[i];
+    std::vector<const Tensor*> inputs;
+    for (const auto& name : layer.inputs) {
+      const auto found = tensors.find(name);
+      if (found == tensors.end()) {
+        throw std::invalid_argument("run_network: layer " + layer.name + " reads unknown tensor " +
+                                    name);
+      }
+      inputs.push_back(found->second);
+    }
+    if (inputs.empty() && layer.type != LayerType::constant)
+      throw std::invalid_argument("run_network: layer " + layer.name + " has no input");
+
+    // The memory system times the layer before the array computes it: its
+    // timing needs only shapes and formats, and in pe fidelity the SystemC
+    // kernel's clock must not run ahead of the DMA's time axis.
+    std::optional<LayerMemoryRecord> timed;
+    if (memory) timed = time_layer_memory(*memory, qgraph, i, inputs, config);
+
+    LayerRecord& record = run.layers.emplace_back();
+    record.name = layer.name;
+    record.type = layer.type;
+    // The layer's MacFormat (its lanes) on the config's array: utilization is
+    // against what the PEs can do in the layer's own format.
+    ArrayConfig layer_array = config.array;
+    if (runs_on_array(layer.type)) {
+      layer_array.mac = qgraph.mac_of(i);
+      run_array_layer(qgraph, i, *inputs[0], engines.engine_for(layer_array.mac), layer_array, record);
+    } else {
+      record.unit = ExecutionUnit::ppu;
+      record.output = run_elementwise_layer(qgraph, i, inputs);
+      record.format = std::string(to_string(record.output.format));
+      record.cycles = ppu_cycles(
+          ppu_element_ops(layer.type, record.output.elements(), static_cast<std::int64_t>(inputs.size())), 1,
+          config.ppu);
+    }
+    if (timed) {
+      record.memory = std::move(timed);
+      record.cycles = record.memory->total_cycles;
+      if (record.unit == ExecutionUnit::array) {
+        record.utilization = array_utilization(record.macs, record.cycles, layer_array);
+      }
+    }
+    // Without a memory system the trace holds one interval per layer.
+    if (trace && !memory && trace->accepting()) {
+      trace->set_current_layer(layer.name);
+      const auto at = [&](std::int64_t cycles) { return std::llround(static_cast<double>(cycles) * ps_per_cycle); };
+      trace->record(ComputeEvent{layer.name, 0,
+                                 record.unit == ExecutionUnit::array ? ComputeUnit::array : ComputeUnit::ppu,
+                                 at(run.total_cycles), at(run.total_cycles + record.cycles)});
+    }
+    run.total_cycles += record.cycles;
+    run.total_macs += record.macs;
+    tensors[layer.name] = &record.output;
+    if (progress) progress(i, layers.size(), record);
+  }
+  return run;
+}
+
+}  // namespace npusim
