@@ -181,3 +181,49 @@ TEST(MemorySchedule, NarrowSramPortsStretchFoldsAndCountAsSramStalls) {
 
 }  // namespace
 }  // namespace npusim
+
+namespace npusim {
+namespace {
+
+// Found on AlexNet (SCALE-Sim CSV, int8 OS): a weight buffer big enough to
+// hold a layer's whole weights made the layer slower, because the resident
+// tensor was loaded in one piece before the first fold. It now crosses once,
+// slice by slice in fold order.
+TEST(MemoryPlan, ResidentWeightsCrossOnceButSliceBySliceInFoldOrder) {
+  // fc K=256, N=256 int8 on 32x32 WS: 65,536 B of weights fit a 256 KiB
+  // buffer's half. 8 x 8 folds, each a 32 x 32 = 1,024 B weight block.
+  const auto plan = plan_gemm_memory(fc_needs(256, 256), ws_array(), sram(64, 256, 64));
+  ASSERT_EQ(plan.steps.size(), 64u);
+  std::int64_t weight_bytes = 0;
+  for (const FoldStep& step : plan.steps) {
+    for (const Transfer& t : step.loads) {
+      if (t.buffer != BufferKind::weight) continue;
+      EXPECT_EQ(t.bytes, 1024);  // one block, never the whole tensor at once
+      weight_bytes += t.bytes;
+    }
+  }
+  EXPECT_EQ(weight_bytes, 256 * 256);
+  EXPECT_EQ(plan.dram_read_bytes[static_cast<int>(BufferKind::weight)], 256 * 256);
+}
+
+TEST(MemorySchedule, FirstFoldWaitsOnlyForItsOwnSliceOfAResidentOperand) {
+  // WS 32x32, M=1024, K=64, N=64 int8: input 64 KiB and weights 4 KiB both fit
+  // half their buffers (resident); 2 x 2 folds of T = 1024 cycles each. At
+  // 100 GB/s (0.1 byte/ps) with no latency, fold 0 waits for its own input
+  // slice (1024 rows x 32 k = 32,768 B) and weight block (32 x 32 = 1,024 B):
+  // 33,792 B / 0.1 = 337,920 ps, i.e. the clock edge at 338 cycles. The later
+  // slices (33 KiB, 338 ns) arrive while the 1024-cycle folds compute. Loading
+  // both whole tensors first (the old plan) waited 69,632 B = 697 cycles.
+  GemmMemoryNeeds needs = fc_needs(64, 64);
+  needs.shape = {1024, 64, 64};
+  const auto plan = plan_gemm_memory(needs, ws_array(), sram(256, 256, 512));
+  ASSERT_EQ(plan.steps.size(), 4u);
+  FixedBandwidthPort port(0.1);
+  MemorySchedule schedule(port, 1000.0);
+  const TimedSpan span = schedule.run_steps(plan.steps, sram(256, 256, 512));
+  EXPECT_EQ(span.stalls.ifmap + span.stalls.weight, 338);
+  EXPECT_EQ(span.compute_cycles + span.stalls.total(), (span.end_ps - span.start_ps) / 1000);
+}
+
+}  // namespace
+}  // namespace npusim

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <tuple>
 
 #include "accel/array/fold_timing.h"
@@ -35,21 +36,29 @@ struct Slice {
   std::uint64_t address;
 };
 
-// Remembers what of an operand is on chip: when the whole operand fits in half
-// its buffer, the first fold that needs it loads all of it and nothing more is
-// read; otherwise only the last slice stays, and a fold whose slice differs
-// from the previous one loads it.
+// Remembers what of an operand is on chip. When the whole operand fits in half
+// its buffer it crosses from DRAM once, but slice by slice as the folds first
+// need it, so the first fold waits for its own slice only and the rest streams
+// in behind the compute (a DMA fetches in program order; loading the whole
+// tensor before fold 0 made a bigger buffer slower). Conv input slices overlap
+// (halo rows), so the bytes a slice adds are capped at what of the whole
+// operand is still missing: the operand never crosses more than once.
+// Otherwise only the last slice stays, and a fold whose slice differs from the
+// previous one loads it.
 class ResidentSlices {
  public:
-  ResidentSlices(bool whole_fits, std::int64_t whole_bytes, std::uint64_t whole_address)
-      : whole_fits_(whole_fits), whole_bytes_(whole_bytes), whole_address_(whole_address) {}
+  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t>;
+  ResidentSlices(bool whole_fits, std::int64_t whole_bytes)
+      : whole_fits_(whole_fits), whole_bytes_(whole_bytes) {}
 
-  // The bytes to load for `s` (0 when on chip) and from where.
+  // The bytes to load for `s` (nullopt when on chip) and from where.
   std::optional<Slice> missing(const Slice& s) {
     if (whole_fits_) {
-      if (loaded_whole_) return std::nullopt;
-      loaded_whole_ = true;
-      return Slice{s.buffer, s.key, whole_bytes_, whole_address_};
+      if (!loaded_.insert(s.key).second) return std::nullopt;
+      const std::int64_t bytes = std::min(s.bytes, whole_bytes_ - loaded_bytes_);
+      if (bytes <= 0) return std::nullopt;
+      loaded_bytes_ += bytes;
+      return Slice{s.buffer, s.key, bytes, s.address};
     }
     if (last_ && *last_ == s.key) return std::nullopt;
     last_ = s.key;
@@ -59,9 +68,9 @@ class ResidentSlices {
  private:
   bool whole_fits_;
   std::int64_t whole_bytes_;
-  std::uint64_t whole_address_;
-  bool loaded_whole_ = false;
-  std::optional<std::tuple<std::int64_t, std::int64_t, std::int64_t>> last_;
+  std::int64_t loaded_bytes_ = 0;
+  std::set<Key> loaded_;
+  std::optional<Key> last_;
 };
 
 class PlanBuilder {
@@ -141,10 +150,8 @@ class PlanBuilder {
     // Resident when the whole operand fits in half its buffer.
     const std::int64_t input_bytes = needs_.input_bytes(0, s.m, 0, s.k);
     const std::int64_t weight_bytes = packed_bytes_of(s.k * s.n, needs_.weight_bits);
-    ResidentSlices ifmap_slices(needs_.input_on_chip || input_bytes <= half(BufferKind::ifmap),
-                                input_bytes, needs_.input_address);
-    ResidentSlices weight_slices(weight_bytes <= half(BufferKind::weight), weight_bytes,
-                                 needs_.weight_address);
+    ResidentSlices ifmap_slices(needs_.input_on_chip || input_bytes <= half(BufferKind::ifmap), input_bytes);
+    ResidentSlices weight_slices(weight_bytes <= half(BufferKind::weight), weight_bytes);
 
     for (std::int64_t tt = 0; tt < plan.temporal_tiles; ++tt) {
       const Range t = block(tt, t_len, t_total);

@@ -17,6 +17,17 @@ std::int64_t MemorySchedule::ps_to_cycles(std::int64_t ps) const {
   return std::llround(static_cast<double>(ps) / ps_per_cycle_);
 }
 
+// The array is clocked: a fold starts on a clock edge, so data that arrives
+// between edges is used at the next one. Edges are cycles_to_ps(c), and every
+// time the array acts on is one, so stalls and fold times are whole cycles and
+// add up to the layer's cycles exactly.
+std::int64_t MemorySchedule::next_edge_cycle(std::int64_t ps) const {
+  std::int64_t c = static_cast<std::int64_t>(std::floor(static_cast<double>(ps) / ps_per_cycle_));
+  while (cycles_to_ps(c) < ps) ++c;
+  while (c > 0 && cycles_to_ps(c - 1) >= ps) --c;
+  return c;
+}
+
 // A transfer's bytes count in each peak window in proportion to the part of
 // [start, end) that lies in it, so no window shows more than the memory moved.
 void MemorySchedule::spread_over_windows(std::int64_t start, std::int64_t end, std::int64_t bytes) {
@@ -119,7 +130,7 @@ TimedSpan MemorySchedule::run_steps(const std::vector<FoldStep>& steps, const Sr
     // have been written back.
     while (cumulative[i + 1][ofmap] - cumulative[oldest_result][ofmap] > capacity[ofmap]) ++oldest_result;
     const std::int64_t output_free = stored_at[oldest_result];
-    const std::int64_t start = std::max({array_free, ready[i], output_free});
+    const std::int64_t start = cycles_to_ps(next_edge_cycle(std::max({array_free, ready[i], output_free})));
     if (start > array_free) {
       const std::int64_t stall = ps_to_cycles(start - array_free);
       StallCause cause = StallCause::ifmap;
@@ -136,10 +147,10 @@ TimedSpan MemorySchedule::run_steps(const std::vector<FoldStep>& steps, const Sr
     }
     const std::int64_t busy_cycles = std::max(steps[i].compute_cycles, sram_cycles(steps[i], sram));
     span.stalls.sram += busy_cycles - steps[i].compute_cycles;
-    array_free = start + cycles_to_ps(busy_cycles);
+    array_free = cycles_to_ps(next_edge_cycle(start) + busy_cycles);
     span.compute_cycles += steps[i].compute_cycles;
     if (tracing()) {
-      const std::int64_t compute_end = start + cycles_to_ps(steps[i].compute_cycles);
+      const std::int64_t compute_end = cycles_to_ps(next_edge_cycle(start) + steps[i].compute_cycles);
       trace_->record(ComputeEvent{trace_layer_, static_cast<std::int64_t>(i), trace_unit_, start, compute_end});
       if (compute_end < array_free) trace_->record(StallEvent{trace_layer_, StallCause::sram, compute_end, array_free});
       for (BufferKind kind : {BufferKind::ifmap, BufferKind::weight, BufferKind::ofmap}) {
@@ -153,7 +164,7 @@ TimedSpan MemorySchedule::run_steps(const std::vector<FoldStep>& steps, const Sr
     stored_at[i + 1] = std::max(stored_at[i], issue(steps[i].stores, array_free, nullptr, span));
     prefetch(i + 1);
   }
-  const std::int64_t finish = std::max(array_free, stored_at[n]);
+  const std::int64_t finish = cycles_to_ps(next_edge_cycle(std::max(array_free, stored_at[n])));
   // The layer ends when its last result is in DRAM; the write-back tail is an
   // ofmap stall of the layer.
   if (finish > array_free) {

@@ -47,6 +47,8 @@ class MemorySchedule {
   std::int64_t now_ps() const { return now_ps_; }
   std::int64_t cycles_to_ps(std::int64_t cycles) const;
   std::int64_t ps_to_cycles(std::int64_t ps) const;
+  // The first array clock edge at or after `ps`, as a cycle index.
+  std::int64_t next_edge_cycle(std::int64_t ps) const;
   std::int64_t window_ps() const { return window_ps_; }
 
   // Records the next spans' folds, stalls, DMA transfers and buffer traffic
