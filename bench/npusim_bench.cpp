@@ -9,9 +9,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <boost/program_options.hpp>
 
 #include "accel/memory/dram_presets.h"
 #include "accel/array/gemm_engine.h"
@@ -81,17 +84,29 @@ int main(int argc, char** argv) {
   int rows = 32, cols = 32;
   double pe_seconds = 10.0;
   std::string formats = "int8,int4,binary,fp16,bf16,fp32";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--model") model = argv[i + 1];
-    else if (flag == "--rows") rows = std::atoi(argv[i + 1]);
-    else if (flag == "--cols") cols = std::atoi(argv[i + 1]);
-    else if (flag == "--pe-seconds") pe_seconds = std::atof(argv[i + 1]);
-    else if (flag == "--formats") formats = argv[i + 1];
-    else {
-      std::fprintf(stderr, "npusim_bench: unknown flag %s\n", flag.c_str());
-      return 2;
+  namespace po = boost::program_options;
+  po::options_description options("npusim_bench: simulated MAC/s per format (tile fidelity) and PE updates/s (pe fidelity)");
+  options.add_options()("help,h", "print this help")
+      ("model", po::value(&model), "network JSON (default: the zoo's ResNet-18)")
+      ("rows", po::value(&rows), "array rows (default 32)")
+      ("cols", po::value(&cols), "array columns (default 32)")
+      ("pe-seconds", po::value(&pe_seconds), "wall-time budget of the pe-fidelity run (default 10)")
+      ("formats", po::value(&formats), "comma-separated formats (default int8,int4,binary,fp16,bf16,fp32)");
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::cout << options << "\n";
+      return 0;
     }
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "npusim_bench: %s\n", e.what());
+    return 2;
+  }
+  if (rows < 1 || cols < 1 || !(pe_seconds > 0)) {
+    std::fprintf(stderr, "npusim_bench: --rows and --cols must be >= 1 and --pe-seconds > 0\n");
+    return 2;
   }
 
   const npusim::Graph graph = npusim::load_network_json(model);
