@@ -113,6 +113,13 @@ for f in "${files[@]}"; do
     case "$resolved" in
       ../* | ..) echo "FAIL $f: link $target points outside the repository"; failed=$((failed + 1)) ;;
       *)
+        anchor=""
+        [[ "$target" == *"#"* ]] && anchor=${target#*#}
+        if [ -n "$anchor" ] && [ -f "$clone/$resolved" ] && [[ "$resolved" == *.md ]] &&
+          ! grep -E '^#{1,6} ' "$clone/$resolved" | sed -E 's/^#+ +//' | tr 'A-Z' 'a-z' |
+            LC_ALL=C sed -E 's/[^a-z0-9 _-]//g; s/ /-/g' | grep -qxF -- "$anchor"; then
+          echo "FAIL $f: link $target: no heading #$anchor in $resolved"; failed=$((failed + 1))
+        fi
         if [ ! -e "$clone/$resolved" ]; then
           if [[ "$written_elsewhere" == *" $resolved "* ]]; then
             echo "note $f: link $target: $resolved is not here yet (written on another branch)"
