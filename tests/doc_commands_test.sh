@@ -141,6 +141,11 @@ if [ -f "$clone/docs/architecture.md" ]; then
   done < <(git -C "$clone" ls-files '*.cpp' '*.h' | xargs -n1 dirname | sort -u | grep -v -E '^(tests|bench)(/|$)')
 fi
 
+# The README stays a short front door.
+readme_lines=$(wc -l < "$clone/README.md")
+[ "$readme_lines" -le 200 ] ||
+  { echo "FAIL README.md has $readme_lines lines (at most 200: move detail into docs/)"; failed=$((failed + 1)); }
+
 # 4. Run the blocks, in file order (README first, then docs/ alphabetically).
 ran=0
 skipped=()
