@@ -12,7 +12,7 @@
 namespace npusim {
 namespace {
 
-// The seed a network file gets when it names none (models/NETWORK_FORMAT.md):
+// The seed a network file gets when it names none (docs/network_format.md):
 // a SCALE-Sim CSV has no field for it.
 constexpr std::uint64_t kDefaultSeed = 1;
 

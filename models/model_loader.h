@@ -1,5 +1,5 @@
 // One entry point for every model file npusim reads, chosen by extension:
-//   .json  the project's network format (models/NETWORK_FORMAT.md)
+//   .json  the project's network format (docs/network_format.md)
 //   .onnx  an ONNX model (models/onnx/onnx_import.h): FP32, QDQ or QOperator
 //   .csv   a SCALE-Sim topology (models/scalesim_csv.h): one Graph per row
 #pragma once

@@ -12,7 +12,7 @@
 #include "models/json_reader.h"
 #include "models/seeded_random.h"
 
-// The format is specified in models/NETWORK_FORMAT.md; keep the two in step.
+// The format is specified in docs/network_format.md; keep the two in step.
 
 namespace npusim {
 namespace {

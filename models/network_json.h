@@ -1,4 +1,4 @@
-// Loads the project's JSON network format (documented in README.md) into a
+// Loads the project's JSON network format (docs/network_format.md) into a
 // Graph: validates every field, infers shapes, and fills seeded fp32 weights.
 #pragma once
 

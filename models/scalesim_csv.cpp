@@ -16,7 +16,7 @@
 namespace npusim {
 namespace {
 
-// The limits of the JSON network format (models/NETWORK_FORMAT.md), so that a
+// The limits of the JSON network format (docs/network_format.md), so that a
 // SCALE-Sim row is accepted exactly when the equivalent JSON layer would be.
 constexpr std::int64_t kMaxDim = 65536;
 constexpr std::int64_t kMaxWindow = 1024;
@@ -311,7 +311,7 @@ class ScalesimReader {
     return graph;
   }
 
-  // He-uniform, as models/NETWORK_FORMAT.md specifies, with the row index as
+  // He-uniform, as docs/network_format.md specifies, with the row index as
   // the layer index.
   void fill_weights(Graph& graph, std::size_t row_index) const {
     Layer& layer = graph.layers[0];

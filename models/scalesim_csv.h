@@ -26,7 +26,7 @@
 // Blank lines are skipped, and text from '#' to the end of a line is a comment
 // (SCALE-Sim's own topologies tag depthwise rows with a trailing "#dw").
 //
-// Weights follow models/NETWORK_FORMAT.md with the row index as the layer
+// Weights follow docs/network_format.md with the row index as the layer
 // index: row i draws He-uniform weights from stream_seed(seed, i). Each Graph
 // has graph.seed == seed, graph.name and its layer named after the row, and
 // input_name "<row name>.ifmap".

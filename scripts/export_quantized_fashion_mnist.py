@@ -24,13 +24,13 @@ Steps:
 What torch 1.13 writes (QDQ, every constant a Constant node, no initializers):
   QuantizeLinear(input) -> Cast(to=UINT8) -> DequantizeLinear -> Conv(DQ(int8 W), DQ(int32 b))
   -> Relu -> QuantizeLinear -> Cast -> DequantizeLinear -> MaxPool -> QuantizeLinear -> ...
-  The bias zero point is Cast(ConstantOfShape([1]), to=INT32). See models/ONNX.md.
+  The bias zero point is Cast(ConstantOfShape([1]), to=INT32). See docs/onnx.md.
 
 torch's quantized model vs the exported file: torch.onnx 1.13 writes each int32 bias as
 Cast(Div(b, s_x * s_w), INT32), which truncates, while torch's kernels round the bias; so
 26 of the 58 biases are one unit nearer zero in the file. npusim runs the file as written:
 1,904 of the 100,000 int8 logits of the test set are one step off torch's, no top-1
-differs (all 10,000 predictions equal; see models/ONNX.md, "PyTorch export").
+differs (all 10,000 predictions equal; see docs/onnx.md, "PyTorch export").
 
 The input pixels are turned into fp32 exactly as `npusim accuracy` does it:
 float32(double(pixel) * (1/255)), so both see the same input values.

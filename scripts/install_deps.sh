@@ -14,6 +14,8 @@ packages=(
   dataset-fashion-mnist     # test images for the bundled Fashion-MNIST model's accuracy table
   slurm-wlm munge           # single-node Slurm for the sweep's cluster test
   chromium                  # headless, for the HTML report's browser test (tests/html_browser_test.cpp)
+  clang-format clang-tidy   # scripts/lint.sh: formatting and static checks on changed files
+  git                       # the doc test runs the docs' commands on a fresh clone (tests/doc_commands_test.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

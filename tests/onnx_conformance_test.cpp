@@ -5,7 +5,7 @@
 // equal the reference bit for bit, and both must reproduce the expected output:
 // integers exactly, floats within 1e-5 relative + 1e-6 absolute. Cases the IR
 // cannot express are expected skips, listed below with their reasons
-// (models/onnx/ONNX.md has the same table); any other failure fails the test, and
+// (docs/onnx.md has the same table); any other failure fails the test, and
 // an expected skip that passes fails it too (so the list stays true).
 #include <algorithm>
 #include <cmath>
@@ -283,7 +283,7 @@ TEST(OnnxConformance, SupportedNodeCases) {
   for (const auto& [name, reason] : kExpectedSkips) {
     EXPECT_TRUE(fs::is_directory(fs::path(kNodeDir) / name)) << name << " is listed but not in the test data";
   }
-  // The counts models/onnx/ONNX.md reports (libonnx-testdata of Debian bookworm):
+  // The counts docs/onnx.md reports (libonnx-testdata of Debian bookworm):
   // every case not listed passes, every listed one is skipped.
   EXPECT_EQ(passed, 102);
   EXPECT_EQ(skipped, 31);

@@ -9,7 +9,7 @@
 #include "models/onnx/onnx_builder.h"
 #include "models/onnx/onnx_proto.h"
 
-// FP32 ONNX ops onto IR layers. models/onnx/ONNX.md documents each mapping.
+// FP32 ONNX ops onto IR layers. docs/onnx.md documents each mapping.
 
 namespace npusim {
 namespace {
