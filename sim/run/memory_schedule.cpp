@@ -83,19 +83,61 @@ std::int64_t sram_cycles(const FoldStep& step, const SramSet& sram) {
   return cycles;
 }
 
+namespace {
+
+// Cumulative bytes per buffer, index j+1 = through step j: loads into the
+// ifmap and weight buffers, results through the ofmap buffer.
+std::vector<std::array<std::int64_t, kBufferKinds>> cumulative_bytes(const std::vector<FoldStep>& steps) {
+  std::vector<std::array<std::int64_t, kBufferKinds>> cumulative(steps.size() + 1, {0, 0, 0});
+  for (std::size_t j = 0; j < steps.size(); ++j) {
+    cumulative[j + 1] = cumulative[j];
+    for (const Transfer& t : steps[j].loads) cumulative[j + 1][static_cast<int>(t.buffer)] += t.bytes;
+    for (const Transfer& t : steps[j].stores) cumulative[j + 1][static_cast<int>(t.buffer)] += t.bytes;
+  }
+  return cumulative;
+}
+
+}  // namespace
+
+// The array waited from `array_free` to `start`: on the output write-back when
+// that freed space last, else on the operand that arrived last.
+void MemorySchedule::count_stall(std::int64_t array_free, std::int64_t start, std::int64_t output_free,
+                                 std::int64_t operands_ready, BufferKind late_operand, TimedSpan& span) {
+  if (start <= array_free) return;
+  const std::int64_t stall = ps_to_cycles(start - array_free);
+  StallCause cause = StallCause::ifmap;
+  if (output_free >= operands_ready) {
+    span.stalls.ofmap += stall;
+    cause = StallCause::ofmap;
+  } else if (late_operand == BufferKind::weight) {
+    span.stalls.weight += stall;
+    cause = StallCause::weight;
+  } else {
+    span.stalls.ifmap += stall;
+  }
+  if (tracing()) trace_->record(StallEvent{trace_layer_, cause, array_free, start});
+}
+
+// A fold's compute, its SRAM-port stretch and its buffer traffic, as trace events.
+void MemorySchedule::trace_fold(const FoldStep& step, std::size_t index, std::int64_t start, std::int64_t end) {
+  if (!tracing()) return;
+  const std::int64_t compute_end = cycles_to_ps(next_edge_cycle(start) + step.compute_cycles);
+  trace_->record(ComputeEvent{trace_layer_, static_cast<std::int64_t>(index), trace_unit_, start, compute_end});
+  if (compute_end < end) trace_->record(StallEvent{trace_layer_, StallCause::sram, compute_end, end});
+  for (BufferKind kind : {BufferKind::ifmap, BufferKind::weight, BufferKind::ofmap}) {
+    const int b = static_cast<int>(kind);
+    if (step.sram_read_bytes[b] + step.sram_write_bytes[b] == 0) continue;
+    trace_->record_buffer_access(std::string(to_string(kind)), start, end, step.sram_read_bytes[b],
+                                 step.sram_write_bytes[b]);
+  }
+}
+
 TimedSpan MemorySchedule::run_steps(const std::vector<FoldStep>& steps, const SramSet& sram) {
   TimedSpan span;
   span.start_ps = now_ps_;
   window_bytes_.clear();
   const std::size_t n = steps.size();
-  // Cumulative bytes per buffer, index j+1 = through step j: loads into the
-  // ifmap and weight buffers, results through the ofmap buffer.
-  std::vector<std::array<std::int64_t, kBufferKinds>> cumulative(n + 1, {0, 0, 0});
-  for (std::size_t j = 0; j < n; ++j) {
-    cumulative[j + 1] = cumulative[j];
-    for (const Transfer& t : steps[j].loads) cumulative[j + 1][static_cast<int>(t.buffer)] += t.bytes;
-    for (const Transfer& t : steps[j].stores) cumulative[j + 1][static_cast<int>(t.buffer)] += t.bytes;
-  }
+  const auto cumulative = cumulative_bytes(steps);
   const std::array<std::int64_t, kBufferKinds> capacity{
       sram.ifmap.capacity_bytes, sram.weight.capacity_bytes, sram.ofmap.capacity_bytes};
   // end_at(p) / stored_at(p): when step p-1 finished computing / writing back;
@@ -131,35 +173,12 @@ TimedSpan MemorySchedule::run_steps(const std::vector<FoldStep>& steps, const Sr
     while (cumulative[i + 1][ofmap] - cumulative[oldest_result][ofmap] > capacity[ofmap]) ++oldest_result;
     const std::int64_t output_free = stored_at[oldest_result];
     const std::int64_t start = cycles_to_ps(next_edge_cycle(std::max({array_free, ready[i], output_free})));
-    if (start > array_free) {
-      const std::int64_t stall = ps_to_cycles(start - array_free);
-      StallCause cause = StallCause::ifmap;
-      if (output_free >= ready[i]) {
-        span.stalls.ofmap += stall;
-        cause = StallCause::ofmap;
-      } else if (late_operand[i] == BufferKind::weight) {
-        span.stalls.weight += stall;
-        cause = StallCause::weight;
-      } else {
-        span.stalls.ifmap += stall;
-      }
-      if (tracing()) trace_->record(StallEvent{trace_layer_, cause, array_free, start});
-    }
+    count_stall(array_free, start, output_free, ready[i], late_operand[i], span);
     const std::int64_t busy_cycles = std::max(steps[i].compute_cycles, sram_cycles(steps[i], sram));
     span.stalls.sram += busy_cycles - steps[i].compute_cycles;
     array_free = cycles_to_ps(next_edge_cycle(start) + busy_cycles);
     span.compute_cycles += steps[i].compute_cycles;
-    if (tracing()) {
-      const std::int64_t compute_end = cycles_to_ps(next_edge_cycle(start) + steps[i].compute_cycles);
-      trace_->record(ComputeEvent{trace_layer_, static_cast<std::int64_t>(i), trace_unit_, start, compute_end});
-      if (compute_end < array_free) trace_->record(StallEvent{trace_layer_, StallCause::sram, compute_end, array_free});
-      for (BufferKind kind : {BufferKind::ifmap, BufferKind::weight, BufferKind::ofmap}) {
-        const int b = static_cast<int>(kind);
-        if (steps[i].sram_read_bytes[b] + steps[i].sram_write_bytes[b] == 0) continue;
-        trace_->record_buffer_access(std::string(to_string(kind)), start, array_free, steps[i].sram_read_bytes[b],
-                                     steps[i].sram_write_bytes[b]);
-      }
-    }
+    trace_fold(steps[i], i, start, array_free);
     end_at[i + 1] = array_free;
     stored_at[i + 1] = std::max(stored_at[i], issue(steps[i].stores, array_free, nullptr, span));
     prefetch(i + 1);

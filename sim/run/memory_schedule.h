@@ -63,6 +63,10 @@ class MemorySchedule {
   std::int64_t issue(const std::vector<Transfer>& transfers, std::int64_t earliest_ps,
                      BufferKind* last_buffer, TimedSpan& span);
 
+  void count_stall(std::int64_t array_free, std::int64_t start, std::int64_t output_free,
+                   std::int64_t operands_ready, BufferKind late_operand, TimedSpan& span);
+  void trace_fold(const FoldStep& step, std::size_t index, std::int64_t start, std::int64_t end);
+
   void spread_over_windows(std::int64_t start, std::int64_t end, std::int64_t bytes);
 
   bool tracing() const { return trace_ != nullptr && trace_->accepting(); }
