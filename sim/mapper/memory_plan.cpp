@@ -5,9 +5,12 @@
 #include <optional>
 #include <set>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "accel/array/fold_timing.h"
 #include "models/input_error.h"
+#include "sim/mapper/tiling_search.h"
 
 namespace npusim {
 
@@ -28,158 +31,112 @@ Range block(std::int64_t index, std::int64_t width, std::int64_t limit) {
   return {index * width, std::min(limit, (index + 1) * width)};
 }
 
-// One operand's slice as the DMA moves it.
-struct Slice {
-  BufferKind buffer;
-  std::tuple<std::int64_t, std::int64_t, std::int64_t> key;
-  std::int64_t bytes;
-  std::uint64_t address;
-};
-
-// Remembers what of an operand is on chip. When the whole operand fits in half
-// its buffer it crosses from DRAM once, but slice by slice as the folds first
-// need it, so the first fold waits for its own slice only and the rest streams
-// in behind the compute (a DMA fetches in program order; loading the whole
-// tensor before fold 0 made a bigger buffer slower). Conv input slices overlap
-// (halo rows), so the bytes a slice adds are capped at what of the whole
-// operand is still missing: the operand never crosses more than once.
-// Otherwise only the last slice stays, and a fold whose slice differs from the
-// previous one loads it.
-class ResidentSlices {
+// Remembers what of an operand's current tile is on chip. A tile (the whole
+// operand when resident) crosses from DRAM once per visit, but slice by slice
+// as the folds first need it, so the first fold waits for its own slice only
+// and the rest streams in behind the compute (a DMA fetches in program order;
+// loading a whole tensor before fold 0 made a bigger buffer slower). Conv
+// input slices overlap (halo rows, channels split across K blocks), so the
+// bytes a slice adds are capped at what of the tile is still missing: a tile
+// never crosses more than once per visit.
+class TileSlices {
  public:
-  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t>;
-  ResidentSlices(bool whole_fits, std::int64_t whole_bytes)
-      : whole_fits_(whole_fits), whole_bytes_(whole_bytes) {}
+  using Key = std::pair<std::int64_t, std::int64_t>;
 
-  // The bytes to load for `s` (nullopt when on chip) and from where.
-  std::optional<Slice> missing(const Slice& s) {
-    if (whole_fits_) {
-      if (!loaded_.insert(s.key).second) return std::nullopt;
-      const std::int64_t bytes = std::min(s.bytes, whole_bytes_ - loaded_bytes_);
-      if (bytes <= 0) return std::nullopt;
-      loaded_bytes_ += bytes;
-      return Slice{s.buffer, s.key, bytes, s.address};
+  // The bytes of `slice` still to load when tile `tile` of `tile_bytes` is
+  // the one on chip (a new tile replaces the previous one).
+  std::int64_t missing(Key tile, std::int64_t tile_bytes, Key slice, std::int64_t slice_bytes) {
+    if (!tile_ || *tile_ != tile) {
+      tile_ = tile;
+      loaded_.clear();
+      loaded_bytes_ = 0;
     }
-    if (last_ && *last_ == s.key) return std::nullopt;
-    last_ = s.key;
-    return s;
+    if (!loaded_.insert(slice).second) return 0;
+    const std::int64_t bytes = std::min(slice_bytes, tile_bytes - loaded_bytes_);
+    if (bytes <= 0) return 0;
+    loaded_bytes_ += bytes;
+    return bytes;
   }
 
  private:
-  bool whole_fits_;
-  std::int64_t whole_bytes_;
-  std::int64_t loaded_bytes_ = 0;
+  std::optional<Key> tile_;
   std::set<Key> loaded_;
-  std::optional<Key> last_;
+  std::int64_t loaded_bytes_ = 0;
 };
 
+// The fold program of one tiling: the tile loops in its order, and inside a
+// tile visit the array's folds (row blocks inside column blocks when the
+// tiling runs the rows' dimension inside the columns' one).
 class PlanBuilder {
  public:
-  PlanBuilder(const GemmMemoryNeeds& needs, const ArrayConfig& array, const SramSet& sram)
-      : needs_(needs), array_(array), sram_(sram), map_(map_gemm(needs.shape, array)) {
-    k_block_ = static_cast<std::int64_t>(array.rows) * array.mac.lanes;
-  }
-
-  std::int64_t half(BufferKind kind) const { return sram_[kind].capacity_bytes / 2; }
-
-  // Largest working sets of one fold for a temporal tile of `t_len`, per buffer.
-  std::int64_t need(BufferKind kind, FoldOrder order, std::int64_t t_len) const {
-    const auto& s = needs_.shape;
-    const std::int64_t kb = std::min(k_block_, s.k);
-    const std::int64_t psum = needs_.psum_bits;
-    switch (array_.dataflow) {
-      case Dataflow::ws:
-        if (kind == BufferKind::ifmap) return needs_.input_bytes(0, t_len, 0, kb);
-        if (kind == BufferKind::weight) return packed_bytes_of(kb * std::min<std::int64_t>(array_.cols, s.n), needs_.weight_bits);
-        return packed_bytes_of(t_len * (order == FoldOrder::rows_inner ? std::min<std::int64_t>(array_.cols, s.n) : s.n), psum);
-      case Dataflow::is:
-        if (kind == BufferKind::ifmap) return needs_.input_bytes(0, std::min<std::int64_t>(array_.cols, s.m), 0, kb);
-        if (kind == BufferKind::weight) return packed_bytes_of(kb * t_len, needs_.weight_bits);
-        return packed_bytes_of(t_len * (order == FoldOrder::rows_inner ? std::min<std::int64_t>(array_.cols, s.m) : s.m), psum);
-      case Dataflow::os:
-        if (kind == BufferKind::ifmap) return needs_.input_bytes(0, std::min<std::int64_t>(array_.rows, s.m), 0, s.k);
-        if (kind == BufferKind::weight) return packed_bytes_of(s.k * std::min<std::int64_t>(array_.cols, s.n), needs_.weight_bits);
-        return packed_bytes_of(std::int64_t{array_.rows} * array_.cols, psum);
+  PlanBuilder(const GemmMemoryNeeds& needs, const ArrayConfig& array, const GemmTiling& tiling)
+      : needs_(needs), array_(array), t_(tiling), units_(fold_units(needs.shape, array)) {
+    const auto& s = needs.shape;
+    dims_ = {s.m, s.n, s.k};
+    switch (array.dataflow) {
+      case Dataflow::ws: rows_dim_ = GemmDim::k; cols_dim_ = GemmDim::n; break;
+      case Dataflow::is: rows_dim_ = GemmDim::k; cols_dim_ = GemmDim::m; break;
+      case Dataflow::os: rows_dim_ = GemmDim::m; cols_dim_ = GemmDim::n; break;
     }
-    return 0;
-  }
-
-  bool fits(FoldOrder order, std::int64_t t_len) const {
-    for (BufferKind kind : {BufferKind::ifmap, BufferKind::weight, BufferKind::ofmap}) {
-      if (kind == BufferKind::ifmap && needs_.input_on_chip) continue;
-      if (need(kind, order, t_len) > half(kind)) return false;
-    }
-    return true;
-  }
-
-  // The temporal tile length that fits, largest first; OS cannot cut its
-  // temporal dimension (the reduction) without changing the accumulation order.
-  std::optional<std::int64_t> tile_length(FoldOrder order) const {
-    const std::int64_t t = map_.temporal;
-    if (array_.dataflow == Dataflow::os) return fits(order, t) ? std::optional(t) : std::nullopt;
-    if (!fits(order, 1)) return std::nullopt;
-    std::int64_t lo = 1, hi = t;
-    while (lo < hi) {
-      const std::int64_t mid = lo + (hi - lo + 1) / 2;
-      if (fits(order, mid)) lo = mid; else hi = mid - 1;
-    }
-    return lo;
-  }
-
-  [[noreturn]] void fail_minimal() const {
-    for (BufferKind kind : {BufferKind::ifmap, BufferKind::weight, BufferKind::ofmap}) {
-      const std::int64_t t_min = array_.dataflow == Dataflow::os ? map_.temporal : 1;
-      const std::int64_t needed = need(kind, FoldOrder::rows_inner, t_min);
-      if (needed > half(kind)) {
-        throw InputError("$.memory.sram." + std::string(to_string(kind)) + ".kb: " +
-                         std::to_string(sram_[kind].capacity_bytes) +
-                         " bytes cannot hold one minimal tile: double buffering needs 2 x " +
-                         std::to_string(needed) + " = " + std::to_string(2 * needed) + " bytes");
-      }
-    }
-    throw InputError("$.memory.sram: the buffers cannot hold one minimal tile");
-  }
-
-  GemmMemoryPlan build(FoldOrder order, std::int64_t t_len) const {
-    GemmMemoryPlan plan;
-    plan.order = order;
-    const auto& s = needs_.shape;
-    const std::int64_t t_total = map_.temporal;
-    plan.temporal_tiles = (t_total + t_len - 1) / t_len;
-    const bool ws = array_.dataflow == Dataflow::ws, is = array_.dataflow == Dataflow::is;
-    // Resident when the whole operand fits in half its buffer.
-    const std::int64_t input_bytes = needs_.input_bytes(0, s.m, 0, s.k);
-    const std::int64_t weight_bytes = packed_bytes_of(s.k * s.n, needs_.weight_bits);
-    ResidentSlices ifmap_slices(needs_.input_on_chip || input_bytes <= half(BufferKind::ifmap), input_bytes);
-    ResidentSlices weight_slices(weight_bytes <= half(BufferKind::weight), weight_bytes);
-
-    for (std::int64_t tt = 0; tt < plan.temporal_tiles; ++tt) {
-      const Range t = block(tt, t_len, t_total);
+    for (int d = 0; d < kGemmDims; ++d) counts_[d] = ceil_div(dims_[d], tiling.tile(static_cast<GemmDim>(d)));
+    // Each temporal tile is one sub-GEMM: its closed-form cycles spread over its folds.
+    const std::int64_t tc = counts_[idx(units_.temporal)];
+    sub_cycles_.resize(tc);
+    sub_folds_.resize(tc);
+    emitted_.assign(tc, 0);
+    for (std::int64_t i = 0; i < tc; ++i) {
       GemmShape sub = s;
-      if (ws) sub.m = t.size();
-      if (is) sub.n = t.size();
-      const ArrayMapping map = map_gemm(sub, array_);
-      const std::int64_t folds = map.folds();
-      const std::int64_t sub_cycles = gemm_timing(sub, array_).cycles;
-      plan.compute_cycles += sub_cycles;
-      std::int64_t fold_index = 0;
-      const std::int64_t outer = order == FoldOrder::rows_inner ? map.col_folds : map.row_folds;
-      const std::int64_t inner = order == FoldOrder::rows_inner ? map.row_folds : map.col_folds;
-      for (std::int64_t o = 0; o < outer; ++o) {
-        for (std::int64_t i = 0; i < inner; ++i, ++fold_index) {
-          const std::int64_t rf = order == FoldOrder::rows_inner ? i : o;
-          const std::int64_t cf = order == FoldOrder::rows_inner ? o : i;
-          FoldStep step;
-          step.compute_cycles = sub_cycles * (fold_index + 1) / folds - sub_cycles * fold_index / folds;
-          add_fold(plan, step, t, rf, cf, map.row_folds, ifmap_slices, weight_slices);
-          plan.steps.push_back(std::move(step));
-        }
+      dim_ref(sub, units_.temporal) = tile_range(units_.temporal, i).size();
+      sub_cycles_[i] = gemm_timing(sub, array).cycles;
+      sub_folds_[i] = map_gemm(sub, array).folds();
+    }
+  }
+
+  GemmMemoryPlan build() {
+    GemmMemoryPlan plan;
+    plan.tiling = t_;
+    plan.order = position(rows_dim_) > position(cols_dim_) ? FoldOrder::rows_inner : FoldOrder::cols_inner;
+    plan.temporal_tiles = counts_[idx(units_.temporal)];
+    for (std::int64_t c : sub_cycles_) plan.compute_cycles += c;
+    plan.compulsory_dram_bytes = compulsory_dram_bytes(needs_);
+    const auto [d0, d1, d2] = t_.order;
+    std::array<std::int64_t, kGemmDims> at{};
+    for (at[idx(d0)] = 0; at[idx(d0)] < counts_[idx(d0)]; ++at[idx(d0)]) {
+      for (at[idx(d1)] = 0; at[idx(d1)] < counts_[idx(d1)]; ++at[idx(d1)]) {
+        for (at[idx(d2)] = 0; at[idx(d2)] < counts_[idx(d2)]; ++at[idx(d2)]) visit_tile(plan, at);
       }
     }
     return plan;
   }
 
  private:
+  static std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+  static int idx(GemmDim d) { return static_cast<int>(d); }
+  static std::int64_t& dim_ref(GemmShape& s, GemmDim d) { return d == GemmDim::m ? s.m : d == GemmDim::n ? s.n : s.k; }
+  int position(GemmDim d) const {
+    return static_cast<int>(std::find(t_.order.begin(), t_.order.end(), d) - t_.order.begin());
+  }
+  Range tile_range(GemmDim d, std::int64_t i) const { return block(i, t_.tile(d), dims_[idx(d)]); }
+
+  void visit_tile(GemmMemoryPlan& plan, const std::array<std::int64_t, kGemmDims>& at) {
+    std::array<Range, kGemmDims> tile;
+    for (GemmDim d : {GemmDim::m, GemmDim::n, GemmDim::k}) tile[idx(d)] = tile_range(d, at[idx(d)]);
+    // The array's folds in the tile: fold blocks of its row and column
+    // dimensions; the temporal dimension streams the whole tile.
+    const bool rows_inner = position(rows_dim_) > position(cols_dim_);
+    const GemmDim outer_dim = rows_inner ? cols_dim_ : rows_dim_, inner_dim = rows_inner ? rows_dim_ : cols_dim_;
+    const Range outer_tile = tile[idx(outer_dim)], inner_tile = tile[idx(inner_dim)];
+    const std::int64_t outer_unit = units_.of(outer_dim), inner_unit = units_.of(inner_dim);
+    for (std::int64_t o = outer_tile.begin; o < outer_tile.end; o += outer_unit) {
+      for (std::int64_t i = inner_tile.begin; i < inner_tile.end; i += inner_unit) {
+        std::array<Range, kGemmDims> fold = tile;
+        fold[idx(outer_dim)] = {o, std::min(o + outer_unit, outer_tile.end)};
+        fold[idx(inner_dim)] = {i, std::min(i + inner_unit, inner_tile.end)};
+        add_fold(plan, at, tile, fold);
+      }
+    }
+  }
+
   static void count_sram(GemmMemoryPlan& plan, FoldStep& step, BufferKind buffer, std::int64_t read_bytes,
                          std::int64_t write_bytes) {
     const int b = static_cast<int>(buffer);
@@ -189,88 +146,111 @@ class PlanBuilder {
     step.sram_write_bytes[b] += write_bytes;
   }
 
-  void load(GemmMemoryPlan& plan, FoldStep& step, const Slice& slice, ResidentSlices& resident,
-            std::int64_t array_read_bytes, bool on_chip_already) const {
-    const int b = static_cast<int>(slice.buffer);
-    count_sram(plan, step, slice.buffer, array_read_bytes, 0);
-    const auto missing = resident.missing(slice);
-    if (!missing || on_chip_already) return;
-    step.loads.push_back(Transfer{missing->buffer, missing->address, missing->bytes, false});
-    plan.dram_read_bytes[b] += missing->bytes;
-    count_sram(plan, step, slice.buffer, 0, missing->bytes);
+  static void load(GemmMemoryPlan& plan, FoldStep& step, BufferKind buffer, std::uint64_t address, std::int64_t bytes) {
+    if (bytes <= 0) return;
+    step.loads.push_back(Transfer{buffer, address, bytes, false});
+    plan.dram_read_bytes[static_cast<int>(buffer)] += bytes;
+    count_sram(plan, step, buffer, 0, bytes);  // the DMA fills the buffer
   }
 
-  void add_fold(GemmMemoryPlan& plan, FoldStep& step, Range t, std::int64_t rf, std::int64_t cf,
-                std::int64_t row_folds, ResidentSlices& ifmap_slices,
-                ResidentSlices& weight_slices) const {
+  static void store(GemmMemoryPlan& plan, FoldStep& step, std::uint64_t address, std::int64_t bytes) {
+    step.stores.push_back(Transfer{BufferKind::ofmap, address, bytes, true});
+    plan.dram_write_bytes += bytes;
+    count_sram(plan, step, BufferKind::ofmap, bytes, 0);  // the DMA drains the buffer
+  }
+
+  void add_fold(GemmMemoryPlan& plan, const std::array<std::int64_t, kGemmDims>& at,
+                const std::array<Range, kGemmDims>& tile, const std::array<Range, kGemmDims>& fold) {
     const auto& s = needs_.shape;
     const int ab = needs_.activation_bits, wb = needs_.weight_bits;
-    Range m, n, k;
-    bool completes_outputs = true;
-    switch (array_.dataflow) {
-      case Dataflow::ws:
-        k = block(rf, k_block_, s.k);
-        n = block(cf, array_.cols, s.n);
-        m = t;
-        completes_outputs = rf == row_folds - 1;
-        break;
-      case Dataflow::is:
-        k = block(rf, k_block_, s.k);
-        m = block(cf, array_.cols, s.m);
-        n = t;
-        completes_outputs = rf == row_folds - 1;
-        break;
-      case Dataflow::os:
-        m = block(rf, array_.rows, s.m);
-        n = block(cf, array_.cols, s.n);
-        k = {0, s.k};
-        break;
-    }
-    // Keys name a slice uniquely across the GEMM: the DMA skips what is on chip.
-    const std::int64_t a_key_t = array_.dataflow == Dataflow::ws ? t.begin : -1;
-    const std::int64_t w_key_t = array_.dataflow == Dataflow::is ? t.begin : -1;
-    const Slice a{BufferKind::ifmap, {a_key_t, m.begin, k.begin}, needs_.input_bytes(m.begin, m.end, k.begin, k.end),
-                  needs_.input_address + static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.k + k.begin, ab))};
-    const Slice w{BufferKind::weight, {w_key_t, k.begin, n.begin}, packed_bytes_of(k.size() * n.size(), wb),
-                  needs_.weight_address + static_cast<std::uint64_t>(packed_bytes_of(k.begin * s.n + n.begin * k.size(), wb))};
-    load(plan, step, a, ifmap_slices, packed_bytes_of(m.size() * k.size(), ab), needs_.input_on_chip);
-    load(plan, step, w, weight_slices, packed_bytes_of(k.size() * n.size(), wb), false);
+    const Range m = fold[0], n = fold[1], k = fold[2];
+    FoldStep step;
+    const std::int64_t ti = at[idx(units_.temporal)];
+    const std::int64_t e = emitted_[ti]++;
+    step.compute_cycles = sub_cycles_[ti] * (e + 1) / sub_folds_[ti] - sub_cycles_[ti] * e / sub_folds_[ti];
 
-    // Partial sums: read-modify-write in the accumulator after the first chunk.
+    // Operand slices; a resident operand is one tile for the whole GEMM.
+    count_sram(plan, step, BufferKind::ifmap, packed_bytes_of(m.size() * k.size(), ab), 0);
+    if (!needs_.input_on_chip) {
+      const Range tm = tile[0], tk = tile[2];
+      const bool whole = t_.input_resident;
+      const std::int64_t bytes = input_.missing(
+          whole ? TileSlices::Key{-1, -1} : TileSlices::Key{at[0], at[2]},
+          whole ? needs_.input_bytes(0, s.m, 0, s.k) : needs_.input_bytes(tm.begin, tm.end, tk.begin, tk.end),
+          {m.begin, k.begin}, needs_.input_bytes(m.begin, m.end, k.begin, k.end));
+      load(plan, step, BufferKind::ifmap,
+           needs_.input_address + static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.k + k.begin, ab)), bytes);
+    }
+    const std::int64_t w_slice = packed_bytes_of(k.size() * n.size(), wb);
+    count_sram(plan, step, BufferKind::weight, w_slice, 0);
+    {
+      const bool whole = t_.weight_resident;
+      const std::int64_t bytes =
+          weight_.missing(whole ? TileSlices::Key{-1, -1} : TileSlices::Key{at[2], at[1]},
+                          packed_bytes_of(whole ? s.k * s.n : tile[2].size() * tile[1].size(), wb),
+                          {k.begin, n.begin}, w_slice);
+      load(plan, step, BufferKind::weight,
+           needs_.weight_address + static_cast<std::uint64_t>(packed_bytes_of(k.begin * s.n + n.begin * k.size(), wb)),
+           bytes);
+    }
+
+    // Partial sums: read-modify-write in the accumulator after the first
+    // chunk; spilled ones come back from DRAM before their tile's first K
+    // block and leave after its last. They sit in the output's DRAM slot
+    // (sized for 32-bit elements).
     const std::int64_t psum_bytes = packed_bytes_of(m.size() * n.size(), needs_.psum_bits);
-    const bool accumulates = array_.dataflow != Dataflow::os && rf > 0;
+    const std::uint64_t psum_address = needs_.output_address + static_cast<std::uint64_t>(
+        packed_bytes_of(m.begin * s.n + n.begin, needs_.psum_bits));
+    const std::int64_t k_tiles = counts_[2];
+    if (t_.spill_psums && at[2] > 0 && k.begin == tile[2].begin) {
+      load(plan, step, BufferKind::ofmap, psum_address, psum_bytes);
+    }
+    const bool accumulates = array_.dataflow != Dataflow::os && k.begin > 0;
     count_sram(plan, step, BufferKind::ofmap, accumulates ? psum_bytes : 0, psum_bytes);
-    if (!completes_outputs || needs_.output_on_chip) return;
-    const std::int64_t out_bytes = packed_bytes_of(m.size() * n.size(), needs_.output_bits);
-    count_sram(plan, step, BufferKind::ofmap, out_bytes, 0);
-    plan.dram_write_bytes += out_bytes;
-    step.stores.push_back(Transfer{BufferKind::ofmap,
-                                   needs_.output_address + static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.n + n.begin, needs_.output_bits)),
-                                   out_bytes, true});
+    if (t_.spill_psums && at[2] < k_tiles - 1 && k.end == tile[2].end) store(plan, step, psum_address, psum_bytes);
+    if (k.end == s.k && !needs_.output_on_chip) {
+      store(plan, step,
+            needs_.output_address + static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.n + n.begin, needs_.output_bits)),
+            packed_bytes_of(m.size() * n.size(), needs_.output_bits));
+    }
+    plan.steps.push_back(std::move(step));
   }
 
   const GemmMemoryNeeds& needs_;
   const ArrayConfig& array_;
-  const SramSet& sram_;
-  ArrayMapping map_;
-  std::int64_t k_block_ = 1;
+  GemmTiling t_;
+  FoldUnits units_;
+  std::array<std::int64_t, kGemmDims> dims_{}, counts_{};
+  GemmDim rows_dim_ = GemmDim::k, cols_dim_ = GemmDim::n;
+  std::vector<std::int64_t> sub_cycles_, sub_folds_, emitted_;
+  TileSlices input_, weight_;
 };
+
+[[noreturn]] void fail_minimal(const GemmMemoryNeeds& needs, const ArrayConfig& array, const SramSet& sram) {
+  for (BufferKind kind : {BufferKind::ifmap, BufferKind::weight, BufferKind::ofmap}) {
+    const std::int64_t needed = minimal_tile_bytes(needs, array, kind);
+    if (needed > sram[kind].capacity_bytes / 2) {
+      throw InputError("$.memory.sram." + std::string(to_string(kind)) + ".kb: " +
+                       std::to_string(sram[kind].capacity_bytes) +
+                       " bytes cannot hold one minimal tile: double buffering needs 2 x " +
+                       std::to_string(needed) + " = " + std::to_string(2 * needed) + " bytes");
+    }
+  }
+  throw InputError("$.memory.sram: the buffers cannot hold one minimal tile");
+}
 
 }  // namespace
 
+GemmMemoryPlan build_gemm_plan(const GemmMemoryNeeds& needs, const ArrayConfig& array,
+                               const SramSet& sram, const GemmTiling& tiling) {
+  return PlanBuilder(needs, array, with_residency(needs, sram, tiling)).build();
+}
+
 GemmMemoryPlan plan_gemm_memory(const GemmMemoryNeeds& needs, const ArrayConfig& array,
                                 const SramSet& sram) {
-  const PlanBuilder builder(needs, array, sram);
-  std::optional<GemmMemoryPlan> best;
-  for (FoldOrder order : {FoldOrder::rows_inner, FoldOrder::cols_inner}) {
-    const auto t_len = builder.tile_length(order);
-    if (!t_len) continue;
-    GemmMemoryPlan plan = builder.build(order, *t_len);
-    const auto key = [](const GemmMemoryPlan& p) { return std::make_pair(p.dram_bytes(), p.compute_cycles); };
-    if (!best || key(plan) < key(*best)) best = std::move(plan);
-  }
-  if (!best) builder.fail_minimal();
-  return std::move(*best);
+  const auto choice = search_tiling(needs, array, sram);
+  if (!choice) fail_minimal(needs, array, sram);
+  return build_gemm_plan(needs, array, sram, choice->tiling);
 }
 
 }  // namespace npusim

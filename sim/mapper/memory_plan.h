@@ -11,6 +11,7 @@
 // buffer, and then crosses from DRAM once.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -40,6 +41,9 @@ struct GemmMemoryNeeds {
   // im2col rows; never the duplicated im2col matrix).
   std::function<std::int64_t(std::int64_t m0, std::int64_t m1, std::int64_t k0, std::int64_t k1)>
       input_bytes;
+  // GEMM rows per output row of a conv (its output width; 0 for a GEMM
+  // without rows): tiles of M in whole output rows share no input halo.
+  std::int64_t m_per_output_row = 0;
   bool input_on_chip = false;   // the previous layer left the input in the ifmap buffer
   bool output_on_chip = false;  // the next layer reads the output from the ifmap buffer
   std::uint64_t input_address = 0, weight_address = 0, output_address = 0;
@@ -62,8 +66,31 @@ struct FoldStep {
   std::int64_t sram_write_bytes[kBufferKinds] = {0, 0, 0};
 };
 
+// The GEMM dimension a tile loop runs over.
+enum class GemmDim { m, n, k };
+inline constexpr int kGemmDims = 3;
+
+// A buffer-level tiling of one GEMM (sim/mapper/tiling_search.h chooses it):
+// tiles of M, N and K in whole fold blocks of the array, visited by three
+// nested loops. An operand's tile stays on chip across the inner loops that do
+// not index it; an operand that fits whole in half its buffer crosses once.
+struct GemmTiling {
+  std::int64_t tile_m = 0, tile_n = 0, tile_k = 0;  // GEMM elements per tile (the last one may be shorter)
+  std::array<GemmDim, kGemmDims> order{GemmDim::m, GemmDim::n, GemmDim::k};  // outermost first
+  // K is not innermost and the live partial sums do not fit the accumulator:
+  // they go to DRAM between K tiles (psum_bits wide, written and read back).
+  bool spill_psums = false;
+  bool input_resident = false, weight_resident = false;  // the whole operand fits half its buffer
+  std::int64_t tile(GemmDim d) const { return d == GemmDim::m ? tile_m : d == GemmDim::n ? tile_n : tile_k; }
+};
+std::string loop_order_name(const std::array<GemmDim, kGemmDims>& order);  // "mnk": outermost first
+
 struct GemmMemoryPlan {
   FoldOrder order = FoldOrder::rows_inner;
+  GemmTiling tiling;
+  // Each tensor once at its stored width: the input bytes the GEMM touches
+  // (0 when on chip), the weights, the outputs (0 when they stay on chip).
+  std::int64_t compulsory_dram_bytes = 0;
   std::int64_t temporal_tiles = 1;  // the GEMM's temporal dimension cut into this many pieces
   std::vector<FoldStep> steps;
   std::int64_t dram_read_bytes[kBufferKinds] = {0, 0, 0};
@@ -76,11 +103,18 @@ struct GemmMemoryPlan {
   }
 };
 
-// Chooses the fold order and temporal tiling with the least DRAM traffic that
-// fits the buffers. Throws InputError naming the buffer and the bytes needed
-// when not even one fold's minimal working set fits.
+// Chooses the tiling with the least DRAM traffic, then the fewest cycles, that
+// fits the buffers (sim/mapper/tiling_search.h) and builds its fold program.
+// Throws InputError naming the buffer and the bytes needed when not even one
+// fold's minimal working set fits.
 GemmMemoryPlan plan_gemm_memory(const GemmMemoryNeeds& needs, const ArrayConfig& array,
                                 const SramSet& sram);
+
+// The fold program of a given tiling (loads at the first fold of a tile visit
+// that needs a slice not on chip, stores when outputs complete or partial sums
+// spill). The caller has checked that the tiling fits.
+GemmMemoryPlan build_gemm_plan(const GemmMemoryNeeds& needs, const ArrayConfig& array,
+                               const SramSet& sram, const GemmTiling& tiling);
 
 // Bytes `count` elements of `bits` each occupy when packed.
 std::int64_t packed_bytes_of(std::int64_t count, int bits);

@@ -4,11 +4,19 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace npusim {
 namespace {
+
+// Achieved DRAM bytes over the compulsory ones (each tensor once); nullopt
+// when the layer has nothing compulsory to move.
+std::optional<double> over_compulsory(const LayerMemoryRecord& m) {
+  if (m.compulsory_dram_bytes <= 0) return std::nullopt;
+  return static_cast<double>(m.dram_read_bytes + m.dram_write_bytes) / static_cast<double>(m.compulsory_dram_bytes);
+}
 
 }  // namespace
 
@@ -23,6 +31,7 @@ MemoryTotals summarize_memory(const RunReport& report) {
     totals.stalls.ofmap += layer.memory->stalls.ofmap;
     totals.stalls.sram += layer.memory->stalls.sram;
     totals.compute_cycles += layer.memory->compute_cycles;
+    totals.compulsory_dram_bytes += layer.memory->compulsory_dram_bytes;
   }
   const RunTotals run = summarize(report);
   const double ns = run.latency_us * 1000.0;
@@ -48,20 +57,31 @@ void write_memory_table(std::ostream& out, const RunReport& report) {
                     std::to_string(m.stalls.ifmap), std::to_string(m.stalls.weight),
                     std::to_string(m.stalls.ofmap), std::to_string(m.stalls.sram), fixed(m.macs_per_dram_byte, 1),
                     fixed(m.required_gbps, 2), layer.unit == ExecutionUnit::array ? (m.memory_bound ? "memory" : "compute") : "-",
-                    m.output_on_chip ? "yes" : "no"});
+                    m.output_on_chip ? "yes" : "no",
+                    over_compulsory(m) ? fixed(*over_compulsory(m), 2) : "-",
+                    m.loop_order.empty() ? "-"
+                                         : std::to_string(m.tile_m) + "x" + std::to_string(m.tile_n) + "x" +
+                                               std::to_string(m.tile_k) + " " + m.loop_order +
+                                               (m.psum_spill ? " spill" : "")});
   }
   print_table(out, table_columns(
                 {"layer", "fold_order", "dram_read_bytes", "dram_write_bytes", "dram_read_gbps",
                  "dram_write_gbps", "dram_peak_gbps", "dram_peak_share_pct", "row_hit_pct",
                  "stall_ifmap_cycles", "stall_weight_cycles", "stall_ofmap_cycles", "stall_sram_cycles", "mac_per_dram_byte",
-                 "need_gbps", "bound", "out_on_chip"}, 2),
+                 "need_gbps", "bound", "out_on_chip", "x_compulsory", "tile_mxnxk_loops"}, 2),
                 rows);
   const MemoryTotals t = summarize_memory(report);
   out << "\nmemory total: dram_read_bytes " << t.dram_read_bytes << ", dram_write_bytes "
       << t.dram_write_bytes << ", dram_read_gbps " << fixed(t.dram_read_gbps, 3)
       << ", dram_write_gbps " << fixed(t.dram_write_gbps, 3) << ", stall_cycles "
       << t.stalls.total() << " (ifmap " << t.stalls.ifmap << ", weight " << t.stalls.weight
-      << ", ofmap " << t.stalls.ofmap << ", sram " << t.stalls.sram << "), compute_cycles " << t.compute_cycles << '\n';
+      << ", ofmap " << t.stalls.ofmap << ", sram " << t.stalls.sram << "), compute_cycles " << t.compute_cycles
+      << ", compulsory_dram_bytes " << t.compulsory_dram_bytes << " (x"
+      << fixed(t.compulsory_dram_bytes > 0 ? static_cast<double>(t.dram_read_bytes + t.dram_write_bytes) /
+                                                 static_cast<double>(t.compulsory_dram_bytes)
+                                           : 0.0,
+               2)
+      << ")\n";
 }
 
 nlohmann::ordered_json memory_json(const LayerMemoryRecord& m) {
@@ -93,6 +113,15 @@ nlohmann::ordered_json memory_json(const LayerMemoryRecord& m) {
       {"required_gbps", rounded(m.required_gbps, 6)},
       {"memory_bound", m.memory_bound},
       {"sram", sram},
+      {"compulsory_dram_bytes", m.compulsory_dram_bytes},
+      {"dram_bytes_over_compulsory", over_compulsory(m) ? nlohmann::ordered_json(rounded(*over_compulsory(m), 6))
+                                                        : nlohmann::ordered_json(nullptr)},
+      {"tiling", m.loop_order.empty() ? nlohmann::ordered_json(nullptr)
+                                      : nlohmann::ordered_json{{"tile_m", m.tile_m},
+                                                               {"tile_n", m.tile_n},
+                                                               {"tile_k", m.tile_k},
+                                                               {"loop_order", m.loop_order},
+                                                               {"psum_spill", m.psum_spill}}},
   };
 }
 
@@ -103,6 +132,7 @@ nlohmann::ordered_json memory_totals_json(const RunReport& report) {
           {"dram_read_gbps", rounded(t.dram_read_gbps, 6)},
           {"dram_write_gbps", rounded(t.dram_write_gbps, 6)},
           {"compute_cycles", t.compute_cycles},
+          {"compulsory_dram_bytes", t.compulsory_dram_bytes},
           {"stall_cycles", {{"ifmap", t.stalls.ifmap}, {"weight", t.stalls.weight}, {"ofmap", t.stalls.ofmap}, {"sram", t.stalls.sram}, {"total", t.stalls.total()}}}};
 }
 

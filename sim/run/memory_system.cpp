@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <vector>
 
 #include "models/input_error.h"
 #include "sim/mapper/lowering.h"
@@ -27,6 +28,38 @@ double gbps(std::int64_t bytes, std::int64_t ps) {
   return ps > 0 ? static_cast<double>(bytes) / (static_cast<double>(ps) / 1000.0) : 0.0;
 }
 
+// Input lines (rows or columns, of `length`) that outputs [o0, o1] of a conv
+// axis read: every line of the span when the kernel's taps cover the stride's
+// gaps (stride <= kernel, no dilation), else the taps of each output counted
+// once (a 1x1 stride-2 conv reads every other line).
+std::int64_t touched_lines(std::int64_t o0, std::int64_t o1, std::int64_t stride, std::int64_t pad,
+                           std::int64_t kernel, std::int64_t dilation, std::int64_t length) {
+  const std::int64_t first = std::max<std::int64_t>(0, o0 * stride - pad);
+  const std::int64_t last = std::min<std::int64_t>(length - 1, o1 * stride - pad + dilation * (kernel - 1));
+  if (last < first) return 0;
+  if (dilation == 1 && stride <= kernel) return last - first + 1;
+  if (dilation == 1) {  // disjoint windows of `kernel` lines, clipped at the edges
+    std::int64_t lines = 0;
+    for (std::int64_t o = o0; o <= o1; ++o) {
+      lines += std::max<std::int64_t>(0, std::min(last, o * stride - pad + kernel - 1) - std::max(first, o * stride - pad) + 1);
+    }
+    return lines;
+  }
+  std::vector<bool> read(static_cast<std::size_t>(last - first + 1), false);
+  std::int64_t lines = 0;
+  for (std::int64_t o = o0; o <= o1; ++o) {
+    for (std::int64_t r = 0; r < kernel; ++r) {
+      const std::int64_t i = o * stride - pad + r * dilation;
+      if (i < first || i > last || read[static_cast<std::size_t>(i - first)]) continue;
+      read[static_cast<std::size_t>(i - first)] = true;
+      ++lines;
+    }
+  }
+  return lines;
+}
+
+}  // namespace
+
 // What each GEMM of an array layer needs from memory, with addresses relative
 // to the layer's tensors (the caller adds the bases).
 std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vector<std::int64_t>& input_dims,
@@ -42,19 +75,21 @@ std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vec
     const ConvGeometry geo = conv_geometry(layer.conv, input_dims);
     const Conv2dParams conv = layer.conv;
     base.shape = geo.gemm;
-    // The input rows and channels behind im2col rows [m0, m1) and reduction
-    // [k0, k1): the stored tensor, never the duplicated im2col matrix.
-    base.input_bytes = [geo, conv, activation_bits](std::int64_t m0, std::int64_t m1, std::int64_t k0,
-                                                    std::int64_t k1) {
+    base.m_per_output_row = geo.out_w;
+    // The input rows, columns and channels behind im2col rows [m0, m1) and
+    // reduction [k0, k1): the stored tensor, never the duplicated im2col
+    // matrix, and of a strided conv only the rows and columns it touches (a
+    // 2D-strided DMA skips the rest).
+    const std::int64_t cols = touched_lines(0, geo.out_w - 1, conv.stride_w, conv.pad_left, conv.kernel_w,
+                                            conv.dilation_w, geo.in_w);
+    base.input_bytes = [geo, conv, cols, activation_bits](std::int64_t m0, std::int64_t m1, std::int64_t k0,
+                                                          std::int64_t k1) {
       if (m1 <= m0 || k1 <= k0) return std::int64_t{0};
       const std::int64_t taps = std::int64_t{conv.kernel_h} * conv.kernel_w;
       const std::int64_t channels = (k1 + taps - 1) / taps - k0 / taps;
-      const std::int64_t oy0 = m0 / geo.out_w, oy1 = (m1 - 1) / geo.out_w;
-      const std::int64_t span = std::int64_t{conv.dilation_h} * (conv.kernel_h - 1);
-      const std::int64_t iy0 = std::max<std::int64_t>(0, oy0 * conv.stride_h - conv.pad_top);
-      const std::int64_t iy1 = std::min<std::int64_t>(geo.in_h - 1, oy1 * conv.stride_h - conv.pad_top + span);
-      const std::int64_t rows = std::max<std::int64_t>(0, iy1 - iy0 + 1);
-      return packed_bytes_of(rows * geo.in_w * channels, activation_bits);
+      const std::int64_t rows = touched_lines(m0 / geo.out_w, (m1 - 1) / geo.out_w, conv.stride_h, conv.pad_top,
+                                              conv.kernel_h, conv.dilation_h, geo.in_h);
+      return packed_bytes_of(rows * cols * channels, activation_bits);
     };
     for (std::int64_t g = 0; g < geo.groups; ++g) {
       GemmMemoryNeeds needs = base;
@@ -75,7 +110,6 @@ std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vec
   return gemms;
 }
 
-}  // namespace
 
 MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, TraceRecorder* trace)
     : config_(config), graph_(graph), trace_(trace) {
@@ -177,6 +211,13 @@ LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::ve
     GemmMemoryPlan plan = plan_gemm_memory(needs, array, config_.memory.sram);
     record.fold_order = std::string(to_string(plan.order));
     record.temporal_tiles = std::max(record.temporal_tiles, plan.temporal_tiles);
+    // Groups of a conv are equal GEMMs with equal tilings: the last one stands for all.
+    record.tile_m = plan.tiling.tile_m;
+    record.tile_n = plan.tiling.tile_n;
+    record.tile_k = plan.tiling.tile_k;
+    record.loop_order = loop_order_name(plan.tiling.order);
+    record.psum_spill = record.psum_spill || plan.tiling.spill_psums;
+    record.compulsory_dram_bytes += plan.compulsory_dram_bytes;
     for (int b = 0; b < kBufferKinds; ++b) {
       record.dram_read_bytes_by_buffer[b] += plan.dram_read_bytes[b];
       record.sram_read_bytes[b] += plan.sram_read_bytes[b];
@@ -189,6 +230,12 @@ LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::ve
   LayerMemoryRecord timed = finish(span, before, macs);
   timed.fold_order = record.fold_order;
   timed.temporal_tiles = record.temporal_tiles;
+  timed.tile_m = record.tile_m;
+  timed.tile_n = record.tile_n;
+  timed.tile_k = record.tile_k;
+  timed.loop_order = record.loop_order;
+  timed.psum_spill = record.psum_spill;
+  timed.compulsory_dram_bytes = record.compulsory_dram_bytes;
   for (int b = 0; b < kBufferKinds; ++b) {
     timed.dram_read_bytes_by_buffer[b] = record.dram_read_bytes_by_buffer[b];
     timed.sram_read_bytes[b] = record.sram_read_bytes[b];
@@ -231,6 +278,8 @@ LayerMemoryRecord MemorySystem::run_ppu_layer(std::size_t index, const std::vect
   record.input_on_chip = first_on_chip;
   record.output_on_chip = output_on_chip_[index];
   record.dram_read_bytes_by_buffer[0] = span.dram_read_bytes;
+  // A post-processing layer reads each input and writes its output once: what it moves is compulsory.
+  record.compulsory_dram_bytes = span.dram_read_bytes + span.dram_write_bytes;
   return record;
 }
 

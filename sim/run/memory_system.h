@@ -43,6 +43,15 @@ struct LayerMemoryRecord {
   double macs_per_dram_byte = 0;     // arithmetic intensity
   double required_gbps = 0;          // DRAM bandwidth to never stall: bytes / compute time
   bool memory_bound = false;         // required_gbps above the DRAM's peak
+  // Array layers: the buffer-level tiling (sim/mapper/tiling_search.h) in
+  // GEMM elements, its tile loops outermost first ("mnk") and whether partial
+  // sums spill to DRAM.
+  std::int64_t tile_m = 0, tile_n = 0, tile_k = 0;
+  std::string loop_order;
+  bool psum_spill = false;
+  // Each tensor once at its stored width (zero for what stays on chip): the
+  // floor of dram_read_bytes + dram_write_bytes.
+  std::int64_t compulsory_dram_bytes = 0;
 };
 
 class MemorySystem {
@@ -83,6 +92,12 @@ class MemorySystem {
   TraceRecorder* trace_ = nullptr;
   std::vector<DramCommandRecord> command_log_;
 };
+
+// What each GEMM of a conv2d or fc layer needs from memory (one per conv
+// group), with addresses relative to the layer's tensors and the on-chip
+// flags unset: the caller adds the bases and sets them.
+std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vector<std::int64_t>& input_dims,
+                                              int activation_bits, int weight_bits, int output_bits);
 
 // Plans every array layer of `graph` (with the config's formats) so that a
 // buffer too small for one fold fails before the run, naming the config file,
