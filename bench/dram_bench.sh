@@ -5,12 +5,12 @@
 # reference and the difference; the expected band is within 10 % of each.
 # Also prints the model's speed (requests per second, host-dependent).
 #
-#   bench/dram_bench.sh [BUILD_DIR] [REQUESTS] [OUTSTANDING]   (default: build 200000 32)
+#   bench/dram_bench.sh [BUILD_DIR] [REQUESTS] [OUTSTANDING]   (default: build 200000 48)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 requests=${2:-200000}
-outstanding=${3:-32}
+outstanding=${3:-48}
 npusim=$build/npusim
 [ -x "$npusim" ] || { echo "dram_bench: $npusim not built" >&2; exit 1; }
 out=$(mktemp -d)

@@ -18,7 +18,7 @@ int dram_bench_main(const std::vector<std::string>& args) {
       ("config", po::value<std::string>()->value_name("C.json"), "config with a $.memory.dram object (required)")
       ("pattern", po::value<std::string>()->value_name("P"),
        "seq, rand (default), mix (R R W, reads and writes in separate halves), seq1 / rand1 (one in flight)")
-      ("outstanding", po::value<int>()->value_name("N"), "requests in flight, closed loop (default 32)")
+      ("outstanding", po::value<int>()->value_name("N"), "requests in flight, closed loop (default 48)")
       ("requests", po::value<std::int64_t>()->value_name("N"), "requests to run (default 200000)")
       ("json", po::value<std::string>()->value_name("out.json"), "also write the figures as JSON (npusim.dram_bench/1)");
   // clang-format on

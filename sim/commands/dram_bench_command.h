@@ -26,7 +26,11 @@ std::optional<DramBenchPattern> parse_dram_bench_pattern(const std::string& name
 struct DramBenchOptions {
   std::string config_path;
   DramBenchPattern pattern = DramBenchPattern::rand;
-  int outstanding = 32;          // requests in flight (seq1 / rand1: always 1)
+  // Requests in flight (seq1 / rand1: always 1). 48 stands for DRAMsim3's
+  // generator, which issues while its 32-entry transaction queue accepts: 32
+  // queued, up to 8 in a bank's command queue and the reads whose data is on
+  // its way (CL + tBURST = 26 cycles at one per 4-8 cycles).
+  int outstanding = 48;
   std::int64_t requests = 200000;
   std::optional<std::string> json_path;
 };
