@@ -76,7 +76,7 @@ TEST(DramConfig, ValidateNamesTheFieldAndWhatWasExpected) {
 
 TEST(DramConfig, ModelsRefuseAnInvalidConfig) {
   DramConfig c = *dram_preset("ddr4-3200");
-  c.queue_depth = 0;
+  c.controller.transaction_queue_depth = 0;
   EXPECT_THROW(DramController{c}, std::invalid_argument);
   EXPECT_THROW(make_dram_model(c), std::invalid_argument);
   EXPECT_THROW(IdealMemory{*dram_preset("ddr4-3200")}, std::invalid_argument);  // wrong kind

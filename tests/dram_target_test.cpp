@@ -253,15 +253,15 @@ TEST(DramTarget, LtInitiatorReadsBackItsDataWithTheCoreTimingAndGetsErrorRespons
     const std::int64_t done = core.access(address, o[i].data.size(), i == 0, arrival);
     EXPECT_EQ(o[i].delay_out_ps, done - o[i].start_ps) << i;
   }
-  // Closed form for the first two (DDR4-3200, tCK 625 ps): the 256 B write is
-  // four bursts in bank groups 0..3: ACT 0, 4, 8, 12; WR 22, 26, 30, 34; data of
-  // the last ends at 34 + CWL 16 + tBURST 4 = 54 cycles = 33.75 ns.
-  EXPECT_EQ(o[0].delay_out_ps, 54 * 625);
-  // Reading back at cycle 54, all rows open: the first RD waits for the rank's
-  // write-to-read gap after the last WR, 34 + 16 + 4 + tWTR_S 4 = 58; then 62,
-  // 66, 70 (tCCD_S); last data at 70 + CL 22 + 4 = 96, i.e. 42 cycles after 54.
-  EXPECT_EQ(o[1].start_ps, 54 * 625);
-  EXPECT_EQ(o[1].delay_out_ps, 42 * 625);
+  // Closed form for the first two (DDR4-3200, tCK 625 ps, front end 1 cycle):
+  // the 256 B write is four posted bursts, complete as they enter the write
+  // buffer at cycle 1.
+  EXPECT_EQ(o[0].delay_out_ps, 1 * 625);
+  // Reading back from cycle 1: the bursts enter at 2 and are still in the
+  // buffer (their WRs wait for tRCD after the ACTs from cycle 1 on), so each is
+  // served from it one burst (tBURST 4) later: done at 6, 5 cycles after 1.
+  EXPECT_EQ(o[1].start_ps, 1 * 625);
+  EXPECT_EQ(o[1].delay_out_ps, 5 * 625);
   EXPECT_EQ(o[1].data, o[0].data);
   // Never-written memory reads as zeros; the annotated 10 ns is kept and extended.
   EXPECT_EQ(o[2].data, std::vector<std::uint8_t>(64, 0));

@@ -16,7 +16,13 @@ constexpr std::int64_t kTck = 625;
 
 class Ddr4Timing : public ::testing::Test {
  protected:
-  Ddr4Timing() : dram_(*dram_preset("ddr4-3200")) { dram_.set_command_log(&log_); }
+  Ddr4Timing() : dram_(config()) { dram_.set_command_log(&log_); }
+  // No front-end latency, so the derivations below count from the arrival edge.
+  static DramConfig config() {
+    DramConfig c = *dram_preset("ddr4-3200");
+    c.controller.frontend_latency_cycles = 0;
+    return c;
+  }
 
   std::uint64_t at(int bank_group, int bank, std::int64_t row, std::int64_t column = 0) const {
     DramAddress where;
@@ -95,26 +101,33 @@ TEST_F(Ddr4Timing, RowConflictAfterTrasCostsPrechargeActivateCasBurst) {
 
 TEST_F(Ddr4Timing, FiveActivationsRespectTrrdAndTfaw) {
   // Banks in groups 0,1,2,3 then group 0 again (another bank), all arriving at 0.
-  // ACTs at 0, 4, 8, 12 (tRRD_S); the fifth waits for max(0 + tRRD_L = 8,
-  // 12 + tRRD_S = 16, 0 + tFAW = 34) = 34. Its RD at 34 + tRCD = 56, done 82.
+  // ACTs at 0, 4, 8, 12 (tRRD_S); the fifth may go at max(0 + tRRD_L = 8,
+  // 12 + tRRD_S = 16, 0 + tFAW = 34) = 34, but the command bus carries the
+  // fourth bank's RD (12 + tRCD = 34, a row hit, so FR-FCFS takes it first):
+  // ACT 35, RD 35 + tRCD = 57, done 57 + CL + tBURST = 83.
   const std::uint64_t addresses[] = {at(0, 0, 1), at(1, 0, 1), at(2, 0, 1), at(3, 0, 1), at(0, 1, 1)};
+  // Submitted together (access() would serve them one call after another).
+  for (std::uint64_t a : addresses) dram_.submit(a, 64, false, 0);
   std::int64_t done = 0;
-  for (std::uint64_t a : addresses) done = read(a, 0);
-  EXPECT_EQ(done, 82 * kTck);
+  while (auto c = dram_.next_completion()) done = std::max(done, c->done_ps);
+  EXPECT_EQ(done, 83 * kTck);
   const auto acts = cycles_of(DramCommand::act);
-  ASSERT_EQ(acts, (std::vector<std::int64_t>{0, 4, 8, 12, 34}));
+  ASSERT_EQ(acts, (std::vector<std::int64_t>{0, 4, 8, 12, 35}));
   EXPECT_GE(acts[4] - acts[0], 34);  // never five ACTs within tFAW
 }
 
 TEST_F(Ddr4Timing, ActivationsInOneBankGroupAreSpacedByTrrdL) {
-  read(at(0, 0, 1), 0);
-  read(at(0, 1, 1), 0);
+  dram_.submit(at(0, 0, 1), 64, false, 0);
+  dram_.submit(at(0, 1, 1), 64, false, 0);
+  while (dram_.next_completion()) {
+  }
   EXPECT_EQ(cycles_of(DramCommand::act), (std::vector<std::int64_t>{0, 8}));
 }
 
 TEST_F(Ddr4Timing, WriteToReadInOneBankGroupWaitsTwtrL) {
-  // WR at 22 (ACT 0): its data ends at 22 + CWL + tBURST = 42, the write's completion.
-  EXPECT_EQ(write(at(0, 0, 5, 0), 0), 42 * kTck);
+  // The write is posted: complete as it enters the buffer at 0. With no read
+  // waiting it drains: ACT 0, WR 22 (its data ends at 22 + CWL + tBURST = 42).
+  EXPECT_EQ(write(at(0, 0, 5, 0), 0), 0);
   // RD to the open row: 22 + CWL + tBURST + tWTR_L = 54, done 54 + 26 = 80.
   EXPECT_EQ(read(at(0, 0, 5, 1), 0), 80 * kTck);
 }
@@ -126,9 +139,12 @@ TEST_F(Ddr4Timing, WriteToReadInAnotherBankGroupWaitsTwtrS) {
 }
 
 TEST_F(Ddr4Timing, ReadToWriteTurnsTheBusAround) {
-  read(at(0, 0, 5, 0), 0);  // RD at 22
-  // WR at 22 + (CL + tBURST + 2 - CWL = 12) = 34; its data ends at 34 + 16 + 4 = 54.
-  EXPECT_EQ(write(at(0, 0, 5, 1), 0), 54 * kTck);
+  read(at(0, 0, 5, 0), 0);  // ACT 0, RD at 22: the call returns with the channel at 23
+  // The write is posted as it enters, at 23; it drains (no read waits) at
+  // 22 + (CL + tBURST + 2 - CWL = 12) = 34, which a later call makes happen.
+  EXPECT_EQ(write(at(0, 0, 5, 1), 0), 23 * kTck);
+  read(at(1, 0, 5), 1000);
+  EXPECT_EQ(cycles_of(DramCommand::wr), std::vector<std::int64_t>{34});
 }
 
 TEST_F(Ddr4Timing, RequestDueAfterRefreshWaitsForTrfc) {

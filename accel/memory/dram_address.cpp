@@ -1,6 +1,8 @@
 #include "accel/memory/dram_address.h"
 
 #include <bit>
+#include <cctype>
+#include <string>
 
 namespace npusim {
 namespace {
@@ -25,15 +27,20 @@ std::uint64_t low_mask(int bits) { return bits >= 64 ? ~std::uint64_t{0} : (std:
 
 }  // namespace
 
-std::optional<MappingFields> parse_address_mapping(std::string_view mapping) {
+std::optional<MappingFields> parse_address_mapping(std::string_view spelled) {
+  // "RoBaRaCoCh" and DRAMsim3's "ro-ba-ra-co-ch" / "robaraco" spell the same mapping.
+  std::string mapping;
+  for (char ch : spelled) {
+    if (ch != '-') mapping += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
   MappingFields parsed;
   std::array<bool, 6> seen{};
   if (mapping.size() % 2 != 0) return std::nullopt;
   for (std::size_t i = 0; i < mapping.size(); i += 2) {
-    const std::string_view text = mapping.substr(i, 2);
+    const std::string_view text = std::string_view(mapping).substr(i, 2);
     const Token* match = nullptr;
     for (const Token& token : kTokens) {
-      if (token.text == text) match = &token;
+      if (text[0] == std::tolower(static_cast<unsigned char>(token.text[0])) && text[1] == token.text[1]) match = &token;
     }
     if (match == nullptr) return std::nullopt;
     const int index = static_cast<int>(match->field);

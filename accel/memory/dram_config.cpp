@@ -1,5 +1,6 @@
 #include "accel/memory/dram_config.h"
 
+#include <array>
 #include <bit>
 #include <cmath>
 #include <sstream>
@@ -103,7 +104,21 @@ std::string validate_timing_model(const DramConfig& c) {
                                std::to_string(c.row_bytes()) + " B)",
                            c.interleave_bytes));
   }
-  check.in_range("queue_depth", c.queue_depth, 1, 4096);
+  check.in_range("timing.tPPD", t.tPPD, 0, kMaxCycles);
+  check.in_range("timing.tDQSS", t.tDQSS, 0, kMaxCycles);
+  const DramControllerConfig& k = c.controller;
+  check.in_range("controller.row_hit_cap", k.row_hit_cap, 1, 1 << 20);
+  check.in_range("controller.transaction_queue_depth", k.transaction_queue_depth, 1, 4096);
+  check.in_range("controller.command_queue_depth", k.command_queue_depth, 1, 4096);
+  check.in_range("controller.write_buffer_depth", k.write_buffer_depth, 1, 4096);
+  check.in_range("controller.write_high_watermark", k.write_high_watermark, 1, k.write_buffer_depth);
+  check.require(k.write_low_watermark >= 0 && k.write_low_watermark < k.write_high_watermark,
+                expected("controller.write_low_watermark",
+                         "an integer in [0, write_high_watermark - 1 = " + std::to_string(k.write_high_watermark - 1) +
+                             "] (watermarks out of order)",
+                         k.write_low_watermark));
+  check.in_range("controller.frontend_latency_cycles", k.frontend_latency_cycles, 0, kMaxCycles);
+  check.in_range("controller.commands_per_cycle", k.commands_per_cycle, 1, 2);
   check.require(c.capacity_bytes() <= (std::uint64_t{1} << 48),
                 expected("rows", "a capacity of at most 2^48 bytes", c.rows));
   return check.error();
@@ -129,6 +144,35 @@ std::optional<DramKind> parse_dram_kind(std::string_view name) {
 }
 
 std::string_view to_string(DramKind kind) { return kind == DramKind::ideal ? "ideal" : "timing"; }
+
+namespace {
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> parse_name(std::string_view name, const std::array<std::string_view, N>& names) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == name) return static_cast<Enum>(i);
+  }
+  return std::nullopt;
+}
+
+constexpr std::array<std::string_view, 3> kSchedulers{"fcfs", "frfcfs", "frfcfs_cap"};
+constexpr std::array<std::string_view, 3> kPagePolicies{"open", "closed", "adaptive"};
+constexpr std::array<std::string_view, 2> kQueueStructures{"per_bank", "per_rank"};
+
+}  // namespace
+
+std::optional<DramScheduler> parse_dram_scheduler(std::string_view name) {
+  return parse_name<DramScheduler>(name, kSchedulers);
+}
+std::optional<DramPagePolicy> parse_dram_page_policy(std::string_view name) {
+  return parse_name<DramPagePolicy>(name, kPagePolicies);
+}
+std::optional<DramQueueStructure> parse_dram_queue_structure(std::string_view name) {
+  return parse_name<DramQueueStructure>(name, kQueueStructures);
+}
+std::string_view to_string(DramScheduler value) { return kSchedulers[static_cast<std::size_t>(value)]; }
+std::string_view to_string(DramPagePolicy value) { return kPagePolicies[static_cast<std::size_t>(value)]; }
+std::string_view to_string(DramQueueStructure value) { return kQueueStructures[static_cast<std::size_t>(value)]; }
 
 std::uint64_t DramConfig::capacity_bytes() const {
   if (kind == DramKind::ideal) return ideal.capacity_bytes;

@@ -40,6 +40,46 @@ struct DramTimingCycles {
   int tRFC = 560;   // REF to ACT: the rank is blocked this long
   int tREFI = 12480;  // mean interval between REF commands of a rank
   int tRTRS = 1;    // data-bus switch between ranks
+  int tPPD = 0;     // PRE to PRE, same rank (LPDDR4: 4 nCK); 0: no such rule
+  int tDQSS = 0;    // write DQS delay after WL, added where write data ends (LPDDR4: 1)
+};
+
+// How the controller picks the next command (DramController).
+//  fcfs: the oldest request of each command queue, oldest queue first.
+//  frfcfs: column commands to open rows first, then the oldest request.
+//  frfcfs_cap: frfcfs, but after `row_hit_cap` hits to a row while a request to
+//  another row of the bank waits, the bank is precharged for that request.
+enum class DramScheduler { fcfs, frfcfs, frfcfs_cap };
+// open: rows stay open; closed: every column command auto-precharges unless a
+// queued request hits the same row; adaptive: precharge when no queued request
+// hits the row and one to another row of the bank waits.
+enum class DramPagePolicy { open, closed, adaptive };
+// Command queues per bank (per_bank) or per rank (per_rank).
+enum class DramQueueStructure { per_bank, per_rank };
+
+std::optional<DramScheduler> parse_dram_scheduler(std::string_view name);
+std::optional<DramPagePolicy> parse_dram_page_policy(std::string_view name);
+std::optional<DramQueueStructure> parse_dram_queue_structure(std::string_view name);
+std::string_view to_string(DramScheduler value);
+std::string_view to_string(DramPagePolicy value);
+std::string_view to_string(DramQueueStructure value);
+
+// The controller knobs ($.memory.dram.controller).
+struct DramControllerConfig {
+  DramScheduler scheduler = DramScheduler::frfcfs_cap;
+  int row_hit_cap = 4;  // frfcfs_cap: hits while a conflicting request waits
+  DramPagePolicy page_policy = DramPagePolicy::open;
+  DramQueueStructure queue_structure = DramQueueStructure::per_bank;
+  int transaction_queue_depth = 32;  // reads per channel waiting for a command queue
+  int command_queue_depth = 8;       // entries per bank (or rank) command queue
+  // Posted writes: a write completes when it enters the buffer. The buffer
+  // drains into the command queues from the high watermark down to the low one,
+  // and whenever no read waits.
+  int write_buffer_depth = 32;
+  int write_high_watermark = 24;
+  int write_low_watermark = 8;
+  int frontend_latency_cycles = 1;  // request arrival to transaction queue, in tCK
+  int commands_per_cycle = 1;       // command bus: 2 for HBM (one row + one column command)
 };
 
 // The idle model: a transfer occupies one pipe for bytes / bandwidth, and its
@@ -75,10 +115,7 @@ struct DramConfig {
   std::string address_mapping = "RoBaRaCoBgCh";
   int interleave_bytes = 64;
 
-  // Bursts the controller holds per channel. A burst enters when the one
-  // `queue_depth` ahead of it has issued its column command; until then its row
-  // commands cannot be issued early.
-  int queue_depth = 32;
+  DramControllerConfig controller;
 
   IdealMemoryConfig ideal;
 

@@ -1,6 +1,7 @@
 #include "accel/memory/dram_controller.h"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 namespace npusim {
@@ -16,6 +17,9 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 
 // Before any ACT, tFAW must not hold back the first four.
 constexpr std::int64_t kLongAgo = -(std::int64_t{1} << 40);
+constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max() / 4;
+
+bool is_column(DramCommand c) { return c == DramCommand::rd || c == DramCommand::wr; }
 
 }  // namespace
 
@@ -31,10 +35,21 @@ DramController::DramController(const DramConfig& config)
     rank.recent_acts.fill(kLongAgo);
     // Ranks of a channel take turns: rank k first refreshes (k+1)/ranks of tREFI in.
     const int k = r % config_.ranks;
-    rank.refresh_due = std::int64_t{config_.timing.tREFI} * (k + 1) / config_.ranks;
+    rank.refresh_due = config_.refresh ? std::int64_t{config_.timing.tREFI} * (k + 1) / config_.ranks : kNever;
   }
+  const bool per_bank = config_.controller.queue_structure == DramQueueStructure::per_bank;
+  const int queues = per_bank ? config_.ranks * config_.banks_per_rank() : config_.ranks;
   channels_.resize(static_cast<std::size_t>(config_.channels));
-  for (ChannelState& channel : channels_) channel.column_ring.assign(static_cast<std::size_t>(config_.queue_depth), 0);
+  for (ChannelState& ch : channels_) {
+    ch.queues.resize(static_cast<std::size_t>(queues));
+    ch.summaries.resize(static_cast<std::size_t>(queues));
+    ch.dirty.assign(static_cast<std::size_t>(queues), 1);
+    for (auto& q : ch.queues) q.reserve(static_cast<std::size_t>(config_.controller.command_queue_depth));
+  }
+  for (auto* stamps : {&hit_stamp_, &conflict_stamp_, &first_hit_stamp_, &first_other_stamp_}) {
+    stamps->assign(banks_.size(), 0);
+  }
+  blocking_left_.assign(channels_.size(), 0);
   stats_.channel_busy_ps.assign(static_cast<std::size_t>(config_.channels), 0);
 }
 
@@ -45,6 +60,23 @@ DramController::Location DramController::locate(const DramAddress& where) const 
   at.group = at.rank * config_.bank_groups + where.bank_group;
   at.bank = at.group * config_.banks_per_group + where.bank;
   return at;
+}
+
+DramController::Location DramController::bank_location(int bank) const {
+  DramAddress where;
+  const int group = bank / config_.banks_per_group;
+  const int rank = group / config_.bank_groups;
+  where.channel = rank / config_.ranks;
+  where.rank = rank % config_.ranks;
+  where.bank_group = group % config_.bank_groups;
+  where.bank = bank % config_.banks_per_group;
+  where.row = std::max<std::int64_t>(banks_[bank].open_row, 0);
+  return locate(where);
+}
+
+int DramController::queue_of(const Location& at) const {
+  if (config_.controller.queue_structure == DramQueueStructure::per_rank) return at.where.rank;
+  return at.bank - at.where.channel * config_.ranks * config_.banks_per_rank();
 }
 
 DramController::Cycle DramController::earliest(DramCommand command, const Location& at) const {
@@ -58,27 +90,12 @@ DramController::Cycle DramController::earliest(DramCommand command, const Locati
   return t;
 }
 
-DramController::BurstPlan DramController::plan(const Location& at, DramCommand column_command, Cycle enqueue) const {
-  const BankState& bank = banks_[at.bank];
-  BurstPlan p;
-  Cycle column_floor = enqueue;
-  if (bank.open_row != at.where.row) {
-    Cycle act_floor = enqueue;
-    if (bank.open_row >= 0) {
-      p.outcome = RowOutcome::conflict;
-      p.pre = std::max(enqueue, earliest(DramCommand::pre, at));
-      act_floor = p.pre + table_.same_bank_gap(DramCommand::pre, DramCommand::act);
-    } else {
-      p.outcome = RowOutcome::miss;
-    }
-    p.act = std::max(act_floor, earliest(DramCommand::act, at));
-    column_floor = p.act + table_.same_bank_gap(DramCommand::act, column_command);
-  }
-  p.column = std::max(column_floor, earliest(column_command, at));
-  return p;
+DramController::Cycle DramController::bus_ready(const ChannelState& ch, DramCommand command) const {
+  if (config_.controller.commands_per_cycle == 1) return ch.row_bus_free;
+  return is_column(command) ? ch.column_bus_free : ch.row_bus_free;
 }
 
-void DramController::issue(DramCommand command, const Location& at, Cycle cycle) {
+void DramController::apply_rules(DramCommand command, const Location& at, Cycle cycle) {
   const int channel = at.where.channel;
   std::array<Earliest*, kRuleScopeCount> targets{&banks_[at.bank].earliest, &groups_[at.group],
                                                  &ranks_[at.rank].earliest, nullptr, &channels_[channel].earliest};
@@ -106,98 +123,444 @@ void DramController::issue(DramCommand command, const Location& at, Cycle cycle)
   if (log_ != nullptr) log_->push_back({cycle, command, at.where});
 }
 
-void DramController::refresh_rank(const Location& at, Cycle idle_until) {
-  RankState& rank = ranks_[at.rank];
-  const Cycle due = rank.refresh_due;
-  const int tREFI = config_.timing.tREFI;
-
-  // 1. Close every open bank of the rank (the PREA before REF).
-  Cycle ref = due;
-  const int first_group = at.rank * config_.bank_groups;
-  for (int g = first_group; g < first_group + config_.bank_groups; ++g) {
-    for (int b = g * config_.banks_per_group; b < (g + 1) * config_.banks_per_group; ++b) {
-      Location bank_at = at;
-      bank_at.group = g;
-      bank_at.bank = b;
-      bank_at.where.bank_group = g - first_group;
-      bank_at.where.bank = b - g * config_.banks_per_group;
-      if (banks_[b].open_row >= 0) {
-        bank_at.where.row = banks_[b].open_row;
-        issue(DramCommand::pre, bank_at, std::max(due, earliest(DramCommand::pre, bank_at)));
-        banks_[b].open_row = -1;
-        ++stats_.precharges;
-      }
-      // 2. REF waits for the last bank to be ready for it (tRP, tRC).
-      ref = std::max(ref, earliest(DramCommand::ref, bank_at));
-    }
+DramController::RequestId DramController::new_request(bool report) {
+  RequestId id = 0;
+  if (free_requests_.empty()) {
+    id = static_cast<RequestId>(requests_.size());
+    requests_.emplace_back();
+  } else {
+    id = free_requests_.back();
+    free_requests_.pop_back();
   }
-  issue(DramCommand::ref, at, ref);
-  ++stats_.refreshes;
-  Cycle next_due = due + tREFI;
-
-  // 3. Refreshes falling due while the rank idles until the next request run
-  //    back to back with every bank closed; count them in one step.
-  if (idle_until >= next_due) {
-    const Cycle extra = (idle_until - next_due) / tREFI + 1;
-    const Cycle last = std::max(next_due + (extra - 1) * tREFI, ref + config_.timing.tRFC);
-    issue(DramCommand::ref, at, last);
-    stats_.refreshes += static_cast<std::uint64_t>(extra);
-    next_due += extra * tREFI;
-  }
-  rank.refresh_due = next_due;
+  requests_[id] = Request{0, 0, report};
+  return id;
 }
 
-DramController::Cycle DramController::schedule_burst(std::uint64_t address, bool is_write, Cycle arrival) {
-  const Location at = locate(mapper_.decode(address));
-  ChannelState& channel = channels_[at.where.channel];
-  const DramCommand column_command = is_write ? DramCommand::wr : DramCommand::rd;
-  const Cycle enqueue = std::max(arrival, channel.column_ring[channel.ring_head]);
+std::vector<int> DramController::enqueue(RequestId id, std::uint64_t address, std::uint64_t bytes, bool is_write,
+                                         Cycle arrival) {
+  const auto burst_bytes = static_cast<std::uint64_t>(config_.burst_bytes());
+  const std::uint64_t first = address / burst_bytes;
+  const std::uint64_t last = first + (address % burst_bytes + bytes - 1) / burst_bytes;
+  std::vector<int> touched;
+  for (std::uint64_t burst = first; burst <= last; ++burst) {
+    Burst b;
+    b.address = burst * burst_bytes;
+    b.at = locate(mapper_.decode(b.address));
+    const int c = b.at.where.channel;
+    ChannelState& ch = channels_[c];
+    if (std::find(touched.begin(), touched.end(), c) == touched.end()) {
+      advance_to(ch, arrival);
+      touched.push_back(c);
+    }
+    // The front end works while the channel is busy: it delays, not adds to, a late clock.
+    b.enter = std::max(arrival + config_.controller.frontend_latency_cycles, ch.now);
+    b.seq = next_seq_++;
+    b.request = id;
+    b.is_write = is_write;
+    ch.incoming.push_back(b);
+    ++requests_[id].remaining;
+    if (!requests_[id].report) ++blocking_left_[c];
+  }
+  (is_write ? stats_.bytes_written : stats_.bytes_read) += bytes;
+  return touched;
+}
 
-  BurstPlan p = plan(at, column_command, enqueue);
-  while (config_.refresh && p.column >= ranks_[at.rank].refresh_due) {
-    refresh_rank(at, enqueue);
-    p = plan(at, column_command, enqueue);
-  }
+void DramController::complete_burst(const Burst& burst, Cycle done) {
+  Request& r = requests_[burst.request];
+  r.done = std::max(r.done, done);
+  if (!r.report) --blocking_left_[burst.at.where.channel];
+  if (--r.remaining == 0 && r.report) completions_.push({r.done, burst.request});
+}
 
-  if (p.pre >= 0) {
-    Location open_at = at;
-    open_at.where.row = banks_[at.bank].open_row;
-    issue(DramCommand::pre, open_at, p.pre);
-    ++stats_.precharges;
-  }
-  if (p.act >= 0) {
-    issue(DramCommand::act, at, p.act);
-    ++stats_.activations;
-  }
-  issue(column_command, at, p.column);
-  banks_[at.bank].open_row = at.where.row;
-  channel.column_ring[channel.ring_head] = p.column;
-  if (++channel.ring_head == channel.column_ring.size()) channel.ring_head = 0;
+bool DramController::has_work(const ChannelState& ch) const {
+  return !ch.incoming.empty() || !ch.reads.empty() || ch.queued_reads > 0 || ch.held_writes > 0;
+}
 
-  switch (p.outcome) {
-    case RowOutcome::hit: ++stats_.row_hits; break;
-    case RowOutcome::miss: ++stats_.row_misses; break;
-    case RowOutcome::conflict: ++stats_.row_conflicts; break;
+DramController::Cycle DramController::next_refresh_due(const ChannelState& ch) const {
+  const int first = static_cast<int>(&ch - channels_.data()) * config_.ranks;
+  Cycle due = kNever;
+  for (int r = first; r < first + config_.ranks; ++r) due = std::min(due, ranks_[r].refresh_due);
+  return due;
+}
+
+void DramController::advance_to(ChannelState& ch, Cycle cycle) {
+  while (ch.now < cycle) {
+    if (!has_work(ch) && next_refresh_due(ch) >= cycle) {
+      ch.now = cycle;
+      break;
+    }
+    step(ch, cycle);
   }
-  ++(is_write ? stats_.write_bursts : stats_.read_bursts);
-  stats_.channel_busy_ps[at.where.channel] += std::int64_t{burst_cycles_} * config_.tCK_ps;
-  const int latency = is_write ? config_.timing.CWL : config_.timing.CL;
-  return p.column + latency + burst_cycles_;
+}
+
+void DramController::admit(ChannelState& ch) {
+  const DramControllerConfig& k = config_.controller;
+  while (!ch.incoming.empty() && ch.incoming.front().enter <= ch.now) {
+    const Burst& b = ch.incoming.front();
+    const bool buffered = ch.buffered.count(b.address) > 0;
+    if (!b.is_write && buffered) {
+      // The newest data is in the write buffer: no command needed.
+      ++stats_.reads_from_write_buffer;
+      complete_burst(b, ch.now + burst_cycles_);
+    } else if (b.is_write && buffered) {
+      complete_burst(b, ch.now);  // merges with the buffered write to the same burst
+    } else if (!b.is_write) {
+      if (static_cast<int>(ch.reads.size()) >= k.transaction_queue_depth) break;
+      ch.reads.push_back(b);
+      ch.moved = true;
+    } else {
+      if (ch.held_writes >= k.write_buffer_depth) break;
+      ++ch.held_writes;
+      ++ch.buffered[b.address];
+      ch.writes.push_back(b);
+      ch.moved = true;
+      ++stats_.write_bursts;  // on entry, so a run's writes all count although the last may still be buffered
+      complete_burst(b, ch.now);  // posted
+    }
+    ch.incoming.pop_front();
+  }
+}
+
+void DramController::update_drain(ChannelState& ch) {
+  const DramControllerConfig& k = config_.controller;
+  using Drain = ChannelState::Drain;
+  const bool reads_wait = !ch.reads.empty() || ch.queued_reads > 0;
+  const Drain before = ch.drain;
+  if (ch.held_writes >= k.write_high_watermark) {
+    ch.drain = Drain::watermark;
+  } else if (ch.drain == Drain::watermark && ch.held_writes > k.write_low_watermark) {
+    // keep draining down to the low watermark
+  } else if (!reads_wait && !ch.writes.empty()) {
+    ch.drain = Drain::idle;
+  } else {
+    ch.drain = Drain::off;
+  }
+  if (ch.drain != before && ch.drain != Drain::off) ch.moved = true;
+}
+
+void DramController::fill_queues(ChannelState& ch) {
+  ch.moved = false;
+  const auto depth = static_cast<std::size_t>(config_.controller.command_queue_depth);
+  const bool writes = ch.drain != ChannelState::Drain::off;
+  // A watermark drain hands over only the writes that take the buffer down to
+  // the low watermark; an idle drain all of them.
+  const int write_quota = ch.drain == ChannelState::Drain::watermark
+                              ? ch.held_writes - config_.controller.write_low_watermark
+                              : config_.controller.write_buffer_depth;
+  std::deque<Burst>& from = writes ? ch.writes : ch.reads;
+  for (auto it = from.begin(); it != from.end();) {
+    if (writes && ch.queued_writes >= write_quota) break;
+    auto& queue = ch.queues[static_cast<std::size_t>(queue_of(it->at))];
+    if (queue.size() < depth) {
+      queue.push_back(*it);
+      const auto qi = static_cast<std::size_t>(queue_of(it->at));
+      ch.dirty[qi] = 1;
+      ++ch.summaries[qi].size;
+      ch.summaries[qi].bank = it->at.bank;
+      ch.summaries[qi].rank = it->at.rank;
+      ++(writes ? ch.queued_writes : ch.queued_reads);
+      it = from.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void DramController::consider(Choice& best, Cycle& next, const Choice& c, Cycle now) const {
+  next = std::min(next, c.ready);
+  if (c.ready > now) return;
+  if (!best.found || c.priority < best.priority || (c.priority == best.priority && c.seq < best.seq)) best = c;
+}
+
+void DramController::scan_refresh(ChannelState& ch, Choice& best, Cycle& next) {
+  const int first = static_cast<int>(&ch - channels_.data()) * config_.ranks;
+  for (int r = first; r < first + config_.ranks; ++r) {
+    RankState& rank = ranks_[r];
+    if (!rank.refreshing) {
+      if (rank.refresh_due > ch.now) continue;
+      rank.refreshing = true;
+    }
+    // Close every open bank (PRE), then REF once the last is ready for it.
+    const int banks = config_.banks_per_rank();
+    Cycle ref_ready = std::max(rank.earliest[static_cast<int>(DramCommand::ref)], bus_ready(ch, DramCommand::ref));
+    bool any_open = false;
+    Location at;
+    for (int b = r * banks; b < (r + 1) * banks; ++b) {
+      at = bank_location(b);
+      if (banks_[b].open_row >= 0) {
+        any_open = true;
+        Choice c{true, DramCommand::pre, std::max(earliest(DramCommand::pre, at), bus_ready(ch, DramCommand::pre)),
+                 0, 0, -1, 0, at};
+        consider(best, next, c, ch.now);
+      } else {
+        ref_ready = std::max(ref_ready, earliest(DramCommand::ref, at));
+      }
+    }
+    if (!any_open) consider(best, next, Choice{true, DramCommand::ref, ref_ready, 0, 0, -1, 0, at}, ch.now);
+  }
+}
+
+void DramController::scan_queues(ChannelState& ch, Choice& best, Cycle& next) {
+  const DramControllerConfig& k = config_.controller;
+  if (k.queue_structure == DramQueueStructure::per_rank) {
+    scan_rank_queues(ch, best, next);
+    return;
+  }
+  // Per-bank queues: every entry is for the queue's bank, so one summary per
+  // queue (rebuilt only when the queue or its bank changed) names the oldest
+  // hit and the oldest other request; only those two can be issued next.
+  const bool fcfs = k.scheduler == DramScheduler::fcfs;
+  const bool capped = k.scheduler == DramScheduler::frfcfs_cap;
+  // Walks the contiguous summaries; a queue's entries are touched only when
+  // it changed or one of its commands may be ready.
+  for (std::size_t qi = 0; qi < ch.summaries.size(); ++qi) {
+    QueueSummary& q = ch.summaries[qi];
+    if (q.size == 0 || ranks_[static_cast<std::size_t>(q.rank)].refreshing) continue;
+    const std::vector<Burst>& queue = ch.queues[qi];
+    const BankState& b = banks_[static_cast<std::size_t>(q.bank)];
+    if (ch.dirty[qi]) {
+      q.first_hit = q.first_other = -1;
+      q.hit_bound = q.other_bound = q.first_bound = -1;
+      for (std::size_t i = 0; i < queue.size(); ++i) {
+        int& slot = queue[i].at.where.row == b.open_row ? q.first_hit : q.first_other;
+        if (slot < 0) slot = static_cast<int>(i);
+      }
+      ch.dirty[qi] = 0;
+    }
+    const bool conflict = b.open_row >= 0 && q.first_other >= 0;
+    const bool cap_reached = capped && b.hits >= k.row_hit_cap && conflict;
+    // `bound` is the ready cycle computed last time: rules only ever push a
+    // command later, so while it lies ahead the command cannot be ready and
+    // need not be recomputed.
+    const auto offer = [&](int entry, int priority, Cycle& bound) {
+      if (bound > ch.now) {
+        next = std::min(next, bound);
+        return;
+      }
+      const Burst& e = queue[static_cast<std::size_t>(entry)];
+      const DramCommand command = b.open_row == e.at.where.row ? (e.is_write ? DramCommand::wr : DramCommand::rd)
+                                  : b.open_row >= 0           ? DramCommand::pre
+                                                              : DramCommand::act;
+      const Cycle ready = std::max(earliest(command, e.at), bus_ready(ch, command));
+      bound = ready;
+      consider(best, next, Choice{true, command, ready, priority, e.seq, static_cast<int>(qi), entry, e.at}, ch.now);
+    };
+    if (fcfs) {
+      offer(0, 2, q.first_bound);
+      continue;
+    }
+    if (q.first_hit >= 0 && !cap_reached) offer(q.first_hit, 1, q.hit_bound);
+    // FR-FCFS keeps a row open while hits to it wait (until the cap).
+    if (q.first_other >= 0 && (q.first_hit < 0 || b.open_row < 0 || cap_reached)) offer(q.first_other, 2, q.other_bound);
+  }
+}
+
+void DramController::scan_rank_queues(ChannelState& ch, Choice& best, Cycle& next) {
+  const DramControllerConfig& k = config_.controller;
+  const bool fcfs = k.scheduler == DramScheduler::fcfs;
+  const bool capped = k.scheduler == DramScheduler::frfcfs_cap;
+  ++scan_;
+  for (std::size_t qi = 0; qi < ch.queues.size(); ++qi) {
+    const std::vector<Burst>& queue = ch.queues[qi];
+    if (queue.empty()) continue;
+    for (const Burst& e : queue) {  // which banks have hits and conflicts waiting
+      const std::int64_t open = banks_[e.at.bank].open_row;
+      if (open == e.at.where.row) {
+        hit_stamp_[e.at.bank] = scan_;
+      } else if (open >= 0) {
+        conflict_stamp_[e.at.bank] = scan_;
+      }
+    }
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+      if (fcfs && i > 0) break;  // the oldest request of the queue only
+      const Burst& e = queue[i];
+      const int bank = e.at.bank;
+      if (ranks_[e.at.rank].refreshing) continue;
+      const BankState& b = banks_[bank];
+      const bool cap_reached = capped && b.hits >= k.row_hit_cap && conflict_stamp_[bank] == scan_;
+      DramCommand command;
+      int priority = 2;
+      if (b.open_row == e.at.where.row) {
+        if (first_hit_stamp_[bank] == scan_ || cap_reached) continue;  // the oldest hit of the bank only
+        first_hit_stamp_[bank] = scan_;
+        command = e.is_write ? DramCommand::wr : DramCommand::rd;
+        priority = fcfs ? 2 : 1;
+      } else {
+        if (first_other_stamp_[bank] == scan_) continue;
+        first_other_stamp_[bank] = scan_;
+        // FR-FCFS keeps a row open while hits to it wait (until the cap).
+        if (b.open_row >= 0 && !fcfs && hit_stamp_[bank] == scan_ && !cap_reached) continue;
+        command = b.open_row >= 0 ? DramCommand::pre : DramCommand::act;
+      }
+      const Cycle ready = std::max(earliest(command, e.at), bus_ready(ch, command));
+      consider(best, next, Choice{true, command, ready, priority, e.seq, static_cast<int>(qi), static_cast<int>(i), e.at},
+               ch.now);
+    }
+  }
+}
+
+void DramController::step(ChannelState& ch, Cycle limit) {
+  admit(ch);
+  update_drain(ch);
+  if (ch.moved) fill_queues(ch);
+  Choice best;
+  Cycle next = kNever;
+  scan_refresh(ch, best, next);
+  scan_queues(ch, best, next);
+  if (best.found) {
+    issue(ch, best);
+    // One command bus: nothing else this cycle. Two: try the other bus first.
+    if (config_.controller.commands_per_cycle == 1) ++ch.now;
+    return;
+  }
+  // A burst waiting for queue space gets in when a command frees it, not before.
+  if (!ch.incoming.empty() && ch.incoming.front().enter > ch.now) next = std::min(next, ch.incoming.front().enter);
+  next = std::min(next, next_refresh_due(ch));
+  ch.now = std::max(ch.now + 1, std::min(next, limit));
+}
+
+void DramController::issue(ChannelState& ch, const Choice& choice) {
+  const Cycle now = ch.now;
+  if (config_.controller.commands_per_cycle == 1 || !is_column(choice.command)) {
+    ch.row_bus_free = now + 1;
+  }
+  if (config_.controller.commands_per_cycle == 1 || is_column(choice.command)) ch.column_bus_free = now + 1;
+  BankState& bank = banks_[choice.at.bank];
+  ch.dirty[static_cast<std::size_t>(queue_of(choice.at))] = 1;
+  switch (choice.command) {
+    case DramCommand::pre:
+      apply_rules(DramCommand::pre, choice.at, now);
+      bank.open_row = -1;
+      bank.closed_by_conflict = choice.queue >= 0;  // a demand PRE: the next ACT is a conflict
+      ++stats_.precharges;
+      break;
+    case DramCommand::act:
+      apply_rules(DramCommand::act, choice.at, now);
+      bank.open_row = choice.at.where.row;
+      bank.hits = 0;
+      bank.conflict = bank.closed_by_conflict;
+      bank.closed_by_conflict = false;
+      ++stats_.activations;
+      break;
+    case DramCommand::ref: {
+      apply_rules(DramCommand::ref, choice.at, now);
+      RankState& rank = ranks_[choice.at.rank];
+      rank.refreshing = false;
+      rank.refresh_due += config_.timing.tREFI;
+      ++stats_.refreshes;
+      break;
+    }
+    case DramCommand::rd:
+    case DramCommand::wr: issue_column(ch, choice); break;
+  }
+}
+
+void DramController::issue_column(ChannelState& ch, const Choice& choice) {
+  std::vector<Burst>& queue = ch.queues[static_cast<std::size_t>(choice.queue)];
+  const Burst e = queue[static_cast<std::size_t>(choice.entry)];
+  queue.erase(queue.begin() + choice.entry);
+  --ch.summaries[static_cast<std::size_t>(choice.queue)].size;
+  apply_rules(choice.command, e.at, ch.now);
+  BankState& bank = banks_[e.at.bank];
+  if (bank.hits == 0) {
+    ++(bank.conflict ? stats_.row_conflicts : stats_.row_misses);
+  } else {
+    ++stats_.row_hits;
+  }
+  ++bank.hits;
+  if (e.is_write) {
+    --ch.held_writes;
+    --ch.queued_writes;
+    auto it = ch.buffered.find(e.address);
+    if (--it->second == 0) ch.buffered.erase(it);
+  } else {
+    --ch.queued_reads;
+    ++stats_.read_bursts;
+    complete_burst(e, ch.now + config_.timing.CL + burst_cycles_);
+  }
+  stats_.channel_busy_ps[e.at.where.channel] += std::int64_t{burst_cycles_} * config_.tCK_ps;
+  ch.moved = true;
+  auto_precharge(ch, e.at, choice.queue);
+}
+
+void DramController::auto_precharge(ChannelState& ch, const Location& at, int queue) {
+  const DramPagePolicy policy = config_.controller.page_policy;
+  if (policy == DramPagePolicy::open) return;
+  bool hit_waits = false;
+  bool other_waits = false;
+  for (const Burst& e : ch.queues[static_cast<std::size_t>(queue)]) {
+    if (e.at.bank != at.bank) continue;
+    (e.at.where.row == at.where.row ? hit_waits : other_waits) = true;
+  }
+  if (hit_waits || (policy == DramPagePolicy::adaptive && !other_waits)) return;
+  // RDA / WRA: the bank precharges itself as soon as the rules allow, without
+  // a command of its own on the bus.
+  ch.dirty[static_cast<std::size_t>(queue)] = 1;
+  const Cycle when = earliest(DramCommand::pre, at);
+  apply_rules(DramCommand::pre, at, when);
+  BankState& bank = banks_[at.bank];
+  bank.open_row = -1;
+  bank.closed_by_conflict = other_waits;
+  ++stats_.precharges;
+}
+
+bool DramController::rules_allow(DramCommand command, const DramAddress& where, std::int64_t cycle) const {
+  return earliest(command, locate(where)) <= cycle;
+}
+
+void DramController::record_command(DramCommand command, const DramAddress& where, std::int64_t cycle) {
+  const Location at = locate(where);
+  apply_rules(command, at, cycle);
+  if (command == DramCommand::act) banks_[at.bank].open_row = where.row;
+  if (command == DramCommand::pre) banks_[at.bank].open_row = -1;
+}
+
+DramController::RequestId DramController::submit(std::uint64_t address, std::uint64_t bytes, bool is_write,
+                                                 std::int64_t arrival_ps) {
+  const RequestId id = new_request(true);
+  const Cycle arrival = ceil_div(std::max<std::int64_t>(arrival_ps, 0), config_.tCK_ps);
+  if (bytes == 0) {
+    completions_.push({arrival, id});
+    return id;
+  }
+  enqueue(id, address, bytes, is_write, arrival);
+  return id;
+}
+
+std::optional<DramController::Completion> DramController::next_completion() {
+  while (true) {
+    ChannelState* slowest = nullptr;
+    for (ChannelState& ch : channels_) {
+      if (has_work(ch) && (slowest == nullptr || ch.now < slowest->now)) slowest = &ch;
+    }
+    if (!completions_.empty()) {
+      const auto [done, id] = completions_.top();
+      // Final once every busy channel has passed it: later completions can
+      // only be later (a read's data follows its RD; a write completes on entry).
+      if (slowest == nullptr || slowest->now >= done) {
+        completions_.pop();
+        free_requests_.push_back(id);
+        return Completion{id, done * config_.tCK_ps};
+      }
+      step(*slowest, done);
+      continue;
+    }
+    if (slowest == nullptr) return std::nullopt;
+    step(*slowest, kNever);
+  }
 }
 
 std::int64_t DramController::access(std::uint64_t address, std::uint64_t bytes, bool is_write,
                                     std::int64_t arrival_ps) {
   if (bytes == 0) return arrival_ps;
-  const auto burst_bytes = static_cast<std::uint64_t>(config_.burst_bytes());
   // Commands issue on clock edges: the first edge at or after arrival.
   const Cycle arrival = ceil_div(std::max<std::int64_t>(arrival_ps, 0), config_.tCK_ps);
-  Cycle done = arrival;
-  const std::uint64_t first = address / burst_bytes;
-  const std::uint64_t last = first + (address % burst_bytes + bytes - 1) / burst_bytes;
-  for (std::uint64_t burst = first; burst <= last; ++burst) {
-    done = std::max(done, schedule_burst(burst * burst_bytes, is_write, arrival));
+  const RequestId id = new_request(false);
+  for (int c : enqueue(id, address, bytes, is_write, arrival)) {
+    while (blocking_left_[static_cast<std::size_t>(c)] > 0) step(channels_[static_cast<std::size_t>(c)], kNever);
   }
-  (is_write ? stats_.bytes_written : stats_.bytes_read) += bytes;
+  const Cycle done = requests_[id].done;
+  free_requests_.push_back(id);
   return std::max(arrival_ps, done * config_.tCK_ps);
 }
 

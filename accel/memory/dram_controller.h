@@ -1,24 +1,37 @@
-// The DRAM timing model: a memory controller with an open-page policy over
+// The DRAM timing model: a memory controller as they are built, over
 // channels, ranks, bank groups and banks, issuing ACT/PRE/RD/WR/REF under the
 // JEDEC rules of accel/memory/dram_timing_rules.h.
 //
-// Scheduling, per burst and in call order (O(1) per burst, no per-cycle ticks):
-//  1. The burst enters its channel's queue at max(arrival, column command of the
-//     burst queue_depth ahead of it).
-//  2. Row commands (PRE on a conflict, ACT when the bank is not open on the row)
-//     issue as early as the rules allow from there on, so activations of queued
-//     bursts overlap the data of earlier ones (bank-level parallelism).
-//  3. The column command (RD/WR) issues after the previous one on the channel:
-//     data leaves in FCFS order and the row stays open afterwards.
-//  4. A rank refreshes when a burst would issue a command at or after its due
-//     time: every open bank is precharged, REF issues, the rank is blocked for
-//     tRFC, and the next refresh falls due tREFI after the previous one.
-// The command bus is not modeled as a resource (one command per cycle is only
-// enforced between column commands).
+// Per channel (channels are independent and each keeps its own clock):
+//  - Requests are split into bursts. A burst reaches the controller
+//    `frontend_latency_cycles` after it arrives.
+//  - Reads wait in the transaction queue (transaction_queue_depth); writes are
+//    posted: a write completes as it enters the write buffer
+//    (write_buffer_depth), and a read of a buffered write is served from it.
+//  - Transactions move in order into command queues per bank or per rank
+//    (command_queue_depth each). Writes move only while the buffer drains: from
+//    the high watermark down to the low one, or while no read waits.
+//  - Each cycle the scheduler (fcfs / frfcfs / frfcfs_cap) picks among the
+//    commands whose timing rules are met; the command bus carries one command
+//    per cycle (commands_per_cycle 2: one row and one column command, HBM).
+//  - Page policy open / closed / adaptive decides when a row is auto-precharged.
+//  - A rank whose refresh falls due (tREFI, ranks staggered) takes no new
+//    commands; its open banks are precharged and REF issues, blocking it tRFC.
+// Event-driven: the clock jumps to the next cycle at which a command can issue
+// or a burst arrives, so idle and waiting cycles cost nothing.
+//
+// Two ways in. access() (the DramModel contract) is blocking: it runs the
+// channel until the request is complete, so a later call cannot overtake it
+// but can use everything it left. submit() + next_completion() keep many
+// requests in flight, as a closed-loop traffic generator does (dram-bench).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <deque>
+#include <optional>
+#include <queue>
+#include <unordered_map>
 #include <vector>
 
 #include "accel/memory/dram_address.h"
@@ -27,8 +40,8 @@
 
 namespace npusim {
 
-// One issued command, for tests and traces. A run of back-to-back refreshes
-// while a rank idles is logged as one REF at the last of them.
+// One issued command, for tests and traces. Auto-precharges (closed and
+// adaptive page policies) are logged as PRE at the cycle they take effect.
 struct DramCommandRecord {
   std::int64_t cycle = 0;
   DramCommand command = DramCommand::act;
@@ -37,14 +50,34 @@ struct DramCommandRecord {
 
 class DramController final : public DramModel {
  public:
+  using RequestId = std::uint32_t;
+  struct Completion {
+    RequestId id = 0;
+    std::int64_t done_ps = 0;
+  };
+
   // Throws std::invalid_argument with validate()'s message for a bad config.
   explicit DramController(const DramConfig& config);
 
   std::int64_t access(std::uint64_t address, std::uint64_t bytes, bool is_write, std::int64_t arrival_ps) override;
 
+  // Non-blocking: the request joins its channels' queues at `arrival_ps` (or
+  // the channel's clock, if that is later); its completion is reported by
+  // next_completion().
+  RequestId submit(std::uint64_t address, std::uint64_t bytes, bool is_write, std::int64_t arrival_ps);
+  // Simulates until the earliest completion that no request submitted from
+  // now on, at or after it, could precede; nullopt when nothing is in flight.
+  std::optional<Completion> next_completion();
+
   const DramStats& stats() const override { return stats_; }
   const DramConfig& config() const override { return config_; }
   const AddressMapper& mapper() const { return mapper_; }
+
+  // The timing rules alone, as Ramulator's check_ready / update_timing: may
+  // `command` go to `where` at `cycle` (bus and queues aside), and record one
+  // as issued there (updates the row state too). For rule tests.
+  bool rules_allow(DramCommand command, const DramAddress& where, std::int64_t cycle) const;
+  void record_command(DramCommand command, const DramAddress& where, std::int64_t cycle);
 
   // Appends every command issued from now on to `log` (nullptr: stop logging).
   void set_command_log(std::vector<DramCommandRecord>* log) { log_ = log; }
@@ -52,8 +85,6 @@ class DramController final : public DramModel {
  private:
   using Cycle = std::int64_t;
   using Earliest = std::array<Cycle, kDramCommandCount>;  // per command: first legal cycle
-
-  enum class RowOutcome { hit, miss, conflict };
 
   // Flat indices of the state a burst touches.
   struct Location {
@@ -63,16 +94,27 @@ class DramController final : public DramModel {
     int bank = 0;   // group * banks_per_group + bank
   };
 
-  struct BurstPlan {
-    RowOutcome outcome = RowOutcome::hit;
-    Cycle pre = -1;  // -1: not needed
-    Cycle act = -1;
-    Cycle column = 0;
+  struct Burst {
+    Location at;
+    std::uint64_t address = 0;  // first byte of the burst
+    Cycle enter = 0;            // reaches the controller
+    std::uint64_t seq = 0;      // age: lower is older
+    RequestId request = 0;
+    bool is_write = false;
+  };
+
+  struct Request {
+    Cycle done = 0;
+    int remaining = 0;  // bursts not yet complete
+    bool report = false;  // submit(): goes to next_completion()
   };
 
   struct BankState {
     Earliest earliest{};
     std::int64_t open_row = -1;  // -1: precharged
+    int hits = 0;                // column commands since the ACT
+    bool conflict = false;       // the ACT followed a PRE that closed another row
+    bool closed_by_conflict = false;  // the last PRE was for a request to another row
   };
 
   struct RankState {
@@ -80,21 +122,77 @@ class DramController final : public DramModel {
     std::array<Cycle, 4> recent_acts{};  // ring of the last four ACTs, for tFAW
     int oldest_act = 0;
     Cycle refresh_due = 0;
+    bool refreshing = false;  // due: no new commands until REF has issued
+  };
+
+  // Oldest row hit and oldest other request of a per-bank queue (-1: none).
+  struct QueueSummary {
+    int size = 0;   // entries in the queue
+    int bank = 0;   // per_bank: the queue's bank and rank (flat indices)
+    int rank = 0;
+    int first_hit = -1;
+    int first_other = -1;
+    // Lower bounds of their commands' ready cycles (see scan_queues).
+    std::int64_t hit_bound = -1, other_bound = -1, first_bound = -1;
   };
 
   struct ChannelState {
     Earliest earliest{};
-    std::vector<Cycle> column_ring;  // column cycles of the last queue_depth bursts
-    std::size_t ring_head = 0;       // the oldest of them
+    Cycle now = 0;  // every cycle before it is settled
+    Cycle row_bus_free = 0;
+    Cycle column_bus_free = 0;
+    std::deque<Burst> incoming;  // arrived, not yet in the controller
+    std::deque<Burst> reads;     // transaction queue
+    std::deque<Burst> writes;    // write buffer, not yet in a command queue
+    std::vector<std::vector<Burst>> queues;  // command queues
+    std::vector<QueueSummary> summaries;     // per_bank: per queue, valid unless dirty
+    std::vector<char> dirty;
+    int queued_reads = 0;        // reads in command queues
+    int held_writes = 0;         // writes in the buffer or a command queue
+    int queued_writes = 0;       // writes in command queues
+    enum class Drain { off, watermark, idle } drain = Drain::off;
+    bool moved = true;           // queues changed: refill the command queues
+    std::unordered_map<std::uint64_t, int> buffered;  // burst address -> writes not yet issued
+  };
+
+  // The command the scheduler would issue for one queue entry.
+  struct Choice {
+    bool found = false;
+    DramCommand command = DramCommand::act;
+    Cycle ready = 0;
+    int priority = 0;  // lower first: 0 refresh, 1 row hit, 2 other
+    std::uint64_t seq = 0;
+    int queue = -1;  // -1: a refresh command
+    int entry = 0;
+    Location at;
   };
 
   Location locate(const DramAddress& where) const;
+  Location bank_location(int bank) const;  // row: the open one (or 0)
   Cycle earliest(DramCommand command, const Location& at) const;
-  BurstPlan plan(const Location& at, DramCommand column_command, Cycle enqueue) const;
-  void issue(DramCommand command, const Location& at, Cycle cycle);
-  void refresh_rank(const Location& at, Cycle idle_until);
-  // Returns the cycle the burst's last data beat leaves the bus.
-  Cycle schedule_burst(std::uint64_t address, bool is_write, Cycle arrival);
+  Cycle bus_ready(const ChannelState& ch, DramCommand command) const;
+  void apply_rules(DramCommand command, const Location& at, Cycle cycle);
+  void log(DramCommand command, const Location& at, Cycle cycle);
+  int queue_of(const Location& at) const;
+
+  RequestId new_request(bool report);
+  // Splits the request into bursts on their channels; returns the channels.
+  std::vector<int> enqueue(RequestId id, std::uint64_t address, std::uint64_t bytes, bool is_write, Cycle arrival);
+  void complete_burst(const Burst& burst, Cycle done);
+  void advance_to(ChannelState& ch, Cycle cycle);
+  void step(ChannelState& ch, Cycle limit);
+  void admit(ChannelState& ch);
+  void update_drain(ChannelState& ch);
+  void fill_queues(ChannelState& ch);
+  void consider(Choice& best, Cycle& next, const Choice& c, Cycle now) const;
+  void scan_refresh(ChannelState& ch, Choice& best, Cycle& next);
+  void scan_queues(ChannelState& ch, Choice& best, Cycle& next);
+  void scan_rank_queues(ChannelState& ch, Choice& best, Cycle& next);
+  void issue(ChannelState& ch, const Choice& choice);
+  void issue_column(ChannelState& ch, const Choice& choice);
+  void auto_precharge(ChannelState& ch, const Location& at, int queue);
+  bool has_work(const ChannelState& ch) const;
+  Cycle next_refresh_due(const ChannelState& ch) const;
 
   DramConfig config_;
   AddressMapper mapper_;
@@ -104,6 +202,15 @@ class DramController final : public DramModel {
   std::vector<Earliest> groups_;
   std::vector<RankState> ranks_;
   std::vector<ChannelState> channels_;
+  std::vector<Request> requests_;
+  std::vector<RequestId> free_requests_;
+  using Done = std::pair<Cycle, RequestId>;
+  std::priority_queue<Done, std::vector<Done>, std::greater<>> completions_;
+  std::vector<int> blocking_left_;  // per channel: bursts of the access() in progress
+  std::uint64_t next_seq_ = 0;
+  // Per-bank marks of one scan (stamp == scan_ means set in this scan).
+  std::vector<std::uint64_t> hit_stamp_, conflict_stamp_, first_hit_stamp_, first_other_stamp_;
+  std::uint64_t scan_ = 0;
   DramStats stats_;
   std::vector<DramCommandRecord>* log_ = nullptr;
 };

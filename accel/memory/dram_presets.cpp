@@ -87,6 +87,8 @@ DramConfig lpddr4_4266() {
   t.tRFC = 598;            // tRFCab, 8 Gb per channel: 280 ns
   t.tREFI = 8328;          // 3.904 us
   t.tRTRS = 1;
+  t.tPPD = 4;              // PRE to PRE of one rank: 4 nCK
+  t.tDQSS = 1;             // tDQSS max 1.25 tCK, rounded to the clock the data may trail
   c.address_mapping = "RoBaRaCoCh";
   c.interleave_bytes = 256;
   return c;
@@ -171,6 +173,9 @@ DramConfig hbm2() {
   t.tRFC = 260;            // 260 ns
   t.tREFI = 3900;          // 3.9 us
   t.tRTRS = 1;
+  // Row and column commands travel on separate buses (JESD235 2.x), so one of
+  // each can issue per clock.
+  c.controller.commands_per_cycle = 2;
   c.address_mapping = "RoBaRaCoCh";
   c.interleave_bytes = 256;
   return c;

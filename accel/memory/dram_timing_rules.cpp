@@ -20,11 +20,15 @@ std::vector<TimingRule> build_timing_rules(const DramConfig& config) {
   using S = RuleScope;
   const DramTimingCycles& t = config.timing;
   const int burst = config.burst_cycles();  // tBURST = BL / beats per clock
-  // Data of a write ends CWL + tBURST after the command; tWR and tWTR count from there.
-  const int write_data_end = t.CWL + burst;
+  // Data of a write ends CWL + tDQSS + tBURST after the command; tWR and tWTR
+  // count from there (tDQSS: the write strobe may trail WL by up to one clock).
+  const int write_data_end = t.CWL + t.tDQSS + burst;
   // JEDEC read-to-write: RL + BL/2 - WL + 2 nCK (1 nCK write preamble, 1 nCK
   // for the bus to turn around).
   const int read_to_write = t.CL + burst + 2 - t.CWL;
+  // Across ranks the read data must have left the bus plus the rank switch
+  // before the other rank's write data starts CWL after its command.
+  const int read_to_write_other_rank = t.CL + burst + t.tRTRS - t.CWL;
   // A read on another rank may start once this rank's write data has left the
   // bus plus the rank switch; the read's own CL counts towards that.
   const int write_to_read_other_rank = write_data_end + t.tRTRS - t.CL;
@@ -39,28 +43,29 @@ std::vector<TimingRule> build_timing_rules(const DramConfig& config) {
       {C::pre, S::bank, C::act, t.tRP, "tRP"},
       {C::pre, S::bank, C::ref, t.tRP, "tRP"},
       {C::rd, S::bank, C::pre, t.tRTP, "tRTP"},
-      {C::wr, S::bank, C::pre, write_data_end + t.tWR, "CWL + tBURST + tWR"},
+      {C::wr, S::bank, C::pre, write_data_end + t.tWR, "CWL + tDQSS + tBURST + tWR"},
       // Same bank group.
       {C::act, S::bank_group, C::act, t.tRRD_L, "tRRD_L"},
       {C::rd, S::bank_group, C::rd, t.tCCD_L, "tCCD_L"},
       {C::wr, S::bank_group, C::wr, t.tCCD_L, "tCCD_L"},
-      {C::wr, S::bank_group, C::rd, write_data_end + t.tWTR_L, "CWL + tBURST + tWTR_L"},
+      {C::wr, S::bank_group, C::rd, write_data_end + t.tWTR_L, "CWL + tDQSS + tBURST + tWTR_L"},
       // Same rank.
       {C::act, S::rank, C::act, t.tRRD_S, "tRRD_S"},
       {C::rd, S::rank, C::rd, t.tCCD_S, "tCCD_S"},
       {C::wr, S::rank, C::wr, t.tCCD_S, "tCCD_S"},
-      {C::wr, S::rank, C::rd, write_data_end + t.tWTR_S, "CWL + tBURST + tWTR_S"},
+      {C::wr, S::rank, C::rd, write_data_end + t.tWTR_S, "CWL + tDQSS + tBURST + tWTR_S"},
       {C::ref, S::rank, C::act, t.tRFC, "tRFC"},
       {C::ref, S::rank, C::ref, t.tRFC, "tRFC"},
+      {C::pre, S::rank, C::pre, t.tPPD, "tPPD"},
+      {C::rd, S::rank, C::wr, read_to_write, "CL + tBURST + 2 - CWL"},
       // Other ranks on the channel: the data bus changes hands.
       {C::rd, S::other_ranks, C::rd, burst + t.tRTRS, "tBURST + tRTRS"},
       {C::wr, S::other_ranks, C::wr, burst + t.tRTRS, "tBURST + tRTRS"},
-      {C::wr, S::other_ranks, C::rd, write_to_read_other_rank, "CWL + tBURST + tRTRS - CL"},
-      // The whole channel: one data bus, one burst at a time, in order.
+      {C::wr, S::other_ranks, C::rd, write_to_read_other_rank, "CWL + tDQSS + tBURST + tRTRS - CL"},
+      {C::rd, S::other_ranks, C::wr, read_to_write_other_rank, "CL + tBURST + tRTRS - CWL"},
+      // The whole channel: one data bus, one burst at a time.
       {C::rd, S::channel, C::rd, burst, "tBURST"},
       {C::wr, S::channel, C::wr, burst, "tBURST"},
-      {C::rd, S::channel, C::wr, read_to_write, "CL + tBURST + 2 - CWL"},
-      {C::wr, S::channel, C::rd, 1, "in-order column commands"},
   };
   std::erase_if(rules, [](const TimingRule& rule) { return rule.gap_cycles < 1; });
   return rules;

@@ -34,8 +34,7 @@ struct TimingRule {
 };
 
 // The rule list of a validated config. Rules with a gap below one cycle are
-// dropped, except that column commands on a channel keep one cycle between
-// them, so they issue in arrival order (FCFS).
+// dropped (one command per cycle is the command bus's job, DramController).
 std::vector<TimingRule> build_timing_rules(const DramConfig& config);
 
 class TimingTable {

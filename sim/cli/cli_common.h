@@ -39,5 +39,6 @@ int run_main(const std::vector<std::string>& args);
 int compare_main(const std::vector<std::string>& args);
 int sweep_main(const std::vector<std::string>& args);
 int accuracy_main(const std::vector<std::string>& args);
+int dram_bench_main(const std::vector<std::string>& args);
 
 }  // namespace npusim::cli

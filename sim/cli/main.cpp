@@ -35,6 +35,8 @@ constexpr const char* kUsage =
     "           on Slurm, with CSV, Pareto front and SVG plots (npusim sweep --help)\n"
     "  accuracy top-1 accuracy of an image classifier on a labelled IDX test set\n"
     "           (Fashion-MNIST) through the modeled NPU, per format (npusim accuracy --help)\n"
+    "  dram-bench  closed-loop traffic through a config's DRAM model: GB/s, latency,\n"
+    "           row hits, refresh (npusim dram-bench --help)\n"
     "\n"
     "exit status: 0 ok, 1 bad input, 2 bad command line, 3 reference mismatch,\n"
     "4 internal error, 5 sweep --merge: points missing, 130 sweep interrupted\n";
@@ -51,6 +53,7 @@ int dispatch(int argc, char** argv) {
   if (command == "compare") return npusim::cli::compare_main(std::vector<std::string>(argv + 2, argv + argc));
   if (command == "sweep") return npusim::cli::sweep_main(std::vector<std::string>(argv + 2, argv + argc));
   if (command == "accuracy") return npusim::cli::accuracy_main(std::vector<std::string>(argv + 2, argv + argc));
+  if (command == "dram-bench") return npusim::cli::dram_bench_main(std::vector<std::string>(argv + 2, argv + argc));
   if (command == "presets") {
     if (argc > 2) throw UsageError("presets takes no arguments");
     return npusim::presets_command(npusim::preset_directory(), std::cout);

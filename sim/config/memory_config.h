@@ -26,6 +26,11 @@ struct MemoryConfig {
 // overrides}, "dma": {"burst_bytes"}, "peak_window_ns"}.
 MemoryConfig read_memory_config(JsonObjectReader& memory);
 
+// Reads one $.memory.dram object: {"preset": NAME, organization fields,
+// "timing": {...}, "controller": {...}}; throws InputError naming the file and
+// JSON path when a field is unknown, out of range or inconsistent.
+DramConfig read_dram_config(JsonObjectReader& dram);
+
 nlohmann::ordered_json to_json(const MemoryConfig& memory);
 
 }  // namespace npusim
