@@ -93,6 +93,9 @@ TEST_F(SweepCliTest, EveryPointEqualsAPlainRunAndOutputsAreDeterministic) {
       EXPECT_EQ(m["dram_read_bytes"], totals["memory"]["dram_read_bytes"]);
       EXPECT_EQ(m["utilization_pct"], totals["utilization_pct"]);
       EXPECT_EQ(m["network_sqnr_db"], totals["network_sqnr_db"]);
+      for (const auto& [part, pj] : totals["energy"]["breakdown"].items()) {
+        if (part != "total_pj") EXPECT_EQ(m["energy_" + part], pj) << part;
+      }
       ++index;
     }
   }
