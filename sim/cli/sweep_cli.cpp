@@ -29,7 +29,8 @@ int sweep_main(const std::vector<std::string>& args) {
       ("slurm-cpus", po::value<int>()->value_name("N"), "CPUs per task, and points each task runs at a time (default 1)")
       ("submit", "with --slurm: also run sbatch on the script")
       ("merge", "gather every results file in DIR into merged.jsonl, results.csv, pareto.json and the plots")
-      ("quiet", "no progress line (it is shown only when stderr is a terminal anyway)")
+      ("quiet", "no progress on stderr")
+      ("progress-interval-s", po::value<double>()->value_name("S"), "when stderr is not a terminal: a progress line every S seconds (default 5; 0: one per finished point)")
       ("spec", po::value<std::string>(), "the sweep file");
   // clang-format on
   po::positional_options_description positional;
@@ -82,7 +83,16 @@ int sweep_main(const std::vector<std::string>& args) {
   if (slurm_only && !options.slurm) throw UsageError("--slurm-shards, --slurm-partition, --slurm-time, --slurm-cpus and --submit go with --slurm");
   if (options.merge && (options.slurm || options.shard)) throw UsageError("--merge gathers results: it takes neither --slurm nor --shard");
   if (options.slurm && options.shard) throw UsageError("--slurm writes the script for every shard: drop --shard");
-  options.show_progress = values.count("quiet") == 0 && isatty(STDERR_FILENO) != 0;
+  // A terminal gets one line redrawn in place; a log file (nohup, Slurm) a
+  // plain line every few seconds, so a long sweep shows it is alive.
+  using Progress = npusim::SweepOptions::Progress;
+  options.progress = values.count("quiet") ? Progress::none
+                     : isatty(STDERR_FILENO) != 0 ? Progress::terminal
+                                                  : Progress::lines;
+  if (values.count("progress-interval-s")) {
+    options.progress_interval_s = values["progress-interval-s"].as<double>();
+    if (!(options.progress_interval_s >= 0)) throw UsageError("--progress-interval-s expects a number of seconds >= 0");
+  }
   return npusim::sweep_command(options, std::cout, std::cerr);
 }
 
