@@ -39,5 +39,10 @@ int run_main(const std::vector<std::string>& args);
 int compare_main(const std::vector<std::string>& args);
 int sweep_main(const std::vector<std::string>& args);
 int accuracy_main(const std::vector<std::string>& args);
+// `args` as for the others: --help, or nothing.
+int presets_main(const std::vector<std::string>& args);
+
+// `npusim --version`: version, git describe, build type, compiler and flags (sim/cli/version.cpp).
+std::string version_text();
 
 }  // namespace npusim::cli
