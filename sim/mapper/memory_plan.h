@@ -18,6 +18,7 @@
 
 #include "accel/array/array_config.h"
 #include "accel/array/gemm.h"
+#include "accel/formats/packing.h"  // packed_bytes_of: the plan counts tensors at their packed size
 #include "accel/memory/sram_config.h"
 
 namespace npusim {
@@ -81,8 +82,5 @@ struct GemmMemoryPlan {
 // when not even one fold's minimal working set fits.
 GemmMemoryPlan plan_gemm_memory(const GemmMemoryNeeds& needs, const ArrayConfig& array,
                                 const SramSet& sram);
-
-// Bytes `count` elements of `bits` each occupy when packed.
-std::int64_t packed_bytes_of(std::int64_t count, int bits);
 
 }  // namespace npusim
