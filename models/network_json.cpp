@@ -11,6 +11,7 @@
 #include "models/input_error.h"
 #include "models/json_reader.h"
 #include "models/seeded_random.h"
+#include "models/tensor.h"
 
 // The format is specified in docs/network_format.md; keep the two in step.
 
@@ -54,11 +55,6 @@ std::string dims_text(const Dims& dims) {
   return text + "]";
 }
 
-std::int64_t elements(const Dims& dims) {
-  std::int64_t n = 1;
-  for (const auto d : dims) n *= d;
-  return n;
-}
 
 // A sliding window's geometry along both axes, as the JSON gives it.
 struct Window {

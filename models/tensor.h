@@ -39,6 +39,13 @@ struct QuantParams {
   }
 };
 
+// Elements of a tensor of these dims (1 for no dims).
+inline std::int64_t elements(const std::vector<std::int64_t>& dims) {
+  std::int64_t n = 1;
+  for (const auto d : dims) n *= d;
+  return n;
+}
+
 struct Tensor {
   // Activations: {C, H, W}. Conv weights: {N, C/groups, R, S}. FC weights: {N, K}.
   std::vector<std::int64_t> dims;
@@ -47,11 +54,7 @@ struct Tensor {
   std::vector<float> f;        // float-class formats, rounded to `format`
   QuantParams quant;           // integer-class formats only
 
-  std::int64_t elements() const {
-    std::int64_t n = 1;
-    for (auto d : dims) n *= d;
-    return n;
-  }
+  std::int64_t elements() const { return npusim::elements(dims); }
 };
 
 }  // namespace npusim

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -236,6 +237,37 @@ TEST_F(Cli, HelpPrintsUsageAndExitsZero) {
   for (const char* option : {"--config", "--model", "--set", "--json", "--fidelity"}) {
     EXPECT_NE(sub.out.find(option), std::string::npos) << option;
   }
+}
+
+// --version names the commit the binary was built from (git describe of the
+// source tree, -dirty when it had local changes) and the flags, so a result
+// can be traced to its binary.
+TEST_F(Cli, VersionNamesTheCommitBuildTypeAndFlags) {
+  const Result r = run("--version");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("npusim 0.1.0 (git ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\nbuild: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("-ffp-contract=off"), std::string::npos) << r.out;  // always among the flags
+  EXPECT_NE(r.out.find("NPUSIM_NATIVE: O"), std::string::npos) << r.out;
+  FILE* git = popen(("git -C " + quote(kSourceDir) + " describe --tags --always 2>/dev/null").c_str(), "r");
+  char line[256] = {};
+  const bool described = git && std::fgets(line, sizeof line, git) != nullptr;
+  if (git) pclose(git);
+  if (described) {
+    std::string commit = line;
+    while (!commit.empty() && commit.back() == '\n') commit.pop_back();
+    EXPECT_EQ(r.out.rfind("npusim 0.1.0 (git " + commit, 0), 0u) << r.out << " vs " << commit;
+  }
+}
+
+TEST_F(Cli, PresetsHelpPrintsUsageAndAStrayWordIsAUsageError) {
+  const Result help = run("presets --help");
+  EXPECT_EQ(help.status, 0) << help.err;
+  EXPECT_NE(help.out.find("npusim presets"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("configs/presets"), std::string::npos) << help.out;
+  const Result stray = run("presets extra");
+  EXPECT_EQ(stray.status, 2);
+  EXPECT_EQ(lines(stray.err), 1) << stray.err;
 }
 
 // The pe engine steps every register; its report must equal tile's apart from

@@ -60,10 +60,54 @@ TEST(CompareCli, FormatsSideBySideWithRatiosAgainstTheFirst) {
   std::getline(in, header);
   EXPECT_EQ(header.rfind("design,latency_us,cycles,energy_uj", 0), 0u) << header;
   int rows = 0;
-  while (std::getline(in, line)) ++rows;
+  while (std::getline(in, line)) {
+    ++rows;
+    // Counts are integers: the cycles cell (third) has no decimal point.
+    std::stringstream cells(line);
+    std::string design, latency, cycles;
+    std::getline(cells, design, ',');
+    std::getline(cells, latency, ',');
+    std::getline(cells, cycles, ',');
+    EXPECT_EQ(cycles.find('.'), std::string::npos) << line;
+  }
   EXPECT_EQ(rows, 3);
+  for (const char* column : {",energy_mac_pj,", ",energy_sram_ifmap_pj,", ",energy_sram_weight_pj,",
+                             ",energy_sram_ofmap_pj,", ",energy_dram_pj,", ",energy_leakage_pj,"}) {
+    EXPECT_NE(header.find(column), std::string::npos) << column << " in " << header;
+  }
   fs::remove(json);
   fs::remove(csv);
+}
+
+TEST(CompareCli, EnergyBreakdownSumsToTheTotalAndEqualsTheRunReport) {
+  const fs::path json = temp("breakdown.json"), run_json = temp("breakdown_run.json");
+  const Result r = npusim::testing::run_npusim("compare --config " + kEdge + " --model " + kLenet +
+                                               " --formats int8,int4 --json " + json.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("energy breakdown, pJ"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("energy_sram_weight_pj"), std::string::npos) << r.out;
+  const auto designs = read_json(json).at("designs");
+  for (const auto& design : designs) {
+    const auto& m = design.at("metrics");
+    double sum_pj = 0;
+    for (const char* part : {"mac", "pe_idle", "sram_ifmap", "sram_weight", "sram_ofmap", "dram", "ppu",
+                             "interconnect", "leakage"}) {
+      sum_pj += m.at(std::string("energy_") + part + "_pj").get<double>();
+    }
+    // energy_uj is rounded to 6 decimals (1e-6 uJ = 1 pJ); the parts to 6 decimals of a pJ.
+    EXPECT_NEAR(sum_pj / 1e6, m.at("energy_uj").get<double>(), 1e-6);
+  }
+  // The int8 design's parts are the run report's breakdown of the same design.
+  const Result run = npusim::testing::run_npusim("run --config " + kEdge + " --model " + kLenet + " --json " +
+                                                 run_json.string());
+  ASSERT_EQ(run.status, 0) << run.out;
+  const auto breakdown = read_json(run_json).at("totals").at("energy").at("breakdown");
+  for (const auto& [key, value] : breakdown.items()) {
+    if (key == "total_pj") continue;
+    EXPECT_NEAR(designs.at(0).at("metrics").at("energy_" + key).get<double>(), value.get<double>(), 1e-3) << key;
+  }
+  fs::remove(json);
+  fs::remove(run_json);
 }
 
 TEST(CompareCli, IsoAreaSizesEachFormatsArrayToTheBudget) {

@@ -180,16 +180,33 @@ TEST(HtmlReport, UnwritableDirectoryFailsBeforeTheRun) {
   EXPECT_NE(r.out.find("--html /nonexistent_npusim_dir/r.html"), std::string::npos) << r.out;
 }
 
-TEST(HtmlReport, CompareHasTableAndFourBarCharts) {
-  const fs::path html_path = temp_path("cmp.html");
+TEST(HtmlReport, CompareHasTablesAndFourBarChartsEnergyStacked) {
+  const fs::path html_path = temp_path("cmp.html"), json_path = temp_path("cmp.json");
   const auto r = testing::run_npusim("compare --config " + kConfig + " --model " + kModel +
-                                     " --formats int8,int4 --html " + html_path.string());
+                                     " --formats int8,int4 --html " + html_path.string() + " --json " +
+                                     json_path.string());
   ASSERT_EQ(r.status, 0) << r.out;
   const std::string html = read_text(html_path);
-  for (const char* id : {"compare-energy-chart", "compare-latency-chart", "compare-dram-chart", "compare-area-chart"}) {
+  for (const char* id : {"compare-latency-chart", "compare-dram-chart", "compare-area-chart"}) {
     EXPECT_EQ(count(svg_by_id(html, id), "<rect class=\"bar\""), 2u) << id;
   }
+  // The energy bars are stacked: one rect per design and non-zero component,
+  // the components being the energy_*_pj metrics of the same compare's JSON.
+  std::size_t nonzero_parts = 0;
+  const auto compare_json = nlohmann::json::parse(read_text(json_path));
+  for (const auto& design : compare_json.at("designs")) {
+    for (const auto& [name, value] : design.at("metrics").items()) {
+      if (name.rfind("energy_", 0) == 0 && name.size() > 10 && name.substr(name.size() - 3) == "_pj") {
+        nonzero_parts += value.get<double>() > 0 ? 1 : 0;
+      }
+    }
+  }
+  EXPECT_GT(nonzero_parts, 2u * 3u);  // MAC, SRAM and DRAM at least, per design
+  EXPECT_EQ(count(svg_by_id(html, "compare-energy-chart"), "<rect class=\"bar\""), nonzero_parts);
+  EXPECT_NE(svg_by_id(html, "compare-energy-chart").find(">SRAM weight</text>"), std::string::npos);
   EXPECT_NE(html.find("<table id=\"compare-table\">"), std::string::npos);
+  EXPECT_NE(html.find("<table id=\"compare-energy-table\">"), std::string::npos);
+  fs::remove(json_path);
   EXPECT_NE(html.find("<th>W8A8 32x32</th>"), std::string::npos) << html.substr(0, 3000);
   EXPECT_NE(html.find("latency (us)"), std::string::npos);
   EXPECT_NE(html.find("area (mm2)"), std::string::npos);

@@ -15,6 +15,34 @@ using Bytes = std::vector<std::uint8_t>;
 using Values = std::vector<std::int8_t>;
 using Words = std::vector<std::uint64_t>;
 
+// The masked dot against the sum it stands for: positions whose skip bit is
+// set add nothing, the others +1 when the bits agree and -1 when they differ.
+TEST(BinaryDot, MaskedSkipsThePaddedPositionsAcrossWords) {
+  std::mt19937 rng(3);
+  for (const std::size_t n : {1u, 63u, 64u, 65u, 130u}) {
+    Values a(n), w(n), skip(n);
+    int expected = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      a[i] = rng() % 2 ? 1 : -1;
+      w[i] = rng() % 2 ? 1 : -1;
+      skip[i] = rng() % 4 == 0 ? -1 : 1;  // -1: bit set, skipped
+      if (skip[i] == 1) expected += a[i] * w[i];
+    }
+    EXPECT_EQ(binary_dot_masked(pack_binary(a), pack_binary(w), pack_binary(skip), n), expected) << n;
+    const Values none(n, 1);
+    EXPECT_EQ(binary_dot_masked(pack_binary(a), pack_binary(w), pack_binary(none), n),
+              binary_dot(pack_binary(a), pack_binary(w), n));
+  }
+  EXPECT_THROW(binary_dot_masked(Words{}, Words{0}, Words{0}, 1), std::invalid_argument);
+}
+
+TEST(PackedBytes, SignedCountsAsTheMemoryPlanKeepsThem) {
+  EXPECT_EQ(packed_bytes_of(3, 4), 2);  // int4: two per byte
+  EXPECT_EQ(packed_bytes_of(9, 1), 2);  // binary: eight per byte
+  EXPECT_EQ(packed_bytes_of(std::int64_t{1} << 40, 4), std::int64_t{1} << 39);
+  EXPECT_THROW(packed_bytes_of(-1, 8), std::invalid_argument);
+}
+
 TEST(PackInt4, ByteLayout) {
   EXPECT_EQ(pack_int4(Values{1, -2}), (Bytes{0xE1}));  // low nibble first
   EXPECT_EQ(pack_int4(Values{-8, 7}), (Bytes{0x78}));

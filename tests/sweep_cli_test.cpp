@@ -93,6 +93,9 @@ TEST_F(SweepCliTest, EveryPointEqualsAPlainRunAndOutputsAreDeterministic) {
       EXPECT_EQ(m["dram_read_bytes"], totals["memory"]["dram_read_bytes"]);
       EXPECT_EQ(m["utilization_pct"], totals["utilization_pct"]);
       EXPECT_EQ(m["network_sqnr_db"], totals["network_sqnr_db"]);
+      for (const auto& [part, pj] : totals["energy"]["breakdown"].items()) {
+        if (part != "total_pj") EXPECT_EQ(m["energy_" + part], pj) << part;
+      }
       ++index;
     }
   }
@@ -297,6 +300,68 @@ TEST_F(SweepCliTest, BadSpecAndBadOptionsFailInOneLine) {
   const auto missing = run_npusim("sweep " + kSmallSpec + " --out " + (dir_ / "none").string() + " --merge");
   EXPECT_EQ(missing.status, 1);
   EXPECT_NE(missing.out.find("no results directory"), std::string::npos) << missing.out;
+}
+
+}  // namespace
+}  // namespace npusim
+
+namespace npusim {
+namespace {
+
+// Not a terminal (the test reads a pipe): plain progress lines, one per
+// finished point with --progress-interval-s 0; none with --quiet.
+TEST_F(SweepCliTest, ProgressLinesWhenStderrIsNotATerminalQuietSilences) {
+  const std::string spec = write_spec("progress.json", "\"axes\": {\"array.rows\": [8, 16, 32]}");
+  const std::string out = sweep(spec, "p", "-j 1 --progress-interval-s 0");
+  ASSERT_EQ(last_status_, 0) << out;
+  EXPECT_EQ(out.find('\r'), std::string::npos);
+  for (const char* done : {"1/3", "2/3", "3/3"}) {
+    const auto at = out.find(std::string("npusim sweep: ") + done + " points, 0 failed, ");
+    ASSERT_NE(at, std::string::npos) << done << " in " << out;
+    const std::string line = out.substr(at, out.find('\n', at) - at);
+    EXPECT_NE(line.find(" elapsed"), std::string::npos) << line;
+    // An estimate while points remain, none after the last.
+    EXPECT_EQ(line.find(", ETA ") != std::string::npos, std::string(done) != "3/3") << line;
+  }
+  const std::string quiet = sweep(spec, "q", "-j 1 --progress-interval-s 0 --quiet");
+  ASSERT_EQ(last_status_, 0) << quiet;
+  EXPECT_EQ(quiet.find("points, 0 failed"), std::string::npos) << quiet;
+  const std::string bad = sweep(spec, "r", "--progress-interval-s -1");
+  EXPECT_EQ(last_status_, 2) << bad;
+  EXPECT_NE(bad.find("--progress-interval-s"), std::string::npos) << bad;
+}
+
+// min_sqnr_db is a result filter: every point runs; those under the floor
+// (LeNet-5 at int4: about 14 dB, int8 about 39 dB, fp32 infinite) are marked
+// and kept off the front, which is the front of the other points alone.
+TEST_F(SweepCliTest, MinSqnrFloorKeepsLowSqnrPointsOffTheFrontAndMarksThem) {
+  const std::string spec =
+      write_spec("floor.json",
+                 "\"axes\": {\"formats\": [\"fp32\", \"int8\", \"int4\"]}, \"constraints\": {\"min_sqnr_db\": 20}, "
+                 "\"objectives\": [\"energy_per_inference_uj\", \"latency_us\"]");
+  const std::string out = sweep(spec, "floor", "-j 2");
+  ASSERT_EQ(last_status_, 0) << out;
+  EXPECT_EQ(ran_count(out), 3) << out;
+  EXPECT_NE(out.find("1 below min_sqnr_db"), std::string::npos) << out;
+  const auto lines = read_lines(dir_ / "floor" / "merged.jsonl");
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_FALSE(lines[0]["below_min_sqnr"]);  // fp32: null SQNR, infinite
+  EXPECT_FALSE(lines[1]["below_min_sqnr"]);
+  EXPECT_TRUE(lines[2]["below_min_sqnr"]);
+  EXPECT_LT(lines[2]["metrics"]["network_sqnr_db"].get<double>(), 20.0);
+  // int4 is cheaper and faster than int8: without the floor it alone would be
+  // the front; with it, int8 (which beats fp32 on both) is.
+  EXPECT_LT(lines[2]["metrics"]["energy_per_inference_uj"], lines[1]["metrics"]["energy_per_inference_uj"]);
+  EXPECT_FALSE(lines[2]["pareto"]);
+  EXPECT_TRUE(lines[1]["pareto"]);
+  EXPECT_FALSE(lines[0]["pareto"]);
+  const auto pareto = nlohmann::json::parse(testing::read_text(dir_ / "floor" / "pareto.json"));
+  EXPECT_EQ(pareto["min_sqnr_db"], 20);
+  const std::string csv = testing::read_text(dir_ / "floor" / "results.csv");
+  EXPECT_NE(csv.find(",error,below_min_sqnr\n"), std::string::npos) << csv.substr(0, 600);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);
+  const std::string svg = testing::read_text(dir_ / "floor" / "energy_vs_latency_lenet5.svg");
+  EXPECT_NE(svg.find("below min_sqnr_db"), std::string::npos);
 }
 
 }  // namespace

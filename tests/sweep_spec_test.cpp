@@ -182,6 +182,8 @@ TEST_F(SweepSpecTest, BadSpecsFailInOneLineNamingFileAndPath) {
   expect_error("{" + base() + ", " + net + ", \"objectives\": [\"speed\"]}", {"$.objectives[0]", "speed"});
   expect_error("{" + base() + ", " + net + ", \"axis\": {}}", {"$.axis", "unknown key"});
   expect_error("{" + base() + ", " + net + ", \"constraints\": {\"max_area_mm2\": -1}}", {"$.constraints.max_area_mm2"});
+  expect_error("{" + base() + ", " + net + ", \"constraints\": {\"min_sqnr_db\": \"20\"}}",
+               {"$.constraints.min_sqnr_db", "expected a number of dB"});
   expect_error("{" + base() + ", " + net + ", \"axes\": {\"array.rows\": [8]}, \"zip\": [{\"array.rows\": [8]}]}",
                {"appears twice"});
   expect_error("{" + base() + ", " + net + ", \"axes\": {\"array.rows\": [8, 8]}}", {"same config"});

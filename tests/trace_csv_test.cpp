@@ -1,5 +1,5 @@
 // CSV timeline: header names with units, one row per window with bytes and
-// GB/s worked out by hand, truncation line, determinism, unwritable path.
+// GB/s worked out by hand, the truncation sidecar, determinism, unwritable path.
 #include <gtest/gtest.h>
 
 #include "temp_dir_test_support.h"
@@ -77,15 +77,6 @@ TEST(CsvTimelineWriter, RatesFollowTheWindowLength) {
   EXPECT_EQ(v[15], "32");
 }
 
-TEST(CsvTimelineWriter, TruncatedTraceStartsWithACommentLine) {
-  TraceEvents events = sample_events();
-  events.truncated = true;
-  events.max_events = 5;
-  const std::string csv = render(events);
-  EXPECT_EQ(csv.rfind("# trace truncated at 5 events (limit --trace-max-events)\nwindow_start_us,", 0), 0u) << csv;
-  EXPECT_EQ(render(sample_events()).rfind("window_start_us,", 0), 0u);
-}
-
 TEST(CsvTimelineWriter, EmptyTraceIsAHeaderOnly) {
   TraceEvents events;
   events.buffer_names = {"ofmap"};
@@ -102,6 +93,21 @@ TEST_F(CsvTimelineFile, SameEventsSameBytes) {
   EXPECT_EQ(slurp(dir_ / "a.csv"), render(sample_events()));
   EXPECT_EQ(slurp(dir_ / "a.csv"), slurp(dir_ / "b.csv"));
   EXPECT_FALSE(fs::exists(dir_ / "a.csv.tmp"));
+}
+
+// pandas.read_csv reads the file as it is: the truncation note goes beside it,
+// and a later complete trace into the same place removes the stale note.
+TEST_F(CsvTimelineFile, TruncationNoteGoesToASidecarNotIntoTheData) {
+  TraceEvents events = sample_events();
+  events.truncated = true;
+  events.max_events = 5;
+  const std::string path = (dir_ / "timeline.csv").string();
+  EXPECT_EQ(timeline_note_path(path), (dir_ / "timeline.truncated.txt").string());
+  write_csv_timeline(events, path, CsvTimelineOptions{1000});
+  EXPECT_EQ(slurp(path), render(sample_events()));
+  EXPECT_EQ(slurp(dir_ / "timeline.truncated.txt"), "trace truncated at 5 events (limit --trace-max-events)\n");
+  write_csv_timeline(sample_events(), path, CsvTimelineOptions{1000});
+  EXPECT_FALSE(fs::exists(dir_ / "timeline.truncated.txt"));
 }
 
 TEST_F(CsvTimelineFile, UnwritablePathIsAnErrorNamingIt) {

@@ -133,7 +133,7 @@ class TraceStreaming : public testing::TempDirTest {
   }
 
   void expect_same_files() {
-    for (const char* name : {"trace.json", "timeline.csv", "trace.vcd"}) {
+    for (const char* name : {"trace.json", "timeline.csv", "trace.vcd", "trace.gtkw"}) {
       const std::string expected = slurp(dir_ / "in" / name);
       ASSERT_FALSE(expected.empty()) << name;
       EXPECT_TRUE(expected == slurp(dir_ / "out" / name)) << name << " differs";
@@ -142,7 +142,13 @@ class TraceStreaming : public testing::TempDirTest {
     std::vector<std::string> left;
     for (const auto& entry : fs::directory_iterator(dir_ / "out")) left.push_back(entry.path().filename().string());
     std::sort(left.begin(), left.end());
-    EXPECT_EQ(left, (std::vector<std::string>{"timeline.csv", "trace.json", "trace.vcd"}));
+    // A truncated trace's note beside the timeline, in both or in neither.
+    std::vector<std::string> expected{"timeline.csv", "trace.gtkw", "trace.json", "trace.vcd"};
+    if (fs::exists(dir_ / "in" / "timeline.truncated.txt")) {
+      EXPECT_EQ(slurp(dir_ / "in" / "timeline.truncated.txt"), slurp(dir_ / "out" / "timeline.truncated.txt"));
+      expected.insert(expected.begin() + 1, "timeline.truncated.txt");
+    }
+    EXPECT_EQ(left, expected);
   }
 };
 
@@ -175,6 +181,7 @@ TEST_F(TraceStreaming, SameBytesForATruncatedTrace) {
   ASSERT_TRUE(r.memory.truncated);
   EXPECT_EQ(r.streamed_events, 150);
   EXPECT_EQ(r.streamed_summary.truncation, "trace truncated at 150 events (limit --trace-max-events)");
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "timeline.truncated.txt"));
   EXPECT_LE(r.peak_resident, 11);
   expect_same_files();
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "traces/vcd_plan.h"
+#include "traces/gtkwave_save.h"
 #include "traces/vcd_writer.h"
 
 namespace npusim {
@@ -163,6 +164,28 @@ TEST_F(VcdFile, DeclaresEverySignalAndChangesThemAtTheEventTimes) {
   expect_sample_waveforms(text);
   EXPECT_FALSE(fs::exists(dir_ / "trace.vcd.tmp"));
   EXPECT_FALSE(fs::exists(dir_ / "trace.vcd.sc.vcd"));
+}
+
+// GTKWave opens trace.gtkw with every signal shown, counters decimal and
+// analog, zoomed to the run: 2^-zoom ps per pixel over a 1000-pixel pane.
+TEST_F(VcdFile, SaveFileBesideTheVcdShowsEverySignalZoomedToTheRun) {
+  write_vcd_trace(sample_events(), (dir_ / "trace.vcd").string(), VcdOptions{1000});
+  const std::string save = slurp(dir_ / "trace.gtkw");
+  EXPECT_NE(save.find("[dumpfile] \"trace.vcd\"\n"), std::string::npos) << save;
+  // The VCD ends at 4501 ps: log2(4501 / 1000) = 2.170...
+  EXPECT_NE(save.find("\n*-2.170"), std::string::npos) << save;
+  EXPECT_NE(save.find("@28\nSystemC.array_busy\n"), std::string::npos) << save;
+  // 0x8024: analog step | right-justified | decimal, then two rows of height.
+  EXPECT_NE(save.find("@8024\nSystemC.ifmap_mbps[63:0]\n@20000\n-\n-\n"), std::string::npos) << save;
+  EXPECT_NE(save.find("SystemC.dram_ch0_mbps[63:0]"), std::string::npos) << save;
+  EXPECT_FALSE(fs::exists(dir_ / "trace.gtkw.tmp"));
+}
+
+TEST(GtkwaveSave, ZoomFitsTheRunAndPathsPairWithTheVcd) {
+  const std::string save = gtkwave_save_text({{"array_busy", 1}}, 1'000'000, "x.vcd");
+  EXPECT_NE(save.find("\n*-9.965784 0 -1"), std::string::npos) << save;  // log2(1e6 ps / 1000 px)
+  EXPECT_EQ(gtkwave_save_path("/a/b/trace.vcd"), "/a/b/trace.gtkw");
+  EXPECT_EQ(gtkwave_save_path("/a/b/trace"), "/a/b/trace.gtkw");
 }
 
 TEST_F(VcdFile, SameEventsSameBytesWithTheDateFixed) {

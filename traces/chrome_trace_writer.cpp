@@ -45,64 +45,89 @@ Lanes assign_lanes(const std::vector<Interval>& intervals, const std::vector<std
   return lanes;
 }
 
-}  // namespace
+// One track's intervals, where each came from, their time order and lanes.
+struct Track {
+  std::vector<Interval> spans;
+  std::vector<std::size_t> source;  // per span: an index into the events it shows
+  std::vector<std::size_t> order;
+  Lanes lanes;
+  void add(std::int64_t start_ps, std::int64_t end_ps, std::size_t from) {
+    spans.push_back({start_ps, end_ps});
+    source.push_back(from);
+  }
+  void lay_out() {
+    order = time_order(spans);
+    lanes = assign_lanes(spans, order);
+  }
+};
 
-void write_chrome_trace(const TraceEvents& events, std::ostream& out, const ChromeTraceOptions& options) {
-  const TrafficTimeline traffic = build_traffic_timeline(events, options.bandwidth_window_ps);
+struct Tracks {
+  // Folds and stalls share the array track, so they are laid out together:
+  // source < computes.size() is a compute, else computes.size() + a stall.
+  Track array, ppu, dma;
+  std::vector<Track> buffers;  // parallel to the timeline's buffers
+};
 
-  // Array track: folds and stalls share it, so they are laid out together.
-  std::vector<Interval> array_spans, ppu_spans, dma_spans;
-  std::vector<std::size_t> array_source, ppu_source;  // index into computes, or computes.size() + stall index
+Tracks lay_out_tracks(const TraceEvents& events, const TrafficTimeline& traffic) {
+  Tracks tracks;
   for (std::size_t i = 0; i < events.computes.size(); ++i) {
     const ComputeEvent& c = events.computes[i];
-    (c.unit == ComputeUnit::array ? array_spans : ppu_spans).push_back({c.start_ps, c.end_ps});
-    (c.unit == ComputeUnit::array ? array_source : ppu_source).push_back(i);
+    (c.unit == ComputeUnit::array ? tracks.array : tracks.ppu).add(c.start_ps, c.end_ps, i);
   }
   for (std::size_t i = 0; i < events.stalls.size(); ++i) {
-    array_spans.push_back({events.stalls[i].start_ps, events.stalls[i].end_ps});
-    array_source.push_back(events.computes.size() + i);
+    tracks.array.add(events.stalls[i].start_ps, events.stalls[i].end_ps, events.computes.size() + i);
   }
-  for (const TransferEvent& t : events.transfers) dma_spans.push_back({t.start_ps, t.end_ps});
-  std::vector<std::vector<Interval>> buffer_spans(traffic.buffers.size());
-  std::vector<std::vector<std::size_t>> buffer_source(traffic.buffers.size());
+  for (std::size_t i = 0; i < events.transfers.size(); ++i) {
+    tracks.dma.add(events.transfers[i].start_ps, events.transfers[i].end_ps, i);
+  }
+  tracks.buffers.resize(traffic.buffers.size());
   for (std::size_t i = 0; i < events.buffer_windows.size(); ++i) {
     const BufferAccessWindow& w = events.buffer_windows[i];
     const auto found = std::find_if(traffic.buffers.begin(), traffic.buffers.end(),
                                     [&](const TrafficSeries& s) { return s.name == w.buffer; });
-    const std::size_t b = static_cast<std::size_t>(found - traffic.buffers.begin());
-    buffer_spans[b].push_back({w.window_start_ps, w.window_start_ps + w.window_length_ps});
-    buffer_source[b].push_back(i);
+    const auto b = static_cast<std::size_t>(found - traffic.buffers.begin());
+    tracks.buffers[b].add(w.window_start_ps, w.window_start_ps + w.window_length_ps, i);
   }
+  for (Track* track : {&tracks.array, &tracks.ppu, &tracks.dma}) track->lay_out();
+  for (Track& track : tracks.buffers) track.lay_out();
+  return tracks;
+}
 
-  const std::vector<std::size_t> array_order = time_order(array_spans);
-  const std::vector<std::size_t> ppu_order = time_order(ppu_spans);
-  const std::vector<std::size_t> dma_order = time_order(dma_spans);
-  const Lanes array_lanes = assign_lanes(array_spans, array_order);
-  const Lanes ppu_lanes = assign_lanes(ppu_spans, ppu_order);
-  const Lanes dma_lanes = assign_lanes(dma_spans, dma_order);
+// DRAM commands in time order (ties: as recorded), one track per channel.
+void write_dram_commands(EventStream& stream, const TraceEvents& events, const std::vector<int>& channel_tid) {
+  std::vector<std::size_t> order(events.dram_commands.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return events.dram_commands[a].time_ps < events.dram_commands[b].time_ps;
+  });
+  for (std::size_t i : order) {
+    const DramCommandEvent& c = events.dram_commands[i];
+    stream.add(dram_command_event(c, channel_tid[static_cast<std::size_t>(c.channel)]));
+  }
+}
 
+}  // namespace
+
+void write_chrome_trace(const TraceEvents& events, std::ostream& out, const ChromeTraceOptions& options) {
+  const TrafficTimeline traffic = build_traffic_timeline(events, options.bandwidth_window_ps);
+  const Tracks laid = lay_out_tracks(events, traffic);
   TrackTable tracks;
-  const int array_tid = tracks.add("array", array_lanes.count);
-  const int ppu_tid = tracks.add("ppu", ppu_lanes.count);
-  const int dma_tid = tracks.add("dma", dma_lanes.count);
+  const int array_tid = tracks.add("array", laid.array.lanes.count);
+  const int ppu_tid = tracks.add("ppu", laid.ppu.lanes.count);
+  const int dma_tid = tracks.add("dma", laid.dma.lanes.count);
   std::vector<int> channel_tid;
   for (std::size_t ch = 0; ch < traffic.dram_channels.size(); ++ch) {
     channel_tid.push_back(tracks.add("dram ch" + std::to_string(ch), 1));
   }
-  std::vector<std::vector<std::size_t>> buffer_order;
-  std::vector<Lanes> buffer_lanes;
   std::vector<int> buffer_tid;
   for (std::size_t b = 0; b < traffic.buffers.size(); ++b) {
-    buffer_order.push_back(time_order(buffer_spans[b]));
-    buffer_lanes.push_back(assign_lanes(buffer_spans[b], buffer_order[b]));
-    buffer_tid.push_back(tracks.add("sram " + traffic.buffers[b].name, buffer_lanes[b].count));
+    buffer_tid.push_back(tracks.add("sram " + traffic.buffers[b].name, laid.buffers[b].lanes.count));
   }
 
   const std::string truncated = truncation_message(events);
   write_header(out, options.bandwidth_window_ps, truncated);
   EventStream stream(out);
   tracks.write_metadata(stream);
-
   auto write_compute_or_stall = [&](std::size_t source, int tid) {
     if (source < events.computes.size()) {
       stream.add(compute_event(events.computes[source], tid));
@@ -110,27 +135,19 @@ void write_chrome_trace(const TraceEvents& events, std::ostream& out, const Chro
       stream.add(stall_event(events.stalls[source - events.computes.size()], tid));
     }
   };
-  for (std::size_t i : array_order) write_compute_or_stall(array_source[i], array_tid + array_lanes.lane_of[i]);
-  for (std::size_t i : ppu_order) write_compute_or_stall(ppu_source[i], ppu_tid + ppu_lanes.lane_of[i]);
-  for (std::size_t i : dma_order) stream.add(transfer_event(events.transfers[i], dma_tid + dma_lanes.lane_of[i]));
-
-  std::vector<std::size_t> command_order(events.dram_commands.size());
-  std::iota(command_order.begin(), command_order.end(), std::size_t{0});
-  std::stable_sort(command_order.begin(), command_order.end(), [&](std::size_t a, std::size_t b) {
-    return events.dram_commands[a].time_ps < events.dram_commands[b].time_ps;
-  });
-  for (std::size_t i : command_order) {
-    const DramCommandEvent& c = events.dram_commands[i];
-    stream.add(dram_command_event(c, channel_tid[static_cast<std::size_t>(c.channel)]));
+  for (const auto& [track, tid] : {std::pair{&laid.array, array_tid}, std::pair{&laid.ppu, ppu_tid}}) {
+    for (std::size_t i : track->order) write_compute_or_stall(track->source[i], tid + track->lanes.lane_of[i]);
   }
-
+  for (std::size_t i : laid.dma.order) {
+    stream.add(transfer_event(events.transfers[i], dma_tid + laid.dma.lanes.lane_of[i]));
+  }
+  write_dram_commands(stream, events, channel_tid);
   for (std::size_t b = 0; b < traffic.buffers.size(); ++b) {
-    for (std::size_t i : buffer_order[b]) {
-      stream.add(buffer_window_event(events.buffer_windows[buffer_source[b][i]],
-                                     buffer_tid[b] + buffer_lanes[b].lane_of[i]));
+    const Track& track = laid.buffers[b];
+    for (std::size_t i : track.order) {
+      stream.add(buffer_window_event(events.buffer_windows[track.source[i]], buffer_tid[b] + track.lanes.lane_of[i]));
     }
   }
-
   write_counters(stream, traffic);
   if (!truncated.empty()) stream.add(truncation_event(truncated, trace_end_ps(events), array_tid));
   write_footer(out);

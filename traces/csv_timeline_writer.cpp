@@ -1,6 +1,7 @@
 #include "traces/csv_timeline_writer.h"
 
 #include <charconv>
+#include <filesystem>
 #include <ostream>
 #include <vector>
 
@@ -32,12 +33,10 @@ void put_cells(std::ostream& out, const WindowBytes& bytes, std::int64_t window_
 }  // namespace
 
 void write_csv_timeline(const TraceEvents& events, std::ostream& out, const CsvTimelineOptions& options) {
-  write_csv_timeline(build_traffic_timeline(events, options.window_ps), truncation_message(events), out);
+  write_csv_timeline(build_traffic_timeline(events, options.window_ps), out);
 }
 
-void write_csv_timeline(const TrafficTimeline& traffic, const std::string& truncated, std::ostream& out) {
-  if (!truncated.empty()) out << "# " << truncated << '\n';
-
+void write_csv_timeline(const TrafficTimeline& traffic, std::ostream& out) {
   out << "window_start_us";
   for (const TrafficSeries& s : traffic.buffers) put_header(out, s.name);
   put_header(out, traffic.dma.name);
@@ -66,8 +65,24 @@ void write_csv_timeline(const TrafficTimeline& traffic, const std::string& trunc
   }
 }
 
+std::string timeline_note_path(const std::string& csv_path) {
+  std::filesystem::path path(csv_path);
+  return (path.parent_path() / (path.stem().string() + ".truncated.txt")).string();
+}
+
+void write_csv_timeline(const TrafficTimeline& traffic, const std::string& truncation, const std::string& path) {
+  write_trace_file(path, [&](std::ostream& out) { write_csv_timeline(traffic, out); });
+  const std::string note = timeline_note_path(path);
+  if (truncation.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove(note, ignored);  // a complete trace: no stale note from an earlier run
+    return;
+  }
+  write_trace_file(note, [&](std::ostream& out) { out << truncation << '\n'; });
+}
+
 void write_csv_timeline(const TraceEvents& events, const std::string& path, const CsvTimelineOptions& options) {
-  write_trace_file(path, [&](std::ostream& out) { write_csv_timeline(events, out, options); });
+  write_csv_timeline(build_traffic_timeline(events, options.window_ps), truncation_message(events), path);
 }
 
 }  // namespace npusim

@@ -10,9 +10,11 @@
 // then for each DRAM channel N
 //   dram_chN_read_bytes, dram_chN_read_gbps, dram_chN_write_bytes, dram_chN_write_gbps.
 // Bytes are integers; times and rates are the shortest decimal that reads
-// back as the same double. A truncated trace starts with one line
-// "# trace truncated at N events (limit --trace-max-events)" (pandas:
-// read_csv(..., comment="#")). Deterministic: same events, same bytes.
+// back as the same double. Only data: pandas.read_csv reads it as it is. When
+// the trace was truncated, the note "trace truncated at N events (limit
+// --trace-max-events)" goes to a sidecar file beside it
+// (timeline_note_path()), which is removed when the trace is complete.
+// Deterministic: same events, same bytes.
 #pragma once
 
 #include <cstdint>
@@ -31,11 +33,15 @@ struct CsvTimelineOptions {
 void write_csv_timeline(const TraceEvents& events, std::ostream& out, const CsvTimelineOptions& options = {});
 
 // The same from the windows' bytes (build_traffic_timeline(), or a streaming
-// run's traces/trace_summary.h) and the truncation message ("" when complete):
-// one row per window of `traffic`.
-void write_csv_timeline(const TrafficTimeline& traffic, const std::string& truncation, std::ostream& out);
+// run's traces/trace_summary.h): one row per window of `traffic`.
+void write_csv_timeline(const TrafficTimeline& traffic, std::ostream& out);
 
-// To `<path>.tmp`, then renamed. Throws std::runtime_error naming the path.
+// "dir/timeline.csv" -> "dir/timeline.truncated.txt"
+std::string timeline_note_path(const std::string& csv_path);
+
+// To `<path>.tmp`, then renamed; the sidecar note written when `truncation`
+// is not empty, removed otherwise. Throws std::runtime_error naming the path.
+void write_csv_timeline(const TrafficTimeline& traffic, const std::string& truncation, const std::string& path);
 void write_csv_timeline(const TraceEvents& events, const std::string& path, const CsvTimelineOptions& options = {});
 
 }  // namespace npusim

@@ -211,8 +211,7 @@ void StreamingTraceWriter::finish() {
   if (!array_) return;
   const TraceSummary summary = aggregator_.summary();
   write_chrome(summary);
-  write_trace_file(options_.dir + "/timeline.csv",
-                   [&](std::ostream& out) { write_csv_timeline(summary.traffic, summary.truncation, out); });
+  write_csv_timeline(summary.traffic, summary.truncation, options_.dir + "/timeline.csv");
   write_vcd(summary);
 }
 

@@ -14,6 +14,7 @@
 #include <system_error>
 #include <systemc>
 
+#include "traces/gtkwave_save.h"
 #include "traces/trace_file_output.h"
 #include "traces/vcd_plan.h"
 #include "traces/vcd_replay_module.h"
@@ -168,6 +169,10 @@ void write_vcd_trace(const std::vector<VcdSignal>& signals, const std::function<
     throw;
   }
   remove_temporaries();
+  // The replay's last timestamp is end_ps + 1 (see the header).
+  const std::string vcd_name = std::filesystem::path(path).filename().string();
+  write_trace_file(gtkwave_save_path(path),
+                   [&](std::ostream& out) { out << gtkwave_save_text(signals, end_ps + 1, vcd_name); });
 }
 
 }  // namespace npusim

@@ -47,7 +47,8 @@ struct VcdOptions {
 };
 
 // Writes `path` (through `<path>.tmp` and a rename; SystemC's own output goes to
-// `<path>.sc.vcd` first and is removed). A truncated trace carries
+// `<path>.sc.vcd` first and is removed), and a GTKWave save file beside it
+// (traces/gtkwave_save.h: trace.vcd -> trace.gtkw). A truncated trace carries
 // truncation_message() in a $comment at the top. Throws std::runtime_error
 // naming the path when the file cannot be written or the replay fails, and
 // std::invalid_argument for invalid events.

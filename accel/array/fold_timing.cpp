@@ -3,13 +3,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "accel/formats/integer_math.h"
+
 namespace npusim {
-namespace {
-
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
-
-}  // namespace
-
 ArrayMapping map_gemm(const GemmShape& shape, const ArrayConfig& array) {
   if (shape.m < 1 || shape.n < 1 || shape.k < 1) {
     throw std::invalid_argument("GEMM dimensions must be at least 1");

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "accel/array/mac_arithmetic.h"
+#include "accel/formats/packing.h"
 
 namespace npusim {
 namespace {
@@ -95,6 +96,50 @@ void float_gemm(const GemmOperands& op, std::int64_t chunk, GemmOutput& out) {
   }
 }
 
+// Binary operands as an XNOR-popcount array computes them (accel/formats/
+// packing.h): W's columns and A's rows packed one bit per element, each
+// output n - 2 * popcount(a XOR w) over the positions im2col did not pad
+// (A's zeros: the padding mask). Exact, so equal to the plain integer sum the
+// pe fidelity accumulates; |sum| <= K cannot overflow. False, with nothing
+// written, when an operand holds another value (then the integer kernel runs).
+bool binary_gemm(const GemmOperands& op, GemmOutput& out) {
+  const std::int64_t m_total = op.shape.m, n_total = op.shape.n, k_total = op.shape.k;
+  const auto k_size = static_cast<std::size_t>(k_total);
+  std::vector<std::vector<std::uint64_t>> w_columns;
+  std::vector<std::int8_t> column(k_size), signs(k_size), padding(k_size);
+  for (std::int64_t n = 0; n < n_total; ++n) {
+    for (std::int64_t k = 0; k < k_total; ++k) {
+      const std::int8_t w = op.w_int[k * n_total + n];
+      if (w != 1 && w != -1) return false;
+      column[static_cast<std::size_t>(k)] = w;
+    }
+    w_columns.push_back(pack_binary(column));
+  }
+  std::vector<std::vector<std::uint64_t>> a_rows, a_skips;
+  std::vector<bool> padded(static_cast<std::size_t>(m_total), false);
+  for (std::int64_t m = 0; m < m_total; ++m) {
+    for (std::int64_t k = 0; k < k_total; ++k) {
+      const std::int8_t a = op.a_int[m * k_total + k];
+      if (a != 1 && a != -1 && a != 0) return false;
+      signs[static_cast<std::size_t>(k)] = a == 0 ? std::int8_t{1} : a;
+      padding[static_cast<std::size_t>(k)] = a == 0 ? std::int8_t{-1} : std::int8_t{1};  // set bit: skip
+      padded[static_cast<std::size_t>(m)] = padded[static_cast<std::size_t>(m)] || a == 0;
+    }
+    a_rows.push_back(pack_binary(signs));
+    a_skips.push_back(pack_binary(padding));
+  }
+  for (std::int64_t m = 0; m < m_total; ++m) {
+    const auto& a = a_rows[static_cast<std::size_t>(m)];
+    const auto& skip = a_skips[static_cast<std::size_t>(m)];
+    const bool masked = padded[static_cast<std::size_t>(m)];
+    for (std::int64_t n = 0; n < n_total; ++n) {
+      const auto& w = w_columns[static_cast<std::size_t>(n)];
+      out.acc_int[m * n_total + n] = masked ? binary_dot_masked(a, w, skip, k_size) : binary_dot(a, w, k_size);
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 GemmOutput compute_gemm_values(const GemmOperands& op, const MacFormat& mac,
@@ -109,7 +154,10 @@ GemmOutput compute_gemm_values(const GemmOperands& op, const MacFormat& mac,
       throw std::invalid_argument("integer GEMM operands do not match the shape");
     }
     out.acc_int.assign(outputs, 0);
-    if (overflow_impossible(op)) {
+    const bool binary = mac.weight == NumberFormat::binary && mac.activation == NumberFormat::binary;
+    if (binary && binary_gemm(op, out)) {
+      // The XNOR-popcount datapath: exact, no overflow possible.
+    } else if (overflow_impossible(op)) {
       integer_gemm_fast(op, out);
     } else {
       integer_gemm_checked(op, chunk, out);

@@ -1,6 +1,8 @@
 // The `tile` fidelity's values: an optimized GEMM that follows the accumulation
 // order of accel/array/mac_arithmetic.h exactly, so it matches the register-level
-// model bit for bit.
+// model bit for bit. Binary x binary (W1A1) runs on packed bits, one XNOR and
+// popcount per 64 products (accel/formats/packing.h), as an XNOR-popcount
+// array does; the integer sum it gives is the same.
 #pragma once
 
 #include <cstdint>

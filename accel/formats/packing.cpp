@@ -1,5 +1,6 @@
 #include "accel/formats/packing.h"
 
+#include <algorithm>
 #include <bit>
 #include <stdexcept>
 #include <string>
@@ -89,6 +90,29 @@ std::int32_t binary_dot(std::span<const std::uint64_t> a, std::span<const std::u
   }
   return static_cast<std::int32_t>(static_cast<std::int64_t>(n) -
                                    2 * static_cast<std::int64_t>(differing));
+}
+
+std::int32_t binary_dot_masked(std::span<const std::uint64_t> a, std::span<const std::uint64_t> w,
+                               std::span<const std::uint64_t> skip, std::size_t n) {
+  const std::size_t words = words_for(n);
+  if (a.size() < words || w.size() < words || skip.size() < words) {
+    throw std::invalid_argument("binary_dot_masked: " + std::to_string(n) + " elements need " +
+                                std::to_string(words) + " words per operand and mask");
+  }
+  std::int64_t counted = 0, differing = 0;
+  for (std::size_t i = 0; i < words; ++i) {
+    const std::size_t bits = std::min(kWordBits, n - i * kWordBits);
+    const std::uint64_t range = bits == kWordBits ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
+    const std::uint64_t live = range & ~skip[i];
+    counted += std::popcount(live);
+    differing += std::popcount((a[i] ^ w[i]) & live);
+  }
+  return static_cast<std::int32_t>(counted - 2 * differing);
+}
+
+std::int64_t packed_bytes_of(std::int64_t count, int bits) {
+  if (count < 0) throw std::invalid_argument("packed_bytes_of: negative count " + std::to_string(count));
+  return static_cast<std::int64_t>(packed_bytes(static_cast<std::size_t>(count), bits));
 }
 
 std::size_t packed_bytes(std::size_t count, int bits) {

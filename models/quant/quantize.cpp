@@ -191,6 +191,12 @@ void quantize_integer_layers(QuantizedGraph& qgraph, const std::vector<QuantPara
       continue;
     }
     const QuantParams& in = tensor_quant.at(layer.inputs[0]);
+    if (keeps_input_quantization(layer.type)) {
+      // No rescaling on the post-processing unit.
+      ql.output_quant = in;
+      tensor_quant[layer.name] = ql.output_quant;
+      continue;
+    }
     switch (layer.type) {
       case LayerType::conv2d:
       case LayerType::fc:
@@ -213,16 +219,7 @@ void quantize_integer_layers(QuantizedGraph& qgraph, const std::vector<QuantPara
       case LayerType::softmax:
         ql.output_quant = softmax_output_quant(qgraph.output_format_of(i));
         break;
-      case LayerType::maxpool:
-      case LayerType::avgpool:
-      case LayerType::relu:
-      case LayerType::relu6:
-      case LayerType::clip:
-      case LayerType::flatten:
-      case LayerType::reshape:
-      case LayerType::constant:  // handled above
-        // These keep the input's quantization: no rescaling on the post-processing unit.
-        ql.output_quant = in;
+      default:  // constant and keeps_input_quantization(): handled above
         break;
     }
     tensor_quant[layer.name] = ql.output_quant;

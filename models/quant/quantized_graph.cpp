@@ -14,6 +14,27 @@ NumberFormat QuantizedGraph::graph_input_format() const {
   return input_format.value_or(mac.activation);
 }
 
+bool keeps_input_quantization(LayerType type) {
+  switch (type) {
+    case LayerType::maxpool:
+    case LayerType::avgpool:
+    case LayerType::relu:
+    case LayerType::relu6:
+    case LayerType::clip:
+    case LayerType::flatten:
+    case LayerType::reshape:
+      return true;
+    case LayerType::conv2d:
+    case LayerType::fc:
+    case LayerType::add:
+    case LayerType::concat:
+    case LayerType::softmax:
+    case LayerType::constant:
+      return false;
+  }
+  return false;
+}
+
 bool same_mac_format(const MacFormat& a, const MacFormat& b) {
   return a.weight == b.weight && a.activation == b.activation &&
          a.accumulator == b.accumulator && a.lanes == b.lanes;

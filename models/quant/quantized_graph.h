@@ -118,4 +118,11 @@ struct QuantizedGraph {
 
 bool same_mac_format(const MacFormat& a, const MacFormat& b);
 
+// Layers whose output keeps its input's quantization (scale and zero point):
+// they move, select or clamp values but never rescale them, so the
+// post-processing unit does no requantization (maxpool, avgpool, relu, relu6,
+// clip, flatten, reshape). The quantizer gives their outputs the input's
+// parameters; a file that quantizes such an output differently is refused.
+bool keeps_input_quantization(LayerType type);
+
 }  // namespace npusim

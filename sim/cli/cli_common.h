@@ -40,5 +40,10 @@ int compare_main(const std::vector<std::string>& args);
 int sweep_main(const std::vector<std::string>& args);
 int accuracy_main(const std::vector<std::string>& args);
 int dram_bench_main(const std::vector<std::string>& args);
+// `args` as for the others: --help, or nothing.
+int presets_main(const std::vector<std::string>& args);
+
+// `npusim --version`: version, git describe, build type, compiler and flags (sim/cli/version.cpp).
+std::string version_text();
 
 }  // namespace npusim::cli

@@ -11,7 +11,6 @@
 
 #include "models/input_error.h"
 #include "sim/cli/cli_common.h"
-#include "sim/commands/presets_command.h"
 
 namespace po = boost::program_options;
 using npusim::cli::UsageError;
@@ -31,6 +30,7 @@ constexpr const char* kUsage =
     "  compare  one network on several configs, or one config at several formats,\n"
     "           side by side with ratios (npusim compare --help)\n"
     "  presets  list the shipped accelerator presets (configs/presets)\n"
+    "  --version  version, git commit, build type and compiler flags\n"
     "  sweep    run a design-space sweep file point by point, resumable, sharded or\n"
     "           on Slurm, with CSV, Pareto front and SVG plots (npusim sweep --help)\n"
     "  accuracy top-1 accuracy of an image classifier on a labelled IDX test set\n"
@@ -49,15 +49,16 @@ int dispatch(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
+  if (command == "--version" || command == "version") {
+    std::cout << npusim::cli::version_text();
+    return 0;
+  }
   if (command == "run") return npusim::cli::run_main(std::vector<std::string>(argv + 2, argv + argc));
   if (command == "compare") return npusim::cli::compare_main(std::vector<std::string>(argv + 2, argv + argc));
   if (command == "sweep") return npusim::cli::sweep_main(std::vector<std::string>(argv + 2, argv + argc));
   if (command == "accuracy") return npusim::cli::accuracy_main(std::vector<std::string>(argv + 2, argv + argc));
   if (command == "dram-bench") return npusim::cli::dram_bench_main(std::vector<std::string>(argv + 2, argv + argc));
-  if (command == "presets") {
-    if (argc > 2) throw UsageError("presets takes no arguments");
-    return npusim::presets_command(npusim::preset_directory(), std::cout);
-  }
+  if (command == "presets") return npusim::cli::presets_main(std::vector<std::string>(argv + 2, argv + argc));
   throw UsageError("unknown command '" + command + "' (try npusim --help)");
 }
 

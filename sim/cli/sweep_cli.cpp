@@ -11,6 +11,40 @@
 #include "sim/commands/sweep_command.h"
 
 namespace npusim::cli {
+namespace {
+
+void read_slurm_options(const po::variables_map& values, npusim::SweepOptions& options) {
+  options.slurm = values.count("slurm") > 0;
+  if (values.count("slurm-shards")) {
+    options.slurm_shards = values["slurm-shards"].as<int>();
+    if (*options.slurm_shards < 1) throw UsageError("--slurm-shards expects a positive number of tasks");
+  }
+  if (values.count("slurm-partition")) options.slurm_partition = values["slurm-partition"].as<std::string>();
+  if (values.count("slurm-time")) options.slurm_time = values["slurm-time"].as<std::string>();
+  if (values.count("slurm-cpus")) {
+    options.slurm_cpus_per_task = values["slurm-cpus"].as<int>();
+    if (options.slurm_cpus_per_task < 1) throw UsageError("--slurm-cpus expects a positive number of CPUs");
+  }
+  options.submit = values.count("submit") > 0;
+  const bool slurm_only = options.slurm_shards || options.slurm_partition || options.slurm_time || options.submit ||
+                          values.count("slurm-cpus");
+  if (slurm_only && !options.slurm) throw UsageError("--slurm-shards, --slurm-partition, --slurm-time, --slurm-cpus and --submit go with --slurm");
+}
+
+// A terminal gets one line redrawn in place; a log file (nohup, Slurm) a
+// plain line every few seconds, so a long sweep shows it is alive.
+void read_progress_options(const po::variables_map& values, npusim::SweepOptions& options) {
+  using Progress = npusim::SweepOptions::Progress;
+  options.progress = values.count("quiet") ? Progress::none
+                     : isatty(STDERR_FILENO) != 0 ? Progress::terminal
+                                                  : Progress::lines;
+  if (values.count("progress-interval-s")) {
+    options.progress_interval_s = values["progress-interval-s"].as<double>();
+    if (!(options.progress_interval_s >= 0)) throw UsageError("--progress-interval-s expects a number of seconds >= 0");
+  }
+}
+
+}  // namespace
 
 int sweep_main(const std::vector<std::string>& args) {
   po::options_description description("npusim sweep S.json [options]");
@@ -29,7 +63,8 @@ int sweep_main(const std::vector<std::string>& args) {
       ("slurm-cpus", po::value<int>()->value_name("N"), "CPUs per task, and points each task runs at a time (default 1)")
       ("submit", "with --slurm: also run sbatch on the script")
       ("merge", "gather every results file in DIR into merged.jsonl, results.csv, pareto.json and the plots")
-      ("quiet", "no progress line (it is shown only when stderr is a terminal anyway)")
+      ("quiet", "no progress on stderr")
+      ("progress-interval-s", po::value<double>()->value_name("S"), "when stderr is not a terminal: a progress line every S seconds (default 5; 0: one per finished point)")
       ("spec", po::value<std::string>(), "the sweep file");
   // clang-format on
   po::positional_options_description positional;
@@ -64,25 +99,11 @@ int sweep_main(const std::vector<std::string>& args) {
     options.shard = npusim::parse_shard(text);
     if (!options.shard) throw UsageError("--shard expects i/N with 0 <= i < N, got '" + text + "'");
   }
-  options.slurm = values.count("slurm") > 0;
-  if (values.count("slurm-shards")) {
-    options.slurm_shards = values["slurm-shards"].as<int>();
-    if (*options.slurm_shards < 1) throw UsageError("--slurm-shards expects a positive number of tasks");
-  }
-  if (values.count("slurm-partition")) options.slurm_partition = values["slurm-partition"].as<std::string>();
-  if (values.count("slurm-time")) options.slurm_time = values["slurm-time"].as<std::string>();
-  if (values.count("slurm-cpus")) {
-    options.slurm_cpus_per_task = values["slurm-cpus"].as<int>();
-    if (options.slurm_cpus_per_task < 1) throw UsageError("--slurm-cpus expects a positive number of CPUs");
-  }
-  options.submit = values.count("submit") > 0;
+  read_slurm_options(values, options);
   options.merge = values.count("merge") > 0;
-  const bool slurm_only = options.slurm_shards || options.slurm_partition || options.slurm_time || options.submit ||
-                          values.count("slurm-cpus");
-  if (slurm_only && !options.slurm) throw UsageError("--slurm-shards, --slurm-partition, --slurm-time, --slurm-cpus and --submit go with --slurm");
   if (options.merge && (options.slurm || options.shard)) throw UsageError("--merge gathers results: it takes neither --slurm nor --shard");
   if (options.slurm && options.shard) throw UsageError("--slurm writes the script for every shard: drop --shard");
-  options.show_progress = values.count("quiet") == 0 && isatty(STDERR_FILENO) != 0;
+  read_progress_options(values, options);
   return npusim::sweep_command(options, std::cout, std::cerr);
 }
 

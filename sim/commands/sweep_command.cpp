@@ -89,6 +89,7 @@ void print_outputs(std::ostream& out, const SweepOutputs& outputs, std::size_t p
   const SweepTally& t = outputs.tally;
   out << "results: " << points - t.missing << " of " << points << " points (ok " << t.ok << ", failed " << t.failed
       << ", timeout " << t.timeout << "), Pareto front " << t.pareto << " points";
+  if (t.below_min_sqnr > 0) out << "; " << t.below_min_sqnr << " below min_sqnr_db (kept off the front)";
   if (t.stale > 0) out << "; " << t.stale << " stored results belong to no point of this spec (ignored)";
   out << '\n';
   for (const auto& file : outputs.files) out << "wrote " << file << '\n';
@@ -178,44 +179,31 @@ ojson result_line(const SweepPoint& point, const ProcessOutcome& outcome, const 
   return line;
 }
 
-int run_sweep(const SweepOptions& options, const SweepSpec& spec, const SweepPlan& plan, const fs::path& dir,
-              std::ostream& out, std::ostream& progress) {
-  ensure_directory(dir);
-  const std::string file = options.shard ? shard_results_file(options.shard->index, options.shard->count)
-                                         : std::string(kLocalResultsFile);
-  ResultsAppender appender((dir / file).string());
-  if (!appender.note().empty()) print_notes(out, {appender.note()});
-  const StoredResults stored = read_results(dir);
-  print_notes(out, stored.notes);
-
+// The points this run (or shard) owns, and those of them still to run.
+struct SweepWork {
   std::vector<const SweepPoint*> todo;
   std::size_t mine = 0, already = 0;
+};
+
+SweepWork work_of(const SweepOptions& options, const SweepPlan& plan, const StoredResults& stored) {
+  SweepWork work;
   for (const auto& point : plan.points) {
     if (options.shard && static_cast<int>(point.index % options.shard->count) != options.shard->index) continue;
-    ++mine;
+    ++work.mine;
     const auto it = stored.by_key.find(point.key);
     const bool done = it != stored.by_key.end() && (it->second["status"] == "ok" || !options.retry_failed);
-    if (done) ++already;
-    else todo.push_back(&point);
+    if (done) ++work.already;
+    else work.todo.push_back(&point);
   }
-  const double timeout_s = options.timeout_s.value_or(spec.timeout_s.value_or(kDefaultTimeoutS));
-  const int jobs = std::max(1, options.jobs);
-  out << "npusim sweep: " << spec.file << ": " << plan.points.size() << " points";
-  if (!plan.dropped.empty()) out << " (" << plan.dropped.size() << " more dropped by constraints)";
-  if (options.shard) out << "; shard " << options.shard->index << "/" << options.shard->count << ": " << mine << " points";
-  out << "; " << already << " already done, " << todo.size() << " to run, -j " << jobs << ", timeout "
-      << fixed(timeout_s, 0) << " s\n";
-  out.flush();
+  return work;
+}
 
-  // One worker directory per results file: holding that file's lock, whatever
-  // is in it was left by a killed run.
-  const fs::path tmp = dir / ("tmp." + fs::path(file).stem().string());
-  std::error_code cleared;
-  fs::remove_all(tmp, cleared);
-  ensure_directory(tmp);
+// One `npusim run` child per point, its report and stderr in `tmp`.
+std::vector<ProcessJob> worker_jobs(const SweepSpec& spec, const std::vector<const SweepPoint*>& todo,
+                                    const fs::path& tmp) {
   const std::string exe = self_executable_path();
   const std::string tag = "-" + std::to_string(getpid());
-  std::vector<ProcessJob> process_jobs;
+  std::vector<ProcessJob> jobs;
   for (const SweepPoint* point : todo) {
     ProcessJob job;
     job.program = "/proc/self/exe";
@@ -228,70 +216,148 @@ int run_sweep(const SweepOptions& options, const SweepSpec& spec, const SweepPla
     job.argv.push_back("--json");
     job.argv.push_back((tmp / (point->key + tag + ".json")).string());
     job.stderr_path = (tmp / (point->key + tag + ".err")).string();
-    process_jobs.push_back(std::move(job));
+    jobs.push_back(std::move(job));
   }
+  return jobs;
+}
 
+struct RunCounts {
   std::size_t finished = 0, ok = 0, failed = 0, timed_out = 0;
   double child_wall_s = 0, child_cpu_s = 0;
   std::vector<std::string> failures;
-  const auto start = std::chrono::steady_clock::now();
-  const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-  const auto show = [&] {
-    if (!options.show_progress) return;
-    std::string line = "npusim sweep: " + std::to_string(already + finished) + "/" + std::to_string(mine) +
-                       " points, " + std::to_string(failed + timed_out) + " failed, " + clock_text(elapsed()) +
-                       " elapsed";
-    if (finished > 0 && finished < todo.size()) {
-      line += ", ETA " + clock_text(elapsed() / static_cast<double>(finished) * static_cast<double>(todo.size() - finished));
+};
+
+// The progress line: points done of the run's share, failures, elapsed, ETA.
+class ProgressLine {
+ public:
+  ProgressLine(const SweepOptions& options, std::ostream& out, const SweepWork& work)
+      : style_(options.progress), interval_s_(options.progress_interval_s), out_(out), work_(work) {}
+  double elapsed_s() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+  // `point_done`: called because a point finished (else: while waiting).
+  void show(const RunCounts& counts, bool point_done) {
+    if (style_ == SweepOptions::Progress::none) return;
+    const double now = elapsed_s();
+    if (style_ == SweepOptions::Progress::lines) {
+      const bool due = interval_s_ <= 0 ? point_done : now - last_line_s_ >= interval_s_;
+      if (!due) return;
+      last_line_s_ = now;
+      out_ << text(counts, now) << std::endl;
+      return;
     }
-    progress << '\r' << line << "   " << std::flush;
-  };
+    out_ << '\r' << text(counts, now) << "   " << std::flush;
+  }
+  void finish() {
+    if (style_ == SweepOptions::Progress::terminal) out_ << '\n';
+  }
+
+ private:
+  std::string text(const RunCounts& counts, double now) const {
+    std::string line = "npusim sweep: " + std::to_string(work_.already + counts.finished) + "/" +
+                       std::to_string(work_.mine) + " points, " + std::to_string(counts.failed + counts.timed_out) +
+                       " failed, " + clock_text(now) + " elapsed";
+    if (counts.finished > 0 && counts.finished < work_.todo.size()) {
+      const double left = static_cast<double>(work_.todo.size() - counts.finished);
+      line += ", ETA " + clock_text(now / static_cast<double>(counts.finished) * left);
+    }
+    return line;
+  }
+
+  SweepOptions::Progress style_;
+  double interval_s_;
+  std::ostream& out_;
+  const SweepWork& work_;
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  double last_line_s_ = 0;
+};
+
+void count_outcome(RunCounts& counts, const SweepPoint& point, const ProcessOutcome& outcome, const ojson& line) {
+  ++counts.finished;
+  counts.child_wall_s += outcome.wall_s;
+  counts.child_cpu_s += outcome.cpu_s;
+  const std::string status = line["status"];
+  if (status == "ok") ++counts.ok;
+  else if (status == "timeout") ++counts.timed_out;
+  else ++counts.failed;
+  if (status != "ok") {
+    counts.failures.push_back(point.values.dump() + ": " + status + ": " + line["error"].get<std::string>());
+  }
+}
+
+void print_run_summary(std::ostream& out, const RunCounts& counts, double wall_s, double cpu_s) {
+  out << "ran " << counts.finished << " points: ok " << counts.ok << ", failed " << counts.failed << ", timeout "
+      << counts.timed_out << '\n';
+  for (std::size_t i = 0; i < counts.failures.size() && i < kListedLines; ++i) out << "  " << counts.failures[i] << '\n';
+  if (counts.failures.size() > kListedLines) out << "  ... and " << counts.failures.size() - kListedLines << " more\n";
+  if (counts.finished == 0) return;
+  const double n = static_cast<double>(counts.finished);
+  out << "time: " << fixed(wall_s, 2) << " s wall, " << fixed(60.0 * n / wall_s, 1) << " points/min; mean point "
+      << fixed(counts.child_wall_s / n, 3) << " s wall, " << fixed(counts.child_cpu_s / n, 3)
+      << " s CPU; engine overhead " << fixed(1000.0 * cpu_s / n, 2) << " ms CPU per point\n";
+}
+
+void print_run_header(std::ostream& out, const SweepOptions& options, const SweepSpec& spec, const SweepPlan& plan,
+                      const SweepWork& work, int jobs, double timeout_s) {
+  out << "npusim sweep: " << spec.file << ": " << plan.points.size() << " points";
+  if (!plan.dropped.empty()) out << " (" << plan.dropped.size() << " more dropped by constraints)";
+  if (options.shard) {
+    out << "; shard " << options.shard->index << "/" << options.shard->count << ": " << work.mine << " points";
+  }
+  out << "; " << work.already << " already done, " << work.todo.size() << " to run, -j " << jobs << ", timeout "
+      << fixed(timeout_s, 0) << " s\n";
+  out.flush();
+}
+
+int run_sweep(const SweepOptions& options, const SweepSpec& spec, const SweepPlan& plan, const fs::path& dir,
+              std::ostream& out, std::ostream& progress) {
+  ensure_directory(dir);
+  const std::string file = options.shard ? shard_results_file(options.shard->index, options.shard->count)
+                                         : std::string(kLocalResultsFile);
+  ResultsAppender appender((dir / file).string());
+  if (!appender.note().empty()) print_notes(out, {appender.note()});
+  const StoredResults stored = read_results(dir);
+  print_notes(out, stored.notes);
+  const SweepWork work = work_of(options, plan, stored);
+  const double timeout_s = options.timeout_s.value_or(spec.timeout_s.value_or(kDefaultTimeoutS));
+  const int jobs = std::max(1, options.jobs);
+  print_run_header(out, options, spec, plan, work, jobs, timeout_s);
+
+  // One worker directory per results file: holding that file's lock, whatever
+  // is in it was left by a killed run.
+  const fs::path tmp = dir / ("tmp." + fs::path(file).stem().string());
+  std::error_code cleared;
+  fs::remove_all(tmp, cleared);
+  ensure_directory(tmp);
+  const std::vector<ProcessJob> process_jobs = worker_jobs(spec, work.todo, tmp);
+  RunCounts counts;
+  ProgressLine line_out(options, progress, work);
   const double cpu_start = cpu_seconds();
   const bool complete = run_processes(
       process_jobs, ProcessPoolOptions{jobs, timeout_s},
       [&](std::size_t j, const ProcessOutcome& outcome) {
-        const SweepPoint& point = *todo[j];
         const fs::path json_path = process_jobs[j].argv.back(), err_path = process_jobs[j].stderr_path;
-        const ojson line = result_line(point, outcome, json_path, err_path, timeout_s);
+        const ojson line = result_line(*work.todo[j], outcome, json_path, err_path, timeout_s);
         appender.append(line);
         std::error_code ignored;
         fs::remove(json_path, ignored);
         fs::remove(err_path, ignored);
-        ++finished;
-        child_wall_s += outcome.wall_s;
-        child_cpu_s += outcome.cpu_s;
-        const std::string status = line["status"];
-        if (status == "ok") ++ok;
-        else if (status == "timeout") ++timed_out;
-        else ++failed;
-        if (status != "ok") failures.push_back(point.values.dump() + ": " + status + ": " + line["error"].get<std::string>());
-        show();
+        count_outcome(counts, *work.todo[j], outcome, line);
+        line_out.show(counts, true);
       },
-      show);
+      [&] { line_out.show(counts, false); });
   const double cpu_s = cpu_seconds() - cpu_start;
-  const double wall_s = elapsed();
-  if (options.show_progress) progress << '\n';
-  {
-    std::error_code ignored;
-    for (const auto& job : process_jobs) {
-      fs::remove(job.argv.back(), ignored);
-      fs::remove(job.stderr_path, ignored);
-    }
-    fs::remove(tmp, ignored);
+  const double wall_s = line_out.elapsed_s();
+  line_out.finish();
+  std::error_code ignored;
+  for (const auto& job : process_jobs) {
+    fs::remove(job.argv.back(), ignored);
+    fs::remove(job.stderr_path, ignored);
   }
+  fs::remove(tmp, ignored);
 
-  out << "ran " << finished << " points: ok " << ok << ", failed " << failed << ", timeout " << timed_out << '\n';
-  for (std::size_t i = 0; i < failures.size() && i < kListedLines; ++i) out << "  " << failures[i] << '\n';
-  if (failures.size() > kListedLines) out << "  ... and " << failures.size() - kListedLines << " more\n";
-  if (finished > 0) {
-    out << "time: " << fixed(wall_s, 2) << " s wall, " << fixed(60.0 * static_cast<double>(finished) / wall_s, 1)
-        << " points/min; mean point " << fixed(child_wall_s / static_cast<double>(finished), 3) << " s wall, "
-        << fixed(child_cpu_s / static_cast<double>(finished), 3) << " s CPU; engine overhead "
-        << fixed(1000.0 * cpu_s / static_cast<double>(finished), 2) << " ms CPU per point\n";
-  }
+  print_run_summary(out, counts, wall_s, cpu_s);
   out << "appended to " << appender.path() << '\n';
   if (!complete) {
-    out << "npusim sweep: interrupted: the " << finished
+    out << "npusim sweep: interrupted: the " << counts.finished
         << " points that finished are saved; run the same command again to resume\n";
     return kSweepInterrupted;
   }

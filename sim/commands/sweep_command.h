@@ -36,7 +36,12 @@ struct SweepOptions {
   int slurm_cpus_per_task = 1;
   bool submit = false;
   bool merge = false;
-  bool show_progress = false;  // a progress line on `progress` (a terminal)
+  // On `progress`: none; terminal (one line redrawn in place, on each change);
+  // lines (a plain line at most every progress_interval_s, for logs under
+  // nohup or Slurm; 0: one per finished point).
+  enum class Progress { none, terminal, lines };
+  Progress progress = Progress::none;
+  double progress_interval_s = 5;
 };
 
 // "sweeps/a.json" -> "sweeps/a.sweep"

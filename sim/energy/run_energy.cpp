@@ -4,17 +4,13 @@
 #include <regex>
 
 #include "models/input_error.h"
+#include "models/tensor.h"
 #include "sim/mapper/memory_plan.h"
 #include "sim/run/network_runner.h"
 
 namespace npusim {
 namespace {
 
-std::int64_t elements(const std::vector<std::int64_t>& dims) {
-  std::int64_t n = 1;
-  for (auto d : dims) n *= d;
-  return n;
-}
 
 }  // namespace
 

@@ -18,7 +18,6 @@ std::string_view to_string(FoldOrder order) {
   return order == FoldOrder::rows_inner ? "rows_inner" : "cols_inner";
 }
 
-std::int64_t packed_bytes_of(std::int64_t count, int bits) { return (count * bits + 7) / 8; }
 
 namespace {
 

@@ -19,6 +19,7 @@
 
 #include "accel/array/array_config.h"
 #include "accel/array/gemm.h"
+#include "accel/formats/packing.h"  // packed_bytes_of: the plan counts tensors at their packed size
 #include "accel/memory/sram_config.h"
 
 namespace npusim {
@@ -115,8 +116,5 @@ GemmMemoryPlan plan_gemm_memory(const GemmMemoryNeeds& needs, const ArrayConfig&
 // spill). The caller has checked that the tiling fits.
 GemmMemoryPlan build_gemm_plan(const GemmMemoryNeeds& needs, const ArrayConfig& array,
                                const SramSet& sram, const GemmTiling& tiling);
-
-// Bytes `count` elements of `bits` each occupy when packed.
-std::int64_t packed_bytes_of(std::int64_t count, int bits);
 
 }  // namespace npusim

@@ -35,7 +35,7 @@ p.note { color: #666; font-size: 13px; }
 )";
 
 const std::vector<std::string> kPalette{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                                        "#e377c2", "#7f7f7f"};
+                                        "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
 std::string sqnr_text(double db) {
   if (std::isinf(db)) return db > 0 ? "inf" : "-inf";
@@ -306,13 +306,13 @@ std::string roofline_section(const RunReport& report) {
   return html + roofline_svg(spec);
 }
 
-std::string compare_table(const CompareHtml& compare) {
-  std::string html = "<table id=\"compare-table\">\n";
-  for (std::size_t r = 0; r < compare.table.size(); ++r) {
+std::string compare_table(const std::string& id, const std::vector<std::vector<std::string>>& table) {
+  std::string html = "<table id=\"" + id + "\">\n";
+  for (std::size_t r = 0; r < table.size(); ++r) {
     html += r == 0 ? "<tr>" : "<tr class=\"metric-row\">";
-    for (std::size_t c = 0; c < compare.table[r].size(); ++c) {
+    for (std::size_t c = 0; c < table[r].size(); ++c) {
       const std::string tag = r == 0 ? "th" : "td";
-      html += "<" + tag + (r > 0 && c > 0 ? " class=\"num\"" : "") + ">" + html_escape(compare.table[r][c]) + "</" +
+      html += "<" + tag + (r > 0 && c > 0 ? " class=\"num\"" : "") + ">" + html_escape(table[r][c]) + "</" +
               tag + ">";
     }
     html += "</tr>\n";
@@ -331,6 +331,19 @@ std::string compare_bars(const CompareHtml& compare, const std::string& id, cons
   spec.item_labels = compare.design_labels;
   for (const double v : values) spec.item_parts.push_back({v});
   spec.value_decimals = decimals;
+  return bar_chart_svg(spec);
+}
+
+std::string compare_energy_bars(const CompareHtml& compare) {
+  BarChartSpec spec;
+  spec.id = "compare-energy-chart";
+  spec.title = "energy per inference, by component";
+  spec.y_label = "energy (uJ)";
+  spec.part_names = compare.energy_part_names;
+  spec.part_colors = kPalette;
+  spec.item_labels = compare.design_labels;
+  spec.item_parts = compare.energy_parts_uj;
+  spec.value_decimals = 4;
   return bar_chart_svg(spec);
 }
 
@@ -363,9 +376,10 @@ void write_run_html(const std::string& path, const RunReport& report, const Trac
 
 std::string render_compare_html(const CompareHtml& compare) {
   std::string html = page_start(compare.title);
-  html += "<h2>Designs side by side</h2>\n" + compare_table(compare);
+  html += "<h2>Designs side by side</h2>\n" + compare_table("compare-table", compare.table);
+  html += "<h2>Energy breakdown</h2>\n" + compare_table("compare-energy-table", compare.energy_table);
   html += "<h2>Charts</h2>\n";
-  html += compare_bars(compare, "compare-energy-chart", "energy per inference", "energy (uJ)", compare.energy_uj, 3);
+  html += compare_energy_bars(compare);
   html += compare_bars(compare, "compare-latency-chart", "latency", "latency (us)", compare.latency_us, 3);
   html += compare_bars(compare, "compare-dram-chart", "DRAM traffic", "DRAM traffic (bytes)", compare.dram_bytes, 0);
   html += compare_bars(compare, "compare-area-chart", "area", "area (mm2)", compare.area_mm2, 4);

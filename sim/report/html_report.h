@@ -29,17 +29,21 @@ void write_run_html(const std::string& path, const RunReport& report, const Trac
 std::string render_run_html(const RunReport& report, const TraceSummary* trace);
 void write_run_html(const std::string& path, const RunReport& report, const TraceSummary* trace);
 
-// What `npusim compare` shows: its table as printed (header row first) and the
+// What `npusim compare` shows: its tables as printed (header row first) and the
 // charted values per design, parallel to design_labels.
 struct CompareHtml {
   std::string title;
   std::vector<std::string> design_labels;
   std::vector<std::vector<std::string>> table;
-  std::vector<double> energy_uj, latency_us, dram_bytes, area_mm2;
+  std::vector<std::vector<std::string>> energy_table;  // the energy breakdown
+  std::vector<std::string> energy_part_names;
+  std::vector<std::vector<double>> energy_parts_uj;  // [design][part], stacked
+  std::vector<double> latency_us, dram_bytes, area_mm2;
 };
 
-// Chart ids: compare-energy-chart, compare-latency-chart, compare-dram-chart,
-// compare-area-chart; table id compare-table.
+// Chart ids: compare-energy-chart (stacked by energy part),
+// compare-latency-chart, compare-dram-chart, compare-area-chart; table ids
+// compare-table, compare-energy-table.
 std::string render_compare_html(const CompareHtml& compare);
 void write_compare_html(const std::string& path, const CompareHtml& compare);
 

@@ -14,6 +14,21 @@ std::string pct(double part, double whole) { return whole > 0 ? fixed(100.0 * pa
 
 }  // namespace
 
+const std::vector<EnergyPart>& energy_parts() {
+  static const std::vector<EnergyPart> parts{
+      {"mac_pj", "MAC", &EnergyBreakdown::mac_pj},
+      {"pe_idle_pj", "PE idle", &EnergyBreakdown::pe_idle_pj},
+      {"sram_ifmap_pj", "SRAM ifmap", &EnergyBreakdown::sram_ifmap_pj},
+      {"sram_weight_pj", "SRAM weight", &EnergyBreakdown::sram_weight_pj},
+      {"sram_ofmap_pj", "SRAM ofmap", &EnergyBreakdown::sram_ofmap_pj},
+      {"dram_pj", "DRAM", &EnergyBreakdown::dram_pj},
+      {"ppu_pj", "PPU", &EnergyBreakdown::ppu_pj},
+      {"interconnect_pj", "interconnect", &EnergyBreakdown::interconnect_pj},
+      {"leakage_pj", "leakage", &EnergyBreakdown::leakage_pj},
+  };
+  return parts;
+}
+
 void write_energy_table(std::ostream& out, const RunReport& report) {
   const RunEnergy& e = *report.energy;
   out << "\nenergy (technology " << report.config.energy.technology << "):\n\n";
@@ -43,11 +58,10 @@ void write_energy_table(std::ostream& out, const RunReport& report) {
 }
 
 nlohmann::ordered_json energy_json(const EnergyBreakdown& e) {
-  return {{"mac_pj", rounded(e.mac_pj, 4)},          {"pe_idle_pj", rounded(e.pe_idle_pj, 4)},
-          {"sram_ifmap_pj", rounded(e.sram_ifmap_pj, 4)}, {"sram_weight_pj", rounded(e.sram_weight_pj, 4)},
-          {"sram_ofmap_pj", rounded(e.sram_ofmap_pj, 4)}, {"dram_pj", rounded(e.dram_pj, 4)},
-          {"ppu_pj", rounded(e.ppu_pj, 4)},          {"interconnect_pj", rounded(e.interconnect_pj, 4)},
-          {"leakage_pj", rounded(e.leakage_pj, 4)},  {"total_pj", rounded(e.total_pj, 4)}};
+  nlohmann::ordered_json json;
+  for (const EnergyPart& part : energy_parts()) json[part.key] = rounded(e.*part.pj, 4);
+  json["total_pj"] = rounded(e.total_pj, 4);
+  return json;
 }
 
 nlohmann::ordered_json energy_totals_json(const RunEnergy& e) {

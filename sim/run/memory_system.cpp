@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "models/input_error.h"
+#include "models/tensor.h"
 #include "sim/mapper/lowering.h"
 
 namespace npusim {
@@ -14,11 +15,6 @@ constexpr std::uint64_t kAlignBytes = 4096;
 
 std::uint64_t align(std::uint64_t v) { return (v + kAlignBytes - 1) / kAlignBytes * kAlignBytes; }
 
-std::int64_t elements(const std::vector<std::int64_t>& dims) {
-  std::int64_t n = 1;
-  for (auto d : dims) n *= d;
-  return n;
-}
 
 bool is_address_remap(const Layer& layer) {
   return layer.type == LayerType::flatten || layer.type == LayerType::reshape;

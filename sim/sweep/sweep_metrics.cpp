@@ -1,17 +1,20 @@
 #include "sim/sweep/sweep_metrics.h"
 
+#include <iterator>
 #include <stdexcept>
+
+#include "sim/report/report_energy.h"
 
 namespace npusim {
 namespace {
 
 struct MetricSource {
-  const char* name;
-  const char* pointer;  // JSON pointer into the run report
+  std::string name;
+  std::string pointer;  // JSON pointer into the run report
 };
 
 // Where each sweep metric lives in an npusim.run/1 report.
-constexpr MetricSource kSources[] = {
+const MetricSource kFixedSources[] = {
     {"latency_us", "/totals/latency_us"},
     {"cycles", "/totals/cycles"},
     {"energy_per_inference_uj", "/totals/energy/energy_uj"},
@@ -31,12 +34,25 @@ constexpr MetricSource kSources[] = {
     {"bit_exact", "/totals/bit_exact"},
 };
 
+// The fixed metrics, then the energy breakdown (energy_mac_pj, ...), the
+// run report's components in its order.
+const std::vector<MetricSource>& sources() {
+  static const std::vector<MetricSource> list = [] {
+    std::vector<MetricSource> all(std::begin(kFixedSources), std::end(kFixedSources));
+    for (const EnergyPart& part : energy_parts()) {
+      all.push_back({std::string("energy_") + part.key, std::string("/totals/energy/breakdown/") + part.key});
+    }
+    return all;
+  }();
+  return list;
+}
+
 }  // namespace
 
 const std::vector<std::string>& sweep_metric_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> list;
-    for (const auto& source : kSources) list.emplace_back(source.name);
+    for (const auto& source : sources()) list.push_back(source.name);
     return list;
   }();
   return names;
@@ -47,7 +63,7 @@ nlohmann::ordered_json sweep_metrics_from_report(const nlohmann::json& report) {
     throw std::runtime_error("the run report has no totals");
   }
   nlohmann::ordered_json metrics;
-  for (const auto& source : kSources) {
+  for (const auto& source : sources()) {
     const nlohmann::json::json_pointer pointer(source.pointer);
     metrics[source.name] = report.contains(pointer) ? nlohmann::ordered_json(report.at(pointer)) : nlohmann::ordered_json(nullptr);
   }

@@ -9,7 +9,9 @@
 
 namespace npusim {
 
-// Metric names in column order (units in the names). null values: not measured
+// Metric names in column order (units in the names), ending with the energy
+// breakdown energy_<component>_pj, the run report's totals.energy.breakdown
+// (sim/report/report_energy.h, energy_parts()). null values: not measured
 // (no memory section: no DRAM figures; SQNR infinite: outputs equal fp32's).
 const std::vector<std::string>& sweep_metric_names();
 

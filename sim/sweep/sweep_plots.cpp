@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 #include <utility>
 
 #include "sim/report/svg_chart.h"
 #include "sim/report/text_table.h"
+#include "sim/sweep/sweep_pareto.h"
 
 namespace npusim {
 namespace {
@@ -132,6 +134,63 @@ bool plottable(const SweepPlotPoint& p) {
   return p.latency_us > 0 && p.energy_uj > 0 && std::isfinite(p.latency_us) && std::isfinite(p.energy_uj);
 }
 
+// The Pareto flags of `axes` (one vector per point, minimised), points below
+// the SQNR floor kept off the front and out of the comparison.
+std::vector<bool> front_of(std::vector<std::vector<double>> axes, const std::vector<bool>& below_sqnr_floor) {
+  for (std::size_t i = 0; i < axes.size(); ++i) {
+    if (below_sqnr_floor[i]) axes[i].assign(axes[i].size(), std::numeric_limits<double>::quiet_NaN());
+  }
+  return pareto_front(axes);
+}
+
+std::string floor_legend(const std::vector<SweepPlotPoint>& points, int row) {
+  const bool any = std::any_of(points.begin(), points.end(), [](const auto& p) { return p.below_sqnr_floor; });
+  return any ? legend_entry(row, "fill=\"none\" stroke=\"#000\" stroke-width=\"1.5\"", "below min_sqnr_db") : "";
+}
+
+// Distinct sizes ordered by PEs, then rows.
+std::vector<std::pair<int, int>> sizes_by_pes(const std::vector<SweepPlotPoint>& points) {
+  std::vector<std::pair<int, int>> sizes;
+  for (const auto& p : points) sizes.emplace_back(p.rows, p.cols);
+  std::sort(sizes.begin(), sizes.end(), [](const auto& a, const auto& b) {
+    const long long pa = 1LL * a.first * a.second, pb = 1LL * b.first * b.second;
+    return pa != pb ? pa < pb : a < b;
+  });
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  return sizes;
+}
+
+struct BestAtSize {
+  std::string format;
+  std::pair<int, int> size;
+  double value = 0;
+  bool below_sqnr_floor = false;  // no point of this format and size meets the floor
+};
+
+// Per format (in `colors` order) and size (fewest PEs first): the lowest value
+// among the points meeting the SQNR floor, else among all of them.
+template <typename ValueOf>
+std::vector<BestAtSize> best_per_size(const std::vector<SweepPlotPoint>& points,
+                                      const std::vector<std::pair<std::string, std::string>>& colors,
+                                      ValueOf value_of) {
+  const std::vector<std::pair<int, int>> sizes = sizes_by_pes(points);
+  std::vector<BestAtSize> bests;
+  for (const auto& [format, color] : colors) {
+    for (const auto& size : sizes) {
+      std::optional<BestAtSize> best;
+      for (const auto& p : points) {
+        if (p.format != format || std::make_pair(p.rows, p.cols) != size) continue;
+        const BestAtSize candidate{format, size, value_of(p), p.below_sqnr_floor};
+        const bool better = !best || (best->below_sqnr_floor && !candidate.below_sqnr_floor) ||
+                            (best->below_sqnr_floor == candidate.below_sqnr_floor && candidate.value < best->value);
+        if (better) best = candidate;
+      }
+      if (best) bests.push_back(*best);
+    }
+  }
+  return bests;
+}
+
 }  // namespace
 
 std::string energy_latency_svg(const std::string& title, const std::vector<SweepPlotPoint>& all) {
@@ -145,6 +204,13 @@ std::string energy_latency_svg(const std::string& title, const std::vector<Sweep
     x_lo = std::min(x_lo, p.latency_us), x_hi = std::max(x_hi, p.latency_us);
     y_lo = std::min(y_lo, p.energy_uj), y_hi = std::max(y_hi, p.energy_uj);
   }
+  std::vector<std::vector<double>> axes;
+  std::vector<bool> below;
+  for (const auto& p : points) {
+    axes.push_back({p.latency_us, p.energy_uj});
+    below.push_back(p.below_sqnr_floor);
+  }
+  const std::vector<bool> front = front_of(axes, below);
   const LogScale xs(x_lo, x_hi), ys(y_lo, y_hi);
   std::string svg = open_svg("energy-latency", title);
   for (const double t : xs.ticks()) svg += x_tick(px_of(xs.fraction(t)), tick_text(t));
@@ -152,20 +218,25 @@ std::string energy_latency_svg(const std::string& title, const std::vector<Sweep
   svg += axis_labels("latency per inference (us, log scale)", "energy per inference (uJ, log scale)");
   const auto colors = format_colors(points);
   // Dominated points first, so the front is drawn on top.
-  for (const bool front : {false, true}) {
-    for (const auto& p : points) {
-      if (p.pareto != front) continue;
-      svg += "<circle class=\"" + std::string(front ? "point pareto" : "point") + "\" cx=\"" +
+  for (const bool on_front : {false, true}) {
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      const auto& p = points[i];
+      if (front[i] != on_front) continue;
+      const std::string color = color_of(colors, p.format);
+      std::string look = on_front ? " fill=\"" + color + "\" stroke=\"#000\" stroke-width=\"2\""
+                                  : " fill=\"" + color + "\" fill-opacity=\"0.75\"";
+      if (p.below_sqnr_floor) look = " fill=\"none\" stroke=\"" + color + "\" stroke-width=\"1.5\"";
+      svg += "<circle class=\"" + std::string(on_front ? "point pareto" : "point") + "\" cx=\"" +
              num(px_of(xs.fraction(p.latency_us))) + "\" cy=\"" + num(py_of(ys.fraction(p.energy_uj))) + "\" r=\"" +
-             (front ? "6" : "4") + "\" fill=\"" + color_of(colors, p.format) + "\"" +
-             (front ? " stroke=\"#000\" stroke-width=\"2\"" : " fill-opacity=\"0.75\"") + "><title>" +
-             html_escape(p.label) + ": " + fixed(p.latency_us, 3) + " us, " + fixed(p.energy_uj, 4) + " uJ" +
-             (front ? ", Pareto front" : "") + "</title></circle>\n";
+             (on_front ? "6" : "4") + "\"" + look + "><title>" + html_escape(p.label) + ": " + fixed(p.latency_us, 3) +
+             " us, " + fixed(p.energy_uj, 4) + " uJ" + (on_front ? ", Pareto front" : "") +
+             (p.below_sqnr_floor ? ", below min_sqnr_db" : "") + "</title></circle>\n";
     }
   }
   int row = 0;
   for (const auto& [format, color] : colors) svg += legend_entry(row++, "fill=\"" + color + "\"", format);
-  svg += legend_entry(row, "fill=\"#fff\" stroke=\"#000\" stroke-width=\"2\"", "Pareto front");
+  svg += legend_entry(row++, "fill=\"#fff\" stroke=\"#000\" stroke-width=\"2\"", "Pareto front");
+  svg += floor_legend(points, row);
   return svg + "</svg>\n";
 }
 
@@ -177,16 +248,9 @@ std::string metric_vs_array_svg(const std::string& title, const std::vector<Swee
   }
   if (points.empty()) return placeholder_svg(id, title, "no finished points to plot");
   const auto value_of = [energy](const SweepPlotPoint& p) { return energy ? p.energy_uj : p.latency_us; };
-  // Distinct sizes ordered by PEs, then rows.
-  std::vector<std::pair<int, int>> sizes;
-  for (const auto& p : points) sizes.emplace_back(p.rows, p.cols);
-  std::sort(sizes.begin(), sizes.end(), [](const auto& a, const auto& b) {
-    const long long pa = 1LL * a.first * a.second, pb = 1LL * b.first * b.second;
-    return pa != pb ? pa < pb : a < b;
-  });
-  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
-  const auto x_of = [&](int rows, int cols) {
-    const auto at = std::find(sizes.begin(), sizes.end(), std::make_pair(rows, cols)) - sizes.begin();
+  const std::vector<std::pair<int, int>> sizes = sizes_by_pes(points);
+  const auto x_of = [&](std::pair<int, int> size) {
+    const auto at = std::find(sizes.begin(), sizes.end(), size) - sizes.begin();
     return px_of((static_cast<double>(at) + 0.5) / static_cast<double>(sizes.size()));
   };
   double lo = value_of(points[0]), hi = lo;
@@ -194,41 +258,47 @@ std::string metric_vs_array_svg(const std::string& title, const std::vector<Swee
   const LogScale ys(lo, hi);
   std::string svg = open_svg(id, title);
   const bool slanted = sizes.size() > 10;
-  for (const auto& [rows, cols] : sizes) {
-    svg += x_tick(x_of(rows, cols), std::to_string(rows) + "x" + std::to_string(cols), slanted);
+  for (const auto& size : sizes) {
+    svg += x_tick(x_of(size), std::to_string(size.first) + "x" + std::to_string(size.second), slanted);
   }
   for (const double t : ys.ticks()) svg += y_tick(py_of(ys.fraction(t)), tick_text(t));
   svg += axis_labels("array size (rows x cols)", energy ? "energy per inference (uJ, log scale), best per size"
                                                         : "latency per inference (us, log scale), best per size");
   const auto colors = format_colors(points);
+  std::vector<BestAtSize> bests = best_per_size(points, colors, value_of);
+  std::vector<std::vector<double>> axes;
+  std::vector<bool> below;
+  for (const auto& b : bests) {
+    axes.push_back({static_cast<double>(b.size.first) * b.size.second, b.value});
+    below.push_back(b.below_sqnr_floor);
+  }
+  const std::vector<bool> front = front_of(axes, below);
   int row = 0;
   for (const auto& [format, color] : colors) {
-    std::map<std::pair<int, int>, double> best;  // per size, the lowest value of this format
-    for (const auto& p : points) {
-      if (p.format != format) continue;
-      const auto size = std::make_pair(p.rows, p.cols);
-      const auto it = best.find(size);
-      if (it == best.end() || value_of(p) < it->second) best[size] = value_of(p);
+    std::string coords;  // in size order: bests are sorted by format, then size
+    for (const auto& b : bests) {
+      if (b.format != format) continue;
+      coords += (coords.empty() ? "" : " ") + num(x_of(b.size)) + "," + num(py_of(ys.fraction(b.value)));
     }
-    std::vector<std::pair<double, double>> line;  // (x, y) in size order
-    for (const auto& size : sizes) {
-      const auto it = best.find(size);
-      if (it != best.end()) line.emplace_back(x_of(size.first, size.second), py_of(ys.fraction(it->second)));
-    }
-    std::string coords;
-    for (const auto& [x, y] : line) coords += (coords.empty() ? "" : " ") + num(x) + "," + num(y);
     svg += "<polyline class=\"series\" fill=\"none\" stroke=\"" + color + "\" stroke-width=\"2\" points=\"" + coords +
            "\"><title>" + html_escape(format) + "</title></polyline>\n";
-    for (const auto& size : sizes) {
-      const auto it = best.find(size);
-      if (it == best.end()) continue;
-      svg += "<circle cx=\"" + num(x_of(size.first, size.second)) + "\" cy=\"" + num(py_of(ys.fraction(it->second))) +
-             "\" r=\"3.5\" fill=\"" + color + "\"><title>" + html_escape(format) + " " + std::to_string(size.first) +
-             "x" + std::to_string(size.second) + ": " + fixed(it->second, energy ? 4 : 3) +
-             (energy ? " uJ" : " us") + "</title></circle>\n";
+    for (std::size_t i = 0; i < bests.size(); ++i) {
+      const BestAtSize& b = bests[i];
+      if (b.format != format) continue;
+      const std::string look = b.below_sqnr_floor ? "fill=\"none\" stroke=\"" + color + "\" stroke-width=\"1.5\""
+                               : front[i]         ? "fill=\"" + color + "\" stroke=\"#000\" stroke-width=\"2\""
+                                                  : "fill=\"" + color + "\"";
+      svg += "<circle class=\"" + std::string(front[i] ? "best pareto" : "best") + "\" cx=\"" + num(x_of(b.size)) +
+             "\" cy=\"" + num(py_of(ys.fraction(b.value))) + "\" r=\"" + (front[i] ? "5" : "3.5") + "\" " + look +
+             "><title>" + html_escape(format) + " " + std::to_string(b.size.first) + "x" +
+             std::to_string(b.size.second) + ": " + fixed(b.value, energy ? 4 : 3) + (energy ? " uJ" : " us") +
+             (front[i] ? ", Pareto front of PEs and this value" : "") +
+             (b.below_sqnr_floor ? ", below min_sqnr_db" : "") + "</title></circle>\n";
     }
     svg += legend_entry(row++, "fill=\"" + color + "\"", format);
   }
+  svg += legend_entry(row++, "fill=\"#fff\" stroke=\"#000\" stroke-width=\"2\"", "Pareto front");
+  svg += floor_legend(points, row);
   return svg + "</svg>\n";
 }
 

@@ -9,7 +9,7 @@
 //    "networks": ["../../models/zoo/lenet5.json"],
 //    "axes": {"array.rows": [16, 32], "formats": ["fp32", "int8"]},
 //    "zip": [{"memory.sram.ifmap.kb": [64, 128], "memory.sram.weight.kb": [64, 128]}],
-//    "constraints": {"max_area_mm2": 5.0, "max_sram_kb": 512, "max_pes": 4096},
+//    "constraints": {"max_area_mm2": 5.0, "max_sram_kb": 512, "max_pes": 4096, "min_sqnr_db": 20},
 //    "objectives": ["energy_per_inference_uj", "latency_us", "area_mm2"],
 //    "run_args": ["--calibration", "percentile"],   (more `npusim run` options, optional)
 //    "timeout_s": 600}
@@ -46,6 +46,10 @@ struct SweepConstraints {
   std::optional<double> max_area_mm2;  // sim/energy/area_model.h, before running
   std::optional<double> max_sram_kb;   // ifmap + weight + ofmap capacity
   std::optional<std::int64_t> max_pes;  // rows x cols
+  // A result filter, not a drop: SQNR is known only after the run, so such a
+  // point runs and is recorded, but stays off the Pareto front and the plots'
+  // rings, marked below_min_sqnr (an infinite SQNR, null, meets any floor).
+  std::optional<double> min_sqnr_db;
 };
 
 struct SweepObjective {
