@@ -14,6 +14,10 @@ NumberFormat QuantizedGraph::graph_input_format() const {
   return input_format.value_or(mac.activation);
 }
 
+const char* to_string(QuantArithmetic arithmetic) {
+  return arithmetic == QuantArithmetic::onnx ? "onnx" : "tflite";
+}
+
 bool same_mac_format(const MacFormat& a, const MacFormat& b) {
   return a.weight == b.weight && a.activation == b.activation &&
          a.accumulator == b.accumulator && a.lanes == b.lanes;

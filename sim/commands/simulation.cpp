@@ -171,7 +171,10 @@ std::vector<LoadedModel> load_models_checked(const std::string& path, const Quan
 }
 
 std::string quantization_text(const Simulation& sim, const QuantizationOptions& q) {
-  if (sim.quantization_from_file) return "from the model file (its own scales and zero points, not calibrated by npusim)";
+  if (sim.quantization_from_file) {
+    return "from the model file (its own scales and zero points, not calibrated by npusim); arithmetic " +
+           std::string(to_string(sim.qgraph.arithmetic)) + " (docs/numerics.md)";
+  }
   if (!sim.qgraph.mac.integer()) return "none: float formats round their values (no calibration)";
   std::string text = "calibrated by npusim (" + std::string(to_string(q.method));
   if (q.method == CalibrationMethod::percentile) {
@@ -186,13 +189,14 @@ std::string quantization_text(const Simulation& sim, const QuantizationOptions& 
     text += ", 8-bit layers";
     for (std::size_t i = 0; i < q.eight_bit_layers.size(); ++i) text += (i ? "," : " ") + q.eight_bit_layers[i];
   }
-  return text + ")";
+  return text + "); arithmetic " + std::string(to_string(sim.qgraph.arithmetic)) + " (docs/numerics.md)";
 }
 
 nlohmann::ordered_json quantization_json(const Simulation& sim, const QuantizationOptions& q) {
   nlohmann::ordered_json json;
   if (sim.quantization_from_file) {
     json["source"] = "file";
+    json["arithmetic"] = to_string(sim.qgraph.arithmetic);
     return json;
   }
   if (!sim.qgraph.mac.integer()) {
@@ -206,6 +210,7 @@ nlohmann::ordered_json quantization_json(const Simulation& sim, const Quantizati
   json["calibration_samples"] = q.calibration_samples;
   json["eight_bit_ends"] = std::string(to_string(q.eight_bit_ends));
   json["eight_bit_layers"] = q.eight_bit_layers;
+  json["arithmetic"] = to_string(sim.qgraph.arithmetic);
   return json;
 }
 
