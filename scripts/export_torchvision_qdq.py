@@ -18,6 +18,7 @@ import argparse
 import os
 
 import numpy as np
+import onnx
 import torch
 import torch.ao.quantization as tq
 from torchvision.models import quantization as qmodels
@@ -31,9 +32,30 @@ def build(name):
     return getattr(qmodels, name)(weights=None, quantize=False)
 
 
+def inline_identity_constants(path):
+    """torch.onnx writes a weight shared by several convs once, behind Identity nodes;
+    npusim's importer wants each weight as an initializer: copy it under the Identity's
+    output name and drop the node (the graph computes the same)."""
+    model = onnx.load(path)
+    inits = {t.name: t for t in model.graph.initializer}
+    keep = []
+    for node in model.graph.node:
+        if node.op_type == "Identity" and node.input[0] in inits:
+            copy = onnx.TensorProto()
+            copy.CopyFrom(inits[node.input[0]])
+            copy.name = node.output[0]
+            model.graph.initializer.append(copy)
+        else:
+            keep.append(node)
+    del model.graph.node[:]
+    model.graph.node.extend(keep)
+    onnx.save(model, path)
+
+
 def export(model, path, size):
     torch.onnx.export(model, torch.zeros(1, 3, size, size), path + ".tmp", opset_version=13,
                       input_names=["input"], output_names=["logits"])
+    inline_identity_constants(path + ".tmp")
     os.replace(path + ".tmp", path)
 
 

@@ -33,6 +33,11 @@ struct RunOptions {
   // The self-contained HTML report (sim/report/html_report.h); records a trace in
   // memory for its time charts even without trace_dir.
   std::optional<std::string> html_path;
+  // `--input x.npy`: float32 (C, H, W) or (N, C, H, W), run instead of the
+  // seeded sample (each of N in turn; the report shows the first).
+  std::optional<std::string> input_path;
+  // `--outputs DIR`: the graph output of every sample as .npy (sim/commands/tensor_io.h).
+  std::optional<std::string> outputs_dir;
 };
 
 // Exit status of a completed run: everything bit-exact, or a reference mismatch

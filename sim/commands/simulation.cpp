@@ -63,14 +63,19 @@ std::optional<std::string> file_quantization_mismatch(const AcceleratorConfig& c
 
 Simulation simulate(const AcceleratorConfig& config, const LoadedModel& model, GemmEngine& engine,
                     const EnergyTable& table, const QuantizationOptions& quantization,
-                    const LayerProgress& progress, TraceRecorder* trace) {
+                    const LayerProgress& progress, TraceRecorder* trace, const Tensor* sample) {
+  if (!model.quantized && sample) {
+    const std::vector<Tensor> calibration = make_calibration_inputs(model.graph, quantization.calibration_samples);
+    QuantizedGraph qgraph = quantize_graph(model.graph, config.array.mac, calibration, quantization);
+    return run_quantized(config, model.graph, std::move(qgraph), *sample, engine, table, progress, trace);
+  }
   if (!model.quantized) return simulate(config, model.graph, engine, table, progress, trace, quantization);
   if (const auto mismatch = file_quantization_mismatch(config, model)) throw std::invalid_argument(*mismatch);
   QuantizedGraph qgraph = *model.quantized;
   // The file decides the scales; the config decides the hardware (accumulator, lanes).
   qgraph.mac = config.array.mac;
-  Simulation sim = run_quantized(config, model.graph, std::move(qgraph), make_sample_input(model.graph), engine,
-                                 table, progress, trace);
+  Simulation sim = run_quantized(config, model.graph, std::move(qgraph), sample ? *sample : make_sample_input(model.graph),
+                                 engine, table, progress, trace);
   sim.quantization_from_file = true;
   return sim;
 }
@@ -78,9 +83,10 @@ Simulation simulate(const AcceleratorConfig& config, const LoadedModel& model, G
 Simulation simulate_all(const AcceleratorConfig& config, const std::vector<LoadedModel>& models,
                         const std::string& name, GemmEngine& engine, const EnergyTable& table,
                         const QuantizationOptions& quantization, const LayerProgress& progress,
-                        TraceRecorder* trace) {
+                        TraceRecorder* trace, const Tensor* sample) {
   if (models.empty()) throw std::invalid_argument("simulate_all: no model");
-  if (models.size() == 1) return simulate(config, models.front(), engine, table, quantization, progress, trace);
+  if (models.size() == 1) return simulate(config, models.front(), engine, table, quantization, progress, trace, sample);
+  if (sample) throw std::invalid_argument("simulate_all: one input cannot feed several models");
   if (trace) throw std::invalid_argument("simulate_all: several models cannot share one trace");
 
   std::size_t layer_count = 0;
