@@ -88,5 +88,37 @@ TEST_F(NpyCli, BadInputsFailInOneLineBeforeTheRun) {
   EXPECT_FALSE(fs::exists(d + "missing"));
 }
 
+// --dump-layers all writes every layer's output, each (N, ...) with the
+// same values as the layer's output in --outputs; the last layer's file
+// equals the graph output file.
+TEST_F(NpyCli, DumpLayersWritesEachLayer) {
+  python("np.save(d + 'x.npy', np.random.default_rng(4).random((2, 1, 28, 28)).astype(np.float32))");
+  const std::string out =
+      run("--input " + (dir_ / "x.npy").string() + " --outputs " + (dir_ / "out").string() + " --dump-layers all");
+  ASSERT_EQ(status_, 0) << out;
+  // 5 layers (conv, pool, conv, pool, fc: the table above), two files each.
+  python("import os; names = sorted(os.listdir(d + 'out')); assert len(names) == 10, names; "
+         "a = np.load(d + 'out/_conv1_Conv.npy'); assert a.dtype == np.float32 and a.shape == (2, 16, 28, 28), a.shape; "
+         "assert (a >= 0).all()");  // relu fused into conv1
+  const std::string unknown = run("--input " + (dir_ / "x.npy").string() + " --outputs " + (dir_ / "o2").string() +
+                                  " --dump-layers nope");
+  EXPECT_EQ(status_, 1);
+  EXPECT_NE(unknown.find("--dump-layers: " + kModel + " has no layer named 'nope'"), std::string::npos) << unknown;
+  EXPECT_NE(run("--dump-layers all").find("--dump-layers needs --outputs DIR"), std::string::npos);
+}
+
+// --calibration-data calibrates an fp32 model on the given samples; the
+// report says so, and a file that brings its own quantization refuses it.
+TEST_F(NpyCli, CalibrationDataIsUsedAndReported) {
+  python("np.save(d + 'cal.npy', np.random.default_rng(5).random((4, 1, 28, 28)).astype(np.float32))");
+  const CommandResult r = run_npusim("run --config " + kConfig + " --model " + kSourceDir +
+                                     "/models/zoo/fashion_mnist_cnn.onnx --calibration-data " + (dir_ / "cal.npy").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("4 samples from --calibration-data"), std::string::npos) << r.out;
+  const std::string refused = run("--calibration-data " + (dir_ / "cal.npy").string());
+  EXPECT_EQ(status_, 1);
+  EXPECT_NE(refused.find("carries its own quantization"), std::string::npos) << refused;
+}
+
 }  // namespace
 }  // namespace npusim

@@ -71,6 +71,19 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
   }
   const std::vector<Tensor> samples =
       options.input_path ? read_input_samples(*options.input_path, graph) : std::vector<Tensor>{};
+  QuantizationOptions quantization = options.quantization;
+  if (options.calibration_data_path) {
+    if (models.size() > 1 || models.front().quantized) {
+      throw InputError("--calibration-data: " + options.model_path +
+                       (models.size() > 1 ? " holds several SCALE-Sim rows" : " carries its own quantization") +
+                       "; calibration data applies to one network npusim calibrates");
+    }
+    quantization.calibration_data = read_input_samples(*options.calibration_data_path, graph, "--calibration-data");
+    quantization.calibration_samples = static_cast<int>(quantization.calibration_data.size());
+  }
+  if (options.dump_layers && !options.outputs_dir) throw InputError("--dump-layers needs --outputs DIR");
+  const std::vector<std::size_t> dumped =
+      options.dump_layers ? dump_layer_indices(*options.dump_layers, graph, options.model_path) : std::vector<std::size_t>{};
   if (options.outputs_dir) check_outputs_directory(*options.outputs_dir);
   const EnergyTable table = load_config_energy_table(config);
   require_entries(table, config.array.mac,
@@ -111,20 +124,26 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
   }
   const Simulation sim =
       simulate_all(config, models, std::filesystem::path(options.model_path).stem().string(), *engine, table,
-                   options.quantization, on_layer, trace ? &*trace : nullptr, samples.empty() ? nullptr : &samples[0]);
+                   quantization, on_layer, trace ? &*trace : nullptr, samples.empty() ? nullptr : &samples[0]);
   // Samples after the first: run and checked without trace or progress.
   std::vector<Tensor> outputs{sim.run.layers.back().output};
+  std::vector<std::vector<Tensor>> dumps(dumped.size());
+  for (std::size_t d = 0; d < dumped.size(); ++d) dumps[d].push_back(sim.run.layers[dumped[d]].output);
   bool every_sample_exact = all_bit_exact(sim.checks);
   for (std::size_t n = 1; n < samples.size(); ++n) {
-    const Simulation more = simulate_all(config, models, "", *engine, table, options.quantization, {}, nullptr, &samples[n]);
+    const Simulation more = simulate_all(config, models, "", *engine, table, quantization, {}, nullptr, &samples[n]);
     every_sample_exact = every_sample_exact && all_bit_exact(more.checks);
     outputs.push_back(more.run.layers.back().output);
+    for (std::size_t d = 0; d < dumped.size(); ++d) dumps[d].push_back(more.run.layers[dumped[d]].output);
   }
   if (options.outputs_dir) write_outputs(*options.outputs_dir, graph, outputs);
+  for (std::size_t d = 0; d < dumped.size(); ++d) {
+    write_layer_outputs(*options.outputs_dir, graph.layers[dumped[d]], dumps[d]);
+  }
   const RunReport report{config, models.size() == 1 ? graph : sim.qgraph.graph, sim.run, sim.checks, &sim.metrics,
                          &sim.energy};
   write_table(out, report);
-  out << "quantization: " << quantization_text(sim, options.quantization) << '\n';
+  out << "quantization: " << quantization_text(sim, quantization) << '\n';
   if (options.input_path) {
     out << "input: " << *options.input_path << ", " << samples.size() << (samples.size() == 1 ? " sample" : " samples")
         << " (the table shows the first); every layer of every sample bit-exact: " << (every_sample_exact ? "yes" : "no")
@@ -137,7 +156,7 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
   out.flush();
   if (options.json_path) {
     nlohmann::ordered_json json = to_json(report);
-    json["quantization"] = quantization_json(sim, options.quantization);
+    json["quantization"] = quantization_json(sim, quantization);
     if (models.size() > 1) json["model"]["scalesim_rows"] = models.size();
     write_file_atomically(*options.json_path, json.dump(2) + "\n");
   }

@@ -38,6 +38,10 @@ struct RunOptions {
   std::optional<std::string> input_path;
   // `--outputs DIR`: the graph output of every sample as .npy (sim/commands/tensor_io.h).
   std::optional<std::string> outputs_dir;
+  // `--dump-layers a,b|all` (needs outputs_dir): these layers' outputs too.
+  std::optional<std::string> dump_layers;
+  // `--calibration-data x.npy`: calibrate on these float32 samples.
+  std::optional<std::string> calibration_data_path;
 };
 
 // Exit status of a completed run: everything bit-exact, or a reference mismatch

@@ -44,7 +44,9 @@ Simulation simulate(const AcceleratorConfig& config, const Graph& graph, GemmEng
                     const EnergyTable& table, const LayerProgress& progress, TraceRecorder* trace,
                     const QuantizationOptions& quantization) {
   // Sample 0 is both a calibration input and the run's input.
-  const std::vector<Tensor> calibration = make_calibration_inputs(graph, quantization.calibration_samples);
+  const std::vector<Tensor> calibration = quantization.calibration_data.empty()
+                                              ? make_calibration_inputs(graph, quantization.calibration_samples)
+                                              : quantization.calibration_data;
   QuantizedGraph qgraph = quantize_graph(graph, config.array.mac, calibration, quantization);
   return run_quantized(config, graph, std::move(qgraph), calibration.front(), engine, table, progress, trace);
 }
@@ -65,7 +67,9 @@ Simulation simulate(const AcceleratorConfig& config, const LoadedModel& model, G
                     const EnergyTable& table, const QuantizationOptions& quantization,
                     const LayerProgress& progress, TraceRecorder* trace, const Tensor* sample) {
   if (!model.quantized && sample) {
-    const std::vector<Tensor> calibration = make_calibration_inputs(model.graph, quantization.calibration_samples);
+    const std::vector<Tensor> calibration =
+        quantization.calibration_data.empty() ? make_calibration_inputs(model.graph, quantization.calibration_samples)
+                                              : quantization.calibration_data;
     QuantizedGraph qgraph = quantize_graph(model.graph, config.array.mac, calibration, quantization);
     return run_quantized(config, model.graph, std::move(qgraph), *sample, engine, table, progress, trace);
   }
@@ -140,7 +144,7 @@ bool default_calibration(const QuantizationOptions& q) {
   const QuantizationOptions d;
   return q.method == d.method && q.percentile == d.percentile && q.per_channel == d.per_channel &&
          q.calibration_samples == d.calibration_samples && q.eight_bit_ends == d.eight_bit_ends &&
-         q.eight_bit_layers.empty();
+         q.eight_bit_layers.empty() && q.calibration_data.empty();
 }
 
 }  // namespace
@@ -171,7 +175,7 @@ std::vector<LoadedModel> load_models_checked(const std::string& path, const Quan
   if (file_quantized && !default_calibration(quantization)) {
     throw InputError(path + ": the file carries its own quantization, so the calibration options "
                             "(--calibration, --percentile, --per-tensor-weights, --calibration-samples, "
-                            "--eight-bit-ends, --eight-bit-layers) do not apply");
+                            "--eight-bit-ends, --eight-bit-layers, --calibration-data) do not apply");
   }
   return models;
 }
@@ -190,6 +194,7 @@ std::string quantization_text(const Simulation& sim, const QuantizationOptions& 
   }
   text += q.per_channel ? ", per-channel weights" : ", per-tensor weights";
   text += ", " + std::to_string(q.calibration_samples) + (q.calibration_samples == 1 ? " sample" : " samples");
+  if (!q.calibration_data.empty()) text += " from --calibration-data";
   text += ", 8-bit ends " + std::string(to_string(q.eight_bit_ends));
   if (!q.eight_bit_layers.empty()) {
     text += ", 8-bit layers";

@@ -21,12 +21,12 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
 
 }  // namespace
 
-std::vector<Tensor> read_input_samples(const std::string& path, const Graph& graph) {
+std::vector<Tensor> read_input_samples(const std::string& path, const Graph& graph, const std::string& option) {
   NpyArray array;
   try {
     array = read_npy(path);
   } catch (const InputError& error) {
-    throw InputError(std::string("--input ") + error.what());
+    throw InputError(option + " " + error.what());
   }
   const std::vector<std::int64_t>& dims = graph.input_dims;
   std::vector<std::int64_t> batched{-1};
@@ -35,7 +35,7 @@ std::vector<Tensor> read_input_samples(const std::string& path, const Graph& gra
   const bool many = array.shape.size() == dims.size() + 1 &&
                     std::equal(dims.begin(), dims.end(), array.shape.begin() + 1) && array.shape[0] > 0;
   if (array.type != NpyType::f32 || (!one && !many)) {
-    throw InputError("--input " + path + ": expected float32 of shape " + shape_text(dims) + " or (N, " +
+    throw InputError(option + " " + path + ": expected float32 of shape " + shape_text(dims) + " or (N, " +
                      shape_text(dims).substr(1) + " (the graph input), got " + to_string(array.type) + " " +
                      shape_text(array.shape));
   }
@@ -71,7 +71,30 @@ void check_outputs_directory(const std::string& dir) {
 }
 
 void write_outputs(const std::string& dir, const Graph& graph, const std::vector<Tensor>& outputs) {
-  const Layer& last = graph.layers.back();
+  write_layer_outputs(dir, graph.layers.back(), outputs);
+}
+
+std::vector<std::size_t> dump_layer_indices(const std::string& list, const Graph& graph, const std::string& model_path) {
+  std::vector<std::size_t> indices;
+  if (list == "all") {
+    for (std::size_t i = 0; i < graph.layers.size(); ++i) indices.push_back(i);
+    return indices;
+  }
+  std::size_t begin = 0;
+  while (begin <= list.size()) {
+    const std::size_t comma = std::min(list.find(',', begin), list.size());
+    const std::string name = list.substr(begin, comma - begin);
+    const auto it = std::find_if(graph.layers.begin(), graph.layers.end(), [&](const Layer& l) { return l.name == name; });
+    if (it == graph.layers.end()) {
+      throw InputError("--dump-layers: " + model_path + " has no layer named '" + name + "' (give names, or all)");
+    }
+    indices.push_back(static_cast<std::size_t>(it - graph.layers.begin()));
+    begin = comma + 1;
+  }
+  return indices;
+}
+
+void write_layer_outputs(const std::string& dir, const Layer& last, const std::vector<Tensor>& outputs) {
   std::vector<std::int64_t> shape{static_cast<std::int64_t>(outputs.size())};
   const bool vector = last.type == LayerType::fc || last.type == LayerType::flatten;
   if (vector) {
