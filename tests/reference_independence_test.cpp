@@ -69,8 +69,10 @@ TEST(ReferenceIndependence, TfliteAddRoundsOnceAfterTheLeftShift) {
   EXPECT_EQ(simulate(q, add_input()).layers[1].output.q, expected);
 }
 
-// ONNX: DequantizeLinear, Add, QuantizeLinear in fp32: x / 2 rounded half to
-// even: 0.5 -> 0, 1.5 -> 2, 2.5 -> 2, -0.5 -> 0.
+// ONNX (ONNX Runtime's QLinearAdd on uint8 u = q + 128): ratios 0.25, fixed
+// part 128 - (0.25 * 128 + 0.25 * 128) = 64, t = 0.25 u_a + 0.25 u_b + 64 =
+// 128 + x / 2 exactly; rounded half to even: 128.5 -> 128, 129.5 -> 130,
+// 130.5 -> 130, 127.5 -> 128, i.e. levels 0, 2, 2, 0.
 TEST(ReferenceIndependence, OnnxAddRoundsHalfToEven) {
   const QuantizedGraph q = add_graph(QuantArithmetic::onnx);
   const std::vector<std::int8_t> expected{0, 2, 2, 0};

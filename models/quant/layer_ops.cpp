@@ -206,8 +206,18 @@ Tensor run_add(const QuantizedGraph& qgraph, std::size_t layer_index, const Tens
     }
   } else if (is_integer_class(out.format) && qgraph.arithmetic == QuantArithmetic::onnx) {
     for (std::size_t i = 0; i < n; ++i) {
-      const float sum = onnx_dequantize(a.q[i], a.quant) + onnx_dequantize(b.q[i], b.quant);
-      out.q[i] = integer_output(onnx_quantize(sum, out.quant), layer.activation, out.quant, out.format);
+      // ONNX Runtime fuses DequantizeLinear -> Add -> QuantizeLinear into
+      // QLinearAdd (dropping a Relu before the Q), which MLAS computes on the
+      // raw uint8 values in fp32 with two FMAs (docs/numerics.md); npusim
+      // stores uint8 as q - 128, hence the + 128. int8-typed ONNX
+      // activations would need no offset (not tracked: a known limitation).
+      const float rac = static_cast<float>(a.quant.scale) / static_cast<float>(out.quant.scale);
+      const float rbc = static_cast<float>(b.quant.scale) / static_cast<float>(out.quant.scale);
+      const float fixed = static_cast<float>(out.quant.zero_point + 128) -
+                          (rac * static_cast<float>(a.quant.zero_point + 128) + rbc * static_cast<float>(b.quant.zero_point + 128));
+      float t = std::fma(static_cast<float>(b.q[i] + 128), rbc, fixed);
+      t = std::fma(static_cast<float>(a.q[i] + 128), rac, t);
+      out.q[i] = integer_output(static_cast<std::int64_t>(std::nearbyint(t)) - 128, layer.activation, out.quant, out.format);
     }
   } else if (is_integer_class(out.format)) {
     const TfliteAdd m = tflite_add_multipliers(a.quant.scale, b.quant.scale, out.quant.scale);

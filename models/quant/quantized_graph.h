@@ -111,8 +111,9 @@ enum class QuantArithmetic {
   tflite,
   // ONNX's QDQ definition, in fp32: each input dequantized
   // (float(q - zp) * float(s)), the op in fp32, the result quantized with
-  // x / float(s_out) rounded half to even, plus zp_out, saturated. What an
-  // imported quantized ONNX file uses.
+  // x / float(s_out) rounded half to even, plus zp_out, saturated (concat
+  // rescale, average pool); add as ONNX Runtime's fused QLinearAdd computes
+  // it (docs/numerics.md). What an imported quantized ONNX file uses.
   onnx,
 };
 

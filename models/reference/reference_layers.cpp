@@ -95,8 +95,15 @@ Tensor add(const QuantizedGraph& qgraph, std::size_t i, const Tensor& a, const T
                              std::int64_t{oq.zero_point} * kBinaryOne;
       out.q[j] = to_binary(v >= 0, layer.activation, oq);
     } else if (qgraph.arithmetic == QuantArithmetic::onnx) {
-      const float real = dequantize_fp32(a.q[j], a.quant) + dequantize_fp32(b.q[j], b.quant);
-      out.q[j] = to_level(quantize_fp32(real, oq), layer.activation, oq, out.format);
+      // ONNX Runtime's QLinearAdd (MLAS, AVX2): on the raw uint8 values u = q + 128,
+      // t = fma(u_a, s_a/s_c, fma(u_b, s_b/s_c, zp_c - (s_a/s_c zp_a + s_b/s_c zp_b))), rne.
+      const float rac = static_cast<float>(a.quant.scale) / static_cast<float>(oq.scale);
+      const float rbc = static_cast<float>(b.quant.scale) / static_cast<float>(oq.scale);
+      const float fixed = static_cast<float>(oq.zero_point + 128) -
+                          (rac * static_cast<float>(a.quant.zero_point + 128) + rbc * static_cast<float>(b.quant.zero_point + 128));
+      float t = std::fma(static_cast<float>(b.q[j] + 128), rbc, fixed);
+      t = std::fma(static_cast<float>(a.q[j] + 128), rac, t);
+      out.q[j] = to_level(static_cast<std::int64_t>(std::nearbyint(t)) - 128, layer.activation, oq, out.format);
     } else {
       const std::int32_t raw = times(da * (1 << kAddLeftShift), ta) + times(db * (1 << kAddLeftShift), tb);
       out.q[j] = to_level(std::int64_t{times(raw, tout)} + oq.zero_point, layer.activation, oq, out.format);
