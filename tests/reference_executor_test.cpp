@@ -154,8 +154,9 @@ TEST(ReferenceInt8, ChainedLayersWithAddAndRelu6) {
   const auto r = run_reference(q, int_tensor(in, {-2, 1, 5, 40}), 0);
   EXPECT_EQ(r.outputs[0].q, (std::vector<std::int8_t>{-6, 3, 15, 120}));
   EXPECT_EQ(r.outputs[1].q, (std::vector<std::int8_t>{0, 3, 12, 12}));
-  // -3 + 0 -> relu 0; 1.5 -> 2 plus 1.5 -> 2; 7.5 -> 8 plus 6; 60 + 6.
-  EXPECT_EQ(r.outputs[2].q, (std::vector<std::int8_t>{0, 4, 14, 66}));
+  // TFLite's add rounds once (docs/numerics.md): -3 + 0 -> relu 0;
+  // 1.5 + 1.5 = 3; 7.5 + 6 = 13.5 -> 14 (half away from zero); 60 + 6.
+  EXPECT_EQ(r.outputs[2].q, (std::vector<std::int8_t>{0, 3, 14, 66}));
   EXPECT_EQ(r.overflow_outputs, (std::vector<std::int64_t>{0, 0, 0}));
 }
 

@@ -1,7 +1,7 @@
 // What the FP32 ONNX op mappers share (models/onnx/onnx_float_*.cpp, one file
 // per op family): input checks, the spatial layout, the window geometry of
 // Conv and the pools, and each family's mappers for the dispatch in
-// onnx_float_ops.cpp. Internal to models/onnx; models/onnx/ONNX.md documents
+// onnx_float_ops.cpp. Internal to models/onnx; docs/onnx.md documents
 // each mapping.
 #pragma once
 

@@ -184,6 +184,7 @@ QuantizedGraph build_file_quantized_graph(OnnxBuilder& b) {
   qg.mac = MacFormat{NumberFormat::int8, NumberFormat::int8, AccumulatorFormat::int32, 1};
   qg.input_quant = QuantParams(tensors[0].quant->scale, tensors[0].quant->zero_point);
   qg.input_rounding = InputRounding::half_even_fp32;
+  qg.arithmetic = QuantArithmetic::onnx;
   qg.layers.resize(graph.layers.size());
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& layer = graph.layers[i];

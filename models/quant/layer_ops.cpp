@@ -53,6 +53,36 @@ std::int8_t binary_output(bool reaches_threshold, Activation activation, const Q
 // each term. |q - zp| <= 255 keeps the shifted value far inside int32.
 constexpr int kBinaryAddBits = 8;
 
+// QuantArithmetic::onnx: DequantizeLinear in fp32, ONNX Runtime's order
+// (the int32 difference rounded to fp32, times the fp32 scale).
+float onnx_dequantize(std::int32_t q, const QuantParams& quant) {
+  return static_cast<float>(q - quant.zero_point) * static_cast<float>(quant.scale);
+}
+
+// QuantizeLinear before saturation: x / s in fp32 rounded half to even (the
+// default rounding mode), plus the zero point; the clamp keeps the int64
+// conversion defined.
+std::int64_t onnx_quantize(float x, const QuantParams& quant) {
+  const float level = std::nearbyint(x / static_cast<float>(quant.scale));
+  return static_cast<std::int64_t>(std::clamp(level, -1e12f, 1e12f)) + quant.zero_point;
+}
+
+// QuantArithmetic::tflite add (TFLite's kernels/add.cc for int8): each
+// q - zp is shifted left by 20 bits for headroom, scaled by
+// s_i / (2 max(s_a, s_b)), the two summed, and the sum scaled once by
+// 2 max(s_a, s_b) / (2^20 s_out).
+constexpr int kTfliteAddLeftShift = 20;
+
+struct TfliteAdd {
+  FixedPointMultiplier a, b, out;
+};
+
+TfliteAdd tflite_add_multipliers(double scale_a, double scale_b, double scale_out) {
+  const double twice_max = 2.0 * std::max(scale_a, scale_b);
+  return {quantize_multiplier(scale_a / twice_max), quantize_multiplier(scale_b / twice_max),
+          quantize_multiplier(twice_max / (std::ldexp(1.0, kTfliteAddLeftShift) * scale_out))};
+}
+
 // NaN passes through both activations unchanged.
 float float_activation(float x, Activation activation) {
   if (activation == Activation::none) return x;
@@ -78,6 +108,19 @@ void require(bool condition, const Layer& layer, const char* what) {
   if (!condition) throw std::invalid_argument("layer " + layer.name + ": " + what);
 }
 
+// QuantArithmetic::onnx average of a pooling window: the dequantized values
+// summed in fp32 row by row, divided by the in-bounds count in fp32.
+float onnx_window_mean(const Tensor& in, std::int64_t c, std::int64_t y_begin, std::int64_t y_end,
+                       std::int64_t x_begin, std::int64_t x_end) {
+  float sum = 0.0f;
+  for (std::int64_t y = y_begin; y < y_end; ++y) {
+    for (std::int64_t x = x_begin; x < x_end; ++x) {
+      sum += onnx_dequantize(in.q[static_cast<std::size_t>((c * in.dims[1] + y) * in.dims[2] + x)], in.quant);
+    }
+  }
+  return sum / static_cast<float>((y_end - y_begin) * (x_end - x_begin));
+}
+
 // Max or average pooling over the in-bounds part of each window.
 Tensor run_pool(const QuantizedGraph& qgraph, std::size_t layer_index, const Tensor& in) {
   const Layer& layer = qgraph.graph.layers[layer_index];
@@ -92,6 +135,7 @@ Tensor run_pool(const QuantizedGraph& qgraph, std::size_t layer_index, const Ten
   const std::int64_t out_h = out.dims[1], out_w = out.dims[2];
   const bool integer = is_integer_class(out.format);
   const bool binary = out.format == NumberFormat::binary;
+  const bool onnx = qgraph.arithmetic == QuantArithmetic::onnx;
   std::size_t o = 0;
   for (std::int64_t c = 0; c < channels; ++c) {
     for (std::int64_t oy = 0; oy < out_h; ++oy) {
@@ -119,6 +163,9 @@ Tensor run_pool(const QuantizedGraph& qgraph, std::size_t layer_index, const Ten
             out.q[o] = static_cast<std::int8_t>(max);
           } else if (binary) {
             out.q[o] = sum >= 0 ? 1 : -1;
+          } else if (onnx) {
+            out.q[o] = integer_output(onnx_quantize(onnx_window_mean(in, c, y_begin, y_end, x_begin, x_end), out.quant),
+                                      Activation::none, out.quant, out.format);
           } else {
             out.q[o] = static_cast<std::int8_t>(rounding_divide(sum, count));
           }
@@ -157,12 +204,28 @@ Tensor run_add(const QuantizedGraph& qgraph, std::size_t layer_index, const Tens
           out.quant.zero_point * one;
       out.q[i] = binary_output(v >= 0, layer.activation, out.quant);
     }
-  } else if (is_integer_class(out.format)) {
+  } else if (is_integer_class(out.format) && qgraph.arithmetic == QuantArithmetic::onnx) {
     for (std::size_t i = 0; i < n; ++i) {
-      const std::int64_t v =
-          std::int64_t{multiply_by_quantized_multiplier(a.q[i] - a.quant.zero_point, ql.add_requant[0])} +
-          multiply_by_quantized_multiplier(b.q[i] - b.quant.zero_point, ql.add_requant[1]) +
-          out.quant.zero_point;
+      // ONNX Runtime fuses DequantizeLinear -> Add -> QuantizeLinear into
+      // QLinearAdd (dropping a Relu before the Q), which MLAS computes on the
+      // raw uint8 values in fp32 with two FMAs (docs/numerics.md); npusim
+      // stores uint8 as q - 128, hence the + 128. int8-typed ONNX
+      // activations would need no offset (not tracked: a known limitation).
+      const float rac = static_cast<float>(a.quant.scale) / static_cast<float>(out.quant.scale);
+      const float rbc = static_cast<float>(b.quant.scale) / static_cast<float>(out.quant.scale);
+      const float fixed = static_cast<float>(out.quant.zero_point + 128) -
+                          (rac * static_cast<float>(a.quant.zero_point + 128) + rbc * static_cast<float>(b.quant.zero_point + 128));
+      float t = std::fma(static_cast<float>(b.q[i] + 128), rbc, fixed);
+      t = std::fma(static_cast<float>(a.q[i] + 128), rac, t);
+      out.q[i] = integer_output(static_cast<std::int64_t>(std::nearbyint(t)) - 128, layer.activation, out.quant, out.format);
+    }
+  } else if (is_integer_class(out.format)) {
+    const TfliteAdd m = tflite_add_multipliers(a.quant.scale, b.quant.scale, out.quant.scale);
+    const std::int32_t one = std::int32_t{1} << kTfliteAddLeftShift;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::int32_t sum = multiply_by_quantized_multiplier((a.q[i] - a.quant.zero_point) * one, m.a) +
+                               multiply_by_quantized_multiplier((b.q[i] - b.quant.zero_point) * one, m.b);
+      const std::int64_t v = std::int64_t{multiply_by_quantized_multiplier(sum, m.out)} + out.quant.zero_point;
       out.q[i] = integer_output(v, layer.activation, out.quant, out.format);
     }
   } else {
@@ -197,8 +260,9 @@ Tensor run_activation_layer(const QuantizedGraph& qgraph, std::size_t layer_inde
 // without quantize_graph need no extra field).
 class Requantizer {
  public:
-  Requantizer(const QuantParams& from, NumberFormat from_format, const QuantParams& to, NumberFormat to_format)
-      : from_(from), to_(to), to_format_(to_format),
+  Requantizer(const QuantParams& from, NumberFormat from_format, const QuantParams& to, NumberFormat to_format,
+              QuantArithmetic arithmetic)
+      : from_(from), to_(to), to_format_(to_format), onnx_(arithmetic == QuantArithmetic::onnx),
         same_(from.scale == to.scale && from.zero_point == to.zero_point &&
               (to_format != NumberFormat::binary || from_format == NumberFormat::binary)),
         multiplier_(quantize_multiplier(from.scale / to.scale)) {}
@@ -212,14 +276,16 @@ class Requantizer {
       return binary_output(v >= 0, Activation::none, to_);
     }
     const std::int64_t v =
-        same_ ? std::int64_t{q}
-              : std::int64_t{multiply_by_quantized_multiplier(q - from_.zero_point, multiplier_)} + to_.zero_point;
+        same_   ? std::int64_t{q}
+        : onnx_ ? onnx_quantize(onnx_dequantize(q, from_), to_)
+                : std::int64_t{multiply_by_quantized_multiplier(q - from_.zero_point, multiplier_)} + to_.zero_point;
     return integer_output(v, Activation::none, to_, to_format_);
   }
 
  private:
   QuantParams from_, to_;
   NumberFormat to_format_;
+  bool onnx_;
   bool same_;
   FixedPointMultiplier multiplier_;
 };
@@ -242,7 +308,8 @@ Tensor run_concat(const QuantizedGraph& qgraph, std::size_t layer_index, std::sp
     std::int64_t shift[3] = {0, 0, 0};
     shift[axis] = offset;
     const std::optional<Requantizer> requantize =
-        integer ? std::optional<Requantizer>(std::in_place, in->quant, in->format, out.quant, out.format)
+        integer ? std::optional<Requantizer>(std::in_place, in->quant, in->format, out.quant, out.format,
+                                                      qgraph.arithmetic)
                 : std::nullopt;
     std::size_t i = 0;
     for (std::int64_t c = 0; c < in->dims[0]; ++c) {

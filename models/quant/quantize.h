@@ -53,6 +53,9 @@ struct QuantizationOptions {
   EightBitEnds eight_bit_ends = EightBitEnds::binary_only;
   // Further compute layers (by name) that run at W8A8 in an integer graph.
   std::vector<std::string> eight_bit_layers;
+  // fp32 graph inputs to calibrate on instead of the seeded samples
+  // (`npusim run --calibration-data x.npy`); empty: make_calibration_inputs().
+  std::vector<Tensor> calibration_data;
 };
 
 std::string_view to_string(CalibrationMethod method);

@@ -35,6 +35,10 @@ bool keeps_input_quantization(LayerType type) {
   return false;
 }
 
+const char* to_string(QuantArithmetic arithmetic) {
+  return arithmetic == QuantArithmetic::onnx ? "onnx" : "tflite";
+}
+
 bool same_mac_format(const MacFormat& a, const MacFormat& b) {
   return a.weight == b.weight && a.activation == b.activation &&
          a.accumulator == b.accumulator && a.lanes == b.lanes;

@@ -100,8 +100,29 @@ enum class InputRounding {
   half_even_fp32,
 };
 
+// The rule the non-GEMM integer layers (add, concat rescale, average pool)
+// follow; docs/numerics.md gives each formula.
+enum class QuantArithmetic {
+  // TFLite's integer pipeline: add shifts each q - zp left by 20 bits before
+  // its fixed-point multiplier (s_i / 2 max(s_a, s_b)), sums, and rescales
+  // the sum once by 2 max(s_a, s_b) / (2^20 s_out); a concat input in other
+  // parameters is rescaled as TFLite's Requantize op does; average pooling
+  // rounds sum / count half away from zero. What quantize_graph produces.
+  tflite,
+  // ONNX's QDQ definition, in fp32: each input dequantized
+  // (float(q - zp) * float(s)), the op in fp32, the result quantized with
+  // x / float(s_out) rounded half to even, plus zp_out, saturated (concat
+  // rescale, average pool); add as ONNX Runtime's fused QLinearAdd computes
+  // it (docs/numerics.md). What an imported quantized ONNX file uses.
+  onnx,
+};
+
+// "tflite" or "onnx".
+const char* to_string(QuantArithmetic arithmetic);
+
 struct QuantizedGraph {
   Graph graph;
+  QuantArithmetic arithmetic = QuantArithmetic::tflite;
   MacFormat mac;  // the default for every layer
   QuantParams input_quant;
   InputRounding input_rounding = InputRounding::half_away_from_zero;

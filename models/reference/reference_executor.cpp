@@ -7,11 +7,24 @@
 #include <utility>
 #include <vector>
 
-#include "accel/array/mac_arithmetic.h"
-#include "models/quant/layer_ops.h"
+#include "accel/formats/float_formats.h"
+#include "models/reference/reference_ops.h"
 
 namespace npusim {
 namespace {
+
+// The accumulation contract of docs/numerics.md, restated here rather than
+// taken from accel/array/mac_arithmetic.h: an int32 partial sum overflows
+// outside [-2^31, 2^31) and wraps as two's complement; a float addition is
+// rounded to the accumulator format.
+bool outside_int32(std::int64_t v) { return v < -(std::int64_t{1} << 31) || v >= (std::int64_t{1} << 31); }
+std::int32_t wrap_to_int32(std::int64_t v) {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(v)));
+}
+float accumulate_float(float sum, float addend, AccumulatorFormat acc) {
+  const float r = sum + addend;
+  return acc == AccumulatorFormat::fp16 ? round_to_format(r, NumberFormat::fp16) : r;
+}
 
 // The accumulations of a set of outputs (the pixels of one conv filter, or one
 // fc output), each in the order of accel/array/mac_arithmetic.h: products summed
@@ -270,6 +283,14 @@ std::vector<std::int64_t> zero_point_sums(const Layer& layer, const Tensor& in, 
   return sums;
 }
 
+bool has_zero_points(const QuantParams& quant) {
+  if (quant.channel_zero_points.empty()) return quant.zero_point != 0;
+  for (const auto zp : quant.channel_zero_points) {
+    if (zp != 0) return true;
+  }
+  return false;
+}
+
 void check_tensor(const Tensor& t, const std::vector<std::int64_t>& dims, NumberFormat format,
                   const std::string& what) {
   const auto n = static_cast<std::size_t>(t.elements());
@@ -316,22 +337,27 @@ ReferenceResult run_reference(const QuantizedGraph& qgraph, const Tensor& input,
         std::vector<std::int32_t> acc;
         const auto pad = static_cast<std::int8_t>(in.quant.zero_point);
         overflows = accumulators(layer, in, in.q, weights.q, pad, chunk, IntSums(1), IntSums(pixels), acc);
-        if (has_weight_zero_points(weights.quant)) {
+        if (has_zero_points(weights.quant)) {
           // The plain sums above still count int32 overflows of the array's
           // GEMM; the outputs come from the definition.
           const auto sums = zero_point_sums(layer, in, weights, qgraph.layers[i].bias_int);
-          result.outputs.push_back(requantize_compute_layer(qgraph, i, sums));
+          result.outputs.push_back(reference::requantize_sums(qgraph, i, sums));
         } else {
-          result.outputs.push_back(finish_compute_layer(qgraph, i, acc, {}));
+          const auto& bias = qgraph.layers[i].bias_int;
+          std::vector<std::int64_t> sums(acc.size());
+          for (std::size_t j = 0; j < acc.size(); ++j) {
+            sums[j] = std::int64_t{acc[j]} + (bias.empty() ? 0 : bias.at(j / pixels));
+          }
+          result.outputs.push_back(reference::requantize_sums(qgraph, i, sums));
         }
       } else {
         std::vector<float> acc;
         overflows = accumulators(layer, in, in.f, weights.f, 0.0f, chunk, FloatSums(1, mac.accumulator),
                                  FloatSums(pixels, mac.accumulator), acc);
-        result.outputs.push_back(finish_compute_layer(qgraph, i, {}, acc));
+        result.outputs.push_back(reference::finish_float_sums(qgraph, i, acc));
       }
     } else {
-      result.outputs.push_back(run_elementwise_layer(qgraph, i, inputs));
+      result.outputs.push_back(reference::run_other_layer(qgraph, i, inputs));
     }
     result.overflow_outputs.push_back(overflows);
     tensors[layer.name] = &result.outputs.back();

@@ -1,6 +1,9 @@
 // A plain, direct executor of a QuantizedGraph: nested loops over the layer
 // definitions (no im2col, no tiling), accumulating in the order documented in
-// accel/array/mac_arithmetic.h. The simulator's outputs are checked against it bit for bit.
+// docs/numerics.md (the accumulation order of accel/array/mac_arithmetic.h).
+// Every layer is computed with its own loops (reference_ops.h), sharing no
+// code with the simulator but the number formats; the simulator's outputs
+// are checked against it bit for bit.
 #pragma once
 
 #include <cstdint>

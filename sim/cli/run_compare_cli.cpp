@@ -40,7 +40,15 @@ po::options_description run_options_description() {
       ("trace-from-us", po::value<double>()->value_name("US"), "trace only from this simulated time")
       ("trace-to-us", po::value<double>()->value_name("US"), "trace only up to this simulated time")
       ("html", po::value<std::string>()->value_name("report.html"),
-       "also write a self-contained HTML report with charts (no network access needed to view it)");
+       "also write a self-contained HTML report with charts (no network access needed to view it)")
+      ("input", po::value<std::string>()->value_name("x.npy"),
+       "run this float32 input, shape (C, H, W) or (N, C, H, W) (each sample in turn), not the seeded one")
+      ("outputs", po::value<std::string>()->value_name("DIR"),
+       "write the graph output of every sample to DIR as .npy: dequantized float32 and raw int8")
+      ("dump-layers", po::value<std::string>()->value_name("a,b|all"),
+       "with --outputs: also write these layers' outputs (all: every layer)")
+      ("calibration-data", po::value<std::string>()->value_name("x.npy"),
+       "calibrate on these float32 samples, shape (C, H, W) or (N, C, H, W), not on seeded ones");
   // clang-format on
   options.add(quantization_options_description());
   return options;
@@ -67,6 +75,10 @@ int run_main(const std::vector<std::string>& args) {
   }
   if (values.count("json")) options.json_path = values["json"].as<std::string>();
   if (values.count("html")) options.html_path = values["html"].as<std::string>();
+  if (values.count("input")) options.input_path = values["input"].as<std::string>();
+  if (values.count("outputs")) options.outputs_dir = values["outputs"].as<std::string>();
+  if (values.count("dump-layers")) options.dump_layers = values["dump-layers"].as<std::string>();
+  if (values.count("calibration-data")) options.calibration_data_path = values["calibration-data"].as<std::string>();
   if (values.count("trace")) options.trace_dir = values["trace"].as<std::string>();
   if (values.count("trace-max-events")) {
     options.trace_max_events = values["trace-max-events"].as<std::int64_t>();

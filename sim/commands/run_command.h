@@ -33,6 +33,15 @@ struct RunOptions {
   // The self-contained HTML report (sim/report/html_report.h); records a trace in
   // memory for its time charts even without trace_dir.
   std::optional<std::string> html_path;
+  // `--input x.npy`: float32 (C, H, W) or (N, C, H, W), run instead of the
+  // seeded sample (each of N in turn; the report shows the first).
+  std::optional<std::string> input_path;
+  // `--outputs DIR`: the graph output of every sample as .npy (sim/commands/tensor_io.h).
+  std::optional<std::string> outputs_dir;
+  // `--dump-layers a,b|all` (needs outputs_dir): these layers' outputs too.
+  std::optional<std::string> dump_layers;
+  // `--calibration-data x.npy`: calibrate on these float32 samples.
+  std::optional<std::string> calibration_data_path;
 };
 
 // Exit status of a completed run: everything bit-exact, or a reference mismatch

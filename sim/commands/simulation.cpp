@@ -44,7 +44,9 @@ Simulation simulate(const AcceleratorConfig& config, const Graph& graph, GemmEng
                     const EnergyTable& table, const LayerProgress& progress, TraceRecorder* trace,
                     const QuantizationOptions& quantization) {
   // Sample 0 is both a calibration input and the run's input.
-  const std::vector<Tensor> calibration = make_calibration_inputs(graph, quantization.calibration_samples);
+  const std::vector<Tensor> calibration = quantization.calibration_data.empty()
+                                              ? make_calibration_inputs(graph, quantization.calibration_samples)
+                                              : quantization.calibration_data;
   QuantizedGraph qgraph = quantize_graph(graph, config.array.mac, calibration, quantization);
   return run_quantized(config, graph, std::move(qgraph), calibration.front(), engine, table, progress, trace);
 }
@@ -63,14 +65,21 @@ std::optional<std::string> file_quantization_mismatch(const AcceleratorConfig& c
 
 Simulation simulate(const AcceleratorConfig& config, const LoadedModel& model, GemmEngine& engine,
                     const EnergyTable& table, const QuantizationOptions& quantization,
-                    const LayerProgress& progress, TraceRecorder* trace) {
+                    const LayerProgress& progress, TraceRecorder* trace, const Tensor* sample) {
+  if (!model.quantized && sample) {
+    const std::vector<Tensor> calibration =
+        quantization.calibration_data.empty() ? make_calibration_inputs(model.graph, quantization.calibration_samples)
+                                              : quantization.calibration_data;
+    QuantizedGraph qgraph = quantize_graph(model.graph, config.array.mac, calibration, quantization);
+    return run_quantized(config, model.graph, std::move(qgraph), *sample, engine, table, progress, trace);
+  }
   if (!model.quantized) return simulate(config, model.graph, engine, table, progress, trace, quantization);
   if (const auto mismatch = file_quantization_mismatch(config, model)) throw std::invalid_argument(*mismatch);
   QuantizedGraph qgraph = *model.quantized;
   // The file decides the scales; the config decides the hardware (accumulator, lanes).
   qgraph.mac = config.array.mac;
-  Simulation sim = run_quantized(config, model.graph, std::move(qgraph), make_sample_input(model.graph), engine,
-                                 table, progress, trace);
+  Simulation sim = run_quantized(config, model.graph, std::move(qgraph), sample ? *sample : make_sample_input(model.graph),
+                                 engine, table, progress, trace);
   sim.quantization_from_file = true;
   return sim;
 }
@@ -78,9 +87,10 @@ Simulation simulate(const AcceleratorConfig& config, const LoadedModel& model, G
 Simulation simulate_all(const AcceleratorConfig& config, const std::vector<LoadedModel>& models,
                         const std::string& name, GemmEngine& engine, const EnergyTable& table,
                         const QuantizationOptions& quantization, const LayerProgress& progress,
-                        TraceRecorder* trace) {
+                        TraceRecorder* trace, const Tensor* sample) {
   if (models.empty()) throw std::invalid_argument("simulate_all: no model");
-  if (models.size() == 1) return simulate(config, models.front(), engine, table, quantization, progress, trace);
+  if (models.size() == 1) return simulate(config, models.front(), engine, table, quantization, progress, trace, sample);
+  if (sample) throw std::invalid_argument("simulate_all: one input cannot feed several models");
   if (trace) throw std::invalid_argument("simulate_all: several models cannot share one trace");
 
   std::size_t layer_count = 0;
@@ -134,7 +144,7 @@ bool default_calibration(const QuantizationOptions& q) {
   const QuantizationOptions d;
   return q.method == d.method && q.percentile == d.percentile && q.per_channel == d.per_channel &&
          q.calibration_samples == d.calibration_samples && q.eight_bit_ends == d.eight_bit_ends &&
-         q.eight_bit_layers.empty();
+         q.eight_bit_layers.empty() && q.calibration_data.empty();
 }
 
 }  // namespace
@@ -165,13 +175,16 @@ std::vector<LoadedModel> load_models_checked(const std::string& path, const Quan
   if (file_quantized && !default_calibration(quantization)) {
     throw InputError(path + ": the file carries its own quantization, so the calibration options "
                             "(--calibration, --percentile, --per-tensor-weights, --calibration-samples, "
-                            "--eight-bit-ends, --eight-bit-layers) do not apply");
+                            "--eight-bit-ends, --eight-bit-layers, --calibration-data) do not apply");
   }
   return models;
 }
 
 std::string quantization_text(const Simulation& sim, const QuantizationOptions& q) {
-  if (sim.quantization_from_file) return "from the model file (its own scales and zero points, not calibrated by npusim)";
+  if (sim.quantization_from_file) {
+    return "from the model file (its own scales and zero points, not calibrated by npusim); arithmetic " +
+           std::string(to_string(sim.qgraph.arithmetic)) + " (docs/numerics.md)";
+  }
   if (!sim.qgraph.mac.integer()) return "none: float formats round their values (no calibration)";
   std::string text = "calibrated by npusim (" + std::string(to_string(q.method));
   if (q.method == CalibrationMethod::percentile) {
@@ -181,18 +194,20 @@ std::string quantization_text(const Simulation& sim, const QuantizationOptions& 
   }
   text += q.per_channel ? ", per-channel weights" : ", per-tensor weights";
   text += ", " + std::to_string(q.calibration_samples) + (q.calibration_samples == 1 ? " sample" : " samples");
+  if (!q.calibration_data.empty()) text += " from --calibration-data";
   text += ", 8-bit ends " + std::string(to_string(q.eight_bit_ends));
   if (!q.eight_bit_layers.empty()) {
     text += ", 8-bit layers";
     for (std::size_t i = 0; i < q.eight_bit_layers.size(); ++i) text += (i ? "," : " ") + q.eight_bit_layers[i];
   }
-  return text + ")";
+  return text + "); arithmetic " + std::string(to_string(sim.qgraph.arithmetic)) + " (docs/numerics.md)";
 }
 
 nlohmann::ordered_json quantization_json(const Simulation& sim, const QuantizationOptions& q) {
   nlohmann::ordered_json json;
   if (sim.quantization_from_file) {
     json["source"] = "file";
+    json["arithmetic"] = to_string(sim.qgraph.arithmetic);
     return json;
   }
   if (!sim.qgraph.mac.integer()) {
@@ -206,6 +221,7 @@ nlohmann::ordered_json quantization_json(const Simulation& sim, const Quantizati
   json["calibration_samples"] = q.calibration_samples;
   json["eight_bit_ends"] = std::string(to_string(q.eight_bit_ends));
   json["eight_bit_layers"] = q.eight_bit_layers;
+  json["arithmetic"] = to_string(sim.qgraph.arithmetic);
   return json;
 }
 

@@ -52,9 +52,12 @@ Simulation simulate(const AcceleratorConfig& config, const Graph& graph, GemmEng
 // The same for a loaded model: with `model.quantized` set, its own
 // quantization runs (check_file_quantization() first), else the graph is
 // calibrated as above.
+// `sample`, when given, is the fp32 input the run uses (`npusim run --input`)
+// instead of the seeded one; calibration still uses the seeded samples.
 Simulation simulate(const AcceleratorConfig& config, const LoadedModel& model, GemmEngine& engine,
                     const EnergyTable& table, const QuantizationOptions& quantization,
-                    const LayerProgress& progress = {}, TraceRecorder* trace = nullptr);
+                    const LayerProgress& progress = {}, TraceRecorder* trace = nullptr,
+                    const Tensor* sample = nullptr);
 
 // Why `config` cannot run the quantization `model` carries (its MAC formats
 // must be the file's: int8 weights and activations for an ONNX QDQ or
@@ -75,7 +78,7 @@ std::optional<std::string> file_quantization_mismatch(const AcceleratorConfig& c
 Simulation simulate_all(const AcceleratorConfig& config, const std::vector<LoadedModel>& models,
                         const std::string& name, GemmEngine& engine, const EnergyTable& table,
                         const QuantizationOptions& quantization, const LayerProgress& progress = {},
-                        TraceRecorder* trace = nullptr);
+                        TraceRecorder* trace = nullptr, const Tensor* sample = nullptr);
 
 
 // The model file of `npusim run` / `compare` (load_models()), checked against
