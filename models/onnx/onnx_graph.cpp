@@ -11,6 +11,10 @@
 namespace npusim {
 namespace {
 
+// All folded constants together: 2^28 elements (1 GiB of FLOAT), above a
+// VGG-16's largest cast weight tensor (103 M).
+constexpr std::int64_t kMaxFoldedElements = std::int64_t{1} << 28;
+
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
 std::string join_names(const std::vector<std::string>& names) {
@@ -106,12 +110,26 @@ void OnnxGraphView::collect_constants(const onnx::GraphProto& graph, const std::
   // Cast / ConstantOfShape of constants are constants (torch.onnx writes them
   // around quantized layers); repeated until nothing changes, so a chain folds
   // whatever the order of the nodes in the file.
+  // Only what some node or graph output reads is folded (lazy): an unused
+  // ConstantOfShape costs nothing, however large it claims to be.
+  std::set<std::string> consumed;
+  for (const auto* node : all_nodes_) consumed.insert(node->input().begin(), node->input().end());
+  for (const auto& out : graph.output()) consumed.insert(out.name());
   const auto lookup = [this](const std::string& name) { return constant(name); };
+  std::int64_t folded_elements = 0;
   for (bool changed = true; changed;) {
     changed = false;
     for (const auto* node : all_nodes_) {
       if (node->output_size() != 1 || constants_.count(node->output(0))) continue;
+      if (!consumed.count(node->output(0))) continue;
       if (auto folded = fold_constant_node(*node, lookup, file_)) {
+        // Each fold is bounded by its input or by ConstantOfShape's cap; the
+        // sum is bounded too, so a chain of casts cannot multiply it.
+        folded_elements += folded->elements();
+        if (folded_elements > kMaxFoldedElements) {
+          throw InputError(file_ + ": " + describe_node(*node) + ": constant folding exceeds " +
+                           std::to_string(kMaxFoldedElements) + " elements (2^28) in all");
+        }
         constants_[node->output(0)] = std::move(*folded);
         producer_.erase(node->output(0));
         changed = true;

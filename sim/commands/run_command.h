@@ -33,6 +33,7 @@ struct RunOptions {
   // The self-contained HTML report (sim/report/html_report.h); records a trace in
   // memory for its time charts even without trace_dir.
   std::optional<std::string> html_path;
+  std::uint64_t max_memory_mb = 0;  // refuse a run estimated above this (0: half the physical memory)
 };
 
 // Exit status of a completed run: everything bit-exact, or a reference mismatch

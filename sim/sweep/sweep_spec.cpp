@@ -9,6 +9,7 @@
 
 #include "accel/formats/number_format.h"
 #include "models/input_error.h"
+#include "models/bounded_read.h"
 #include "models/json_reader.h"
 #include "models/network_json.h"
 #include "sim/energy/area_model.h"
@@ -46,9 +47,8 @@ class SpecContext {
 };
 
 ojson read_ordered(const std::string& path) {
-  read_json_file(path);  // its messages for a missing file or a syntax error
-  std::ifstream in(path, std::ios::binary);
-  return ojson::parse(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+  read_json_file(path);  // its messages for a missing file, a size or depth limit, or a syntax error
+  return ojson::parse(read_file_bounded(path, kMaxTextInputBytes, "JSON"));
 }
 
 std::string describe(const ojson& value) { return describe_json(nlohmann::json::parse(value.dump())); }
