@@ -135,9 +135,10 @@ TEST_F(HostileCliTest, NetworkAboveTheMemoryLimitIsRefusedBeforeItsWeights) {
   const auto r = run_npusim("run --config " + config() + " --model " + net);
   EXPECT_EQ(r.status, 1);
   expect_one_line(r);
-  // 100 x 2^28 weights x 12 bytes (kBytesPerWeight) = 322 GB, the largest item one layer's 3.2 GB.
-  EXPECT_NE(r.out.find("resource estimate: the run needs about 322.2 GB of memory"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("the most is layer \"fc0\" (16384 x 16384 weights) at 3.2 GB"), std::string::npos) << r.out;
+  // 100 x 2^28 weights x 14 bytes (kBytesPerWeight) = 375.81 GB, + 32 MiB for the process and
+  // 100 x 16384 outputs x 12 bytes: 375.9 GB; the largest item one layer's 3.8 GB.
+  EXPECT_NE(r.out.find("resource estimate: the run needs about 375.9 GB of memory"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("the most is layer \"fc0\" (16384 x 16384 weights) at 3.8 GB"), std::string::npos) << r.out;
 }
 
 TEST_F(HostileCliTest, CalibrationSamplesAndPeFidelityAreEstimated) {
@@ -145,14 +146,33 @@ TEST_F(HostileCliTest, CalibrationSamplesAndPeFidelityAreEstimated) {
   EXPECT_EQ(r.status, 1);
   expect_one_line(r);
   EXPECT_NE(r.out.find("the most is --calibration-samples 1000000000"), std::string::npos) << r.out;
+  // No output in 300 s before: the estimate is days of PE evaluations.
   r = run_npusim(run("--fidelity pe --set array.rows=4096 --set array.cols=4096"));
   EXPECT_EQ(r.status, 1);
   expect_one_line(r);
-  EXPECT_NE(r.out.find("the most is pe fidelity on a 4096x4096 array"), std::string::npos) << r.out;
-  // An explicit, small --max-memory-mb refuses even the tiny network (64 MB for the process alone).
+  EXPECT_NE(r.out.find("over the 60 minutes of --max-sim-minutes (default: an hour); the time goes to pe fidelity "
+                       "on a 4096x4096 array"),
+            std::string::npos)
+      << r.out;
+  // An explicit, small --max-memory-mb refuses even the tiny network (32 MB for the process alone).
   r = run_npusim(run("--max-memory-mb 10"));
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("over the 10 MB of --max-memory-mb;"), std::string::npos) << r.out;
+}
+
+TEST_F(HostileCliTest, MillionPointSweepIsRefusedBeforeValidating) {
+  // 4 axes of 32 values: 2^20 points, still validating after 300 s before.
+  std::string values = "[";
+  for (int i = 1; i <= 32; ++i) values += (i > 1 ? ", " : "") + std::to_string(i);
+  values += "]";
+  const std::string spec = write(
+      "big.json", "{\"format_version\": 1, \"base\": \"" + config() + "\", \"networks\": [\"" + tiny() +
+                      "\"], \"axes\": {\"array.rows\": " + values + ", \"array.cols\": " + values +
+                      ", \"memory.sram.weight.kb\": " + values + ", \"memory.sram.ifmap.kb\": " + values + "}}");
+  const auto r = run_npusim("sweep " + spec + " --out " + (dir_ / "out").string());
+  EXPECT_EQ(r.status, 1);
+  expect_one_line(r);
+  EXPECT_NE(r.out.find("$.axes: the sweep has over 100000 points"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -53,7 +53,9 @@ po::options_description run_options_description() {
       ("html", po::value<std::string>()->value_name("report.html"),
        "also write a self-contained HTML report with charts (no network access needed to view it)")
       ("max-memory-mb", po::value<std::int64_t>()->value_name("MB"),
-       "refuse a run whose estimated peak memory is above MB (default: half the physical memory)");
+       "refuse a run whose estimated peak memory is above MB (default: half the physical memory)")
+      ("max-sim-minutes", po::value<double>()->value_name("MIN"),
+       "refuse a run expected to take longer than MIN minutes (default 60)");
   // clang-format on
   options.add(quantization_options_description());
   return options;
@@ -105,6 +107,9 @@ int run_main(const std::vector<std::string>& args) {
   }
   if (values.count("max-memory-mb")) {
     options.max_memory_mb = static_cast<std::uint64_t>(option_int(values, "max-memory-mb", 1, kMaxMemoryMb, "megabytes"));
+  }
+  if (values.count("max-sim-minutes")) {
+    options.max_sim_minutes = option_double(values, "max-sim-minutes", 0.01, 1e7, "minutes");
   }
   options.show_progress = isatty(STDERR_FILENO) != 0;
   return npusim::run_command(options, std::cout, std::cerr);

@@ -90,6 +90,7 @@ int run_command_unchecked(const RunOptions& options, std::ostream& out, std::ost
   resources.tracing = options.trace_dir || options.html_path;
   resources.trace_flush_events = options.trace_flush_events;
   resources.max_memory_bytes = options.max_memory_mb << 20;
+  resources.max_seconds = options.max_sim_minutes * 60;
   const std::vector<LoadedModel> models =
       load_models_checked(options.model_path, options.quantization,
                           [&](const std::vector<const Graph*>& graphs) { check_resources(config, graphs, resources); });

@@ -34,6 +34,7 @@ struct RunOptions {
   // memory for its time charts even without trace_dir.
   std::optional<std::string> html_path;
   std::uint64_t max_memory_mb = 0;  // refuse a run estimated above this (0: half the physical memory)
+  double max_sim_minutes = 60;  // refuse a run expected to take longer (sim/commands/resource_estimate.h)
 };
 
 // Exit status of a completed run: everything bit-exact, or a reference mismatch

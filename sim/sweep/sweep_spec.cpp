@@ -281,8 +281,17 @@ SweepPlan expand_sweep(const SweepSpec& spec) {
   std::unordered_map<std::string, std::size_t> key_owner;
   SweepPlan plan;
 
+  // Counted (overflow-checked) before any point is expanded or validated:
+  // a million-point sweep spent minutes validating before it could fail.
   std::size_t combinations = 1;
-  for (const auto& dimension : spec.dimensions) combinations *= dimension.size();
+  std::size_t points = spec.networks.size();
+  for (const auto& dimension : spec.dimensions) {
+    if (__builtin_mul_overflow(combinations, dimension.size(), &combinations) ||
+        __builtin_mul_overflow(points, dimension.size(), &points) || points > kMaxSweepPoints) {
+      context.fail("$.axes", "the sweep has over " + std::to_string(kMaxSweepPoints) +
+                                 " points (networks x axis values); split it into several sweeps");
+    }
+  }
 
   for (std::size_t n = 0; n < spec.networks.size(); ++n) {
     for (std::size_t combination = 0; combination < combinations; ++combination) {
