@@ -14,6 +14,7 @@ packages=(
   dataset-fashion-mnist     # test images for the bundled Fashion-MNIST model's accuracy table
   slurm-wlm munge           # single-node Slurm for the sweep's cluster test
   chromium                  # headless, for the HTML report's browser test (tests/html_browser_test.cpp)
+  clang libclang-rt-14-dev  # libFuzzer, ASan and UBSan: scripts/fuzz.sh, scripts/ci_sanitize.sh
 )
 missing=()
 for p in "${packages[@]}"; do
