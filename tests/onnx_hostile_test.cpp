@@ -52,6 +52,14 @@ TEST_F(OnnxHostileTest, OpsetNewerThanTheImporterKnowsIsRefused) {
             std::string::npos);
 }
 
+TEST_F(OnnxHostileTest, InvalidUtf8NameIsBadInput) {
+  // proto2 strings are not checked by protobuf; such a name made the JSON report throw (exit 4).
+  input("x", {1, 4});
+  node("Relu", "r\xff", {"x"}, {"y"});
+  output("y", {1, 4});
+  EXPECT_NE(import_error().find(": node 0 name: invalid UTF-8 at byte 1 (0xff)"), std::string::npos);
+}
+
 TEST_F(OnnxHostileTest, DirectoryGivenAsModelIsNamed) {
   try {
     load_onnx_model(dir_.string());

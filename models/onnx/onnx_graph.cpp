@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "models/bounded_read.h"
 #include "models/input_error.h"
 #include "models/onnx/onnx_constant_fold.h"
 #include "models/onnx/onnx_proto.h"
@@ -72,6 +73,19 @@ std::string describe_node(const onnx::NodeProto& node) {
 OnnxGraphView::OnnxGraphView(const onnx::GraphProto& graph, std::int64_t opset, const std::string& file,
                              const std::vector<OnnxTensor>& bound)
     : file_(file), opset_(opset) {
+  // Names go into messages and the JSON report, which hold UTF-8 only
+  // (protobuf does not check proto2 strings).
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto& node = graph.node(i);
+    const std::string where = file + ": node " + std::to_string(i);
+    require_utf8(node.name(), where + " name");
+    require_utf8(node.op_type(), where + " op_type");
+    for (const auto& name : node.input()) require_utf8(name, where + " input");
+    for (const auto& name : node.output()) require_utf8(name, where + " output");
+  }
+  for (const auto& init : graph.initializer()) require_utf8(init.name(), file + ": initializer name");
+  for (const auto& in : graph.input()) require_utf8(in.name(), file + ": graph input name");
+  for (const auto& out : graph.output()) require_utf8(out.name(), file + ": graph output name");
   for (const auto& node : graph.node()) all_nodes_.push_back(&node);
   collect_constants(graph, bound);
   collect_io(graph);

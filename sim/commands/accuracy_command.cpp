@@ -512,7 +512,7 @@ int accuracy_command(const AccuracyOptions& options, std::ostream& out, std::ost
       models.push_back(m);
     }
     json["models"] = models;
-    write_file_atomically(*options.json_path, json.dump(2) + "\n");
+    write_file_atomically(*options.json_path, json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
   if (options.csv_path) {
     std::string csv = "model,format,mac,top1_pct,correct,images,agree_fp32_pct,sqnr_db,macs,weight_bytes,energy_uj,"
