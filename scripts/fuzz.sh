@@ -20,26 +20,31 @@ cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -
   -DNPUSIM_NATIVE=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j"${NPUSIM_FUZZ_JOBS:-2}" --target $(printf 'fuzz_%s ' "${targets[@]}")
 
+# Only the targets of this run are (re)seeded, so two runs on different targets can share build-fuzz/.
+wanted() { [[ " ${targets[*]} " == *" $1 "* ]]; }
 seed() {  # seed TARGET FILE...: copies the repository's files into the target's seed directory
+  wanted "$1" || return 0
   local dir=build-fuzz/seeds/$1
   shift
+  rm -rf "$dir"
   mkdir -p "$dir"
   for f in "$@"; do [ -f "$f" ] && cp "$f" "$dir/$(echo "$f" | tr / _)"; done
 }
-rm -rf build-fuzz/seeds
 seed config configs/*.json configs/presets/*.json
-printf '%s\n--set\narray.rows=64\nformats.weight=int4\nmemory.sram.weight.kb=1\n' "$(cat configs/edge_int8_32x32.json)" \
-  > build-fuzz/seeds/config/with_set.json
+wanted config && printf '%s\n--set\narray.rows=64\nformats.weight=int4\nmemory.sram.weight.kb=1\n' \
+  "$(cat configs/edge_int8_32x32.json)" > build-fuzz/seeds/config/with_set.json
 seed network_json $(ls models/zoo/*.json | grep -v preprocess)
 seed scalesim_csv models/zoo/scalesim/*.csv
 seed onnx models/zoo/*.onnx $(find /usr/share -path '*onnx*' -name model.onnx -size -8k 2>/dev/null | head -40)
 seed tech_table configs/tech/*.json
 seed sweep_spec configs/sweeps/*.json
 seed simulate models/zoo/tiny_mixed.json models/zoo/lenet5.json
-mkdir -p build-fuzz/seeds/idx
-printf '\0\0\x08\x01\0\0\0\x03\x01\x02\x03' > build-fuzz/seeds/idx/labels.idx
-printf '\0\0\x08\x03\0\0\0\x01\0\0\0\x02\0\0\0\x02\x01\x02\x03\x04' > build-fuzz/seeds/idx/images.idx
-gzip -c build-fuzz/seeds/idx/images.idx > build-fuzz/seeds/idx/images.idx.gz
+seed idx
+if wanted idx; then
+  printf '\0\0\x08\x01\0\0\0\x03\x01\x02\x03' > build-fuzz/seeds/idx/labels.idx
+  printf '\0\0\x08\x03\0\0\0\x01\0\0\0\x02\0\0\0\x02\x01\x02\x03\x04' > build-fuzz/seeds/idx/images.idx
+  gzip -c build-fuzz/seeds/idx/images.idx > build-fuzz/seeds/idx/images.idx.gz
+fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
