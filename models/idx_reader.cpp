@@ -6,6 +6,7 @@
 #include <limits>
 #include <string>
 
+#include "models/bounded_read.h"
 #include "models/input_error.h"
 
 namespace npusim {
@@ -18,7 +19,7 @@ constexpr std::int64_t kMaxElements = std::int64_t{1} << 32;
 // One open file; zlib reads plain files transparently, so one path serves both.
 class IdxStream {
  public:
-  explicit IdxStream(const std::string& path) : path_(path), file_(gzopen(path.c_str(), "rb")) {
+  explicit IdxStream(const std::string& path) : path_(path), file_(open(path)) {
     if (file_ == nullptr) throw InputError(path + ": cannot open the IDX file");
     gzbuffer(file_, 1 << 18);
   }
@@ -28,20 +29,25 @@ class IdxStream {
   IdxStream(const IdxStream&) = delete;
   IdxStream& operator=(const IdxStream&) = delete;
 
+  // Appends exactly `size` bytes to `out`, growing it only as bytes arrive: a
+  // header that declares gigabytes in a short file fails at its end, having
+  // held no more than the file's bytes.
+  void read_appending(std::vector<std::uint8_t>& out, std::size_t size, const std::string& what) {
+    constexpr std::size_t kChunk = std::size_t{1} << 20;
+    const std::size_t start = out.size();
+    while (out.size() - start < size) {
+      const std::size_t done = out.size() - start;
+      const std::size_t step = std::min(size - done, kChunk);
+      out.resize(out.size() + step);
+      const std::size_t got = read_upto(out.data() + start + done, step, what);
+      if (got < step) fail_short(what, size, done + got);
+    }
+  }
+
   // Fills `out` or throws naming `what` was being read.
   void read_exact(std::uint8_t* out, std::size_t size, const std::string& what) {
-    std::size_t done = 0;
-    while (done < size) {
-      const auto chunk = static_cast<unsigned>(std::min<std::size_t>(size - done, 1u << 30));
-      const int got = gzread(file_, out + done, chunk);
-      if (got < 0) throw_stream_error(what);
-      if (got == 0) {
-        check_stream(what);
-        throw InputError(path_ + ": file ends early in " + what + " (expected " + std::to_string(size) +
-                         " bytes, found " + std::to_string(done) + ")");
-      }
-      done += static_cast<std::size_t>(got);
-    }
+    const std::size_t got = read_upto(out, size, what);
+    if (got < size) fail_short(what, size, got);
   }
 
   // Throws unless the data ends here (and a gzip stream ends intact).
@@ -54,6 +60,27 @@ class IdxStream {
   }
 
  private:
+  // Reads up to `size` bytes, fewer only at the end of the data.
+  std::size_t read_upto(std::uint8_t* out, std::size_t size, const std::string& what) {
+    std::size_t done = 0;
+    while (done < size) {
+      const auto chunk = static_cast<unsigned>(std::min<std::size_t>(size - done, 1u << 30));
+      const int got = gzread(file_, out + done, chunk);
+      if (got < 0) throw_stream_error(what);
+      if (got == 0) {
+        check_stream(what);
+        break;
+      }
+      done += static_cast<std::size_t>(got);
+    }
+    return done;
+  }
+
+  [[noreturn]] void fail_short(const std::string& what, std::size_t size, std::size_t found) {
+    throw InputError(path_ + ": file ends early in " + what + " (expected " + std::to_string(size) +
+                     " bytes, found " + std::to_string(found) + ")");
+  }
+
   void check_stream(const std::string& what) {
     int code = Z_OK;
     gzerror(file_, &code);
@@ -67,6 +94,11 @@ class IdxStream {
       throw InputError(path_ + ": gzip stream ends early in " + what + " (truncated .gz file)");
     }
     throw InputError(path_ + ": corrupt gzip data in " + what + " (" + (message ? message : "zlib error") + ")");
+  }
+
+  static gzFile open(const std::string& path) {
+    check_input_file(path, "IDX");
+    return gzopen(path.c_str(), "rb");
   }
 
   std::string path_;
@@ -110,18 +142,19 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank, std
     const std::int64_t size = big_endian_u32(header.data() + 4 * d);
     if (size == 0) throw InputError(path + ": IDX dimension " + std::to_string(d) + " is 0 (expected a positive size)");
     array.dims.push_back(size);
-    if (d > 0) item_elements *= size;
+    // Each factor is below 2^32 and the running product at most 2^32, so
+    // the product fits int64; checked anyway, as every declared size is.
+    if (d > 0) item_elements = checked_mul(item_elements, size).value_or(kMaxElements + 1);
     if (item_elements > kMaxElements) throw InputError(path + ": IDX items are implausibly large (over 2^32 values)");
   }
   const std::int64_t declared = array.dims[0];
   const std::int64_t items = max_items ? std::min(declared, std::max<std::int64_t>(*max_items, 0)) : declared;
-  if (items * item_elements > kMaxElements) {
+  if (checked_mul(items, item_elements).value_or(kMaxElements + 1) > kMaxElements) {
     throw InputError(path + ": IDX file declares over 2^32 values (expected a dataset that fits in memory)");
   }
   array.dims[0] = items;
-  array.data.resize(static_cast<std::size_t>(items * item_elements));
-  stream.read_exact(array.data.data(), array.data.size(),
-                    "the data of the " + std::to_string(items) + " items its header declares");
+  stream.read_appending(array.data, static_cast<std::size_t>(items * item_elements),
+                        "the data of the " + std::to_string(items) + " items its header declares");
   if (items == declared) stream.expect_end("the " + std::to_string(declared) + " items its header declares");
   return array;
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <utility>
 
+#include "models/bounded_read.h"
 #include "models/input_error.h"
 
 namespace npusim {
@@ -136,19 +137,44 @@ std::string nlohmann_detail(const std::string& message) {
 
 }  // namespace
 
+void check_json_depth(const std::string& text, const std::string& where) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) {
+        throw InputError(where + ":" + line_column(text, i) + ": JSON nested deeper than " +
+                         std::to_string(kMaxJsonDepth) + " levels (expected a flatter document)");
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+
 std::string describe_json(const nlohmann::json& value) {
-  std::string text = value.dump();
-  if (text.size() > kMaxDescribedChars) text = text.substr(0, kMaxDescribedChars - 3) + "...";
+  // The document's depth is capped (check_json_depth), so dump's recursion is bounded.
+  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (text.size() > kMaxDescribedChars) {
+    // Cut at a character boundary, so the message stays valid UTF-8.
+    std::size_t cut = kMaxDescribedChars - 3;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut) + "...";
+  }
   return text;
 }
 
 nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw InputError(path + ": cannot read");
-  const std::string text = buffer.str();
+  const std::string text = read_file_bounded(path, kMaxTextInputBytes, "JSON");
+  check_json_depth(text, path);
   try {
     return parse_rejecting_duplicates(text);
   } catch (const DuplicateKey& duplicate) {

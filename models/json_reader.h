@@ -15,10 +15,18 @@ namespace npusim {
 
 // Reads and parses a JSON file; a missing file or a syntax error is an
 // InputError naming the file (and line/column for syntax errors).
+// The file is read through read_file_bounded (64 MiB cap, a directory or
+// device named as such) and may nest at most kMaxJsonDepth levels.
 nlohmann::json read_json_file(const std::string& path);
 
+// Throws InputError("<where>:<line>:<column>: JSON nested deeper than 64
+// levels") when `text` nests arrays/objects deeper than kMaxJsonDepth. A plain
+// scan, no recursion: called before nlohmann parses (or, in an error message,
+// prints) a document whose depth the input decides.
+void check_json_depth(const std::string& text, const std::string& where);
+
 // A JSON value as it appears in error messages ("got ..."): compact JSON,
-// shortened when long.
+// shortened when long; invalid UTF-8 in a string is shown as U+FFFD, never thrown.
 std::string describe_json(const nlohmann::json& value);
 
 class JsonObjectReader {

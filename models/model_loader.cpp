@@ -25,18 +25,22 @@ std::string lower_extension(const std::string& path) {
 
 }  // namespace
 
-std::vector<LoadedModel> load_models(const std::string& path) {
+std::vector<LoadedModel> load_models(const std::string& path, const GraphCheck& check) {
   const std::string extension = lower_extension(path);
   std::vector<LoadedModel> models;
   if (extension == ".json") {
-    models.push_back(LoadedModel{load_network_json(path), std::nullopt});
+    models.push_back(LoadedModel{load_network_json(path, [&](const Graph& g) {
+                                   if (check) check({&g});
+                                 }),
+                                 std::nullopt});
   } else if (extension == ".csv") {
-    for (Graph& graph : load_scalesim_csv(path, kDefaultSeed)) {
+    for (Graph& graph : load_scalesim_csv(path, kDefaultSeed, check)) {
       models.push_back(LoadedModel{std::move(graph), std::nullopt});
     }
     if (models.empty()) throw InputError(path + ": the SCALE-Sim topology has no layer rows");
   } else if (extension == ".onnx") {
     models.push_back(load_onnx_model(path));
+    if (check) check({&models.back().graph});  // its weights are the file's, bounded by its size
   } else {
     throw InputError(path + ": unknown model file extension '" + extension +
                      "' (expected .json (npusim network), .onnx (ONNX model) or .csv (SCALE-Sim topology))");

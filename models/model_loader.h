@@ -4,6 +4,7 @@
 //   .csv   a SCALE-Sim topology (models/scalesim_csv.h): one Graph per row
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,12 @@ struct LoadedModel {
 // Throws InputError naming the file on any bad input; an unknown extension is
 // an error listing the known ones. A SCALE-Sim CSV yields one LoadedModel per
 // row; the other formats yield exactly one.
-std::vector<LoadedModel> load_models(const std::string& path);
+//
+// `check`, when set, sees every graph of the file once its structure is read
+// and before the parameters a .json or .csv network draws are allocated: the
+// resource estimate (sim/commands/resource_estimate.h) refuses a network that
+// would not fit before it takes the memory.
+using GraphCheck = std::function<void(const std::vector<const Graph*>&)>;
+std::vector<LoadedModel> load_models(const std::string& path, const GraphCheck& check = {});
 
 }  // namespace npusim

@@ -452,9 +452,10 @@ void fill_parameters(Graph& graph) {
 
 }  // namespace
 
-Graph load_network_json(const std::string& path) {
+Graph load_network_json(const std::string& path, const std::function<void(const Graph&)>& before_parameters) {
   const nlohmann::json document = read_json_file(path);
   Graph graph = NetworkReader(document, path).read();
+  if (before_parameters) before_parameters(graph);
   fill_parameters(graph);
   return graph;
 }

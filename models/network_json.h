@@ -2,6 +2,7 @@
 // Graph: validates every field, infers shapes, and fills seeded fp32 weights.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "models/graph.h"
@@ -9,6 +10,7 @@
 namespace npusim {
 
 // Throws InputError("<file>: <json path>: expected ..., got ...") on bad input.
-Graph load_network_json(const std::string& path);
+// `before_parameters`, when set, sees the graph before its weights are drawn.
+Graph load_network_json(const std::string& path, const std::function<void(const Graph&)>& before_parameters = {});
 
 }  // namespace npusim

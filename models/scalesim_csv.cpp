@@ -4,9 +4,11 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <sstream>
 #include <string_view>
 #include <utility>
 
+#include "models/bounded_read.h"
 #include "models/input_error.h"
 #include "models/seeded_random.h"
 
@@ -106,17 +108,17 @@ class ScalesimReader {
  public:
   ScalesimReader(std::string path, std::uint64_t seed) : path_(std::move(path)), seed_(seed) {}
 
-  std::vector<Graph> read() {
-    std::ifstream in(path_, std::ios::binary);
-    if (!in) throw InputError(path_ + ": cannot open");
+  std::vector<Graph> read(const std::function<void(const std::vector<const Graph*>&)>& before_weights) {
+    std::istringstream in(read_file_bounded(path_, kMaxTextInputBytes, "SCALE-Sim CSV"));
     std::vector<Row> rows;
     std::string text;
     for (std::size_t line = 1; std::getline(in, text); ++line) {
       if (line == 1 && text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);  // a spreadsheet's byte-order mark
+      // Layer names go into the report's JSON, which cannot hold other bytes.
+      require_utf8(text, path_ + ":" + std::to_string(line));
       Row row{line, split_fields(text)};
       if (!row.fields.empty()) rows.push_back(std::move(row));
     }
-    if (in.bad()) throw InputError(path_ + ": cannot read");
     if (rows.empty()) throw InputError(path_ + ": expected " + kExpectedHeader + ", got an empty file");
     read_header(rows.front());
     if (rows.size() == 1) {
@@ -126,8 +128,13 @@ class ScalesimReader {
     std::vector<Graph> graphs;
     for (std::size_t i = 1; i < rows.size(); ++i) {
       graphs.push_back(form_ == Form::conv ? read_conv(rows[i]) : read_gemm(rows[i]));
-      fill_weights(graphs.back(), i - 1);
     }
+    if (before_weights) {
+      std::vector<const Graph*> all;
+      for (const Graph& g : graphs) all.push_back(&g);
+      before_weights(all);
+    }
+    for (std::size_t i = 0; i < graphs.size(); ++i) fill_weights(graphs[i], i);
     return graphs;
   }
 
@@ -332,8 +339,9 @@ class ScalesimReader {
 
 }  // namespace
 
-std::vector<Graph> load_scalesim_csv(const std::string& path, std::uint64_t seed) {
-  return ScalesimReader(path, seed).read();
+std::vector<Graph> load_scalesim_csv(const std::string& path, std::uint64_t seed,
+                                     const std::function<void(const std::vector<const Graph*>&)>& before_weights) {
+  return ScalesimReader(path, seed).read(before_weights);
 }
 
 }  // namespace npusim

@@ -33,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ namespace npusim {
 
 // One Graph per CSV row, in file order. Bad input throws InputError with one
 // line: "<file>:<line>: column <n> (<header title>): expected ..., got ...".
-std::vector<Graph> load_scalesim_csv(const std::string& path, std::uint64_t seed);
+// `before_weights`, when set, sees every row's graph before any weights are drawn.
+std::vector<Graph> load_scalesim_csv(const std::string& path, std::uint64_t seed,
+                                     const std::function<void(const std::vector<const Graph*>&)>& before_weights = {});
 
 }  // namespace npusim

@@ -19,6 +19,7 @@ packages=(
   python3-numpy             # tests/npy_io_test.cpp: numpy reads what npusim writes and the other way round
   nodejs                    # scripts/onnxruntime/run.js (onnxruntime-node, below; npm comes with it)
   python3-torch python3-torchvision python3-onnx  # scripts/export_torchvision_qdq.py (bench/onnxruntime_compare.sh)
+  clang libclang-rt-14-dev  # libFuzzer, ASan and UBSan: scripts/fuzz.sh, scripts/ci_sanitize.sh
 )
 missing=()
 for p in "${packages[@]}"; do

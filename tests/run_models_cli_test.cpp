@@ -113,7 +113,7 @@ TEST_F(RunModelsCli, BadOptionValuesAreOneLineErrors) {
            Case{"--calibration median", 2, "--calibration expects minmax, percentile or mse, got 'median'"},
            Case{"--percentile 99", 2, "--percentile goes with --calibration percentile"},
            Case{"--calibration percentile --percentile 50", 2, "--percentile expects a share in (50, 100], got 50"},
-           Case{"--calibration-samples 0", 2, "--calibration-samples expects a positive count"},
+           Case{"--calibration-samples 0", 2, "--calibration-samples expects a count in [1, 1073741824], got 0"},
            Case{"--eight-bit-ends both", 2, "--eight-bit-ends expects none, binary_only or narrow, got 'both'"},
            Case{"--eight-bit-layers conv1,,fc1", 2, "--eight-bit-layers expects a comma-separated list of layer names"},
            Case{"--eight-bit-layers pool1", 1, "--eight-bit-layers: " + kLenet + " has no conv2d or fc layer named 'pool1'"},

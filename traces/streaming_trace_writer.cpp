@@ -29,7 +29,7 @@ enum ArrayKind : std::int32_t { kCompute = 0, kStall = 1 };
 class ChangeFileWriter {
  public:
   explicit ChangeFileWriter(std::string path) : path_(std::move(path)), file_(std::fopen(path_.c_str(), "wb")) {
-    if (!file_) throw std::runtime_error("cannot create '" + path_ + "': " + std::strerror(errno));
+    if (!file_) throw TraceFileError("cannot create '" + path_ + "': " + std::strerror(errno));
   }
   ~ChangeFileWriter() {
     if (file_) std::fclose(file_);
@@ -37,14 +37,14 @@ class ChangeFileWriter {
   void put(std::int64_t time_ps, std::int64_t value) {
     const std::int64_t pair[2] = {time_ps, value};
     if (std::fwrite(pair, sizeof pair, 1, file_) != 1) {
-      throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
+      throw TraceFileError("cannot write '" + path_ + "': " + std::strerror(errno));
     }
     last_time_ps_ = time_ps;
   }
   void close() {
     const bool failed = std::fclose(file_) != 0;
     file_ = nullptr;
-    if (failed) throw std::runtime_error("cannot write '" + path_ + "': " + std::strerror(errno));
+    if (failed) throw TraceFileError("cannot write '" + path_ + "': " + std::strerror(errno));
   }
   std::int64_t last_time_ps() const { return last_time_ps_; }
 
@@ -62,7 +62,7 @@ class ChangeFileMerger {
     for (const std::string& path : paths) {
       Input input;
       input.file = std::fopen(path.c_str(), "rb");
-      if (!input.file) throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
+      if (!input.file) throw TraceFileError("cannot read '" + path + "': " + std::strerror(errno));
       inputs_.push_back(input);
       advance(inputs_.back());
     }
@@ -120,11 +120,14 @@ StreamingTraceWriter::StreamingTraceWriter(StreamingTraceOptions options)
     : options_(std::move(options)), aggregator_(options_.window_ps) {
   if (options_.dir.empty()) return;
   namespace fs = std::filesystem;
+  // A run killed with -9 leaves its spill directory and temporaries: the
+  // next run into the directory removes them.
+  remove_stale_trace_temporaries(options_.dir);
   spill_dir_ = (fs::path(options_.dir) / (".npusim-spill-" + std::to_string(getpid()))).string();
   std::error_code error;
   fs::remove_all(spill_dir_, error);
   fs::create_directories(spill_dir_, error);
-  if (error) throw std::runtime_error("cannot create trace spill directory '" + spill_dir_ + "': " + error.message());
+  if (error) throw TraceFileError("cannot create trace spill directory '" + spill_dir_ + "': " + error.message());
   array_ = std::make_unique<SpillStore>(spill_dir_ + "/array.bin");
   ppu_ = std::make_unique<SpillStore>(spill_dir_ + "/ppu.bin");
   dma_ = std::make_unique<SpillStore>(spill_dir_ + "/dma.bin");

@@ -1,8 +1,10 @@
 #include "traces/trace_file_output.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -14,7 +16,7 @@ namespace npusim {
 void check_trace_directory(const std::string& dir) {
   namespace fs = std::filesystem;
   auto fail = [&](const std::string& why) {
-    throw std::runtime_error("cannot write trace directory '" + dir + "': " + why);
+    throw TraceFileError("cannot write trace directory '" + dir + "': " + why);
   };
   if (dir.empty()) fail("empty path");
   std::error_code error;
@@ -41,6 +43,39 @@ void check_trace_directory(const std::string& dir) {
   if (error) fail(error.message());
 }
 
+namespace {
+
+// Whether process `pid` runs (EPERM: it runs under another user).
+bool process_alive(long pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+
+constexpr const char* kSpillPrefix = ".npusim-spill-";
+
+}  // namespace
+
+void remove_stale_trace_temporaries(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  bool live_run = false;
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(kSpillPrefix, 0) != 0) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + std::strlen(kSpillPrefix), &end, 10);
+    if (end == nullptr || *end != '\0') continue;  // not a name this writer makes
+    if (pid == static_cast<long>(getpid()) || !process_alive(pid)) {
+      std::error_code ignored;
+      fs::remove_all(entry.path(), ignored);
+    } else {
+      live_run = true;
+    }
+  }
+  if (live_run) return;  // its temporaries are in use
+  for (const char* name : {"trace.json.tmp", "timeline.csv.tmp", "trace.vcd.tmp", "trace.vcd.sc.vcd"}) {
+    std::error_code ignored;
+    fs::remove(fs::path(dir) / name, ignored);
+  }
+}
+
 void write_trace_file(const std::string& path, const std::function<void(std::ostream&)>& write) {
   const std::string temporary = path + ".tmp";
   auto remove_temporary = [&] {
@@ -49,7 +84,7 @@ void write_trace_file(const std::string& path, const std::function<void(std::ost
   };
   auto fail = [&](const std::string& why) {
     remove_temporary();
-    throw std::runtime_error("cannot write '" + path + "': " + why);
+    throw TraceFileError("cannot write '" + path + "': " + why);
   };
   {
     errno = 0;

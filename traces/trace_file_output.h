@@ -4,9 +4,23 @@
 
 #include <functional>
 #include <iosfwd>
+#include <stdexcept>
 #include <string>
 
 namespace npusim {
+
+// A trace or report file that cannot be created, written (a full disk) or
+// read back: the user's output location is at fault, not npusim, so the
+// commands report it as bad input (exit 1) naming the file.
+struct TraceFileError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Removes what a killed traced run left in `dir`: spill directories
+// ".npusim-spill-<pid>" of processes that no longer run, and, when no live
+// run owns a spill directory there, the "<name>.tmp" temporaries of the trace
+// files. Called by each traced run before it writes into `dir`.
+void remove_stale_trace_temporaries(const std::string& dir);
 
 // Creates `dir` (and its parents) when missing and proves it writable by
 // creating and removing a probe file. Throws std::runtime_error whose one-line

@@ -1,5 +1,7 @@
 #include "traces/trace_spill.h"
 
+#include "traces/trace_file_output.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -17,7 +19,7 @@ static_assert(std::is_trivially_copyable_v<SpillRecord>);
 constexpr std::int64_t kChunkRecords = 512;  // per run while merging: 512 x 64 B
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw std::runtime_error("trace spill file '" + path + "': " + what + ": " + std::strerror(errno));
+  throw TraceFileError("trace spill file '" + path + "': " + what + ": " + std::strerror(errno));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "traces/vcd_writer.h"
 
+#include "traces/trace_file_output.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,18 +140,18 @@ void write_vcd_trace(const std::vector<VcdSignal>& signals, const std::function<
   {
     std::ofstream probe(path + ".tmp", std::ios::binary | std::ios::trunc);
     if (!probe) {
-      throw std::runtime_error("cannot write trace file '" + path + "': cannot create " + path + ".tmp");
+      throw TraceFileError("cannot write trace file '" + path + "': cannot create " + path + ".tmp");
     }
   }
   const std::string error = replay_in_child(plan, systemc_base, comment);
   if (!error.empty()) {
     remove_temporaries();
-    throw std::runtime_error("cannot write trace file '" + path + "': VCD replay: " + error);
+    throw TraceFileError("cannot write trace file '" + path + "': VCD replay: " + error);
   }
   try {
     write_trace_file(path, [&](std::ostream& out) {
       std::ifstream in(systemc_file, std::ios::binary);
-      if (!in) throw std::runtime_error("cannot write trace file '" + path + "': cannot read " + systemc_file);
+      if (!in) throw TraceFileError("cannot write trace file '" + path + "': cannot read " + systemc_file);
       std::string line;
       bool in_date = false, date_done = false;
       while (std::getline(in, line)) {

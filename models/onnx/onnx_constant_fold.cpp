@@ -4,12 +4,18 @@
 #include <cstdint>
 #include <limits>
 
+#include "models/bounded_read.h"
 #include "models/input_error.h"
 #include "models/onnx/onnx_graph.h"
 #include "models/onnx/onnx_proto.h"
 
 namespace npusim {
 namespace {
+
+// ConstantOfShape makes its output from a shape alone, so its size is not
+// bounded by the file's: 2^24 elements (64 MiB of FLOAT) is far above the
+// biases and masks torch.onnx writes with it.
+constexpr std::int64_t kMaxConstantOfShapeElements = std::int64_t{1} << 24;
 
 bool is_integer_type(int t) {
   return t == static_cast<int>(OnnxElementType::uint8) || t == static_cast<int>(OnnxElementType::int8) ||
@@ -82,7 +88,13 @@ OnnxTensor constant_of_shape(const onnx::NodeProto& node, const OnnxTensor& shap
   for (const std::int64_t d : shape.i) {
     if (d < 0) throw InputError(where + ": input: negative dimension " + std::to_string(d));
     out.dims.push_back(d);
-    count *= d;
+    // Checked before anything is allocated: the shape is data in the file,
+    // and 13 bytes of it can ask for gigabytes.
+    count = checked_mul(count, d).value_or(kMaxConstantOfShapeElements + 1);
+    if (count > kMaxConstantOfShapeElements) {
+      throw InputError(where + ": output of over " + std::to_string(kMaxConstantOfShapeElements) +
+                       " elements (2^24) is not supported (expected a shape of a bias or mask)");
+    }
   }
   if (fill.is_float()) out.f.assign(static_cast<std::size_t>(count), fill.f.at(0));
   else out.i.assign(static_cast<std::size_t>(count), fill.i.at(0));

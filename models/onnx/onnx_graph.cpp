@@ -4,12 +4,17 @@
 #include <set>
 #include <utility>
 
+#include "models/bounded_read.h"
 #include "models/input_error.h"
 #include "models/onnx/onnx_constant_fold.h"
 #include "models/onnx/onnx_proto.h"
 
 namespace npusim {
 namespace {
+
+// All folded constants together: 2^28 elements (1 GiB of FLOAT), above a
+// VGG-16's largest cast weight tensor (103 M).
+constexpr std::int64_t kMaxFoldedElements = std::int64_t{1} << 28;
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
@@ -68,6 +73,19 @@ std::string describe_node(const onnx::NodeProto& node) {
 OnnxGraphView::OnnxGraphView(const onnx::GraphProto& graph, std::int64_t opset, const std::string& file,
                              const std::vector<OnnxTensor>& bound)
     : file_(file), opset_(opset) {
+  // Names go into messages and the JSON report, which hold UTF-8 only
+  // (protobuf does not check proto2 strings).
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto& node = graph.node(i);
+    const std::string where = file + ": node " + std::to_string(i);
+    require_utf8(node.name(), where + " name");
+    require_utf8(node.op_type(), where + " op_type");
+    for (const auto& name : node.input()) require_utf8(name, where + " input");
+    for (const auto& name : node.output()) require_utf8(name, where + " output");
+  }
+  for (const auto& init : graph.initializer()) require_utf8(init.name(), file + ": initializer name");
+  for (const auto& in : graph.input()) require_utf8(in.name(), file + ": graph input name");
+  for (const auto& out : graph.output()) require_utf8(out.name(), file + ": graph output name");
   for (const auto& node : graph.node()) all_nodes_.push_back(&node);
   collect_constants(graph, bound);
   collect_io(graph);
@@ -106,12 +124,26 @@ void OnnxGraphView::collect_constants(const onnx::GraphProto& graph, const std::
   // Cast / ConstantOfShape of constants are constants (torch.onnx writes them
   // around quantized layers); repeated until nothing changes, so a chain folds
   // whatever the order of the nodes in the file.
+  // Only what some node or graph output reads is folded (lazy): an unused
+  // ConstantOfShape costs nothing, however large it claims to be.
+  std::set<std::string> consumed;
+  for (const auto* node : all_nodes_) consumed.insert(node->input().begin(), node->input().end());
+  for (const auto& out : graph.output()) consumed.insert(out.name());
   const auto lookup = [this](const std::string& name) { return constant(name); };
+  std::int64_t folded_elements = 0;
   for (bool changed = true; changed;) {
     changed = false;
     for (const auto* node : all_nodes_) {
       if (node->output_size() != 1 || constants_.count(node->output(0))) continue;
+      if (!consumed.count(node->output(0))) continue;
       if (auto folded = fold_constant_node(*node, lookup, file_)) {
+        // Each fold is bounded by its input or by ConstantOfShape's cap; the
+        // sum is bounded too, so a chain of casts cannot multiply it.
+        folded_elements += folded->elements();
+        if (folded_elements > kMaxFoldedElements) {
+          throw InputError(file_ + ": " + describe_node(*node) + ": constant folding exceeds " +
+                           std::to_string(kMaxFoldedElements) + " elements (2^28) in all");
+        }
         constants_[node->output(0)] = std::move(*folded);
         producer_.erase(node->output(0));
         changed = true;

@@ -13,9 +13,19 @@
 namespace npusim {
 namespace {
 
+// The newest default-domain opset whose operator semantics the importer
+// knows: that of Debian's libonnx 1.12 (its backend tests are the conformance
+// suite). A newer opset may have changed an operator silently.
+constexpr std::int64_t kMaxKnownOpset = 17;
+
 std::int64_t default_opset(const onnx::ModelProto& model, const std::string& path) {
   for (const auto& o : model.opset_import()) {
-    if (o.domain().empty() || o.domain() == "ai.onnx") return o.version();
+    if (!o.domain().empty() && o.domain() != "ai.onnx") continue;
+    if (o.version() < 1 || o.version() > kMaxKnownOpset) {
+      throw InputError(path + ": opset_import: default-domain opset " + std::to_string(o.version()) +
+                       " is not supported (expected 1 to " + std::to_string(kMaxKnownOpset) + ", ONNX 1.12)");
+    }
+    return o.version();
   }
   if (model.opset_import_size() == 0) throw InputError(path + ": the model imports no opset");
   return 0;

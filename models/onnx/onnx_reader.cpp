@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "models/bounded_read.h"
 #include "models/input_error.h"
 #include "models/onnx/onnx_proto.h"
 
@@ -13,11 +14,7 @@ namespace {
 constexpr std::int64_t kMaxTensorElements = std::int64_t{1} << 31;
 
 std::string read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open the file");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw InputError(path + ": cannot read the file");
-  return bytes;
+  return read_file_bounded(path, kMaxBinaryInputBytes, "ONNX");
 }
 
 int element_bytes(int data_type) {

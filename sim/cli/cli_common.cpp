@@ -1,5 +1,6 @@
 #include "sim/cli/cli_common.h"
 
+#include <cmath>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -7,6 +8,37 @@
 
 
 namespace npusim::cli {
+
+namespace {
+
+std::string number_text(double value) {
+  std::ostringstream text;
+  text << value;  // shortest: "1e+12", "0.5", "nan"
+  return text.str();
+}
+
+}  // namespace
+
+double option_double(const po::variables_map& values, const std::string& name, double min, double max,
+                     const std::string& what) {
+  const double value = values[name].as<double>();
+  if (!std::isfinite(value) || value < min || value > max) {
+    throw UsageError("--" + name + " expects " + what + " in [" + number_text(min) + ", " + number_text(max) +
+                     "], got " + number_text(value));
+  }
+  return value;
+}
+
+std::int64_t option_int(const po::variables_map& values, const std::string& name, std::int64_t min, std::int64_t max,
+                        const std::string& what) {
+  const po::variable_value& v = values[name];
+  const std::int64_t value = v.value().type() == typeid(int) ? v.as<int>() : v.as<std::int64_t>();
+  if (value < min || value > max) {
+    throw UsageError("--" + name + " expects " + what + " in [" + std::to_string(min) + ", " + std::to_string(max) +
+                     "], got " + std::to_string(value));
+  }
+  return value;
+}
 
 std::optional<po::variables_map> parse_subcommand(const std::vector<std::string>& args,
                                                   const po::options_description& description,
@@ -76,8 +108,8 @@ npusim::QuantizationOptions read_quantization_options(const po::variables_map& v
   }
   q.per_channel = values.count("per-tensor-weights") == 0;
   if (values.count("calibration-samples")) {
-    q.calibration_samples = values["calibration-samples"].as<int>();
-    if (q.calibration_samples < 1) throw UsageError("--calibration-samples expects a positive count");
+    // The resource estimate (sim/commands/resource_estimate.h) bounds it by the work and memory it asks for.
+    q.calibration_samples = static_cast<int>(option_int(values, "calibration-samples", 1, 1 << 30, "a count"));
   }
   if (values.count("eight-bit-ends")) {
     const std::string ends = values["eight-bit-ends"].as<std::string>();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -20,6 +21,14 @@ namespace po = boost::program_options;
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// The value of numeric option `--name`, checked finite and in [min, max]
+// before any use: UsageError("--name expects <what> in [min, max], got <v>").
+// (nan, inf and 1e300 used to become nonsense times; 2^63-1 ns overflowed.)
+double option_double(const po::variables_map& values, const std::string& name, double min, double max,
+                     const std::string& what);
+std::int64_t option_int(const po::variables_map& values, const std::string& name, std::int64_t min, std::int64_t max,
+                        const std::string& what);
 
 // Parses `args` (no positional arguments: a stray word is an error, not
 // silently ignored). Returns nullopt after printing `summary` and the options

@@ -1,7 +1,7 @@
 // The npusim command line. Exit status: 0 success, 1 bad input (config,
 // network, output path), 2 bad command line, 3 the simulated outputs differ
 // from the reference executor, 4 internal error; `sweep` adds 5 (--merge: points
-// missing) and 130 (interrupted).
+// missing), 6 (outputs written, some points failed) and 130 (interrupted).
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <exception>
@@ -39,7 +39,8 @@ constexpr const char* kUsage =
     "           row hits, refresh (npusim dram-bench --help)\n"
     "\n"
     "exit status: 0 ok, 1 bad input, 2 bad command line, 3 reference mismatch,\n"
-    "4 internal error, 5 sweep --merge: points missing, 130 sweep interrupted\n";
+    "4 internal error, 5 sweep --merge: points missing, 6 sweep: some points failed,\n"
+    "130 sweep interrupted\n";
 
 
 int dispatch(int argc, char** argv) {

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -13,6 +14,16 @@
 #include "sim/commands/run_command.h"
 
 namespace npusim::cli {
+namespace {
+
+// Trace option bounds: times in ps must fit int64 (9.2e18 ps = 9.2e12 us)
+// with room for arithmetic on them; 10^12 us is 11.6 simulated days.
+constexpr double kMaxTraceTimeUs = 1e12;
+constexpr std::int64_t kMaxTraceWindowNs = 1'000'000'000'000;  // 1000 s; x1000 into ps stays far from 2^63
+constexpr std::int64_t kMaxTraceEvents = std::int64_t{1} << 40;
+constexpr std::int64_t kMaxMemoryMb = std::int64_t{1} << 30;  // a petabyte: only keeps the shift into bytes in range
+
+}  // namespace
 
 po::options_description run_options_description() {
   po::options_description options("npusim run --config C.json --model M.json|M.onnx|M.csv [options]");
@@ -48,7 +59,11 @@ po::options_description run_options_description() {
       ("dump-layers", po::value<std::string>()->value_name("a,b|all"),
        "with --outputs: also write these layers' outputs (all: every layer)")
       ("calibration-data", po::value<std::string>()->value_name("x.npy"),
-       "calibrate on these float32 samples, shape (C, H, W) or (N, C, H, W), not on seeded ones");
+       "calibrate on these float32 samples, shape (C, H, W) or (N, C, H, W), not on seeded ones")
+      ("max-memory-mb", po::value<std::int64_t>()->value_name("MB"),
+       "refuse a run whose estimated peak memory is above MB (default: half the physical memory)")
+      ("max-sim-minutes", po::value<double>()->value_name("MIN"),
+       "refuse a run expected to take longer than MIN minutes (default 60)");
   // clang-format on
   options.add(quantization_options_description());
   return options;
@@ -81,8 +96,7 @@ int run_main(const std::vector<std::string>& args) {
   if (values.count("calibration-data")) options.calibration_data_path = values["calibration-data"].as<std::string>();
   if (values.count("trace")) options.trace_dir = values["trace"].as<std::string>();
   if (values.count("trace-max-events")) {
-    options.trace_max_events = values["trace-max-events"].as<std::int64_t>();
-    if (options.trace_max_events < 1) throw UsageError("--trace-max-events expects a positive count");
+    options.trace_max_events = option_int(values, "trace-max-events", 1, kMaxTraceEvents, "a count");
   }
   if (values.count("trace-layers")) {
     std::stringstream list(values["trace-layers"].as<std::string>());
@@ -91,14 +105,23 @@ int run_main(const std::vector<std::string>& args) {
       options.trace_layers.push_back(name);
     }
   }
-  if (values.count("trace-from-us")) options.trace_from_us = values["trace-from-us"].as<double>();
-  if (values.count("trace-to-us")) options.trace_to_us = values["trace-to-us"].as<double>();
+  if (values.count("trace-from-us")) {
+    options.trace_from_us = option_double(values, "trace-from-us", 0.0, kMaxTraceTimeUs, "a simulated time in us");
+  }
+  if (values.count("trace-to-us")) {
+    options.trace_to_us = option_double(values, "trace-to-us", 0.0, kMaxTraceTimeUs, "a simulated time in us");
+  }
   if ((options.trace_from_us && *options.trace_from_us < 0) || (options.trace_to_us && *options.trace_to_us <= 0)) {
     throw UsageError("--trace-from-us and --trace-to-us expect non-negative simulated times in microseconds");
   }
   if (values.count("trace-window-ns")) {
-    options.trace_window_ns = values["trace-window-ns"].as<std::int64_t>();
-    if (options.trace_window_ns < 1) throw UsageError("--trace-window-ns expects a positive duration");
+    options.trace_window_ns = option_int(values, "trace-window-ns", 1, kMaxTraceWindowNs, "a duration in ns");
+  }
+  if (values.count("max-memory-mb")) {
+    options.max_memory_mb = static_cast<std::uint64_t>(option_int(values, "max-memory-mb", 1, kMaxMemoryMb, "megabytes"));
+  }
+  if (values.count("max-sim-minutes")) {
+    options.max_sim_minutes = option_double(values, "max-sim-minutes", 0.01, 1e7, "minutes");
   }
   options.show_progress = isatty(STDERR_FILENO) != 0;
   return npusim::run_command(options, std::cout, std::cerr);
@@ -125,7 +148,9 @@ int compare_main(const std::vector<std::string>& args) {
       ("csv", po::value<std::string>()->value_name("out.csv"),
        "also write the comparison as CSV (one row per design)")
       ("html", po::value<std::string>()->value_name("cmp.html"),
-       "also write a self-contained HTML page with the table and bar charts");
+       "also write a self-contained HTML page with the table and bar charts")
+      ("max-memory-mb", po::value<std::int64_t>()->value_name("MB"),
+       "refuse a design whose estimated peak memory is above MB (default: half the physical memory)");
   // clang-format on
   description.add(quantization_options_description());
   const auto parsed = parse_subcommand(
@@ -152,12 +177,17 @@ int compare_main(const std::vector<std::string>& args) {
   }
   if (values.count("iso-area")) {
     const double area = values["iso-area"].as<double>();
-    if (!(area > 0)) throw UsageError("--iso-area expects a positive area in mm2");
+    if (!(area > 0) || !std::isfinite(area) || area > 1e6) {
+      throw UsageError("--iso-area expects a positive area in mm2, at most 1e6");
+    }
     options.iso_area_mm2 = area;
   }
   if (values.count("json")) options.json_path = values["json"].as<std::string>();
   if (values.count("html")) options.html_path = values["html"].as<std::string>();
   if (values.count("csv")) options.csv_path = values["csv"].as<std::string>();
+  if (values.count("max-memory-mb")) {
+    options.max_memory_mb = static_cast<std::uint64_t>(option_int(values, "max-memory-mb", 1, kMaxMemoryMb, "megabytes"));
+  }
   options.show_progress = isatty(STDERR_FILENO) != 0;
   return npusim::compare_command(options, std::cout, std::cerr);
 }

@@ -85,12 +85,12 @@ int sweep_main(const std::vector<std::string>& args) {
   options.jobs = cores > 0 ? static_cast<int>(cores) : 1;
   if (values.count("jobs")) {
     options.jobs = values["jobs"].as<int>();
-    if (options.jobs < 1) throw UsageError("-j expects a positive number of parallel points");
+    if (options.jobs < 1 || options.jobs > 4096) throw UsageError("-j expects a number of parallel points in [1, 4096]");
   }
   if (values.count("out")) options.out_dir = values["out"].as<std::string>();
   if (values.count("timeout-s")) {
     const double timeout = values["timeout-s"].as<double>();
-    if (!(timeout > 0)) throw UsageError("--timeout-s expects a positive number of seconds");
+    if (!(timeout > 0) || !(timeout <= 1e7)) throw UsageError("--timeout-s expects a number of seconds in (0, 1e7]");
     options.timeout_s = timeout;
   }
   options.retry_failed = values.count("retry-failed") > 0;

@@ -14,6 +14,7 @@
 #include "models/reference/fp32_executor.h"
 #include "models/idx_reader.h"
 #include "models/input_error.h"
+#include "sim/report/output_paths.h"
 #include "models/layer_weights.h"
 #include "models/model_loader.h"
 #include "models/quant/quant_metrics.h"
@@ -366,6 +367,18 @@ std::string preprocess_path_for(const std::string& model_path) {
 
 int accuracy_command(const AccuracyOptions& options, std::ostream& out, std::ostream& progress) {
   if (options.model_paths.empty()) throw InputError("accuracy needs at least one --model");
+  {
+    // Before thousands of images are run: no output over an input or another output, each creatable.
+    std::vector<NamedPath> inputs{{"--config", options.config_path},
+                                  {"--images", options.images_path},
+                                  {"--labels", options.labels_path},
+                                  {"--calibration-images", options.calibration_images_path}};
+    for (const auto& path : options.model_paths) inputs.push_back({"--model", path});
+    std::vector<NamedPath> outputs;
+    if (options.json_path) outputs.push_back({"--json", *options.json_path});
+    if (options.csv_path) outputs.push_back({"--csv", *options.csv_path});
+    check_output_paths(inputs, outputs);
+  }
   if (options.formats.empty()) throw InputError("--formats: expected at least one format");
   if (options.calibration_count < 1) throw InputError("--calibration-count: expected a positive count");
   if (options.limit && *options.limit < 1) throw InputError("--limit: expected a positive count");
@@ -499,7 +512,7 @@ int accuracy_command(const AccuracyOptions& options, std::ostream& out, std::ost
       models.push_back(m);
     }
     json["models"] = models;
-    write_file_atomically(*options.json_path, json.dump(2) + "\n");
+    write_file_atomically(*options.json_path, json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
   if (options.csv_path) {
     std::string csv = "model,format,mac,top1_pct,correct,images,agree_fp32_pct,sqnr_db,macs,weight_bytes,energy_uj,"

@@ -6,6 +6,8 @@
 
 #include "models/input_error.h"
 #include "models/model_loader.h"
+#include "sim/commands/resource_estimate.h"
+#include "sim/report/output_paths.h"
 #include "sim/config/accelerator_config.h"
 #include "sim/report/atomic_file.h"
 #include "sim/report/html_report.h"
@@ -85,6 +87,14 @@ Design simulate_design(const std::string& path, const std::vector<std::string>& 
   if (options.iso_area_mm2) {
     const int side = array_side_for_area(d.config, table, *options.iso_area_mm2, path);
     d.config.array.rows = d.config.array.cols = side;
+  }
+  {
+    std::vector<const Graph*> graphs;
+    for (const LoadedModel& model : models) graphs.push_back(&model.graph);
+    ResourceOptions resources;
+    resources.quantization = options.quantization;
+    resources.max_memory_bytes = options.max_memory_mb << 20;
+    check_resources(d.config, graphs, resources);
   }
   for (const LoadedModel& model : models) {
     check_memory_fits(d.config, model.graph, path);
@@ -239,7 +249,7 @@ void write_compare_json(const std::string& path, const CompareOptions& options, 
     list.push_back(entry);
   }
   json["designs"] = list;
-  write_file_atomically(path, json.dump(2) + "\n");
+  write_file_atomically(path, json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 void write_compare_csv(const std::string& path, const std::vector<Design>& designs, const std::vector<Row>& rows) {
@@ -288,6 +298,16 @@ int compare_command(const CompareOptions& options, std::ostream& out, std::ostre
     throw InputError("--formats varies one config: give exactly one --config with it");
   }
   const std::vector<LoadedModel> models = load_models_checked(options.model_path, options.quantization);
+  {
+    // Before any design is simulated: no output over an input or another output, each creatable.
+    std::vector<NamedPath> inputs{{"--model", options.model_path}};
+    for (const auto& path : options.config_paths) inputs.push_back({"--config", path});
+    std::vector<NamedPath> outputs;
+    if (options.json_path) outputs.push_back({"--json", *options.json_path});
+    if (options.csv_path) outputs.push_back({"--csv", *options.csv_path});
+    if (options.html_path) outputs.push_back({"--html", *options.html_path});
+    check_output_paths(inputs, outputs);
+  }
   // A SCALE-Sim CSV: its rows run one after another as one network (simulate_all()).
   CompareModel model;
   model.name = models.size() == 1 ? models.front().graph.name : std::filesystem::path(options.model_path).stem().string();

@@ -26,6 +26,7 @@ struct CompareOptions {
   std::optional<std::string> csv_path;  // one row per design, one column per metric
   std::optional<std::string> html_path;  // self-contained HTML: the table and bar charts
   bool show_progress = false;
+  std::uint64_t max_memory_mb = 0;  // refuse a design estimated above this (0: half the physical memory)
 };
 
 // Returns 0, or 3 when a design's outputs differ from the reference executor.

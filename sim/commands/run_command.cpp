@@ -13,11 +13,13 @@
 #include "sim/config/accelerator_config.h"
 #include "sim/report/atomic_file.h"
 #include "sim/report/html_report.h"
+#include "sim/report/output_paths.h"
 #include "sim/run/memory_system.h"
 #include "sim/run/network_runner.h"
 #include "sim/run/reference_check.h"
 #include "sim/report/report.h"
 #include "sim/energy/run_energy.h"
+#include "sim/commands/resource_estimate.h"
 #include "sim/commands/simulation.h"
 #include "sim/commands/tensor_io.h"
 #include "traces/trace_file_output.h"
@@ -27,31 +29,72 @@
 namespace npusim {
 namespace {
 
-// Fails before a possibly long run rather than after it.
-void check_output_directory(const std::string& option, const std::string& path) {
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (parent.empty()) return;
-  std::error_code error;
-  if (!std::filesystem::is_directory(parent, error)) {
-    throw InputError(option + " " + path + ": directory " + parent.string() + " does not exist");
+// The trace window options, checked before anything is created on disk.
+TraceLimits trace_limits(const RunOptions& options, const Graph& graph) {
+  TraceLimits limits;
+  limits.max_events = options.trace_max_events;
+  limits.buffer_window_ps = options.trace_window_ns * 1000;  // range-checked by the CLI (at most 10^12 ns)
+  limits.layers = options.trace_layers;
+  for (const auto& name : limits.layers) {
+    const bool known = std::any_of(graph.layers.begin(), graph.layers.end(),
+                                   [&](const Layer& layer) { return layer.name == name; });
+    if (!known) throw InputError("--trace-layers: " + options.model_path + " has no layer named '" + name + "'");
   }
+  if (options.trace_from_us) limits.from_ps = std::llround(*options.trace_from_us * 1e6);
+  if (options.trace_to_us) limits.to_ps = std::llround(*options.trace_to_us * 1e6);
+  if (limits.to_ps <= limits.from_ps) throw InputError("--trace-to-us must be later than --trace-from-us");
+  return limits;
 }
 
-}  // namespace
-
-int run_command(const RunOptions& options, std::ostream& out, std::ostream& progress) {
-  if (options.json_path) check_output_directory("--json", *options.json_path);
-  if (options.html_path) check_output_directory("--html", *options.html_path);
+// Every output is distinct from the inputs and from each other and can be
+// created: checked once the options are known good, before the simulation.
+void check_run_outputs(const RunOptions& options) {
+  std::vector<NamedPath> outputs;
+  if (options.json_path) outputs.push_back({"--json", *options.json_path});
+  if (options.html_path) outputs.push_back({"--html", *options.html_path});
   if (options.trace_dir) {
+    for (const char* name : {"trace.json", "timeline.csv", "trace.vcd"}) {
+      outputs.push_back({"--trace " + *options.trace_dir + " (" + name + ")",
+                         (std::filesystem::path(*options.trace_dir) / name).string()});
+    }
+    // Created only now, when no option error can follow.
     try {
       check_trace_directory(*options.trace_dir);
     } catch (const std::runtime_error& error) {
       throw InputError(std::string("--trace: ") + error.what());
     }
+    remove_stale_trace_temporaries(*options.trace_dir);
   }
+  check_output_paths({{"--config", options.config_path}, {"--model", options.model_path}}, outputs);
+}
+
+int run_command_unchecked(const RunOptions& options, std::ostream& out, std::ostream& progress);
+
+}  // namespace
+
+int run_command(const RunOptions& options, std::ostream& out, std::ostream& progress) {
+  try {
+    return run_command_unchecked(options, out, progress);
+  } catch (const TraceFileError& error) {
+    // A full disk or a vanished directory while tracing: the output location, not npusim.
+    throw InputError(std::string("--trace: ") + error.what());
+  }
+}
+
+namespace {
+
+int run_command_unchecked(const RunOptions& options, std::ostream& out, std::ostream& progress) {
   const AcceleratorConfig config =
       load_accelerator_config(options.config_path, options.set_overrides);
-  const std::vector<LoadedModel> models = load_models_checked(options.model_path, options.quantization);
+  ResourceOptions resources;
+  resources.quantization = options.quantization;
+  resources.tracing = options.trace_dir || options.html_path;
+  resources.trace_flush_events = options.trace_flush_events;
+  resources.max_memory_bytes = options.max_memory_mb << 20;
+  resources.max_seconds = options.max_sim_minutes * 60;
+  const std::vector<LoadedModel> models =
+      load_models_checked(options.model_path, options.quantization,
+                          [&](const std::vector<const Graph*>& graphs) { check_resources(config, graphs, resources); });
   for (const LoadedModel& model : models) {
     check_memory_fits(config, model.graph, options.config_path);
     if (const auto mismatch = file_quantization_mismatch(config, model)) {
@@ -91,6 +134,10 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
                       ? dram_energy_type(config.memory.dram.name).value_or(config.energy.ideal_dram_type)
                       : "");
 
+  const bool tracing = options.trace_dir || (options.html_path && models.size() == 1);
+  const std::optional<TraceLimits> limits = tracing ? std::optional(trace_limits(options, graph)) : std::nullopt;
+  check_run_outputs(options);
+
   // The pe engine elaborates the process's one SystemC design: built once, here.
   const std::unique_ptr<GemmEngine> engine = make_engine(config);
   LayerProgress on_layer;
@@ -103,20 +150,8 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
   const std::int64_t window_ps = options.trace_window_ns * 1000;
   std::optional<TraceRecorder> trace;
   std::optional<StreamingTraceWriter> trace_files;
-  if (options.trace_dir || (options.html_path && models.size() == 1)) {
-    TraceLimits limits;
-    limits.max_events = options.trace_max_events;
-    limits.buffer_window_ps = options.trace_window_ns * 1000;
-    limits.layers = options.trace_layers;
-    for (const auto& name : limits.layers) {
-      const bool known = std::any_of(graph.layers.begin(), graph.layers.end(),
-                                     [&](const Layer& layer) { return layer.name == name; });
-      if (!known) throw InputError("--trace-layers: " + options.model_path + " has no layer named '" + name + "'");
-    }
-    if (options.trace_from_us) limits.from_ps = std::llround(*options.trace_from_us * 1e6);
-    if (options.trace_to_us) limits.to_ps = std::llround(*options.trace_to_us * 1e6);
-    if (limits.to_ps <= limits.from_ps) throw InputError("--trace-to-us must be later than --trace-from-us");
-    trace.emplace(limits);
+  if (tracing) {
+    trace.emplace(*limits);
     // Events go to disk (or, for the HTML report alone, into per-window sums)
     // every trace_flush_events: memory does not grow with the trace.
     trace_files.emplace(StreamingTraceOptions{options.trace_dir.value_or(""), window_ps});
@@ -158,7 +193,7 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
     nlohmann::ordered_json json = to_json(report);
     json["quantization"] = quantization_json(sim, quantization);
     if (models.size() > 1) json["model"]["scalesim_rows"] = models.size();
-    write_file_atomically(*options.json_path, json.dump(2) + "\n");
+    write_file_atomically(*options.json_path, json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
   if (trace) trace->flush();
   if (options.html_path) {
@@ -170,5 +205,7 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
   if (!truncated.empty()) progress << "npusim: " << truncated << std::endl;
   return every_sample_exact ? kRunOk : kRunMismatch;
 }
+
+}  // namespace
 
 }  // namespace npusim

@@ -42,6 +42,8 @@ struct RunOptions {
   std::optional<std::string> dump_layers;
   // `--calibration-data x.npy`: calibrate on these float32 samples.
   std::optional<std::string> calibration_data_path;
+  std::uint64_t max_memory_mb = 0;  // refuse a run estimated above this (0: half the physical memory)
+  double max_sim_minutes = 60;  // refuse a run expected to take longer (sim/commands/resource_estimate.h)
 };
 
 // Exit status of a completed run: everything bit-exact, or a reference mismatch

@@ -85,7 +85,9 @@ Simulation simulate_all(const AcceleratorConfig& config, const std::vector<Loade
 // the quantization options: an --eight-bit-layers name no compute layer has,
 // or calibration options for a file that carries its own quantization, is an
 // InputError naming the option and the file.
-std::vector<LoadedModel> load_models_checked(const std::string& path, const QuantizationOptions& quantization);
+// `check` sees the graphs before their parameters are drawn (models/model_loader.h).
+std::vector<LoadedModel> load_models_checked(const std::string& path, const QuantizationOptions& quantization,
+                                             const GraphCheck& check = {});
 
 // Where a run's quantization came from, for reports: "calibrated by npusim
 // (minmax, per-channel weights, 1 sample)", "from the model file (...)" or

@@ -95,6 +95,15 @@ void print_outputs(std::ostream& out, const SweepOutputs& outputs, std::size_t p
   for (const auto& file : outputs.files) out << "wrote " << file << '\n';
 }
 
+// A sweep whose outputs are all written but hold failed or timed-out points
+// exits 6, so a script cannot mistake it for a clean sweep.
+int points_failed_status(std::ostream& out, const SweepTally& tally) {
+  if (tally.failed + tally.timeout == 0) return 0;
+  out << "npusim sweep: " << tally.failed + tally.timeout << " points failed or timed out (see above); exit status "
+      << kSweepPointsFailed << '\n';
+  return kSweepPointsFailed;
+}
+
 int merge(const SweepSpec& spec, const SweepPlan& plan, const fs::path& dir, std::ostream& out) {
   if (!fs::is_directory(dir)) {
     throw InputError(dir.string() + ": no results directory (run the sweep or its shards first)");
@@ -111,7 +120,7 @@ int merge(const SweepSpec& spec, const SweepPlan& plan, const fs::path& dir, std
         << kSweepIncomplete << '\n';
     return kSweepIncomplete;
   }
-  return 0;
+  return points_failed_status(out, outputs.tally);
 }
 
 int write_slurm(const SweepOptions& options, const SweepSpec& spec, const SweepPlan& plan, const fs::path& dir,
@@ -362,10 +371,11 @@ int run_sweep(const SweepOptions& options, const SweepSpec& spec, const SweepPla
     return kSweepInterrupted;
   }
   print_dropped(out, plan);
-  if (options.shard) return 0;
+  if (options.shard) return failed + timed_out > 0 ? kSweepPointsFailed : 0;
   const StoredResults merged = read_results(dir);
-  print_outputs(out, write_sweep_outputs(spec, plan, merged, dir), plan.points.size());
-  return 0;
+  const SweepOutputs outputs = write_sweep_outputs(spec, plan, merged, dir);
+  print_outputs(out, outputs, plan.points.size());
+  return points_failed_status(out, outputs.tally);
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 
 #include <cctype>
 
+#include "models/bounded_read.h"
 #include "models/input_error.h"
+#include "models/json_reader.h"
 
 namespace npusim {
 namespace {
@@ -33,6 +35,9 @@ std::string SetOverride::json_path() const {
 }
 
 SetOverride parse_set_override(const std::string& text) {
+  // Everything below may print or store the text: bytes that are not UTF-8
+  // would make the error printer and the JSON report throw.
+  require_utf8(text, "--set");
   const auto eq = text.find('=');
   if (eq == std::string::npos) {
     throw InputError("--set " + text + ": expected key=value, e.g. array.rows=64");
@@ -52,6 +57,7 @@ SetOverride parse_set_override(const std::string& text) {
     start = dot + 1;
   }
   const std::string value = text.substr(eq + 1);
+  check_json_depth(value, "--set " + key);
   // Numbers and booleans are JSON; everything else (int4, ws, a name) is a string.
   auto parsed = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
   result.value = parsed.is_discarded() ? nlohmann::json(value) : std::move(parsed);

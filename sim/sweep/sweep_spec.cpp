@@ -10,6 +10,7 @@
 
 #include "accel/formats/number_format.h"
 #include "models/input_error.h"
+#include "models/bounded_read.h"
 #include "models/json_reader.h"
 #include "models/network_json.h"
 #include "sim/energy/area_model.h"
@@ -47,9 +48,8 @@ class SpecContext {
 };
 
 ojson read_ordered(const std::string& path) {
-  read_json_file(path);  // its messages for a missing file or a syntax error
-  std::ifstream in(path, std::ios::binary);
-  return ojson::parse(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+  read_json_file(path);  // its messages for a missing file, a size or depth limit, or a syntax error
+  return ojson::parse(read_file_bounded(path, kMaxTextInputBytes, "JSON"));
 }
 
 std::string describe(const ojson& value) { return describe_json(nlohmann::json::parse(value.dump())); }
@@ -396,8 +396,17 @@ SweepPlan expand_sweep(const SweepSpec& spec) {
   std::unordered_map<std::string, std::size_t> key_owner;
   SweepPlan plan;
 
+  // Counted (overflow-checked) before any point is expanded or validated:
+  // a million-point sweep spent minutes validating before it could fail.
   std::size_t combinations = 1;
-  for (const auto& dimension : spec.dimensions) combinations *= dimension.size();
+  std::size_t points = spec.networks.size();
+  for (const auto& dimension : spec.dimensions) {
+    if (__builtin_mul_overflow(combinations, dimension.size(), &combinations) ||
+        __builtin_mul_overflow(points, dimension.size(), &points) || points > kMaxSweepPoints) {
+      context.fail("$.axes", "the sweep has over " + std::to_string(kMaxSweepPoints) +
+                                 " points (networks x axis values); split it into several sweeps");
+    }
+  }
 
   for (std::size_t n = 0; n < spec.networks.size(); ++n) {
     for (std::size_t combination = 0; combination < combinations; ++combination) {

@@ -105,6 +105,10 @@ struct SweepPlan {
 // Networks outermost, then the dimensions in file order ("axes" then "zip"),
 // the last varying fastest. Every point's config must load (a bad axis value or
 // path is an InputError naming the axis); two points with one key are an error.
+// The most points one sweep may have (before constraints drop any): each is a
+// process; more is a typo or a job for several sweeps.
+inline constexpr std::size_t kMaxSweepPoints = 100'000;
+
 SweepPlan expand_sweep(const SweepSpec& spec);
 
 // The --set text of an axis value: numbers and booleans as JSON, strings as

@@ -99,7 +99,8 @@ ResultsAppender::~ResultsAppender() {
 }
 
 void ResultsAppender::append(const nlohmann::ordered_json& line) {
-  const std::string text = line.dump() + "\n";
+  // A point's error message may quote bytes of its input that are not UTF-8.
+  const std::string text = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   std::size_t written = 0;
   while (written < text.size()) {
     const ssize_t n = write(fd_, text.data() + written, text.size() - written);

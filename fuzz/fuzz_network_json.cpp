@@ -1,0 +1,6 @@
+// The network_json reader through models/model_loader, behind the resource estimate.
+#include "fuzz/fuzz_model_loader.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  return npusim::fuzz::load_model_bytes("network.json", data, size);
+}
