@@ -51,7 +51,10 @@ git -C "$clone" add -A
 git -C "$clone" -c user.name=doc-test -c user.email=doc-test@localhost \
   commit -q --allow-empty -m "working tree under test"
 ln -s "$build_dir" "$clone/build"
+# npm packages (onnxruntime-node) that install_deps.sh put in the git-ignored .deps/.
+if [ -d "$source_dir/.deps" ]; then ln -s "$source_dir/.deps" "$clone/.deps"; fi
 echo "/build" >> "$clone/.git/info/exclude"
+echo "/.deps" >> "$clone/.git/info/exclude"
 
 status=$(git -C "$clone" status --porcelain)
 [ -z "$status" ] || { echo "doc test: the clone is not clean before any command:"; echo "$status"; exit 1; }
@@ -163,7 +166,9 @@ for f in "${files[@]}"; do
     ran=$((ran + 1))
     t0=$(date +%s)
     out=$work/last_output
-    (cd "$clone" && timeout "$block_timeout_s" bash -euo pipefail "$script") > "$out" 2>&1
+    # Debian's tools first: the docs' python3 is the one install_deps.sh gave
+    # numpy and torch (a pyenv or venv python3 earlier in PATH has neither).
+    (cd "$clone" && PATH="/usr/bin:/bin:$PATH" timeout "$block_timeout_s" bash -euo pipefail "$script") > "$out" 2>&1
     rc=$?
     t1=$(date +%s)
     if [ $rc -ne 0 ]; then

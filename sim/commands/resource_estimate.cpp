@@ -36,7 +36,8 @@ constexpr double kBaseBytes = 32.0 * 1024 * 1024;
 constexpr double kMacsPerSecond = 2e8;
 constexpr double kPeUpdatesPerSecond = 7e7;
 
-double elements(const std::vector<std::int64_t>& dims) {
+// In double: declared dimensions may multiply past int64 before the estimate refuses them.
+double elements_as_double(const std::vector<std::int64_t>& dims) {
   double n = 1;
   for (const auto d : dims) n *= static_cast<double>(d);
   return n;
@@ -77,10 +78,10 @@ struct Tally {
 // Weights, activations and im2col of one graph; returns its activation elements.
 double add_graph(Tally& tally, const Graph& graph) {
   std::map<std::string, const std::vector<std::int64_t>*> dims{{graph.input_name, &graph.input_dims}};
-  double activations = elements(graph.input_dims);
+  double activations = elements_as_double(graph.input_dims);
   for (const Layer& layer : graph.layers) {
     dims[layer.name] = &layer.output_dims;
-    const double out = elements(layer.output_dims);
+    const double out = elements_as_double(layer.output_dims);
     activations += out;
     tally.add("layer " + quoted(layer.name) + " (its output, " + std::to_string(static_cast<long long>(out)) +
                   " values)",
@@ -92,7 +93,7 @@ double add_graph(Tally& tally, const Graph& graph) {
     if (layer.type != LayerType::conv2d && layer.type != LayerType::fc) continue;
     const auto input = layer.inputs.empty() ? dims.end() : dims.find(layer.inputs[0]);
     if (input == dims.end()) continue;
-    const double in = elements(*input->second);
+    const double in = elements_as_double(*input->second);
     if (layer.type == LayerType::fc) {
       tally.add("layer " + quoted(layer.name) + " (" + std::to_string(layer.fc.out_features) + " x " +
                     std::to_string(static_cast<long long>(in)) + " weights)",
@@ -104,7 +105,7 @@ double add_graph(Tally& tally, const Graph& graph) {
     const Conv2dParams& c = layer.conv;
     const double window = static_cast<double>(c.kernel_h) * c.kernel_w;
     const double k = static_cast<double>((*input->second)[0]) / std::max(c.groups, 1) * window;
-    const double pixels = layer.output_dims.size() == 3 ? elements(layer.output_dims) / layer.output_dims[0] : 0;
+    const double pixels = layer.output_dims.size() == 3 ? elements_as_double(layer.output_dims) / layer.output_dims[0] : 0;
     tally.add("layer " + quoted(layer.name) + " (weights)", static_cast<double>(c.out_channels) * k * kBytesPerWeight);
     const double im2col = k * pixels * kBytesPerIm2colElement;
     if (im2col > tally.largest_im2col.bytes) {
@@ -136,7 +137,7 @@ ResourceEstimate estimate_resources(const AcceleratorConfig& config, const std::
   double largest_input = 0, largest_activations = 0;
   for (const Graph* graph : graphs) {
     const double activations = add_graph(tally, *graph);
-    largest_input = std::max(largest_input, elements(graph->input_dims));
+    largest_input = std::max(largest_input, elements_as_double(graph->input_dims));
     largest_activations = std::max(largest_activations, activations);
   }
   if (tally.largest_im2col.bytes > 0) tally.add(tally.largest_im2col.what, tally.largest_im2col.bytes);

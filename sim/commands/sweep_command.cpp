@@ -371,7 +371,7 @@ int run_sweep(const SweepOptions& options, const SweepSpec& spec, const SweepPla
     return kSweepInterrupted;
   }
   print_dropped(out, plan);
-  if (options.shard) return failed + timed_out > 0 ? kSweepPointsFailed : 0;
+  if (options.shard) return counts.failed + counts.timed_out > 0 ? kSweepPointsFailed : 0;
   const StoredResults merged = read_results(dir);
   const SweepOutputs outputs = write_sweep_outputs(spec, plan, merged, dir);
   print_outputs(out, outputs, plan.points.size());
