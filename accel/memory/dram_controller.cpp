@@ -479,6 +479,9 @@ void DramController::issue_column(ChannelState& ch, const Choice& choice) {
     complete_burst(e, ch.now + config_.timing.CL + burst_cycles_);
   }
   stats_.channel_busy_ps[e.at.where.channel] += std::int64_t{burst_cycles_} * config_.tCK_ps;
+  // The burst's data is on the bus CL (read) or CWL (write) after the command.
+  const Cycle data_start = ch.now + (e.is_write ? config_.timing.CWL : config_.timing.CL);
+  record_data(data_start * config_.tCK_ps, (data_start + burst_cycles_) * config_.tCK_ps, config_.burst_bytes());
   ch.moved = true;
   auto_precharge(ch, e.at, choice.queue);
 }

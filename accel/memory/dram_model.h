@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "accel/memory/data_bus_windows.h"
 #include "accel/memory/dram_config.h"
 #include "accel/memory/dram_stats.h"
 
@@ -33,6 +34,18 @@ class DramModel {
 
   virtual const DramStats& stats() const = 0;
   virtual const DramConfig& config() const = 0;
+
+  // Reports every burst's data-bus time into `windows` from now on (nullptr:
+  // stop), for the peak-bandwidth figure.
+  void observe_data_bus(DataBusWindows* windows) { data_bus_ = windows; }
+
+ protected:
+  void record_data(std::int64_t start_ps, std::int64_t end_ps, std::int64_t bytes) {
+    if (data_bus_ != nullptr) data_bus_->add(start_ps, end_ps, bytes);
+  }
+
+ private:
+  DataBusWindows* data_bus_ = nullptr;
 };
 
 // The model `config.kind` names. Throws std::invalid_argument with validate()'s

@@ -29,6 +29,7 @@ std::int64_t IdealMemory::access(std::uint64_t /*address*/, std::uint64_t bytes,
   const double busy_ps = static_cast<double>(bytes) * ps_per_byte_;
   pipe_free_ps_ = start_ps + busy_ps;
   stats_.channel_busy_ps[0] += static_cast<std::int64_t>(std::llround(busy_ps));
+  record_data(std::llround(start_ps), std::llround(pipe_free_ps_), static_cast<std::int64_t>(bytes));
   ++(is_write ? stats_.write_bursts : stats_.read_bursts);
   (is_write ? stats_.bytes_written : stats_.bytes_read) += bytes;
   return static_cast<std::int64_t>(std::ceil(pipe_free_ps_ + latency_ps_ - 1e-6));

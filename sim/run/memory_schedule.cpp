@@ -136,6 +136,7 @@ TimedSpan MemorySchedule::run_steps(const std::vector<FoldStep>& steps, const Sr
   TimedSpan span;
   span.start_ps = now_ps_;
   window_bytes_.clear();
+  if (data_bus_ != nullptr) data_bus_->clear();
   const std::size_t n = steps.size();
   const auto cumulative = cumulative_bytes(steps);
   const std::array<std::int64_t, kBufferKinds> capacity{
@@ -194,6 +195,7 @@ TimedSpan MemorySchedule::run_steps(const std::vector<FoldStep>& steps, const Sr
   span.end_ps = finish;
   double peak = 0.0;
   for (const auto& [window, bytes] : window_bytes_) peak = std::max(peak, bytes);
+  if (data_bus_ != nullptr) peak = data_bus_->peak_window_bytes();
   span.peak_window_bytes = std::llround(peak);
   return span;
 }

@@ -10,6 +10,7 @@
 #include <map>
 #include <vector>
 
+#include "accel/memory/data_bus_windows.h"
 #include "accel/memory/memory_port.h"
 #include "sim/mapper/memory_plan.h"
 #include "traces/trace_recorder.h"
@@ -51,6 +52,11 @@ class MemorySchedule {
   std::int64_t next_edge_cycle(std::int64_t ps) const;
   std::int64_t window_ps() const { return window_ps_; }
 
+  // Takes the peak-window figure from the memory's own data-bus record
+  // (nullptr: from the transfers' issue-to-completion spans, for a memory
+  // that reports none).
+  void measure_data_bus(DataBusWindows* windows) { data_bus_ = windows; }
+
   // Records the next spans' folds, stalls, DMA transfers and buffer traffic
   // into `trace` (nullable: no tracing) under this layer name and unit.
   void trace_into(TraceRecorder* trace, std::string layer, ComputeUnit unit) {
@@ -80,6 +86,7 @@ class MemorySchedule {
   std::int64_t now_ps_ = 0;       // the array is free from here
   std::int64_t dma_issue_ps_ = 0;  // when the DMA issued its last request
   std::map<std::int64_t, double> window_bytes_;
+  DataBusWindows* data_bus_ = nullptr;
 };
 
 }  // namespace npusim

@@ -114,6 +114,10 @@ MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, 
                                      config.memory.dram.peak_bandwidth_gbps());
   dma_->socket.bind(dram_->socket);
   schedule_ = std::make_unique<MemorySchedule>(*dma_, config.clock_mhz, config.memory.peak_window_ns * 1000);
+  // The peak-bandwidth figure counts bytes when the memory's data bus carries them.
+  data_bus_ = std::make_unique<DataBusWindows>(schedule_->window_ps());
+  dram_->model().observe_data_bus(data_bus_.get());
+  schedule_->measure_data_bus(data_bus_.get());
   if (trace_) {
     for (BufferKind kind : {BufferKind::ifmap, BufferKind::weight, BufferKind::ofmap}) {
       trace_->declare_buffer(to_string(kind));

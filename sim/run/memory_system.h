@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "accel/memory/data_bus_windows.h"
 #include "accel/memory/dma_engine.h"
 #include "accel/memory/dram_target.h"
 #include "models/graph.h"
@@ -86,6 +87,7 @@ class MemorySystem {
   std::unique_ptr<DramTarget> dram_;
   std::unique_ptr<DmaEngine> dma_;
   std::unique_ptr<MemorySchedule> schedule_;
+  std::unique_ptr<DataBusWindows> data_bus_;
   std::vector<std::uint64_t> weight_address_, output_address_;  // per layer
   std::map<std::string, std::uint64_t> tensor_address_;  // DRAM address of the graph input and each output
   std::vector<bool> output_on_chip_;  // per layer
