@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -76,22 +77,24 @@ npusim::AcceleratorConfig bench_config(int rows, int cols, const std::string& fo
   return config;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  setenv("SYSC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+struct BenchOptions {
   std::string model = std::string(NPUSIM_SOURCE_DIR) + "/models/zoo/resnet18.json";
   int rows = 32, cols = 32;
   double pe_seconds = 10.0;
   std::string formats = "int8,int4,binary,fp16,bf16,fp32";
+};
+
+// Parses the command line; returns an exit status when the program should stop
+// (--help: 0, a bad option: 2).
+std::optional<int> parse_options(int argc, char** argv, BenchOptions& o) {
   namespace po = boost::program_options;
   po::options_description options("npusim_bench: simulated MAC/s per format (tile fidelity) and PE updates/s (pe fidelity)");
   options.add_options()("help,h", "print this help")
-      ("model", po::value(&model), "network JSON (default: the zoo's ResNet-18)")
-      ("rows", po::value(&rows), "array rows (default 32)")
-      ("cols", po::value(&cols), "array columns (default 32)")
-      ("pe-seconds", po::value(&pe_seconds), "wall-time budget of the pe-fidelity run (default 10)")
-      ("formats", po::value(&formats), "comma-separated formats (default int8,int4,binary,fp16,bf16,fp32)");
+      ("model", po::value(&o.model), "network JSON (default: the zoo's ResNet-18)")
+      ("rows", po::value(&o.rows), "array rows (default 32)")
+      ("cols", po::value(&o.cols), "array columns (default 32)")
+      ("pe-seconds", po::value(&o.pe_seconds), "wall-time budget of the pe-fidelity run (default 10)")
+      ("formats", po::value(&o.formats), "comma-separated formats (default int8,int4,binary,fp16,bf16,fp32)");
   try {
     po::variables_map vm;
     po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
@@ -104,21 +107,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "npusim_bench: %s\n", e.what());
     return 2;
   }
-  if (rows < 1 || cols < 1 || !(pe_seconds > 0)) {
+  if (o.rows < 1 || o.cols < 1 || !(o.pe_seconds > 0)) {
     std::fprintf(stderr, "npusim_bench: --rows and --cols must be >= 1 and --pe-seconds > 0\n");
     return 2;
   }
+  return std::nullopt;
+}
 
-  const npusim::Graph graph = npusim::load_network_json(model);
-  const npusim::Tensor input = npusim::make_sample_input(graph);
-  std::printf("network %s: %.3f GMAC per inference, array %dx%d WS, lanes 1\n", graph.name.c_str(),
-              graph.total_macs() / 1e9, rows, cols);
-  std::printf("%-8s %-9s %12s %14s %12s\n", "format", "fidelity", "wall_s", "sim_mac_per_s", "pe_upd_per_s");
-
-  // The memory model's cost: int8 on the same network with no memory model,
-  // with the ideal memory, and with the DDR4-3200 timing model.
+// Tile fidelity: the memory model's cost (int8 with no memory model, the ideal
+// memory, DDR4-3200 and LPDDR4-4266), then every format without memory.
+void bench_tile(const npusim::Graph& graph, const npusim::Tensor& input, const BenchOptions& o) {
   for (const std::string memory : {"none", "ideal", "ddr4-3200", "lpddr4-4266"}) {
-    npusim::AcceleratorConfig config = bench_config(rows, cols, "int8");
+    npusim::AcceleratorConfig config = bench_config(o.rows, o.cols, "int8");
     if (memory != "none") {
       config.memory.modeled = true;
       config.memory.dram = *npusim::dram_preset(memory);
@@ -128,18 +128,19 @@ int main(int argc, char** argv) {
                 t.run.total_macs / t.wall_s, "-", memory.c_str(), static_cast<long long>(t.run.total_cycles));
     std::fflush(stdout);
   }
-
-  for (const std::string& name : split(formats)) {
-    const TimedRun t = time_tile_run(graph, input, bench_config(rows, cols, name));
+  for (const std::string& name : split(o.formats)) {
+    const TimedRun t = time_tile_run(graph, input, bench_config(o.rows, o.cols, name));
     std::printf("%-8s %-9s %12.3f %14.3e %12s\n", name.c_str(), "tile", t.wall_s, t.run.total_macs / t.wall_s, "-");
     std::fflush(stdout);
   }
+}
 
-  // The pe fidelity: the int8 network's GEMMs, in order, through the SystemC
-  // module, until the time budget is spent (a whole ResNet-18 is ~3e9 PE updates).
+// The pe fidelity: the int8 network's GEMMs, in order, through the SystemC
+// module, until the time budget is spent (a whole ResNet-18 is ~3e9 PE updates).
+void bench_pe(const npusim::Graph& graph, const npusim::Tensor& input, const BenchOptions& o) {
   npusim::ArrayConfig array;
-  array.rows = rows;
-  array.cols = cols;
+  array.rows = o.rows;
+  array.cols = o.cols;
   array.mac = mac_for("int8");
   const npusim::QuantizedGraph qgraph = npusim::quantize_graph(graph, array.mac, input);
   const npusim::Tensor qinput = npusim::quantize_input(qgraph, input);
@@ -164,13 +165,28 @@ int main(int argc, char** argv) {
   std::size_t ran = 0;
   for (const auto& gemm : gemms) {
     const auto result = pe->run(gemm.operands());
-    pe_updates += result.cycles * rows * cols;
+    pe_updates += result.cycles * o.rows * o.cols;
     macs += gemm.shape.m * gemm.shape.n * gemm.shape.k;
     ++ran;
-    if (seconds_since(start) > pe_seconds) break;
+    if (seconds_since(start) > o.pe_seconds) break;
   }
   const double wall = seconds_since(start);
   std::printf("%-8s %-9s %12.3f %14.3e %12.3e   (%zu GEMMs)\n", "int8", "pe", wall, macs / wall,
               pe_updates / wall, ran);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  setenv("SYSC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  BenchOptions options;
+  if (const auto status = parse_options(argc, argv, options)) return *status;
+  const npusim::Graph graph = npusim::load_network_json(options.model);
+  const npusim::Tensor input = npusim::make_sample_input(graph);
+  std::printf("network %s: %.3f GMAC per inference, array %dx%d WS, lanes 1\n", graph.name.c_str(),
+              graph.total_macs() / 1e9, options.rows, options.cols);
+  std::printf("%-8s %-9s %12s %14s %12s\n", "format", "fidelity", "wall_s", "sim_mac_per_s", "pe_upd_per_s");
+  bench_tile(graph, input, options);
+  bench_pe(graph, input, options);
   return 0;
 }
