@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include "models/input_error.h"
-#include "sim/run/memory_schedule.h"
 
 namespace npusim {
 namespace {
@@ -104,44 +103,7 @@ TEST(MemoryPlan, BufferTooSmallForOneTileNamesTheBufferAndTheSize) {
   }
 }
 
-// One pipe with a fixed bandwidth and no latency, for hand-computed stalls:
-// transfers queue behind each other.
-class FixedBandwidthPort final : public MemoryPort {
- public:
-  explicit FixedBandwidthPort(double bytes_per_ps) : bytes_per_ps_(bytes_per_ps) {}
-  std::int64_t transfer(std::uint64_t, std::int64_t bytes, bool, std::int64_t issue_ps) override {
-    pipe_free_ps_ = std::max(pipe_free_ps_, issue_ps) + static_cast<std::int64_t>(bytes / bytes_per_ps_);
-    return pipe_free_ps_;
-  }
-  double peak_gbps() const override { return bytes_per_ps_ * 1000.0; }
 
- private:
-  double bytes_per_ps_;
-  std::int64_t pipe_free_ps_ = 0;
-};
-
-TEST(MemorySchedule, UnboundedMemoryNeverStallsAndKeepsTheClosedFormCycles) {
-  const auto plan = plan_gemm_memory(fc_needs(4096, 1000), ws_array(), sram(64, 256, 64));
-  UnboundedMemoryPort port;
-  MemorySchedule schedule(port, 1000.0);
-  const TimedSpan span = schedule.run_steps(plan.steps, sram(64, 256, 64));
-  EXPECT_EQ(span.stalls.total(), 0);
-  EXPECT_EQ(span.compute_cycles, plan.compute_cycles);
-  EXPECT_EQ(span.end_ps - span.start_ps, plan.compute_cycles * 1000);
-}
-
-TEST(MemorySchedule, SlowMemoryStallsOnWeightsForAnFcLayer) {
-  // 4,096,000 bytes of weights at 1 GB/s take 4.1 ms; the array computes for
-  // about 0.13 ms of it (32 x 32 WS, 128 x 32 folds of max(T=1, R=32) cycles).
-  const auto plan = plan_gemm_memory(fc_needs(4096, 1000), ws_array(), sram(64, 256, 64));
-  FixedBandwidthPort port(0.001);  // 1 byte/ns = 1 GB/s
-  MemorySchedule schedule(port, 1000.0);
-  const TimedSpan span = schedule.run_steps(plan.steps, sram(64, 256, 64));
-  EXPECT_GT(span.stalls.weight, 3'900'000);
-  EXPECT_GT(span.stalls.weight, 100 * (span.stalls.ifmap + span.stalls.ofmap));
-  // The run cannot be shorter than moving every byte at 1 byte/ns.
-  EXPECT_GE(span.end_ps - span.start_ps, (std::int64_t{4096} * 1000 + 4096 + 1000) * 1000);
-}
 
 }  // namespace
 }  // namespace npusim
@@ -149,35 +111,6 @@ TEST(MemorySchedule, SlowMemoryStallsOnWeightsForAnFcLayer) {
 namespace npusim {
 namespace {
 
-TEST(MemorySchedule, NarrowSramPortsStretchFoldsAndCountAsSramStalls) {
-  // WS 32x32, fc K=4096 N=1000 int8, weights streamed (4 MB through a 64 KiB
-  // buffer): every fold has the DMA write its 32x32 weight block (1 KiB) into
-  // the weight buffer and the array read it, in max(T=1, R=32) = 32 cycles of
-  // compute. A weight buffer of 1 bank x 1 byte with one read and one write
-  // port moves 1 B per cycle each way, so each 1 KiB fold takes 1024 cycles.
-  SramSet slow;
-  slow.ifmap.capacity_bytes = 64 * 1024;
-  slow.weight.capacity_bytes = 64 * 1024;
-  slow.ofmap.capacity_bytes = 64 * 1024;
-  slow.weight.banks = 1;
-  slow.weight.word_bytes = 1;
-  GemmMemoryNeeds needs;
-  needs.shape = {1, 1000, 4096};
-  needs.input_bytes = [](std::int64_t m0, std::int64_t m1, std::int64_t k0, std::int64_t k1) {
-    return (m1 - m0) * (k1 - k0);
-  };
-  ArrayConfig array;
-  const auto plan = plan_gemm_memory(needs, array, slow);
-  UnboundedMemoryPort port;
-  MemorySchedule schedule(port, 1000.0);
-  const TimedSpan span = schedule.run_steps(plan.steps, slow);
-  // 128 x 32 folds; the last column block holds 1000 - 31*32 = 8 columns.
-  const std::int64_t full_folds = 128 * 31, narrow_folds = 128;
-  // (The narrow folds move 32 x 8 = 256 B each way.)
-  const std::int64_t sram_bound = full_folds * 1024 + narrow_folds * 256;
-  EXPECT_EQ(span.compute_cycles + span.stalls.sram, sram_bound);
-  EXPECT_EQ(span.stalls.ifmap + span.stalls.weight + span.stalls.ofmap, 0);
-}
 
 }  // namespace
 }  // namespace npusim
@@ -206,24 +139,6 @@ TEST(MemoryPlan, ResidentWeightsCrossOnceButSliceBySliceInFoldOrder) {
   EXPECT_EQ(plan.dram_read_bytes[static_cast<int>(BufferKind::weight)], 256 * 256);
 }
 
-TEST(MemorySchedule, FirstFoldWaitsOnlyForItsOwnSliceOfAResidentOperand) {
-  // WS 32x32, M=1024, K=64, N=64 int8: input 64 KiB and weights 4 KiB both fit
-  // half their buffers (resident); 2 x 2 folds of T = 1024 cycles each. At
-  // 100 GB/s (0.1 byte/ps) with no latency, fold 0 waits for its own input
-  // slice (1024 rows x 32 k = 32,768 B) and weight block (32 x 32 = 1,024 B):
-  // 33,792 B / 0.1 = 337,920 ps, i.e. the clock edge at 338 cycles. The later
-  // slices (33 KiB, 338 ns) arrive while the 1024-cycle folds compute. Loading
-  // both whole tensors first (the old plan) waited 69,632 B = 697 cycles.
-  GemmMemoryNeeds needs = fc_needs(64, 64);
-  needs.shape = {1024, 64, 64};
-  const auto plan = plan_gemm_memory(needs, ws_array(), sram(256, 256, 512));
-  ASSERT_EQ(plan.steps.size(), 4u);
-  FixedBandwidthPort port(0.1);
-  MemorySchedule schedule(port, 1000.0);
-  const TimedSpan span = schedule.run_steps(plan.steps, sram(256, 256, 512));
-  EXPECT_EQ(span.stalls.ifmap + span.stalls.weight, 338);
-  EXPECT_EQ(span.compute_cycles + span.stalls.total(), (span.end_ps - span.start_ps) / 1000);
-}
 
 }  // namespace
 }  // namespace npusim

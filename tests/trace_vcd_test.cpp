@@ -42,7 +42,7 @@ TraceEvents sample_events() {
 }
 
 // Signal indices of the sample's plan.
-enum : int { kArray, kPpu, kDma, kStallIfmap, kStallWeight, kStallOfmap, kStallSram, kIfmapMbps, kDmaMbps, kDramMbps };
+enum : int { kArray, kPpu, kDma, kStallIfmap, kStallWeight, kStallOfmap, kStallSram, kStallPpu, kIfmapMbps, kDmaMbps, kDramMbps };
 
 TEST(VcdPlan, SignalsAndChangesWorkedOutByHand) {
   const VcdPlan plan = plan_vcd(sample_events(), 1000);
@@ -55,6 +55,7 @@ TEST(VcdPlan, SignalsAndChangesWorkedOutByHand) {
                                                                {"stall_weight", 1},
                                                                {"stall_ofmap", 1},
                                                                {"stall_sram", 1},
+                                                               {"stall_ppu", 1},
                                                                {"ifmap_mbps", 64},
                                                                {"dma_mbps", 64},
                                                                {"dram_ch0_mbps", 64}}));
@@ -90,7 +91,7 @@ TEST(VcdPlan, ZeroLengthIntervalsDoNotShowAndEmptyTraceHasNoChanges) {
   const VcdPlan plan = plan_vcd(events, 1000);
   EXPECT_TRUE(plan.changes.empty());
   EXPECT_EQ(plan.end_ps, 50);
-  EXPECT_EQ(plan.signals.size(), 8u);  // seven flags and dma_mbps
+  EXPECT_EQ(plan.signals.size(), 9u);  // eight flags (three units, five stall causes) and dma_mbps
 }
 
 struct Waveforms {
@@ -138,7 +139,7 @@ using Steps = std::vector<std::pair<std::int64_t, std::int64_t>>;
 
 void expect_sample_waveforms(const std::string& text) {
   const Waveforms w = parse_vcd(text);
-  EXPECT_EQ(w.width.size(), 10u);
+  EXPECT_EQ(w.width.size(), 11u);  // 3 busy flags, 5 stall causes, 3 bandwidths
   EXPECT_EQ(w.width.at("array_busy"), 1);
   EXPECT_EQ(w.width.at("stall_sram"), 1);
   EXPECT_EQ(w.width.at("dram_ch0_mbps"), 64);
@@ -160,7 +161,7 @@ TEST_F(VcdFile, DeclaresEverySignalAndChangesThemAtTheEventTimes) {
   const std::string text = slurp(path);
   EXPECT_NE(text.find("$timescale\n     1 ps\n$end"), std::string::npos) << text;
   EXPECT_NE(text.find("$var wire    1  aaaaa  array_busy       $end"), std::string::npos) << text;
-  EXPECT_NE(text.find("$var wire   64  aaaah  ifmap_mbps [63:0]  $end"), std::string::npos) << text;
+  EXPECT_NE(text.find("$var wire   64  aaaai  ifmap_mbps [63:0]  $end"), std::string::npos) << text;
   expect_sample_waveforms(text);
   EXPECT_FALSE(fs::exists(dir_ / "trace.vcd.tmp"));
   EXPECT_FALSE(fs::exists(dir_ / "trace.vcd.sc.vcd"));

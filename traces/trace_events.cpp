@@ -38,6 +38,8 @@ std::string_view to_string(StallCause cause) {
       return "ofmap";
     case StallCause::sram:
       return "sram";
+    case StallCause::ppu:
+      return "ppu";
   }
   return "?";
 }

@@ -17,14 +17,14 @@ namespace npusim {
 
 enum class DramCommandKind : std::uint8_t { act, rd, wr, pre, ref };
 enum class ComputeUnit : std::uint8_t { array, ppu };
-enum class StallCause : std::uint8_t { ifmap, weight, ofmap, sram };
-inline constexpr int kStallCauseCount = 4;
+enum class StallCause : std::uint8_t { ifmap, weight, ofmap, sram, ppu };
+inline constexpr int kStallCauseCount = 5;
 
 // "ACT", "RD", "WR", "PRE", "REF".
 std::string_view to_string(DramCommandKind command);
 // "array", "ppu".
 std::string_view to_string(ComputeUnit unit);
-// "ifmap", "weight", "ofmap", "sram".
+// "ifmap", "weight", "ofmap", "sram", "ppu".
 std::string_view to_string(StallCause cause);
 
 // One DMA transfer between DRAM and an on-chip buffer.

@@ -25,3 +25,16 @@ double DataBusWindows::peak_window_bytes() const {
 }
 
 }  // namespace npusim
+
+namespace npusim {
+
+double DataBusWindows::peak_window_bytes(std::int64_t from_ps, std::int64_t to_ps) const {
+  double peak = 0.0;
+  if (to_ps <= from_ps) return peak;
+  for (auto it = bytes_.lower_bound(from_ps / window_ps_); it != bytes_.end() && it->first * window_ps_ < to_ps; ++it) {
+    peak = std::max(peak, it->second);
+  }
+  return peak;
+}
+
+}  // namespace npusim

@@ -22,6 +22,8 @@ class DataBusWindows {
   void clear() { bytes_.clear(); }
   // Most bytes in any one window since the last clear().
   double peak_window_bytes() const;
+  // Most bytes in any one window that overlaps [from_ps, to_ps).
+  double peak_window_bytes(std::int64_t from_ps, std::int64_t to_ps) const;
   std::int64_t window_ps() const { return window_ps_; }
 
  private:

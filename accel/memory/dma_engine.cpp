@@ -15,6 +15,14 @@ DmaEngine::DmaEngine(sc_core::sc_module_name name, std::int64_t burst_bytes, dou
   if (burst_bytes < 1) throw std::invalid_argument("DMA burst must be at least one byte");
 }
 
+void DmaEngine::configure(std::int64_t burst_bytes, double peak_gbps) {
+  if (burst_bytes < 1) throw std::invalid_argument("DMA burst must be at least one byte");
+  burst_bytes_ = burst_bytes;
+  peak_gbps_ = peak_gbps;
+  buffer_.assign(static_cast<std::size_t>(burst_bytes), 0);
+  transactions_ = 0;
+}
+
 std::int64_t DmaEngine::transfer(std::uint64_t address, std::int64_t bytes, bool is_write,
                                  std::int64_t issue_ps) {
   const std::int64_t now_ps = static_cast<std::int64_t>(sc_core::sc_time_stamp().value() /

@@ -34,6 +34,8 @@ class DmaEngine : public sc_core::sc_module, public MemoryPort {
   std::int64_t transfer(std::uint64_t address, std::int64_t bytes, bool is_write,
                         std::int64_t issue_ps) override;
   double peak_gbps() const override { return peak_gbps_; }
+  // For the next run (one engine per process).
+  void configure(std::int64_t burst_bytes, double peak_gbps);
 
   std::uint64_t transactions() const { return transactions_; }
 

@@ -18,6 +18,13 @@ DramTarget::DramTarget(sc_core::sc_module_name name, const DramConfig& config)
   socket.register_transport_dbg(this, &DramTarget::transport_dbg);
 }
 
+void DramTarget::reset(const DramConfig& config, std::int64_t origin_ps) {
+  model_ = make_dram_model(config);
+  store_ = DramBackingStore();
+  capacity_bytes_ = config.capacity_bytes();
+  origin_ps_ = origin_ps;
+}
+
 tlm::tlm_response_status DramTarget::check(const tlm::tlm_generic_payload& payload) const {
   if (payload.get_byte_enable_ptr() != nullptr) return tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE;
   if (payload.get_streaming_width() < payload.get_data_length()) return tlm::TLM_BURST_ERROR_RESPONSE;
@@ -41,7 +48,7 @@ void DramTarget::b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time
   payload.set_response_status(status);
   if (status != tlm::TLM_OK_RESPONSE || payload.get_command() == tlm::TLM_IGNORE_COMMAND) return;
   move_data(payload);
-  const std::int64_t arrival_ps = to_ps(sc_core::sc_time_stamp() + delay);
+  const std::int64_t arrival_ps = to_ps(sc_core::sc_time_stamp() + delay) - origin_ps_;
   const std::int64_t done_ps =
       model_->access(payload.get_address(), payload.get_data_length(), payload.is_write(), arrival_ps);
   delay += sc_core::sc_time(static_cast<double>(done_ps - arrival_ps), sc_core::SC_PS);

@@ -2,7 +2,8 @@
 // over a DramModel (timing) and a DramBackingStore (data). Any other TLM-2.0
 // memory (a full DRAM simulator, say) can take its place behind the DMA.
 //
-// b_transport: the request arrives at sc_time_stamp() + delay; the model says
+// b_transport: the request arrives at sc_time_stamp() + delay (less the origin
+// of the current run, see reset()); the model says
 // when its last byte has moved, and the difference is added to `delay` (no
 // wait() inside: the initiator syncs, per the LT coding style).
 // Rejected with the matching TLM response, without touching data or timing:
@@ -30,6 +31,11 @@ class DramTarget : public sc_core::sc_module {
   // Throws std::invalid_argument for a config validate() rejects.
   DramTarget(sc_core::sc_module_name name, const DramConfig& config);
 
+  // A fresh model and an empty store for the next run, whose time 0 is the
+  // kernel's `origin_ps` (one target per process: SystemC builds no module
+  // once the kernel has run). Throws like the constructor.
+  void reset(const DramConfig& config, std::int64_t origin_ps);
+
   const DramModel& model() const { return *model_; }
   DramModel& model() { return *model_; }
   // Data loaded here (weights, inputs) costs no simulated time.
@@ -45,6 +51,7 @@ class DramTarget : public sc_core::sc_module {
   std::unique_ptr<DramModel> model_;
   DramBackingStore store_;
   std::uint64_t capacity_bytes_ = 0;
+  std::int64_t origin_ps_ = 0;  // kernel time of the model's time 0
 };
 
 }  // namespace npusim

@@ -207,6 +207,7 @@ class PlanBuilder {
     const bool accumulates = array_.dataflow != Dataflow::os && k.begin > 0;
     count_sram(plan, step, BufferKind::ofmap, accumulates ? psum_bytes : 0, psum_bytes);
     if (t_.spill_psums && at[2] < k_tiles - 1 && k.end == tile[2].end) store(plan, step, psum_address, psum_bytes);
+    if (k.end == s.k) step.output_elements = m.size() * n.size();  // finished: the PPU's epilogue takes them
     if (k.end == s.k && !needs_.output_on_chip) {
       store(plan, step,
             needs_.output_address + static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.n + n.begin, needs_.output_bits)),

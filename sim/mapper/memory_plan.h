@@ -1,7 +1,7 @@
 // How one GEMM of a layer uses the on-chip buffers and DRAM: the fold order
 // (which operand stays on chip longest), how far the temporal dimension must be
 // cut to fit, and, fold by fold, the DMA loads each fold needs and the results
-// it writes back. The plan is pure arithmetic; sim/memory_schedule times it.
+// it writes back. The plan is pure arithmetic; the netlist (accel/npu/npu_netlist.h) times it.
 //
 // Each fold of the array (accel/array/fold_timing.h) needs a block of the stationary
 // operand and a slice of the streaming one (WS: W block + A rows for the fold's
@@ -21,6 +21,7 @@
 #include "accel/array/gemm.h"
 #include "accel/formats/packing.h"  // packed_bytes_of: the plan counts tensors at their packed size
 #include "accel/memory/sram_config.h"
+#include "accel/npu/npu_program.h"  // Transfer, FoldStep: the plan is a fold program
 
 namespace npusim {
 
@@ -48,23 +49,6 @@ struct GemmMemoryNeeds {
   bool input_on_chip = false;   // the previous layer left the input in the ifmap buffer
   bool output_on_chip = false;  // the next layer reads the output from the ifmap buffer
   std::uint64_t input_address = 0, weight_address = 0, output_address = 0;
-};
-
-struct Transfer {
-  BufferKind buffer = BufferKind::ifmap;
-  std::uint64_t address = 0;
-  std::int64_t bytes = 0;
-  bool is_write = false;
-};
-
-struct FoldStep {
-  std::int64_t compute_cycles = 0;  // array cycles of this fold (sums to the GEMM's closed form)
-  std::vector<Transfer> loads;      // must be in the buffers before the fold starts
-  std::vector<Transfer> stores;     // results the fold completes, written back after it
-  // Buffer traffic of the fold (array reads and writes, DMA fills and drains):
-  // what the buffers' banks and ports must carry while it runs.
-  std::int64_t sram_read_bytes[kBufferKinds] = {0, 0, 0};
-  std::int64_t sram_write_bytes[kBufferKinds] = {0, 0, 0};
 };
 
 // The GEMM dimension a tile loop runs over.

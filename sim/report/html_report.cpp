@@ -92,10 +92,10 @@ std::string summary_section(const RunReport& report) {
     rows.push_back({"DRAM average read bandwidth (GB/s)", fixed(m.dram_read_gbps, 3)});
     rows.push_back({"DRAM average write bandwidth (GB/s)", fixed(m.dram_write_gbps, 3)});
     rows.push_back({"DRAM peak bandwidth (GB/s)", fixed(config.memory.dram.peak_bandwidth_gbps(), 1)});
-    rows.push_back({"stall cycles (ifmap / weight / ofmap / sram)",
+    rows.push_back({"stall cycles (ifmap / weight / ofmap / sram / ppu)",
                     std::to_string(m.stalls.total()) + " (" + std::to_string(m.stalls.ifmap) + " / " +
                         std::to_string(m.stalls.weight) + " / " + std::to_string(m.stalls.ofmap) + " / " +
-                        std::to_string(m.stalls.sram) + ")"});
+                        std::to_string(m.stalls.sram) + " / " + std::to_string(m.stalls.ppu) + ")"});
   } else {
     rows.push_back({"memory", kNoMemory});
   }

@@ -30,6 +30,7 @@ MemoryTotals summarize_memory(const RunReport& report) {
     totals.stalls.weight += layer.memory->stalls.weight;
     totals.stalls.ofmap += layer.memory->stalls.ofmap;
     totals.stalls.sram += layer.memory->stalls.sram;
+    totals.stalls.ppu += layer.memory->stalls.ppu;
     totals.compute_cycles += layer.memory->compute_cycles;
     totals.compulsory_dram_bytes += layer.memory->compulsory_dram_bytes;
   }
@@ -55,7 +56,8 @@ void write_memory_table(std::ostream& out, const RunReport& report) {
                     fixed(m.dram_read_gbps, 2), fixed(m.dram_write_gbps, 2), fixed(m.dram_peak_gbps, 2),
                     fixed(m.dram_peak_share_pct, 1), fixed(m.row_hit_pct, 1),
                     std::to_string(m.stalls.ifmap), std::to_string(m.stalls.weight),
-                    std::to_string(m.stalls.ofmap), std::to_string(m.stalls.sram), fixed(m.macs_per_dram_byte, 1),
+                    std::to_string(m.stalls.ofmap), std::to_string(m.stalls.sram), std::to_string(m.stalls.ppu),
+                    fixed(m.macs_per_dram_byte, 1),
                     fixed(m.required_gbps, 2), layer.unit == ExecutionUnit::array ? (m.memory_bound ? "memory" : "compute") : "-",
                     m.output_on_chip ? "yes" : "no",
                     over_compulsory(m) ? fixed(*over_compulsory(m), 2) : "-",
@@ -67,7 +69,7 @@ void write_memory_table(std::ostream& out, const RunReport& report) {
   print_table(out, table_columns(
                 {"layer", "fold_order", "dram_read_bytes", "dram_write_bytes", "dram_read_gbps",
                  "dram_write_gbps", "dram_peak_gbps", "dram_peak_share_pct", "row_hit_pct",
-                 "stall_ifmap_cycles", "stall_weight_cycles", "stall_ofmap_cycles", "stall_sram_cycles", "mac_per_dram_byte",
+                 "stall_ifmap_cycles", "stall_weight_cycles", "stall_ofmap_cycles", "stall_sram_cycles", "stall_ppu_cycles", "mac_per_dram_byte",
                  "need_gbps", "bound", "out_on_chip", "x_compulsory", "tile_mxnxk_loops"}, 2),
                 rows);
   const MemoryTotals t = summarize_memory(report);
@@ -75,7 +77,7 @@ void write_memory_table(std::ostream& out, const RunReport& report) {
       << t.dram_write_bytes << ", dram_read_gbps " << fixed(t.dram_read_gbps, 3)
       << ", dram_write_gbps " << fixed(t.dram_write_gbps, 3) << ", stall_cycles "
       << t.stalls.total() << " (ifmap " << t.stalls.ifmap << ", weight " << t.stalls.weight
-      << ", ofmap " << t.stalls.ofmap << ", sram " << t.stalls.sram << "), compute_cycles " << t.compute_cycles
+      << ", ofmap " << t.stalls.ofmap << ", sram " << t.stalls.sram << ", ppu " << t.stalls.ppu << "), compute_cycles " << t.compute_cycles
       << ", compulsory_dram_bytes " << t.compulsory_dram_bytes << " (x"
       << fixed(t.compulsory_dram_bytes > 0 ? static_cast<double>(t.dram_read_bytes + t.dram_write_bytes) /
                                                  static_cast<double>(t.compulsory_dram_bytes)
@@ -108,7 +110,7 @@ nlohmann::ordered_json memory_json(const LayerMemoryRecord& m) {
       {"dram_peak_share_pct", rounded(m.dram_peak_share_pct, 4)},
       {"row_hit_pct", rounded(m.row_hit_pct, 4)},
       {"compute_cycles", m.compute_cycles},
-      {"stall_cycles", {{"ifmap", m.stalls.ifmap}, {"weight", m.stalls.weight}, {"ofmap", m.stalls.ofmap}, {"sram", m.stalls.sram}, {"total", m.stalls.total()}}},
+      {"stall_cycles", {{"ifmap", m.stalls.ifmap}, {"weight", m.stalls.weight}, {"ofmap", m.stalls.ofmap}, {"sram", m.stalls.sram}, {"ppu", m.stalls.ppu}, {"total", m.stalls.total()}}},
       {"mac_per_dram_byte", rounded(m.macs_per_dram_byte, 6)},
       {"required_gbps", rounded(m.required_gbps, 6)},
       {"memory_bound", m.memory_bound},
@@ -133,7 +135,7 @@ nlohmann::ordered_json memory_totals_json(const RunReport& report) {
           {"dram_write_gbps", rounded(t.dram_write_gbps, 6)},
           {"compute_cycles", t.compute_cycles},
           {"compulsory_dram_bytes", t.compulsory_dram_bytes},
-          {"stall_cycles", {{"ifmap", t.stalls.ifmap}, {"weight", t.stalls.weight}, {"ofmap", t.stalls.ofmap}, {"sram", t.stalls.sram}, {"total", t.stalls.total()}}}};
+          {"stall_cycles", {{"ifmap", t.stalls.ifmap}, {"weight", t.stalls.weight}, {"ofmap", t.stalls.ofmap}, {"sram", t.stalls.sram}, {"ppu", t.stalls.ppu}, {"total", t.stalls.total()}}}};
 }
 
 }  // namespace npusim

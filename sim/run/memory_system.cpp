@@ -107,23 +107,40 @@ std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vec
 }
 
 
+namespace {
+
+// The process's one accelerator: SystemC builds no module once the kernel has
+// run, so the DRAM target, the DMA engine and the netlist are built on first
+// use and reset for every run.
+struct Hardware {
+  DramTarget dram;
+  DmaEngine dma;
+  NpuNetlist& netlist;
+  explicit Hardware(const AcceleratorConfig& config)
+      : dram("dram", config.memory.dram),
+        dma("dma", config.memory.dma_burst_bytes, config.memory.dram.peak_bandwidth_gbps()),
+        netlist(process_netlist()) {
+    dma.socket.bind(dram.socket);
+  }
+};
+
+Hardware& hardware(const AcceleratorConfig& config) {
+  static std::unique_ptr<Hardware> instance;
+  if (!instance) instance = std::make_unique<Hardware>(config);
+  return *instance;
+}
+
+}  // namespace
+
 MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, TraceRecorder* trace)
     : config_(config), graph_(graph), trace_(trace) {
-  dram_ = std::make_unique<DramTarget>(sc_core::sc_gen_unique_name("dram"), config.memory.dram);
-  dma_ = std::make_unique<DmaEngine>(sc_core::sc_gen_unique_name("dma"), config.memory.dma_burst_bytes,
-                                     config.memory.dram.peak_bandwidth_gbps());
-  dma_->socket.bind(dram_->socket);
-  schedule_ = std::make_unique<MemorySchedule>(*dma_, config.clock_mhz, config.memory.peak_window_ns * 1000);
-  // The peak-bandwidth figure counts bytes when the memory's data bus carries them.
-  data_bus_ = std::make_unique<DataBusWindows>(schedule_->window_ps());
-  dram_->model().observe_data_bus(data_bus_.get());
-  schedule_->measure_data_bus(data_bus_.get());
+  hardware(config);  // elaborated before any kernel run (pe fidelity starts the kernel)
+  data_bus_ = std::make_unique<DataBusWindows>(config.memory.peak_window_ns * 1000);
   if (trace_) {
     for (BufferKind kind : {BufferKind::ifmap, BufferKind::weight, BufferKind::ofmap}) {
       trace_->declare_buffer(to_string(kind));
     }
     trace_->declare_dram_channels(config.memory.dram.channels);
-    if (auto* controller = dynamic_cast<DramController*>(&dram_->model())) controller->set_command_log(&command_log_);
   }
 
   // Address map: the input, then every layer's weights, then every output;
@@ -184,17 +201,39 @@ MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, 
       output_address_[i] = tensor_address_[graph.layers[i].name];
     }
   }
+
+  // Who puts each tensor in DRAM, for the loads that must wait for it: the
+  // graph input and constants are there before the run; an aliased remap's
+  // output is its input's bytes; an output kept on chip is never loaded.
+  writer_[graph.input_name] = -1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Layer& layer = graph.layers[i];
+    const bool input_on_chip = i > 0 && output_on_chip_[i - 1];
+    if (layer.type == LayerType::constant || output_on_chip_[i]) {
+      writer_[layer.name] = -1;
+    } else if (is_address_remap(layer) && !input_on_chip) {
+      writer_[layer.name] = writer_.count(layer.inputs.at(0)) ? writer_.at(layer.inputs.at(0)) : -1;
+    } else {
+      writer_[layer.name] = static_cast<std::int64_t>(i);
+    }
+  }
 }
 
-LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::vector<std::int64_t>& input_dims,
-                                                std::int64_t macs, int activation_bits,
-                                                int weight_bits, int output_bits, int lanes) {
+std::vector<std::size_t> MemorySystem::dram_writers(std::size_t index, std::size_t first_input) const {
+  std::vector<std::size_t> writers;
+  const Layer& layer = graph_.layers[index];
+  for (std::size_t k = first_input; k < layer.inputs.size(); ++k) {
+    const auto found = writer_.find(layer.inputs[k]);
+    if (found != writer_.end() && found->second >= 0) writers.push_back(static_cast<std::size_t>(found->second));
+  }
+  return writers;
+}
+
+LayerProgram MemorySystem::array_program(std::size_t index, const LayerMemoryShape& shape, LayerMemoryRecord& record) {
   const Layer& layer = graph_.layers[index];
   const bool input_on_chip = index > 0 && output_on_chip_[index - 1];
-  const DramStats before = dram_->model().stats();
-  begin_trace(index, ComputeUnit::array);
   std::vector<GemmMemoryNeeds> gemms =
-      layer_gemm_needs(layer, input_dims, activation_bits, weight_bits, output_bits);
+      layer_gemm_needs(layer, shape.input_dims, shape.activation_bits, shape.weight_bits, shape.output_bits);
   for (auto& needs : gemms) {
     needs.input_on_chip = input_on_chip;
     needs.output_on_chip = output_on_chip_[index];
@@ -202,11 +241,13 @@ LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::ve
     needs.weight_address += weight_address_[index];
     needs.output_address += output_address_[index];
   }
-
-  std::vector<FoldStep> steps;
-  LayerMemoryRecord record;
+  LayerProgram program;
+  program.name = layer.name;
+  program.unit = ComputeUnit::array;
+  if (input_on_chip) program.chip_inputs_from.push_back(index - 1);
+  else program.dram_inputs_from = dram_writers(index, 0);
   ArrayConfig array = config_.array;
-  array.mac.lanes = lanes;
+  array.mac.lanes = shape.lanes;
   for (const auto& needs : gemms) {
     GemmMemoryPlan plan = plan_gemm_memory(needs, array, config_.memory.sram);
     record.fold_order = std::string(to_string(plan.order));
@@ -223,73 +264,130 @@ LayerMemoryRecord MemorySystem::run_array_layer(std::size_t index, const std::ve
       record.sram_read_bytes[b] += plan.sram_read_bytes[b];
       record.sram_write_bytes[b] += plan.sram_write_bytes[b];
     }
-    std::move(plan.steps.begin(), plan.steps.end(), std::back_inserter(steps));
+    std::move(plan.steps.begin(), plan.steps.end(), std::back_inserter(program.steps));
   }
-  const TimedSpan span = schedule_->run_steps(steps, config_.memory.sram);
-  flush_dram_commands();
-  LayerMemoryRecord timed = finish(span, before, macs);
-  timed.fold_order = record.fold_order;
-  timed.temporal_tiles = record.temporal_tiles;
-  timed.tile_m = record.tile_m;
-  timed.tile_n = record.tile_n;
-  timed.tile_k = record.tile_k;
-  timed.loop_order = record.loop_order;
-  timed.psum_spill = record.psum_spill;
-  timed.compulsory_dram_bytes = record.compulsory_dram_bytes;
-  for (int b = 0; b < kBufferKinds; ++b) {
-    timed.dram_read_bytes_by_buffer[b] = record.dram_read_bytes_by_buffer[b];
-    timed.sram_read_bytes[b] = record.sram_read_bytes[b];
-    timed.sram_write_bytes[b] = record.sram_write_bytes[b];
-    const std::int64_t ps = span.end_ps - span.start_ps;
-    timed.sram_read_gbps[b] = gbps(record.sram_read_bytes[b], ps);
-    timed.sram_write_gbps[b] = gbps(record.sram_write_bytes[b], ps);
+  if (!program.steps.empty()) {
+    program.steps.back().compute_cycles = std::max<std::int64_t>(0, program.steps.back().compute_cycles + shape.engine_extra_cycles);
   }
-  timed.input_on_chip = input_on_chip;
-  timed.output_on_chip = output_on_chip_[index];
-  return timed;
+  record.input_on_chip = input_on_chip;
+  record.output_on_chip = output_on_chip_[index];
+  return program;
 }
 
-LayerMemoryRecord MemorySystem::run_ppu_layer(std::size_t index, const std::vector<std::int64_t>& input_bytes,
-                                              std::int64_t output_bytes, std::int64_t ppu_cycles) {
+namespace {
+
+// Piece `c` of `chunks` equal pieces of `total` (the first ones one larger).
+std::int64_t piece(std::int64_t total, std::int64_t chunks, std::int64_t c) {
+  return total / chunks + (c < total % chunks ? 1 : 0);
+}
+std::int64_t piece_offset(std::int64_t total, std::int64_t chunks, std::int64_t c) {
+  return c * (total / chunks) + std::min(c, total % chunks);
+}
+
+}  // namespace
+
+// A post-processing layer streams its tensors through the buffers in chunks
+// of at most half the ifmap buffer in and half the write-back space out, so
+// the loads of chunk c+1 and the write-back of chunk c-1 overlap chunk c.
+LayerProgram MemorySystem::ppu_program(std::size_t index, const LayerMemoryShape& shape, LayerMemoryRecord& record) {
   const Layer& layer = graph_.layers[index];
-  const DramStats before = dram_->model().stats();
-  begin_trace(index, ComputeUnit::ppu);
-  FoldStep step;
-  step.compute_cycles = ppu_cycles;
   const bool first_on_chip = index > 0 && output_on_chip_[index - 1];
   const bool remap = is_address_remap(layer);
   const bool constant = layer.type == LayerType::constant;
   // A remap moves data only when its input is on chip and its output is not.
   const bool remap_store = remap && first_on_chip && !output_on_chip_[index];
-  for (std::size_t i = 0; i < input_bytes.size() && !remap; ++i) {
+  const bool stores = remap_store || (!remap && !constant && !output_on_chip_[index]);
+  std::vector<std::pair<std::uint64_t, std::int64_t>> loads;  // address, bytes
+  for (std::size_t i = 0; i < shape.input_bytes.size() && !remap; ++i) {
     if (i == 0 && first_on_chip) continue;
-    step.loads.push_back(Transfer{BufferKind::ifmap, tensor_address_.at(layer.inputs[i]), input_bytes[i], false});
+    loads.emplace_back(tensor_address_.at(layer.inputs[i]), shape.input_bytes[i]);
   }
-  if (remap_store || (!remap && !constant && !output_on_chip_[index])) {
-    step.stores.push_back(Transfer{BufferKind::ofmap, output_address_[index], output_bytes, true});
+  std::int64_t load_total = 0;
+  for (const auto& l : loads) load_total += l.second;
+  const std::int64_t load_room = std::max<std::int64_t>(1, config_.memory.sram.ifmap.capacity_bytes / 2);
+  const std::int64_t store_room = std::max<std::int64_t>(1, writeback_capacity_bytes(config_.memory.sram) / 2);
+  const auto ceil_div = [](std::int64_t a, std::int64_t b) { return (a + b - 1) / b; };
+  const std::int64_t chunks = std::max<std::int64_t>(
+      {1, ceil_div(load_total, load_room), stores ? ceil_div(shape.output_bytes, store_room) : 1});
+
+  LayerProgram program;
+  program.name = layer.name;
+  program.unit = ComputeUnit::ppu;
+  if (first_on_chip) program.chip_inputs_from.push_back(index - 1);
+  program.dram_inputs_from = dram_writers(index, first_on_chip ? 1 : 0);
+  if (!remap && !constant) program.steps.resize(static_cast<std::size_t>(chunks));
+  if (remap_store) program.steps.resize(1);
+  for (std::int64_t c = 0; c < static_cast<std::int64_t>(program.steps.size()); ++c) {
+    FoldStep& step = program.steps[static_cast<std::size_t>(c)];
+    const std::int64_t n = static_cast<std::int64_t>(program.steps.size());
+    step.compute_cycles = piece(shape.ppu_cycles, n, c);
+    for (const auto& [address, bytes] : loads) {
+      const std::int64_t part = piece(bytes, n, c);
+      if (part > 0) step.loads.push_back(Transfer{BufferKind::ifmap, address + static_cast<std::uint64_t>(piece_offset(bytes, n, c)), part, false});
+    }
+    const std::int64_t out = piece(shape.output_bytes, n, c);
+    if (stores && out > 0) {
+      step.stores.push_back(Transfer{BufferKind::ofmap, output_address_[index] + static_cast<std::uint64_t>(piece_offset(shape.output_bytes, n, c)), out, true});
+    }
   }
-  const TimedSpan span = schedule_->run_steps({step}, config_.memory.sram);
-  flush_dram_commands();
-  LayerMemoryRecord record = finish(span, before, 0);
   std::int64_t in_total = 0;
-  for (auto b : input_bytes) in_total += b;
-  record.sram_read_bytes[0] = remap ? (remap_store ? output_bytes : 0) : in_total;
-  record.sram_write_bytes[2] = remap || constant ? 0 : output_bytes;
+  for (auto b : shape.input_bytes) in_total += b;
+  record.sram_read_bytes[0] = remap ? (remap_store ? shape.output_bytes : 0) : in_total;
+  record.sram_write_bytes[2] = remap || constant ? 0 : shape.output_bytes;
   record.input_on_chip = first_on_chip;
   record.output_on_chip = output_on_chip_[index];
-  record.dram_read_bytes_by_buffer[0] = span.dram_read_bytes;
+  record.dram_read_bytes_by_buffer[0] = load_total;
   // A post-processing layer reads each input and writes its output once: what it moves is compulsory.
-  record.compulsory_dram_bytes = span.dram_read_bytes + span.dram_write_bytes;
-  return record;
+  record.compulsory_dram_bytes = load_total + (stores ? shape.output_bytes : 0);
+  return program;
 }
 
-void MemorySystem::begin_trace(std::size_t layer_index, ComputeUnit unit) {
-  if (!trace_) return;
-  trace_->set_current_layer(graph_.layers[layer_index].name);
-  schedule_->trace_into(trace_, graph_.layers[layer_index].name, unit);
+double MemorySystem::dram_peak_gbps() const { return config_.memory.dram.peak_bandwidth_gbps(); }
+
+std::vector<LayerMemoryRecord> MemorySystem::run(const std::vector<LayerMemoryShape>& shapes) {
+  Hardware& hw = hardware(config_);
+  const std::int64_t origin_ps = static_cast<std::int64_t>(sc_core::sc_time_stamp().value() /
+                                                           sc_core::sc_time(1, sc_core::SC_PS).value());
+  hw.dram.reset(config_.memory.dram, origin_ps);
+  hw.dma.configure(config_.memory.dma_burst_bytes, config_.memory.dram.peak_bandwidth_gbps());
+  hw.dram.model().observe_data_bus(data_bus_.get());
+  auto* controller = dynamic_cast<DramController*>(&hw.dram.model());
+  if (trace_ && controller) controller->set_command_log(&command_log_);
+
+  const std::size_t n = graph_.layers.size();
+  std::vector<LayerMemoryRecord> records(n);
+  stats_at_results_.assign(n, DramStats{});
+  const ProgramSource source = [&](std::size_t i) {
+    if (trace_) trace_->set_current_layer(graph_.layers[i].name);
+    return shapes[i].on_array ? array_program(i, shapes[i], records[i]) : ppu_program(i, shapes[i], records[i]);
+  };
+  const NpuNetlist::LayerDone on_done = [&](std::size_t i, std::int64_t) {
+    stats_at_results_[i] = hw.dram.model().stats();
+    flush_dram_commands();
+  };
+  NpuParams params;
+  params.clock_mhz = config_.clock_mhz;
+  params.sram = config_.memory.sram;
+  params.ppu_elements_per_cycle = config_.ppu.elements_per_cycle;
+  std::vector<LayerTiming> timings;
+  try {
+    timings = hw.netlist.run(params, hw.dma, n, source, trace_, on_done);
+  } catch (const std::runtime_error& error) {
+    throw InputError(error.what());
+  }
+  flush_dram_commands();
+  hw.dram.model().observe_data_bus(nullptr);
+  if (controller) controller->set_command_log(nullptr);
+  for (std::size_t i = 0; i < n; ++i) {
+    finish(i, timings[i], records[i]);
+    if (shapes[i].on_array) records[i].macs_per_dram_byte = 0;
+    const std::int64_t bytes = records[i].dram_read_bytes + records[i].dram_write_bytes;
+    if (bytes > 0) records[i].macs_per_dram_byte = static_cast<double>(shapes[i].macs) / static_cast<double>(bytes);
+  }
+  return records;
 }
 
-// The DRAM commands the layer caused, as trace events (cycles of tCK to ps).
+// The DRAM commands so far, as trace events (cycles of tCK to ps).
 void MemorySystem::flush_dram_commands() {
   if (!trace_) return;
   const DramConfig& dram = config_.memory.dram;
@@ -314,31 +412,37 @@ void MemorySystem::flush_dram_commands() {
   command_log_.clear();
 }
 
-LayerMemoryRecord MemorySystem::finish(const TimedSpan& span, const DramStats& before, std::int64_t macs) {
-  LayerMemoryRecord r;
-  const std::int64_t ps = span.end_ps - span.start_ps;
-  r.dram_read_bytes = span.dram_read_bytes;
-  r.dram_write_bytes = span.dram_write_bytes;
-  r.compute_cycles = span.compute_cycles;
-  r.stalls = span.stalls;
-  r.total_cycles = schedule_->ps_to_cycles(ps);
-  r.dram_read_gbps = gbps(span.dram_read_bytes, ps);
-  r.dram_write_gbps = gbps(span.dram_write_bytes, ps);
-  r.dram_peak_gbps = gbps(span.peak_window_bytes, schedule_->window_ps());
-  const double peak = dram_->model().config().peak_bandwidth_gbps();
+// Bandwidths over the layer's span; DRAM counters between the previous
+// layer's last result and this one's (requests are counted when issued, and
+// layers overlap, so a prefetch for the next layer counts in this one).
+void MemorySystem::finish(std::size_t i, const LayerTiming& timing, LayerMemoryRecord& r) const {
+  const std::int64_t ps = timing.end_ps - timing.start_ps;
+  r.dram_read_bytes = timing.dram_read_bytes;
+  r.dram_write_bytes = timing.dram_write_bytes;
+  r.compute_cycles = timing.compute_cycles;
+  r.stalls = timing.stalls;
+  r.total_cycles = timing.cycles;
+  r.dram_read_gbps = gbps(timing.dram_read_bytes, ps);
+  r.dram_write_gbps = gbps(timing.dram_write_bytes, ps);
+  const std::int64_t window_ps = data_bus_->window_ps();
+  r.dram_peak_gbps = gbps(std::llround(data_bus_->peak_window_bytes(timing.start_ps, timing.end_ps)), window_ps);
+  const double peak = config_.memory.dram.peak_bandwidth_gbps();
   r.dram_peak_share_pct = peak > 0 ? 100.0 * (r.dram_read_gbps + r.dram_write_gbps) / peak : 0.0;
-  const DramStats& after = dram_->model().stats();
+  const DramStats before = i > 0 ? stats_at_results_[i - 1] : DramStats{};
+  const DramStats& after = stats_at_results_[i];
   const std::uint64_t hits = after.row_hits - before.row_hits;
   const std::uint64_t all = hits + (after.row_misses - before.row_misses) + (after.row_conflicts - before.row_conflicts);
   r.row_hit_pct = all > 0 ? 100.0 * static_cast<double>(hits) / static_cast<double>(all) : 0.0;
   r.dram_activations = after.activations - before.activations;
-  const std::int64_t bytes = span.dram_read_bytes + span.dram_write_bytes;
-  r.macs_per_dram_byte = bytes > 0 ? static_cast<double>(macs) / static_cast<double>(bytes) : 0.0;
-  r.required_gbps = gbps(bytes, schedule_->cycles_to_ps(span.compute_cycles));
-  r.memory_bound = peak > 0 && r.required_gbps > peak;
-  return r;
+  const std::int64_t bytes = timing.dram_read_bytes + timing.dram_write_bytes;
+  const double compute_ps = static_cast<double>(timing.compute_cycles) * 1.0e6 / config_.clock_mhz;
+  r.required_gbps = compute_ps > 0 ? static_cast<double>(bytes) / (compute_ps / 1000.0) : 0.0;
+  r.memory_bound = 4 * timing.stalls.memory() >= timing.cycles && timing.stalls.memory() > 0;
+  for (int b = 0; b < kBufferKinds; ++b) {
+    r.sram_read_gbps[b] = gbps(r.sram_read_bytes[b], ps);
+    r.sram_write_gbps[b] = gbps(r.sram_write_bytes[b], ps);
+  }
 }
-
 }  // namespace npusim
 
 namespace npusim {

@@ -1,7 +1,8 @@
 // The memory side of a network run: where every tensor lives in DRAM, which
-// layer outputs stay on chip for the next layer, and, layer by layer, the plan
-// (sim/mapper/memory_plan.h) timed through the DMA engine against the DRAM
-// (sim/run/memory_schedule.h).
+// layer outputs stay on chip for the next layer, each layer's program (the
+// array layers' from sim/mapper/memory_plan.h), and the records of the whole
+// network's run on the accelerator netlist (accel/npu/npu_netlist.h) through
+// the DMA engine against the DRAM.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,7 @@
 #include "models/graph.h"
 #include "sim/config/accelerator_config.h"
 #include "sim/mapper/memory_plan.h"
-#include "sim/run/memory_schedule.h"
+#include "accel/npu/npu_netlist.h"
 #include "accel/memory/dram_controller.h"
 #include "traces/trace_recorder.h"
 
@@ -31,8 +32,8 @@ struct LayerMemoryRecord {
   std::int64_t dram_read_bytes_by_buffer[kBufferKinds] = {0, 0, 0};
   std::int64_t sram_read_bytes[kBufferKinds] = {0, 0, 0};
   std::int64_t sram_write_bytes[kBufferKinds] = {0, 0, 0};
-  std::int64_t compute_cycles = 0;   // without stalls
-  std::int64_t total_cycles = 0;     // compute + stalls
+  std::int64_t compute_cycles = 0;   // the unit's busy cycles without stalls
+  std::int64_t total_cycles = 0;     // the layer's span (accel/npu/npu_timing.h): compute + stalls unless it overlapped the previous layer
   StallCycles stalls;
   double dram_read_gbps = 0, dram_write_gbps = 0;  // averages over the layer
   double dram_peak_gbps = 0;         // most bytes in one peak window
@@ -43,7 +44,8 @@ struct LayerMemoryRecord {
   double sram_write_gbps[kBufferKinds] = {0, 0, 0};
   double macs_per_dram_byte = 0;     // arithmetic intensity
   double required_gbps = 0;          // DRAM bandwidth to never stall: bytes / compute time
-  bool memory_bound = false;         // required_gbps above the DRAM's peak
+  // Memory stalls (ifmap, weight, ofmap) are at least a quarter of the layer's cycles.
+  bool memory_bound = false;
   // Array layers: the buffer-level tiling (sim/mapper/tiling_search.h) in
   // GEMM elements, its tile loops outermost first ("mnk") and whether partial
   // sums spill to DRAM.
@@ -55,44 +57,52 @@ struct LayerMemoryRecord {
   std::int64_t compulsory_dram_bytes = 0;
 };
 
+// What the memory side needs to know of one layer to build its program.
+struct LayerMemoryShape {
+  bool on_array = false;
+  // Array layers.
+  std::vector<std::int64_t> input_dims;
+  std::int64_t macs = 0;
+  int activation_bits = 8, weight_bits = 8, output_bits = 8, lanes = 1;
+  // Cycles the layer's GEMM engine took beyond the closed form (pe fidelity:
+  // the register-level engine's own count; 0 for tile fidelity): added to the
+  // layer's last fold, so the model's timing follows the engine that ran.
+  std::int64_t engine_extra_cycles = 0;
+  // Post-processing layers.
+  std::vector<std::int64_t> input_bytes;
+  std::int64_t output_bytes = 0;
+  std::int64_t ppu_cycles = 0;
+};
+
 class MemorySystem {
  public:
   // `config.memory.modeled` must be true. `trace` (nullable) receives folds,
   // stalls, DMA transfers, buffer traffic and DRAM commands.
   MemorySystem(const AcceleratorConfig& config, const Graph& graph, TraceRecorder* trace = nullptr);
 
-  // Times one array layer (all its GEMMs, back to back) and returns its record.
-  // `lanes`: the layer's own MAC lanes (W8A8 end layers of a binary network run
-  // fewer lanes than the config's, models/quant/format_plan.cpp), which set its folds.
-  LayerMemoryRecord run_array_layer(std::size_t layer_index, const std::vector<std::int64_t>& input_dims,
-                                    std::int64_t macs, int activation_bits, int weight_bits,
-                                    int output_bits, int lanes);
+  // Runs the whole network on the accelerator model (accel/npu/npu_netlist.h)
+  // and returns each layer's record. `shapes` is parallel to graph.layers.
+  std::vector<LayerMemoryRecord> run(const std::vector<LayerMemoryShape>& shapes);
 
-  // Times one post-processing layer: inputs in, `ppu_cycles` of work, output out.
-  LayerMemoryRecord run_ppu_layer(std::size_t layer_index, const std::vector<std::int64_t>& input_bytes,
-                                  std::int64_t output_bytes, std::int64_t ppu_cycles);
-
-  double dram_peak_gbps() const { return dram_->model().config().peak_bandwidth_gbps(); }
-  const DramStats& dram_stats() const { return dram_->model().stats(); }
+  double dram_peak_gbps() const;
 
  private:
-  LayerMemoryRecord finish(const TimedSpan& span, const DramStats& before, std::int64_t macs);
-  void begin_trace(std::size_t layer_index, ComputeUnit unit);
+  LayerProgram array_program(std::size_t layer, const LayerMemoryShape& shape, LayerMemoryRecord& record);
+  LayerProgram ppu_program(std::size_t layer, const LayerMemoryShape& shape, LayerMemoryRecord& record);
+  std::vector<std::size_t> dram_writers(std::size_t layer, std::size_t first_input) const;
+  void finish(std::size_t layer, const LayerTiming& timing, LayerMemoryRecord& record) const;
   void flush_dram_commands();
 
   const AcceleratorConfig& config_;
   const Graph& graph_;
-  // The DMA (TLM-2.0 initiator) bound to the DRAM (TLM-2.0 target). SystemC
-  // modules: one MemorySystem per process, built before the kernel first runs.
-  std::unique_ptr<DramTarget> dram_;
-  std::unique_ptr<DmaEngine> dma_;
-  std::unique_ptr<MemorySchedule> schedule_;
   std::unique_ptr<DataBusWindows> data_bus_;
   std::vector<std::uint64_t> weight_address_, output_address_;  // per layer
   std::map<std::string, std::uint64_t> tensor_address_;  // DRAM address of the graph input and each output
+  std::map<std::string, std::int64_t> writer_;  // the layer whose write-back puts a tensor in DRAM (-1: none)
   std::vector<bool> output_on_chip_;  // per layer
   TraceRecorder* trace_ = nullptr;
   std::vector<DramCommandRecord> command_log_;
+  std::vector<DramStats> stats_at_results_;  // the DRAM's counters when each layer's last result was ready
 };
 
 // What each GEMM of a conv2d or fc layer needs from memory (one per conv

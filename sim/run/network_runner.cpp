@@ -146,24 +146,52 @@ class EngineSet {
   std::vector<std::pair<MacFormat, std::unique_ptr<GemmEngine>>> others_;
 };
 
-// Traffic and timing of layer `i` on the memory system, from shapes and formats.
-LayerMemoryRecord time_layer_memory(MemorySystem& memory, const QuantizedGraph& qgraph, std::size_t i,
-                                    const std::vector<const Tensor*>& inputs, const AcceleratorConfig& config) {
+// What the memory side needs of layer `i`: shapes, formats and, for an array
+// layer, how far its engine's cycles strayed from the closed form.
+LayerMemoryShape memory_shape(const QuantizedGraph& qgraph, std::size_t i, const std::vector<const Tensor*>& inputs,
+                              const LayerRecord& record, const AcceleratorConfig& config) {
   const Layer& layer = qgraph.graph.layers[i];
-  const MacFormat mac = qgraph.mac_of(i);
+  LayerMemoryShape shape;
   std::int64_t output_elements = 1;
   for (auto d : layer.output_dims) output_elements *= d;
   if (runs_on_array(layer.type)) {
-    return memory.run_array_layer(i, inputs[0]->dims, layer_macs(layer, inputs[0]->dims),
-                                  storage_bits(inputs[0]->format), storage_bits(mac.weight),
-                                  storage_bits(qgraph.output_format_of(i)), mac.lanes);
+    const MacFormat mac = qgraph.mac_of(i);
+    shape.on_array = true;
+    shape.input_dims = inputs[0]->dims;
+    shape.macs = layer_macs(layer, inputs[0]->dims);
+    shape.activation_bits = storage_bits(inputs[0]->format);
+    shape.weight_bits = storage_bits(mac.weight);
+    shape.output_bits = storage_bits(qgraph.output_format_of(i));
+    shape.lanes = mac.lanes;
+    ArrayConfig array = config.array;
+    array.mac = mac;
+    shape.engine_extra_cycles = record.cycles - record.gemm_count * gemm_timing(record.gemm, array).cycles;
+    return shape;
   }
   // An add may write a format other than its inputs' (binary inputs, int8 output).
-  std::vector<std::int64_t> input_bytes;
-  for (const Tensor* t : inputs) input_bytes.push_back(packed_bytes_of(t->elements(), storage_bits(t->format)));
-  const std::int64_t ops = ppu_element_ops(layer.type, output_elements, static_cast<std::int64_t>(inputs.size()));
-  return memory.run_ppu_layer(i, input_bytes, packed_bytes_of(output_elements, storage_bits(qgraph.output_format_of(i))),
-                              ppu_cycles(ops, 1, config.ppu));
+  for (const Tensor* t : inputs) shape.input_bytes.push_back(packed_bytes_of(t->elements(), storage_bits(t->format)));
+  shape.output_bytes = packed_bytes_of(output_elements, storage_bits(qgraph.output_format_of(i)));
+  shape.ppu_cycles = record.cycles;
+  return shape;
+}
+
+// Times the whole network on the accelerator model and puts each layer's
+// memory record and cycles in place.
+void time_on_memory(MemorySystem& memory, const std::vector<LayerMemoryShape>& shapes, const AcceleratorConfig& config,
+                    const QuantizedGraph& qgraph, NetworkRun& run) {
+  std::vector<LayerMemoryRecord> timed = memory.run(shapes);
+  run.total_cycles = 0;
+  for (std::size_t i = 0; i < run.layers.size(); ++i) {
+    LayerRecord& record = run.layers[i];
+    record.memory = std::move(timed[i]);
+    record.cycles = record.memory->total_cycles;
+    if (record.unit == ExecutionUnit::array) {
+      ArrayConfig layer_array = config.array;
+      layer_array.mac = qgraph.mac_of(i);
+      record.utilization = array_utilization(record.macs, record.cycles, layer_array);
+    }
+    run.total_cycles += record.cycles;
+  }
 }
 
 }  // namespace
@@ -265,6 +293,7 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
   const double ps_per_cycle = 1.0e6 / config.clock_mhz;
   run.layers.reserve(layers.size());  // outputs are referenced by address below
   std::map<std::string, const Tensor*> tensors{{qgraph.graph.input_name, &input}};
+  std::vector<LayerMemoryShape> shapes;
 
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const Layer& layer = layers[i];
@@ -279,12 +308,6 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
     }
     if (inputs.empty() && layer.type != LayerType::constant)
       throw std::invalid_argument("run_network: layer " + layer.name + " has no input");
-
-    // The memory system times the layer before the array computes it: its
-    // timing needs only shapes and formats, and in pe fidelity the SystemC
-    // kernel's clock must not run ahead of the DMA's time axis.
-    std::optional<LayerMemoryRecord> timed;
-    if (memory) timed = time_layer_memory(*memory, qgraph, i, inputs, config);
 
     LayerRecord& record = run.layers.emplace_back();
     record.name = layer.name;
@@ -303,13 +326,7 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
           ppu_element_ops(layer.type, record.output.elements(), static_cast<std::int64_t>(inputs.size())), 1,
           config.ppu);
     }
-    if (timed) {
-      record.memory = std::move(timed);
-      record.cycles = record.memory->total_cycles;
-      if (record.unit == ExecutionUnit::array) {
-        record.utilization = array_utilization(record.macs, record.cycles, layer_array);
-      }
-    }
+    if (memory) shapes.push_back(memory_shape(qgraph, i, inputs, record, config));
     // Without a memory system the trace holds one interval per layer.
     if (trace && !memory && trace->accepting()) {
       trace->set_current_layer(layer.name);
@@ -321,7 +338,16 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
     run.total_cycles += record.cycles;
     run.total_macs += record.macs;
     tensors[layer.name] = &record.output;
-    if (progress) progress(i, layers.size(), record);
+    if (progress && !memory) progress(i, layers.size(), record);
+  }
+  // With a memory model the layers' timing comes from one simulation of the
+  // whole network, after their values: layers overlap, so no layer's cycles
+  // are known before the run ends.
+  if (memory) {
+    time_on_memory(*memory, shapes, config, qgraph, run);
+    if (progress) {
+      for (std::size_t i = 0; i < layers.size(); ++i) progress(i, layers.size(), run.layers[i]);
+    }
   }
   return run;
 }
