@@ -76,6 +76,35 @@ TEST_F(AccuracyNpyCli, LogitsAndTop1EqualOnnxruntimeInEveryLayout) {
   }
 }
 
+// The `file` row of a torch-quantized QDQ model (uint8 activations, the
+// bundled Fashion-MNIST CNN) on the first 60 test images given as a .npy:
+// its int8 logits, dequantized, equal onnxruntime's bit for bit, onnxruntime
+// fed pixel * scale + offset of the sidecar computed by numpy.
+TEST_F(AccuracyNpyCli, QuantizedFileRowLogitsEqualOnnxruntimeBitForBit) {
+  const std::string dataset = "/usr/share/datasets/fashion-mnist/";
+  if (!fs::exists(dataset + "t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  if (!fs::exists(kSourceDir + "/.deps/npm/node_modules/onnxruntime-node")) {
+    GTEST_SKIP() << "onnxruntime-node not installed (scripts/install_deps.sh)";
+  }
+  const std::string model = kSourceDir + "/models/zoo/fashion_mnist_cnn_int8_torch.onnx";
+  // IDX: a 16-byte header, then 28 x 28 bytes per image; labels: 8 bytes, then one byte each.
+  python("import gzip; s = '" + dataset + "'; "
+         "x = np.frombuffer(gzip.open(s + 't10k-images-idx3-ubyte.gz').read()[16:16 + 60 * 784], np.uint8); "
+         "np.save(d + 'fm.npy', x.reshape(60, 28, 28)); "
+         "np.save(d + 'fm_labels.npy', np.frombuffer(gzip.open(s + 't10k-labels-idx1-ubyte.gz').read()[8:68], np.uint8)); "
+         "p = json.load(open('" + model.substr(0, model.size() - 5) + ".preprocess.json')); "
+         "np.save(d + 'fm_inputs.npy', (x.reshape(60, 1, 28, 28) * p['scale'] + p['offset']).astype(np.float32))");
+  const std::string node = "node " + kSourceDir + "/scripts/onnxruntime/run.js " + model + " " + d_ + "fm_inputs.npy " +
+                           d_ + "fm_ort.npy";
+  ASSERT_EQ(std::system(node.c_str()), 0);
+  const auto r = run_npusim("accuracy --config " + kConfig + " --model " + model + " --images " + d_ + "fm.npy --labels " +
+                            d_ + "fm_labels.npy --formats fp32 --calibration-count 8 --logits --json " + d_ + "fm.json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  python("o = np.load(d + 'fm_ort.npy'); rows = json.load(open(d + 'fm.json'))['models'][0]['rows']; "
+         "assert rows[0]['format'] == 'file', rows[0]['format']; q = np.array(rows[0]['logits'], np.float32); "
+         "assert q.shape == o.shape == (60, 10) and (q.view(np.uint32) == o.view(np.uint32)).all(), np.abs(q - o).max()");
+}
+
 // The JSON shows each float32 logit as its shortest decimal, which reads
 // back as the same float32 (the bits npusim computed) and is stable.
 TEST_F(AccuracyNpyCli, LogitsAreShortestFloat32Decimals) {

@@ -54,7 +54,7 @@ std::optional<double> torch_figure(const nlohmann::json& doc, const char* key) {
 float Preprocess::apply(double pixel, std::size_t c) const {
   double x = pixel * scale + offset;
   if (!mean.empty()) x -= mean[c];
-  if (!std.empty()) x /= std[c];
+  if (!stddev.empty()) x /= stddev[c];
   return static_cast<float>(x);
 }
 
@@ -78,7 +78,7 @@ Preprocess read_preprocess(const std::string& path, const std::string& model_pat
   p.offset = finite_number(doc, "offset", path);
   if (!(p.scale != 0.0)) throw InputError(path + ": $.scale: expected a non-zero number");
   p.mean = channel_list(doc, "mean", path, model_path, channels, false);
-  p.std = channel_list(doc, "std", path, model_path, channels, true);
+  p.stddev = channel_list(doc, "std", path, model_path, channels, true);
   p.torch_fp32_accuracy = torch_figure(doc, "fp32_test_accuracy");
   p.torch_int8_accuracy = torch_figure(doc, "int8_test_accuracy");
   return p;

@@ -88,7 +88,7 @@ Json model_json(const ModelResult& r, std::int64_t images, bool logits) {
   m["macs"] = r.macs;
   m["preprocess"] = {{"scale", r.preprocess.scale}, {"offset", r.preprocess.offset}};
   if (!r.preprocess.mean.empty()) m["preprocess"]["mean"] = r.preprocess.mean;
-  if (!r.preprocess.std.empty()) m["preprocess"]["std"] = r.preprocess.std;
+  if (!r.preprocess.stddev.empty()) m["preprocess"]["std"] = r.preprocess.stddev;
   m["fp32_reference_correct"] = r.fp32_correct;
   if (classes_fit_digits(r.golden.top1)) m["fp32_reference_predictions"] = predictions_text(r.golden.top1);
   if (logits) m["fp32_reference_logits"] = logits_json(as_floats(r.golden.outputs));
