@@ -20,7 +20,8 @@ int accuracy_main(const std::vector<std::string>& args) {
       ("help,h", "show this help")
       ("config", po::value<std::string>()->value_name("C.json"), "accelerator config (required)")
       ("model", po::value<std::vector<std::string>>()->composing()->value_name("M.onnx"),
-       "classifier (repeatable; required); its preprocessing comes from M.preprocess.json beside it")
+       "classifier, any C x H x W input (repeatable; required); its preprocessing (scale, offset, per-channel "
+       "mean and std) comes from M.preprocess.json beside it")
       ("images", po::value<std::string>()->value_name("T.gz|T.npy"),
        ("test images: IDX (gzip'd or plain) or .npy (uint8 or float32, N x C x H x W or N x H x W x C); default " +
         defaults.images_path).c_str())
