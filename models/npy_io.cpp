@@ -7,6 +7,7 @@
 #include <optional>
 #include <string_view>
 
+#include "models/bounded_read.h"
 #include "models/input_error.h"
 
 namespace npusim {
@@ -120,6 +121,10 @@ std::vector<double> NpyArray::as_double() const {
 
 NpyArray read_npy(const std::string& path) {
   const std::uint64_t size = file_size_or_fail(path);
+  if (size > kMaxBinaryInputBytes) {
+    fail(path, "is " + std::to_string(size) + " bytes, more than the " + std::to_string(kMaxBinaryInputBytes) +
+                   " read for a .npy file");
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) fail(path, "cannot open the file");
   unsigned char preamble[12] = {};

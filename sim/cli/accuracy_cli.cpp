@@ -20,13 +20,15 @@ int accuracy_main(const std::vector<std::string>& args) {
       ("help,h", "show this help")
       ("config", po::value<std::string>()->value_name("C.json"), "accelerator config (required)")
       ("model", po::value<std::vector<std::string>>()->composing()->value_name("M.onnx"),
-       "classifier (repeatable; required); its preprocessing comes from M.preprocess.json beside it")
-      ("images", po::value<std::string>()->value_name("T.gz"),
-       ("test images, IDX (gzip'd or plain); default " + defaults.images_path).c_str())
-      ("labels", po::value<std::string>()->value_name("L.gz"),
-       ("test labels, IDX; default " + defaults.labels_path).c_str())
-      ("calibration-images", po::value<std::string>()->value_name("TR.gz"),
-       ("calibration images (training set), IDX; default " + defaults.calibration_images_path).c_str())
+       "classifier, any C x H x W input (repeatable; required); its preprocessing (scale, offset, per-channel "
+       "mean and std) comes from M.preprocess.json beside it")
+      ("images", po::value<std::string>()->value_name("T.gz|T.npy"),
+       ("test images: IDX (gzip'd or plain) or .npy (uint8 or float32, N x C x H x W or N x H x W x C); default " +
+        defaults.images_path).c_str())
+      ("labels", po::value<std::string>()->value_name("L.gz|L.npy"),
+       ("test labels: IDX or .npy (integers, N); default " + defaults.labels_path).c_str())
+      ("calibration-images", po::value<std::string>()->value_name("TR.gz|TR.npy"),
+       ("calibration images (training set), IDX or .npy; default " + defaults.calibration_images_path).c_str())
       ("calibration-count", po::value<std::int64_t>()->value_name("N"), "calibrate on the first N of them (default 256)")
       ("limit", po::value<std::int64_t>()->value_name("N"), "run only the first N test images")
       ("formats", po::value<std::string>()->value_name("fp32,int8,..."),
@@ -37,6 +39,7 @@ int accuracy_main(const std::vector<std::string>& args) {
       ("threads", po::value<int>()->value_name("N"), "worker threads (default: one per hardware thread)")
       ("json", po::value<std::string>()->value_name("out.json"),
        "also write the table as JSON (schema npusim.accuracy/1, with each row's per-image predictions)")
+      ("logits", "with --json, also write every image's logits (float32) for the fp32 reference and each row")
       ("csv", po::value<std::string>()->value_name("out.csv"), "also write the table as CSV");
   // clang-format on
   description.add(quantization_options_description());
@@ -79,6 +82,8 @@ int accuracy_main(const std::vector<std::string>& args) {
   }
   options.quantization = read_quantization_options(values);
   if (values.count("json")) options.json_path = values["json"].as<std::string>();
+  options.logits = values.count("logits") > 0;
+  if (options.logits && !options.json_path) throw UsageError("--logits needs --json FILE (the logits go in the JSON)");
   if (values.count("csv")) options.csv_path = values["csv"].as<std::string>();
   options.show_progress = isatty(STDERR_FILENO) != 0;
   return npusim::accuracy_command(options, std::cout, std::cerr);

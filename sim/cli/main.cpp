@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
     std::cerr << "npusim: error: " << error.what() << '\n';
     return kExitUsage;
   } catch (const po::error& error) {
-    std::cerr << "npusim: error: " << error.what() << " (try npusim run --help)\n";
+    // Boost's own option errors: only a known command parses options, so argv[1] names it.
+    std::cerr << "npusim: error: " << error.what() << " (try npusim " << argv[1] << " --help)\n";
     return kExitUsage;
   } catch (const npusim::InputError& error) {
     std::cerr << "npusim: error: " << error.what() << '\n';

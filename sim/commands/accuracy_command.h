@@ -1,6 +1,7 @@
-// `npusim accuracy`: top-1 accuracy of an image classifier on a labelled IDX
-// test set (Fashion-MNIST by default), each image run through the modeled
-// NPU's datapath at each number format, beside what the format costs and saves
+// `npusim accuracy`: top-1 accuracy of an image classifier (any C x H x W
+// input) on a labelled test set (Fashion-MNIST by default; IDX or .npy,
+// sim/commands/accuracy_dataset.h), each image run through the modeled NPU's
+// datapath at each number format, beside what the format costs and saves
 // (network SQNR against fp32, MACs, weight bytes, energy and latency of one
 // inference).
 //
@@ -16,7 +17,8 @@
 // fp32 view quantized by npusim per format, like any other model.
 //
 // Preprocessing comes from a sidecar next to the model (M.onnx ->
-// M.preprocess.json, schema npusim.preprocess/1): x = pixel * scale + offset.
+// M.preprocess.json; sim/commands/accuracy_preprocess.h):
+// x = (pixel * scale + offset - mean[c]) / std[c].
 #pragma once
 
 #include <cstdint>
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "models/quant/quantize.h"
+#include "sim/commands/accuracy_preprocess.h"
 
 namespace npusim {
 
@@ -45,12 +48,10 @@ struct AccuracyOptions {
   QuantizationOptions quantization;        // calibration_samples is unused (calibration_count is)
   int threads = 0;                         // 0: one per hardware thread
   std::optional<std::string> json_path;    // schema npusim.accuracy/1, with per-image predictions
+  bool logits = false;                     // the JSON also holds every image's logits, per row (needs json_path)
   std::optional<std::string> csv_path;     // one row per model and format
   bool show_progress = false;
 };
-
-// The sidecar of a model file: "<dir>/<stem>.preprocess.json".
-std::string preprocess_path_for(const std::string& model_path);
 
 // Prints the table on `out`. Bad input throws InputError; returns kRunOk, or
 // kRunMismatch when a first-image run differs from the reference executor.

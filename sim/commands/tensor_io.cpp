@@ -70,6 +70,16 @@ void check_outputs_directory(const std::string& dir) {
   if (!writable) throw InputError("--outputs " + dir + ": cannot write files in the directory");
 }
 
+std::vector<float> output_values_fp32(const Tensor& t) {
+  if (!is_integer_class(t.format)) return t.f;
+  std::vector<float> real;
+  real.reserve(t.q.size());
+  for (const std::int8_t q : t.q) {
+    real.push_back(static_cast<float>(q - t.quant.zero_point) * static_cast<float>(t.quant.scale));
+  }
+  return real;
+}
+
 void write_outputs(const std::string& dir, const Graph& graph, const std::vector<Tensor>& outputs) {
   write_layer_outputs(dir, graph.layers.back(), outputs);
 }
@@ -105,14 +115,9 @@ void write_layer_outputs(const std::string& dir, const Layer& last, const std::v
   std::vector<float> real;
   std::vector<std::int8_t> levels;
   for (const Tensor& t : outputs) {
-    if (is_integer_class(t.format)) {
-      for (const std::int8_t q : t.q) {
-        real.push_back(static_cast<float>(q - t.quant.zero_point) * static_cast<float>(t.quant.scale));
-        levels.push_back(q);
-      }
-    } else {
-      real.insert(real.end(), t.f.begin(), t.f.end());
-    }
+    const std::vector<float> values = output_values_fp32(t);
+    real.insert(real.end(), values.begin(), values.end());
+    if (is_integer_class(t.format)) levels.insert(levels.end(), t.q.begin(), t.q.end());
   }
   // ONNX names such as "/fc/Gemm" become "_fc_Gemm": one file in DIR.
   std::string name = last.name;

@@ -20,6 +20,11 @@ std::vector<Tensor> read_input_samples(const std::string& path, const Graph& gra
 // InputError "--outputs DIR: ..." otherwise. Call before the simulation.
 void check_outputs_directory(const std::string& dir);
 
+// A tensor's values as float32: a float-class tensor's own values; an
+// integer-class one dequantized as ONNX's DequantizeLinear does,
+// float(q - zp) * float(s) (per-tensor scale).
+std::vector<float> output_values_fp32(const Tensor& tensor);
+
 // DIR/<output layer>.npy: the graph output of every sample, dequantized to
 // float32 as ONNX's DequantizeLinear does (float(q - zp) * float(s)), and
 // for integer outputs DIR/<output layer>.int8.npy, the stored int8 levels;
