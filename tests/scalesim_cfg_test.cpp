@@ -5,7 +5,6 @@
 #include "sim/config/scalesim_cfg.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -14,7 +13,7 @@
 
 #include "models/input_error.h"
 #include "sim/config/accelerator_config.h"
-#include "sim/sweep/sweep_spec.h"
+#include "temp_dir_test_support.h"
 
 namespace npusim {
 namespace {
@@ -72,16 +71,8 @@ InterfaceBandwidth: CALC
 SRAM_row_size: 2
 DRAM_bank_size: 5)";
 
-class ScalesimCfg : public ::testing::Test {
+class ScalesimCfg : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("npusim_cfg_" + std::string(info->name()) + "_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string write(const std::string& text, const std::string& name = "scale.cfg") {
     const std::string path = (dir_ / name).string();
     std::ofstream(path, std::ios::binary) << text;
@@ -99,8 +90,6 @@ class ScalesimCfg : public ::testing::Test {
   }
 
   std::string file() const { return (dir_ / "scale.cfg").string(); }
-
-  fs::path dir_;
 };
 
 TEST_F(ScalesimCfg, UserModeMapsArraySramsAndBandwidth) {
