@@ -1,96 +1,68 @@
 #include "models/scalesim_csv.h"
 
-#include <cctype>
-#include <charconv>
 #include <cmath>
-#include <fstream>
-#include <sstream>
+#include <limits>
+#include <optional>
 #include <string_view>
 #include <utility>
 
 #include "models/bounded_read.h"
 #include "models/input_error.h"
+#include "models/python_text.h"
 #include "models/seeded_random.h"
 
 // Follows scalesim/topology_utils.py of scalesim-project/scale-sim-v2
-// (load_arrays_conv, load_arrays_gemm, topo_calc_hyperparams).
+// (load_arrays_conv, load_arrays_gemm, append_topo_arrays, topo_calc_hyperparams).
 
 namespace npusim {
 namespace {
 
-// The limits of the JSON network format (docs/network_format.md), so that a
-// SCALE-Sim row is accepted exactly when the equivalent JSON layer would be.
-constexpr std::int64_t kMaxDim = 65536;
-constexpr std::int64_t kMaxWindow = 1024;
-constexpr std::int64_t kMaxElements = std::int64_t{1} << 30;
-constexpr std::int64_t kMaxWeights = std::int64_t{1} << 28;
+// Values go into int fields (kernel, stride, groups).
+constexpr std::int64_t kMaxValue = std::numeric_limits<int>::max();
+// Per row: input and output elements, weights, MACs. 2^48 MACs is 100x the
+// largest topology SCALE-Sim ships; with at most 2^22 rows in a 64 MiB file,
+// kMaxTotalMacs keeps every sum a report takes inside int64.
+constexpr std::int64_t kMaxCount = std::int64_t{1} << 48;
+constexpr std::int64_t kMaxTotalMacs = std::int64_t{1} << 62;
 constexpr std::size_t kMaxQuoted = 40;  // longest field text quoted in an error
-
-constexpr const char* kExpectedHeader =
-    "the SCALE-Sim conv header \"Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
-    "Channels, Num Filter, Strides,\" or the GEMM header \"Layer, M, N, K,\"";
 
 enum class Form { conv, gemm };
 
-// One header column: its title as SCALE-Sim writes it (compared after
-// normalize()) and the largest value the rows may hold (0 for the name column).
-struct ColumnSpec {
-  const char* title;
-  std::int64_t max;
+// Value counts (the name included) each form allows.
+constexpr std::size_t kConvMin = 8, kConvMax = 10, kGemmMin = 4, kGemmMax = 5;
+
+constexpr const char* kConvTitles[] = {"Layer name", "IFMAP height", "IFMAP width", "Filter height", "Filter width",
+                                       "Channels",   "Num filter",   "Strides",     "Stride width",  "Sparsity"};
+constexpr const char* kGemmTitles[] = {"Layer", "M", "N", "K", "Sparsity"};
+
+bool fits(Form form, std::size_t count) {
+  return form == Form::conv ? count >= kConvMin && count <= kConvMax : count >= kGemmMin && count <= kGemmMax;
+}
+
+// A field as it stands in its line: stripped, and the 1-based character
+// column where it starts (for naming invisible characters).
+struct Field {
+  std::string_view text;
+  std::size_t column = 0;
 };
 
-const std::vector<ColumnSpec> kConvStrides = {
-    {"Layer name", 0},            {"IFMAP Height", kMaxDim}, {"IFMAP Width", kMaxDim}, {"Filter Height", kMaxWindow},
-    {"Filter Width", kMaxWindow}, {"Channels", kMaxDim},     {"Num Filter", kMaxDim},  {"Strides", kMaxWindow}};
-const std::vector<ColumnSpec> kConvStrideHw = {
-    {"Layer name", 0},          {"IFMAP Height", kMaxDim},      {"IFMAP Width", kMaxDim},
-    {"Filter Height", kMaxWindow}, {"Filter Width", kMaxWindow}, {"Channels", kMaxDim},
-    {"Num Filter", kMaxDim},    {"Stride height", kMaxWindow},  {"Stride width", kMaxWindow}};
-const std::vector<ColumnSpec> kGemm = {{"Layer", 0}, {"M", kMaxDim}, {"N", kMaxDim}, {"K", kMaxDim}};
-constexpr const char* kSparsityTitle = "sparsity";
+struct Row {
+  std::size_t line = 0;
+  std::vector<Field> fields;
+  bool trailing_comma = false;
+  std::string name;  // fields[0], or "line <n>" when that is empty
+};
 
-bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
-
-std::string trim(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return std::string(text);
-}
-
-// Lower case with runs of blanks folded to one space: "IFMAP  height" == "ifmap height".
-std::string normalize(std::string_view text) {
-  std::string out;
-  for (const char c : trim(text)) {
-    if (!is_space(c)) {
-      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else if (out.back() != ' ') {  // trim() leaves no leading blank, so out is not empty
-      out += ' ';
-    }
+std::string quote_text(std::string_view text) {
+  std::size_t cut = text.size();
+  if (cut > kMaxQuoted) {
+    cut = kMaxQuoted;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // whole characters
   }
+  std::string out(1, '"');
+  out.append(text.substr(0, cut));
+  out.append(cut < text.size() ? "...\"" : "\"");
   return out;
-}
-
-// Comma-separated fields, trimmed, without the comment and without trailing
-// empty fields (SCALE-Sim ends rows with a comma; some files do not).
-std::vector<std::string> split_fields(std::string_view line) {
-  line = line.substr(0, line.find('#'));
-  std::vector<std::string> fields;
-  for (std::size_t start = 0;;) {
-    const std::size_t comma = line.find(',', start);
-    if (comma == std::string_view::npos) {
-      fields.push_back(trim(line.substr(start)));
-      break;
-    }
-    fields.push_back(trim(line.substr(start, comma - start)));
-    start = comma + 1;
-  }
-  while (!fields.empty() && fields.back().empty()) fields.pop_back();
-  return fields;
-}
-
-std::string quoted(const std::string& text) {
-  if (text.size() <= kMaxQuoted) return "\"" + text + "\"";
-  return "\"" + text.substr(0, kMaxQuoted) + "...\"";
 }
 
 // SCALE-Sim's output size, ceil((ifmap - filter + stride) / stride): when the
@@ -99,35 +71,44 @@ std::int64_t scalesim_ofmap(std::int64_t ifmap, std::int64_t filter, std::int64_
   return (ifmap - filter + stride - 1) / stride + 1;
 }
 
-struct Row {
-  std::size_t line = 0;
-  std::vector<std::string> fields;
-};
+// The product, or nullopt past kMaxCount.
+std::optional<std::int64_t> bounded_product(std::initializer_list<std::int64_t> factors) {
+  std::int64_t product = 1;
+  for (const std::int64_t f : factors) {
+    const auto next = checked_mul(product, f);
+    if (!next || *next > kMaxCount) return std::nullopt;
+    product = *next;
+  }
+  return product;
+}
 
 class ScalesimReader {
  public:
   ScalesimReader(std::string path, std::uint64_t seed) : path_(std::move(path)), seed_(seed) {}
 
   std::vector<Graph> read(const std::function<void(const std::vector<const Graph*>&)>& before_weights) {
-    std::istringstream in(read_file_bounded(path_, kMaxTextInputBytes, "SCALE-Sim CSV"));
-    std::vector<Row> rows;
-    std::string text;
-    for (std::size_t line = 1; std::getline(in, text); ++line) {
-      if (line == 1 && text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);  // a spreadsheet's byte-order mark
-      // Layer names go into the report's JSON, which cannot hold other bytes.
-      require_utf8(text, path_ + ":" + std::to_string(line));
-      Row row{line, split_fields(text)};
-      if (!row.fields.empty()) rows.push_back(std::move(row));
-    }
-    if (rows.empty()) throw InputError(path_ + ": expected " + kExpectedHeader + ", got an empty file");
-    read_header(rows.front());
-    if (rows.size() == 1) {
-      throw InputError(path_ + ": expected at least one layer row after the header (line " +
-                       std::to_string(rows.front().line) + "), got none");
-    }
+    content_ = read_file_bounded(path_, kMaxTextInputBytes, "SCALE-Sim CSV");
+    const std::vector<std::string_view> lines = python_lines(content_);
+    if (lines.empty()) throw InputError(path_ + ": expected a header line and layer rows, got an empty file");
     std::vector<Graph> graphs;
-    for (std::size_t i = 1; i < rows.size(); ++i) {
-      graphs.push_back(form_ == Form::conv ? read_conv(rows[i]) : read_gemm(rows[i]));
+    std::int64_t total_macs = 0;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const std::size_t line = i + 1;
+      // Layer names go into the report's JSON, which cannot hold other bytes.
+      require_utf8(std::string(lines[i]), path_ + ":" + std::to_string(line));
+      if (line == 1) continue;  // the header: SCALE-Sim skips line 1 unread
+      auto row = split(lines[i], line);
+      if (!row) continue;
+      graphs.push_back(read_row(*row));
+      const auto sum = checked_add(total_macs, graphs.back().total_macs());
+      if (!sum || *sum > kMaxTotalMacs) {
+        throw InputError(path_ + ":" + std::to_string(line) + ": expected a file of at most 2^62 MACs in all, " +
+                         "got more by this row");
+      }
+      total_macs = *sum;
+    }
+    if (graphs.empty()) {
+      throw InputError(path_ + ": expected layer rows after the header (line 1, which SCALE-Sim skips), got none");
     }
     if (before_weights) {
       std::vector<const Graph*> all;
@@ -139,116 +120,132 @@ class ScalesimReader {
   }
 
  private:
-  [[noreturn]] void fail_header(const Row& header, std::size_t column, const std::string& what) const {
-    throw InputError(path_ + ":" + std::to_string(header.line) + ": column " + std::to_string(column + 1) + ": " +
-                     what);
-  }
+  std::string where(std::size_t line) const { return path_ + ":" + std::to_string(line); }
 
-  [[noreturn]] void fail_column(const Row& row, std::size_t column, const std::string& what) const {
-    std::string where = path_ + ":" + std::to_string(row.line) + ": column " + std::to_string(column + 1);
-    if (column < titles_.size()) where += " (" + titles_[column] + ")";
-    throw InputError(where + ": " + what);
+  [[noreturn]] void fail_field(const Row& row, std::size_t index, const std::string& what,
+                               const char* title = nullptr) const {
+    if (!title) title = form_ == Form::conv ? kConvTitles[index] : kGemmTitles[index];
+    throw InputError(where(row.line) + ": field " + std::to_string(index + 1) + " (" + title + "): " + what);
   }
 
   [[noreturn]] void fail_row(const Row& row, const std::string& what) const {
-    throw InputError(path_ + ":" + std::to_string(row.line) + ": layer " + quoted(row.fields[0]) + ": " + what);
+    throw InputError(where(row.line) + ": layer " + quote_text(row.name) + ": " + what);
   }
 
-  void read_header(const Row& header) {
-    const auto& fields = header.fields;
-    const std::string second = fields.size() > 1 ? normalize(fields[1]) : "";
-    if (second == "m") {
-      form_ = Form::gemm;
-      columns_ = kGemm;
-    } else if (second.starts_with("ifmap")) {
-      form_ = Form::conv;
-      const bool split_stride = fields.size() > 7 && normalize(fields[7]) == "stride height";
-      columns_ = split_stride ? kConvStrideHw : kConvStrides;
-    } else {
-      std::string got = fields[0];
-      for (std::size_t c = 1; c < fields.size(); ++c) got += ", " + fields[c];
-      throw InputError(path_ + ":" + std::to_string(header.line) + ": expected " + kExpectedHeader + ", got " +
-                       quoted(got));
-    }
-    const std::string form_name = form_ == Form::conv ? "conv" : "GEMM";
-    for (std::size_t c = 0; c < columns_.size(); ++c) {
-      const std::string title = columns_[c].title;
-      if (c >= fields.size()) {
-        fail_header(header, c, "expected \"" + title + "\" (SCALE-Sim " + form_name + " header), got nothing");
+  // The row's fields, or nullopt for a line without any (blank, a comment,
+  // or only commas). Throws for a line without commas.
+  std::optional<Row> split(std::string_view text, std::size_t line) const {
+    const std::size_t lead = python_leading_space(text);
+    std::string_view body = python_strip(text);
+    if (body.empty() || body.front() == '#') return std::nullopt;
+    const std::size_t first_comma = body.find(',');
+    if (first_comma == std::string_view::npos) {
+      if (body.find('\t') != std::string_view::npos) {
+        throw InputError(where(line) + ": expected comma-separated fields, got a tab-separated line " +
+                         "(SCALE-Sim splits rows at commas only; save the file as CSV)");
       }
-      const std::string got = normalize(fields[c]);
-      const bool gemm_layer_name = form_ == Form::gemm && c == 0 && got == "layer name";
-      if (got != normalize(title) && !gemm_layer_name) {
-        fail_header(header, c,
-                    "expected \"" + title + "\" (SCALE-Sim " + form_name + " header), got " + quoted(fields[c]));
-      }
+      throw InputError(where(line) + ": expected comma-separated fields (a layer name, then 7 or 8 integers for " +
+                       "a conv row or 3 for a GEMM row), got " + quote_text(body) +
+                       describe_unusual_characters(body, count_characters(text.substr(0, lead)) + 1));
     }
-    // Newer SCALE-Sim versions read an optional last column of N:M sparsity ratios.
-    has_sparsity_ = fields.size() > columns_.size() && normalize(fields[columns_.size()]) == kSparsityTitle;
-    const std::size_t width = columns_.size() + (has_sparsity_ ? 1 : 0);
-    if (fields.size() > width) {
-      fail_header(header, width,
-                  "expected the end of the header (or a last \"Sparsity\" column), got " + quoted(fields[width]));
+    body = body.substr(0, body.find('#', first_comma));
+    Row row;
+    row.line = line;
+    for (std::size_t start = 0;;) {
+      const std::size_t comma = std::min(body.find(',', start), body.size());
+      const std::string_view raw = body.substr(start, comma - start);
+      const std::size_t offset = lead + start + python_leading_space(raw);
+      row.fields.push_back({python_strip(raw), count_characters(text.substr(0, offset)) + 1});
+      if (comma == body.size()) break;
+      start = comma + 1;
     }
-    titles_ = fields;
+    row.trailing_comma = row.fields.back().text.empty();
+    while (!row.fields.empty() && row.fields.back().text.empty()) row.fields.pop_back();
+    if (row.fields.empty()) return std::nullopt;
+    return row;
   }
 
-  void check_width(const Row& row) const {
-    // SCALE-Sim reads a missing sparsity ratio as dense (1:1).
-    const std::size_t width = columns_.size() + (has_sparsity_ ? 1 : 0);
-    if (row.fields.size() < columns_.size()) {
-      fail_column(row, row.fields.size(),
-                  "expected a value, got none (the header has " + std::to_string(width) + " columns)");
+  // Applies SCALE-Sim's dropping of the last field and settles the file's form
+  // on its first row.
+  void settle_width(Row& row) {
+    const std::size_t n = row.fields.size();
+    const auto accepts = [&](std::size_t count) {
+      if (form_known_) return fits(form_, count);
+      if (fits(Form::conv, count) || fits(Form::gemm, count)) {
+        form_ = fits(Form::conv, count) ? Form::conv : Form::gemm;
+        form_known_ = true;
+        first_row_line_ = row.line;
+        return true;
+      }
+      return false;
+    };
+    if (!row.trailing_comma && n > 1 && accepts(n - 1)) {
+      row.fields.pop_back();  // SCALE-Sim's reading: the last field is not a value
+      return;
     }
-    if (row.fields.size() > width) {
-      fail_column(row, width,
-                  "expected the end of the row (the header has " + std::to_string(width) + " columns), got " +
-                      quoted(row.fields[width]));
+    if (accepts(n)) return;
+    const std::string got = ", got " + std::to_string(n) + " field" + (n == 1 ? "" : "s");
+    if (!form_known_) {
+      throw InputError(where(row.line) + ": expected a conv row (a layer name and 7 or 8 integers) or a GEMM row " +
+                       "(a layer name, M, N, K), each with an optional N:M sparsity ratio" + got);
     }
-    if (row.fields[0].empty()) fail_column(row, 0, "expected a layer name, got an empty field");
-    if (row.fields.size() > columns_.size()) check_dense(row, columns_.size());
+    const std::string like = " like line " + std::to_string(first_row_line_);
+    throw InputError(where(row.line) + ": expected " +
+                     (form_ == Form::conv ? "a conv row" + like + " (a layer name and 7 or 8 integers, then an optional N:M ratio)"
+                                          : "a GEMM row" + like + " (a layer name, M, N, K, then an optional N:M ratio)") +
+                     got);
+  }
+
+  std::int64_t integer(const Row& row, std::size_t index) const {
+    const Field& field = row.fields[index];
+    const auto value = python_int(field.text);
+    if (!value || *value < 1 || *value > kMaxValue) {
+      std::string hint;
+      bool all_words = true;
+      for (std::size_t i = 1; i < row.fields.size(); ++i) all_words = all_words && !python_int(row.fields[i].text);
+      if (all_words) hint = " (a label row: SCALE-Sim reads only line 1 as the header and stops on this one)";
+      fail_field(row, index,
+                 "expected an integer in [1, " + std::to_string(kMaxValue) + "], got " + quote_text(field.text) +
+                     describe_unusual_characters(field.text, field.column) + hint);
+    }
+    return *value;
   }
 
   // npusim models dense layers: a sparsity ratio N:M must keep every weight (N == M).
-  void check_dense(const Row& row, std::size_t column) const {
-    const std::string& text = row.fields[column];
+  void check_dense(const Row& row, std::size_t index) const {
+    const std::string_view text = row.fields[index].text;
     const std::size_t colon = text.find(':');
-    const std::string n = colon == std::string::npos ? "" : trim(std::string_view(text).substr(0, colon));
-    const std::string m = colon == std::string::npos ? "" : trim(std::string_view(text).substr(colon + 1));
-    const auto digits = [](const std::string& s) {
-      return !s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string::npos;
-    };
-    if (!digits(n) || !digits(m) || std::stoll(n) < 1 || std::stoll(n) > std::stoll(m)) {
-      fail_column(row, column, "expected a sparsity ratio N:M with 1 <= N <= M, got " + quoted(text));
+    const auto n = colon == std::string_view::npos ? std::nullopt : python_int(text.substr(0, colon));
+    const auto m = colon == std::string_view::npos ? std::nullopt : python_int(text.substr(colon + 1));
+    if (!n || !m || *n < 1 || *n > *m) {
+      fail_field(row, index,
+                 "expected a sparsity ratio N:M with 1 <= N <= M, got " + quote_text(text) +
+                     describe_unusual_characters(text, row.fields[index].column),
+                 "Sparsity");
     }
-    if (std::stoll(n) != std::stoll(m)) {
-      fail_column(row, column,
-                  "expected a dense ratio (N:N, such as 1:1), got " + quoted(text) +
-                      " (npusim does not model SCALE-Sim's structured sparsity)");
+    if (*n != *m) {
+      fail_field(row, index,
+                 "expected a dense ratio (N:N, such as 1:1), got " + quote_text(text) +
+                     " (npusim does not model SCALE-Sim's structured sparsity)",
+                 "Sparsity");
     }
   }
 
-  std::int64_t integer(const Row& row, std::size_t column) const {
-    const std::string& text = row.fields[column];
-    const std::int64_t max = columns_[column].max;
-    std::int64_t value = 0;
-    const char* end = text.data() + text.size();
-    const bool digits_only = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-    const auto [ptr, error] = std::from_chars(text.data(), end, value);
-    if (!digits_only || error != std::errc{} || ptr != end || value < 1 || value > max) {
-      fail_column(row, column, "expected an integer in [1, " + std::to_string(max) + "], got " + quoted(text));
-    }
-    return value;
+  Graph read_row(Row& row) {
+    settle_width(row);
+    row.name = row.fields[0].text.empty() ? "line " + std::to_string(row.line) : std::string(row.fields[0].text);
+    return form_ == Form::conv ? read_conv(row) : read_gemm(row);
   }
 
   Graph single_layer_graph(const Row& row, std::vector<std::int64_t> input_dims) const {
+    const std::string& name = row.name;
     Graph graph;
-    graph.name = row.fields[0];
-    graph.input_name = row.fields[0] + ".ifmap";
+    graph.name = name;
+    graph.input_name = name + ".ifmap";
     graph.input_dims = std::move(input_dims);
     graph.seed = seed_;
     Layer layer;
-    layer.name = row.fields[0];
+    layer.name = name;
     layer.type = LayerType::conv2d;
     layer.inputs = {graph.input_name};
     layer.has_bias = false;  // SCALE-Sim layers are plain GEMMs
@@ -256,41 +253,45 @@ class ScalesimReader {
     return graph;
   }
 
-  void check_sizes(const Row& row, const Graph& graph) const {
+  void check_sizes(const Row& row, const Graph& graph, std::int64_t window) const {
     const auto& in = graph.input_dims;
+    const auto& out = graph.layers[0].output_dims;
     const Conv2dParams& c = graph.layers[0].conv;
-    if (in[0] * in[1] * in[2] > kMaxElements) {
-      fail_row(row, "expected an input of at most 2^30 elements, got " + std::to_string(in[0] * in[1] * in[2]));
-    }
-    const std::int64_t weights = c.out_channels * (in[0] / c.groups) * c.kernel_h * c.kernel_w;
-    if (weights > kMaxWeights) fail_row(row, "expected at most 2^28 weights, got " + std::to_string(weights));
+    const auto bound = [&](std::optional<std::int64_t> count, const std::string& what) {
+      if (!count) fail_row(row, "expected " + what + " of at most 2^48, got more");
+    };
+    bound(bounded_product({in[0], in[1], in[2]}), "an input element count");
+    bound(bounded_product({out[0], out[1], out[2]}), "an output element count");
+    bound(bounded_product({c.out_channels, in[0] / c.groups, window}), "a weight count");
+    bound(bounded_product({out[0], out[1], out[2], in[0] / c.groups, window}), "a MAC count");
   }
 
   Graph read_conv(const Row& row) const {
-    check_width(row);
     const std::int64_t h = integer(row, 1), w = integer(row, 2);
     const std::int64_t r = integer(row, 3), s = integer(row, 4);
     const std::int64_t channels = integer(row, 5), filters = integer(row, 6);
     const std::int64_t stride_h = integer(row, 7);
-    const std::int64_t stride_w = columns_.size() > 8 ? integer(row, 8) : stride_h;
+    std::int64_t stride_w = stride_h;  // SCALE-Sim: "Add the same stride in the col direction"
+    const std::size_t n = row.fields.size();
+    if (n >= 9 && row.fields[8].text.find(':') != std::string_view::npos) {
+      if (n == 10) fail_field(row, 9, "expected the end of the row after the sparsity ratio, got " +
+                                          quote_text(row.fields[9].text));
+      check_dense(row, 8);
+    } else if (n >= 9) {
+      stride_w = integer(row, 8);
+      if (n == 10) check_dense(row, 9);
+    }
     // SCALE-Sim asserts the same (its convolutions have no padding).
-    if (r > h) {
-      fail_column(row, 3, "expected at most the IFMAP height " + std::to_string(h) + ", got " + std::to_string(r));
-    }
-    if (s > w) {
-      fail_column(row, 4, "expected at most the IFMAP width " + std::to_string(w) + ", got " + std::to_string(s));
-    }
+    if (r > h) fail_field(row, 3, "expected at most the IFMAP height " + std::to_string(h) + ", got " + std::to_string(r));
+    if (s > w) fail_field(row, 4, "expected at most the IFMAP width " + std::to_string(w) + ", got " + std::to_string(s));
     // SCALE-Sim splits a "DP" row into `channels` one-channel layers of `filters` filters each.
-    const bool depthwise = row.fields[0].find("DP") != std::string::npos;
-    if (depthwise && channels * filters > kMaxDim) {
-      fail_column(row, 6,
-                  "expected Channels x Num Filter of this depthwise (\"DP\") row to be at most " +
-                      std::to_string(kMaxDim) + ", got " + std::to_string(channels * filters));
-    }
+    const bool depthwise = row.name.find("DP") != std::string::npos;
+    const auto out_channels = bounded_product({channels, filters});
+    if (!out_channels) fail_row(row, "expected Channels x Num filter of at most 2^48, got more");
     Graph graph = single_layer_graph(row, {channels, h, w});
     Layer& layer = graph.layers[0];
     Conv2dParams& conv = layer.conv;
-    conv.out_channels = depthwise ? channels * filters : filters;
+    conv.out_channels = depthwise ? *out_channels : filters;
     conv.groups = depthwise ? static_cast<int>(channels) : 1;
     conv.kernel_h = static_cast<int>(r);
     conv.kernel_w = static_cast<int>(s);
@@ -302,19 +303,19 @@ class ScalesimReader {
     conv.pad_bottom = static_cast<int>((oh - 1) * stride_h + r - h);
     conv.pad_right = static_cast<int>((ow - 1) * stride_w + s - w);
     layer.output_dims = {conv.out_channels, oh, ow};
-    check_sizes(row, graph);
+    check_sizes(row, graph, r * s);
     return graph;
   }
 
   // A GEMM (M x K) * (K x N) is a 1x1 convolution over M pixels of K channels.
   Graph read_gemm(const Row& row) const {
-    check_width(row);
     const std::int64_t m = integer(row, 1), n = integer(row, 2), k = integer(row, 3);
+    if (row.fields.size() == kGemmMax) check_dense(row, 4);
     Graph graph = single_layer_graph(row, {k, 1, m});
     Layer& layer = graph.layers[0];
     layer.conv.out_channels = n;
     layer.output_dims = {n, 1, m};
-    check_sizes(row, graph);
+    check_sizes(row, graph, 1);
     return graph;
   }
 
@@ -331,10 +332,10 @@ class ScalesimReader {
 
   std::string path_;
   std::uint64_t seed_;
+  std::string content_;  // the file; rows' fields view into it
   Form form_ = Form::conv;
-  std::vector<ColumnSpec> columns_;  // without the optional sparsity column
-  bool has_sparsity_ = false;
-  std::vector<std::string> titles_;  // the header's titles as the file spells them
+  bool form_known_ = false;
+  std::size_t first_row_line_ = 0;
 };
 
 }  // namespace

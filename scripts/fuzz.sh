@@ -5,7 +5,7 @@
 # one input), a sanitizer report or runs out of its 2 GB.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]     (default: 60 s, every target)
-#   targets: config network_json scalesim_csv onnx idx tech_table sweep_spec simulate
+#   targets: config scalesim_cfg network_json scalesim_csv onnx idx tech_table sweep_spec simulate
 #
 # The corpus grows in build-fuzz/corpus/<target>/ across runs; findings go to
 # build-fuzz/findings/<target>/, each run's log to build-fuzz/logs/<target>.log.
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
-all=(config network_json scalesim_csv onnx idx tech_table sweep_spec simulate)
+all=(config scalesim_cfg network_json scalesim_csv onnx idx tech_table sweep_spec simulate)
 [ $# -gt 0 ] && targets=("$@") || targets=("${all[@]}")
 
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DNPUSIM_FUZZ=ON \
@@ -34,7 +34,10 @@ seed config configs/*.json configs/presets/*.json
 wanted config && printf '%s\n--set\narray.rows=64\nformats.weight=int4\nmemory.sram.weight.kb=1\n' \
   "$(cat configs/edge_int8_32x32.json)" > build-fuzz/seeds/config/with_set.json
 seed network_json $(ls models/zoo/*.json | grep -v preprocess)
-seed scalesim_csv models/zoo/scalesim/*.csv
+seed scalesim_csv models/zoo/scalesim/*.csv tests/data/scalesim/*.csv
+seed scalesim_cfg
+wanted scalesim_cfg && printf '[general]\nrun_name = s\n[architecture_presets]\nArrayHeight: 8\nArrayWidth: 8\nIfmapSramSzkB: 64\nFilterSramSzkB: 64\nOfmapSramSzkB: 64\nBandwidth : 10\nDataflow : os\n[run_presets]\nInterfaceBandwidth: USER\n' \
+  > build-fuzz/seeds/scalesim_cfg/user.cfg
 seed onnx models/zoo/*.onnx $(find /usr/share -path '*onnx*' -name model.onnx -size -8k 2>/dev/null | head -40)
 seed tech_table configs/tech/*.json
 seed sweep_spec configs/sweeps/*.json

@@ -49,6 +49,29 @@ TEST_F(RunModelsCli, ScalesimCsvRunsEveryRowWithSCALESimsMacCountBitExact) {
   EXPECT_EQ(report["quantization"]["source"], "calibration");
 }
 
+TEST_F(RunModelsCli, ScalesimCfgAndCsvRunWithScalesimsCycles) {
+  // The migration path: a SCALE-Sim .cfg and topology CSV as SCALE-Sim reads them
+  // (header unread, no trailing comma on the GEMM row, a 9th value as stride width).
+  const fs::path cfg = dir_ / "scale.cfg", gemm = dir_ / "gemm.csv", conv = dir_ / "conv.csv";
+  std::ofstream(cfg) << "[general]\nrun_name = four\n[architecture_presets]\nArrayHeight: 4\nArrayWidth: 4\n"
+                        "IfmapSramSzkB: 64\nFilterSramSzkB: 64\nOfmapSramSzkB: 64\nDataflow : os\n"
+                        "[run_presets]\nInterfaceBandwidth: CALC\n";
+  std::ofstream(gemm) << "whatever the header says\ng,8,4,10\n";
+  const nlohmann::json report = json_of("run --config " + cfg.string() + " --model " + gemm.string());
+  // SCALE-Sim OS: folds ceil(8/4) * ceil(4/4) = 2, each R + C + T - 2 = 4 + 4 + 10 - 2 = 16
+  // cycles, reported as the last cycle's index: 2 * 16 - 1 = 31.
+  EXPECT_EQ(report["totals"]["cycles"], 31);
+  EXPECT_EQ(report["totals"]["macs"], 8 * 4 * 10);
+  EXPECT_EQ(report["config"]["name"], "four");
+  // A conv row of 9 values: stride 2 down, 1 across. OH = ceil((6 - 3 + 2) / 2) = 3,
+  // OW = ceil((6 - 3 + 1) / 1) = 4: M = 12 pixels, N = 4 filters, K = 3 * 3 * 2 = 18;
+  // folds ceil(12/4) * ceil(4/4) = 3 of 4 + 4 + 18 - 2 = 24 cycles: 3 * 24 - 1 = 71.
+  std::ofstream(conv) << "Layer name\nc, 6, 6, 3, 3, 2, 4, 2, 1,\n";
+  const nlohmann::json strided = json_of("run --config " + cfg.string() + " --model " + conv.string());
+  EXPECT_EQ(strided["totals"]["macs"], 12 * 4 * 18);
+  EXPECT_EQ(strided["totals"]["cycles"], 71);
+}
+
 TEST_F(RunModelsCli, CsvRowsAreIndependentAndTheirTotalsAdd) {
   const fs::path one = dir_ / "one.csv", two = dir_ / "two.csv";
   const std::string header = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n";

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -137,36 +139,75 @@ TEST_F(ScalesimFiles, OutputSizesAndMacsFollowScalesim) {
   EXPECT_EQ(graphs[1].layers[0].conv.pad_bottom, 0);
 }
 
-TEST_F(ScalesimFiles, AcceptsTheSpellingsScalesimUses) {
-  // Header without spaces or trailing comma (GEMM_mnk/NCF.csv), with "Layer Name" (test_mnk_input.csv),
-  // CRLF line ends and a spreadsheet's byte-order mark.
-  const auto ncf = load_scalesim_csv(write("Layer,M,N,K\n1,256,128,2048\n10,128,1,2048\n", "ncf.csv"), 1);
-  ASSERT_EQ(ncf.size(), 2u);
-  EXPECT_EQ(ncf[0].name, "1");
-  EXPECT_EQ(ncf[1].layers[0].output_dims, (Dims{1, 1, 128}));
-  EXPECT_EQ(ncf[1].total_macs(), 128 * 1 * 2048);
-  const auto spaced =
-      load_scalesim_csv(write("\xEF\xBB\xBFLayer Name, M, N, K,\r\nTest 1, 256, 128, 256,\r\n", "mnk.csv"), 1);
-  ASSERT_EQ(spaced.size(), 1u);
-  EXPECT_EQ(spaced[0].name, "Test 1");
-  EXPECT_EQ(spaced[0].total_macs(), 256 * 128 * 256);
-  // SCALE-Sim's write_topo_file header: lower case, separate strides. Blank lines, tab
-  // indents and "#dw" tags after the last comma appear in conv_nets/mobilnet_paper.csv.
-  const auto written = load_scalesim_csv(write("Layer name,IFMAP height,IFMAP width,Filter height,Filter width,"
-                                               "Channels,Num filter,Stride height,Stride width,\n"
-                                               "\n"
-                                               "\tConv2_dw, 112, 112, 3, 3, 1, 1, 2, 1,#dw\n"
-                                               "   \n"
-                                               "Conv3,112,112,1,1,32,64,1,1\n",
-                                               "written.csv"),
-                                         1);
-  ASSERT_EQ(written.size(), 2u);
-  EXPECT_EQ(written[0].name, "Conv2_dw");
-  EXPECT_EQ(written[0].layers[0].conv.stride_h, 2);
-  EXPECT_EQ(written[0].layers[0].conv.stride_w, 1);
-  EXPECT_EQ(written[0].layers[0].output_dims, (Dims{1, 56, 110}));  // ceil((112 - 3 + 2) / 2)
-  EXPECT_EQ(written[0].layers[0].conv.pad_bottom, 1);
-  EXPECT_EQ(written[1].layers[0].output_dims, (Dims{64, 112, 112}));
+TEST_F(ScalesimFiles, HeaderLineIsSkippedWhateverItSays) {
+  // SCALE-Sim's load_arrays_conv/gemm skip line 1 unread: a misspelled, empty or
+  // foreign header, or one with U+00A0 after its commas, changes nothing.
+  const std::string row = "c, 12, 12, 3, 3, 2, 4, 1,\n";
+  for (const std::string header :
+       {std::string("name, height, width\n"), std::string("\n"), std::string("Layer,M,N,K\n"),
+        std::string("Layer name,\u00a0IFMAP Height,\u00a0IFMAP Width,\n"), std::string("\xEF\xBB\xBF\t;;;\n")}) {
+    const auto graphs = load_scalesim_csv(write(header + row), 1);
+    ASSERT_EQ(graphs.size(), 1u) << header;
+    // Hand: ceil((12 - 3 + 1) / 1) = 10 per side; 10 * 10 * 3 * 3 * 2 * 4 = 7200.
+    EXPECT_EQ(graphs[0].total_macs(), 7200) << header;
+  }
+  // A layer on line 1 is skipped, as SCALE-Sim does.
+  EXPECT_EQ(load_scalesim_csv(write(row + row), 1).size(), 1u);
+}
+
+TEST_F(ScalesimFiles, TrailingCommaConvention) {
+  // SCALE-Sim drops each row's last comma-separated field (row.split(',')[:-1]).
+  // Nine values without a trailing comma: the ninth is that last field, so the
+  // stride (4) applies to both directions: ceil((17 - 5 + 4) / 4) = 4 columns.
+  const auto dropped = load_scalesim_csv(write(kConvHeader + "a, 10, 17, 3, 5, 4, 6, 4, 2\n"), 1);
+  EXPECT_EQ(dropped[0].layers[0].conv.stride_w, 4);
+  EXPECT_EQ(dropped[0].layers[0].output_dims, (Dims{6, 3, 4}));
+  // With the trailing comma the ninth value is the stride width: ceil((17 - 5 + 2) / 2) = 7.
+  const auto kept = load_scalesim_csv(write(kConvHeader + "a, 10, 17, 3, 5, 4, 6, 4, 2,\n"), 1);
+  EXPECT_EQ(kept[0].layers[0].conv.stride_w, 2);
+  EXPECT_EQ(kept[0].layers[0].output_dims, (Dims{6, 3, 7}));
+  // Eight values without the comma: dropping one would leave a row SCALE-Sim
+  // stops on (IndexError); npusim reads all eight. The same for a GEMM row of 4.
+  const auto eight = load_scalesim_csv(write(kConvHeader + "a, 10, 17, 3, 5, 4, 6, 4\n"), 1);
+  EXPECT_EQ(eight[0].layers[0].output_dims, (Dims{6, 3, 4}));
+  const auto gemm = load_scalesim_csv(write("Layer,M,N,K\ng,3,5,7\nh,2,2,2,1:1\n"), 1);
+  ASSERT_EQ(gemm.size(), 2u);
+  EXPECT_EQ(gemm[0].total_macs(), 3 * 5 * 7);
+  EXPECT_EQ(gemm[1].total_macs(), 8);  // "1:1" is the dropped last field
+  // Blanks after the last comma, a comment after it, and Python's whitespace
+  // (tab, U+00A0, U+3000) around values.
+  const auto spaced = load_scalesim_csv(write(kConvHeader + "\ta,\u00a010 , 17,3,5,4,6,4,\u3000\n"
+                                                           "b, 10, 17, 3, 5, 4, 6, 4, #dw\n"),
+                                        1);
+  ASSERT_EQ(spaced.size(), 2u);
+  EXPECT_EQ(spaced[0].name, "a");
+  EXPECT_EQ(spaced[1].layers[0].output_dims, (Dims{6, 3, 4}));
+}
+
+TEST_F(ScalesimFiles, LinesWithoutValuesAreSkipped) {
+  // Blank lines (SCALE-Sim skips them), rows of empty fields (a spreadsheet's
+  // blank row, which SCALE-Sim stops on), '#' lines, CR and CRLF line ends.
+  const auto graphs =
+      load_scalesim_csv(write(kConvHeader + ",,,,,,,,\r\n\r\n# a comment\ra, 6, 6, 3, 3, 1, 1, 1,\r ,, ,\nb, 6, 6, 3, 3, 1, 1, 1,"), 1);
+  ASSERT_EQ(graphs.size(), 2u);
+  EXPECT_EQ(graphs[1].name, "b");
+}
+
+TEST_F(ScalesimFiles, ValuesAsPythonIntReadsThem) {
+  // int() takes a sign, underscores between digits and leading zeros; values
+  // may be as large as int holds (no 65,536 or 1,024 caps).
+  const auto graphs = load_scalesim_csv(write("Layer,M,N,K\ng,+4_186_116,0064,9,\n"), 1);
+  EXPECT_EQ(graphs[0].input_dims, (Dims{9, 1, 4186116}));
+  EXPECT_EQ(graphs[0].total_macs(), std::int64_t{4186116} * 64 * 9);
+  const auto wide = load_scalesim_csv(write(kConvHeader + "QKTV,10,10000,1,10000,1,2,1,\n"), 1);
+  EXPECT_EQ(wide[0].layers[0].conv.kernel_w, 10000);
+  EXPECT_EQ(wide[0].layers[0].output_dims, (Dims{2, 10, 1}));
+}
+
+TEST_F(ScalesimFiles, EmptyNameIsNamedAfterItsLine) {
+  const auto graphs = load_scalesim_csv(write(kConvHeader + "\n , 6, 6, 3, 3, 1, 1, 1,\n"), 1);
+  EXPECT_EQ(graphs[0].name, "line 3");
+  EXPECT_EQ(graphs[0].input_name, "line 3.ifmap");
 }
 
 TEST_F(ScalesimFiles, DepthwiseRowsAreGroupedConvolutions) {
@@ -239,55 +280,62 @@ struct BadCsv {
   std::string expected;
 };
 
-TEST_F(ScalesimFiles, BadInputNamesFileLineAndColumn) {
+TEST_F(ScalesimFiles, BadInputNamesFileLineAndField) {
   const std::string gemm = "Layer, M, N, K,\n";
+  const std::string sparse = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+                             "Num Filter, Strides, Sparsity,\n";
+  const std::string max = "2147483647";
   const std::vector<BadCsv> cases = {
-      {"misspelled conv header",
-       "Layer name, IFMAP Height, IFMAP Widht, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
-       "a, 8, 8, 3, 3, 1, 1, 1,\n",
-       "1: column 3: ", "expected \"IFMAP Width\" (SCALE-Sim conv header), got \"IFMAP Widht\""},
-      {"unknown header", "name, height, width\na, 1, 1\n", "1: ",
-       "expected the SCALE-Sim conv header \"Layer name, IFMAP Height"},
-      {"short conv header", "Layer name, IFMAP Height, IFMAP Width, Filter Height\n", "1: column 5: ",
-       "expected \"Filter Width\" (SCALE-Sim conv header), got nothing"},
-      {"column after sparsity", "Layer Name, M, N, K, Sparsity, Extra,\nGEMM_1, 3, 5, 16, 1:1,\n",
-       "1: column 6: ", "expected the end of the header (or a last \"Sparsity\" column), got \"Extra\""},
-      {"sparse row", "Layer Name, M, N, K, Sparsity,\nGEMM_1, 3, 5, 16, 1:1,\nGEMM_2, 3, 5, 16, 3:4,\n",
-       "3: column 5 (Sparsity): ",
+      {"sparse row", gemm + "GEMM_1, 3, 5, 16, 1:1,\nGEMM_2, 3, 5, 16, 3:4,\n", "3: field 5 (Sparsity): ",
        "expected a dense ratio (N:N, such as 1:1), got \"3:4\" (npusim does not model SCALE-Sim's structured"},
-      {"bad ratio", kConvHeader.substr(0, kConvHeader.size() - 1) + " Sparsity,\na, 8, 8, 3, 3, 1, 1, 1, 4:2,\n",
-       "2: column 9 (Sparsity): ", "expected a sparsity ratio N:M with 1 <= N <= M, got \"4:2\""},
-      {"extra column after sparsity", "Layer, M, N, K, Sparsity\ng, 4, 4, 4, 1:1, 7\n", "2: column 6: ",
-       "expected the end of the row (the header has 5 columns), got \"7\""},
-      {"non-integer", kConvHeader + "a, 8, 8, 3, 3, 1.5, 1, 1,\n", "2: column 6 (Channels): ",
-       "expected an integer in [1, 65536], got \"1.5\""},
-      {"text", gemm + "g, 12, many, 4,\n", "2: column 3 (N): ", "expected an integer in [1, 65536], got \"many\""},
-      {"zero", kConvHeader + "\na, 8, 8, 3, 3, 1, 0, 1,\n", "3: column 7 (Num Filter): ",
-       "expected an integer in [1, 65536], got \"0\""},
-      {"negative", gemm + "g, -4, 2, 4,\n", "2: column 2 (M): ", "expected an integer in [1, 65536], got \"-4\""},
-      {"empty value", kConvHeader + "a, 8, , 3, 3, 1, 1, 1,\n", "2: column 3 (IFMAP Width): ",
-       "expected an integer in [1, 65536], got \"\""},
-      {"huge value", gemm + "g, 99999999999999999999, 2, 4,\n", "2: column 2 (M): ",
-       "expected an integer in [1, 65536], got \"99999999999999999999\""},
-      {"stride too large", kConvHeader + "a, 8, 8, 3, 3, 1, 1, 2000,\n", "2: column 8 (Strides): ",
-       "expected an integer in [1, 1024], got \"2000\""},
-      {"missing column", kConvHeader + "a, 8, 8, 3, 3, 1, 1,\n", "2: column 8 (Strides): ",
-       "expected a value, got none (the header has 8 columns)"},
-      {"missing gemm column", gemm + "g, 4, 4\n", "2: column 4 (K): ", "expected a value, got none"},
-      {"extra column", gemm + "g, 4, 4, 4, 4,\n", "2: column 5: ",
-       "expected the end of the row (the header has 4 columns), got \"4\""},
-      {"empty name", kConvHeader + " , 8, 8, 3, 3, 1, 1, 1,\n", "2: column 1 (Layer name): ",
-       "expected a layer name, got an empty field"},
+      {"bad ratio", sparse + "a, 8, 8, 3, 3, 1, 1, 1, 4:2,\n", "2: field 9 (Sparsity): ",
+       "expected a sparsity ratio N:M with 1 <= N <= M, got \"4:2\""},
+      {"value after the ratio", sparse + "a, 8, 8, 3, 3, 1, 1, 1, 1:1, 2,\n", "2: field 10 (Sparsity): ",
+       "expected the end of the row after the sparsity ratio, got \"2\""},
+      {"bare number as a GEMM ratio", gemm + "g, 1, 5, 16, 1,\n", "2: field 5 (Sparsity): ",
+       "expected a sparsity ratio N:M with 1 <= N <= M, got \"1\""},
+      {"too many values", gemm + "g, 4, 4, 4,\nh, 4, 4, 4, 4, 4,\n", "3: ",
+       "expected a GEMM row like line 2 (a layer name, M, N, K, then an optional N:M ratio), got 6 fields"},
+      {"conv row in a GEMM file", gemm + "g, 4, 4, 4,\na, 8, 8, 3, 3, 1, 1, 1,\n", "3: ",
+       "expected a GEMM row like line 2"},
+      {"neither form", kConvHeader + "a, 8, 8, 3, 3, 1,\n", "2: ",
+       "expected a conv row (a layer name and 7 or 8 integers) or a GEMM row (a layer name, M, N, K), each with "
+       "an optional N:M sparsity ratio, got 6 fields"},
+      {"non-integer", kConvHeader + "a, 8, 8, 3, 3, 1.5, 1, 1,\n", "2: field 6 (Channels): ",
+       "expected an integer in [1, " + max + "], got \"1.5\""},
+      {"template letter", gemm + "g, 12, N, 4,\n", "2: field 3 (N): ", "expected an integer in [1, " + max + "], got \"N\""},
+      {"label row", kConvHeader + "a, 8, 8, 3, 3, 1, 1, 1,\n" + kConvHeader, "3: field 2 (IFMAP height): ",
+       "got \"IFMAP Height\" (a label row: SCALE-Sim reads only line 1 as the header and stops on this one)"},
+      {"zero", kConvHeader + "\na, 8, 8, 3, 3, 1, 0, 1,\n", "3: field 7 (Num filter): ",
+       "expected an integer in [1, " + max + "], got \"0\""},
+      {"negative", gemm + "g, -4, 2, 4,\n", "2: field 2 (M): ", "got \"-4\""},
+      {"empty value", kConvHeader + "a, 8, , 3, 3, 1, 1, 1,\n", "2: field 3 (IFMAP width): ", "got \"\""},
+      {"past int", gemm + "g, 2147483648, 2, 4,\n", "2: field 2 (M): ", "got \"2147483648\""},
+      {"huge value", gemm + "g, 99999999999999999999, 2, 4,\n", "2: field 2 (M): ",
+       "got \"99999999999999999999\""},
+      {"double underscore", gemm + "g, 1__0, 2, 4,\n", "2: field 2 (M): ", "got \"1__0\""},
+      {"zero-width space", gemm + "g, 12\u200b, 2, 4,\n", "2: field 2 (M): ",
+       "got \"12\u200b\" (U+200B at column 6)"},
+      {"non-breaking space inside", gemm + "g,\u00a01\u00a0024, 2, 4,\n", "2: field 2 (M): ",
+       "got \"1\u00a0024\" (U+00A0 at column 5)"},
+      {"fullwidth digit", gemm + "g, \uff11, 2, 4,\n", "2: field 2 (M): ", "(U+FF11 at column 4)"},
+      {"tab-separated", kConvHeader + "Conv1_1\t572\t572\t3\t3\t1\t64\t1\t\n", "2: ",
+       "expected comma-separated fields, got a tab-separated line (SCALE-Sim splits rows at commas only"},
+      {"no commas", kConvHeader + "just\u00a0text\n", "2: ",
+       "expected comma-separated fields (a layer name, then 7 or 8 integers for a conv row or 3 for a GEMM row), "
+       "got \"just\u00a0text\" (U+00A0 at column 5)"},
       {"filter taller than ifmap", kConvHeader + "a, 8, 8, 3, 3, 1, 1, 1,\nb, 7, 20, 11, 11, 3, 96, 4,\n",
-       "3: column 4 (Filter Height): ", "expected at most the IFMAP height 7, got 11"},
-      {"filter wider than ifmap", kConvHeader + "a, 8, 4, 3, 5, 1, 1, 1,\n", "2: column 5 (Filter Width): ",
+       "3: field 4 (Filter height): ", "expected at most the IFMAP height 7, got 11"},
+      {"filter wider than ifmap", kConvHeader + "a, 8, 4, 3, 5, 1, 1, 1,\n", "2: field 5 (Filter width): ",
        "expected at most the IFMAP width 4, got 5"},
-      {"too many weights", gemm + "g, 4, 65536, 65536,\n", "2: layer \"g\": ",
-       "expected at most 2^28 weights, got 4294967296"},
-      {"too large an input", kConvHeader + "a, 65536, 65536, 1, 1, 1, 1, 1,\n", "2: layer \"a\": ",
-       "expected an input of at most 2^30 elements, got 4294967296"},
-      {"depthwise too wide", kConvHeader + "DP1, 8, 8, 3, 3, 1024, 128, 1,\n", "2: column 7 (Num Filter): ",
-       "expected Channels x Num Filter of this depthwise (\"DP\") row to be at most 65536, got 131072"},
+      {"too many weights", gemm + "g, 4, 2147483647, 2147483647,\n", "2: layer \"g\": ",
+       "expected a weight count of at most 2^48, got more"},
+      {"too many MACs", gemm + "g, 2147483647, 65536, 4096,\n", "2: layer \"g\": ",
+       "expected a MAC count of at most 2^48, got more"},
+      {"too large an input", kConvHeader + "a, 2147483647, 2147483647, 1, 1, 1, 1, 1,\n", "2: layer \"a\": ",
+       "expected an input element count of at most 2^48, got more"},
+      {"depthwise too wide", kConvHeader + "DP1, 8, 8, 3, 3, 2147483647, 2147483647, 1,\n", "2: layer \"DP1\": ",
+       "expected Channels x Num filter of at most 2^48, got more"},
   };
   for (const auto& c : cases) {
     const std::string message = error_of(c.text);
@@ -297,17 +345,74 @@ TEST_F(ScalesimFiles, BadInputNamesFileLineAndColumn) {
   }
 }
 
+TEST_F(ScalesimFiles, FileMacsStayInsideInt64) {
+  // 2^48 MACs per row is allowed (a GEMM 2^16 x 2^16 x 2^16); 2^14 + 1 such rows pass 2^62.
+  std::string text = "Layer,M,N,K\n";
+  for (int i = 0; i <= (1 << 14); ++i) text += "g,65536,65536,65536,\n";
+  const std::string message = error_of(text);
+  EXPECT_CONTAINS(message, file() + ":" + std::to_string((1 << 14) + 2) + ": expected a file of at most 2^62 MACs");
+}
+
 TEST_F(ScalesimFiles, EmptyHeaderOnlyAndMissingFiles) {
-  EXPECT_CONTAINS(error_of(""), file() + ": expected the SCALE-Sim conv header");
-  EXPECT_CONTAINS(error_of("\n  \n"), "got an empty file");
-  EXPECT_EQ(error_of(kConvHeader + "\n"),
-            file() + ": expected at least one layer row after the header (line 1), got none");
+  EXPECT_EQ(error_of(""), file() + ": expected a header line and layer rows, got an empty file");
+  const std::string none = file() + ": expected layer rows after the header (line 1, which SCALE-Sim skips), got none";
+  EXPECT_EQ(error_of("\n  \n"), none);
+  EXPECT_EQ(error_of(kConvHeader + "\n,,,,\n"), none);
   const std::string absent = (dir_ / "absent.csv").string();
   try {
     load_scalesim_csv(absent, 1);
     ADD_FAILURE() << "no InputError";
   } catch (const InputError& error) {
     EXPECT_EQ(std::string(error.what()), absent + ": cannot open");
+  }
+}
+
+// tests/data/scalesim/shapes.tsv: one small file per shape of SCALE-Sim's
+// shipped topologies, with what npusim must do with it (expected values worked
+// by hand from SCALE-Sim's rules, see the file's header).
+TEST(ScalesimShapes, EveryShapeRunsOrIsRefusedAsListed) {
+  const fs::path dir = fs::path(NPUSIM_SOURCE_DIR) / "tests/data/scalesim";
+  std::ifstream manifest(dir / "shapes.tsv");
+  ASSERT_TRUE(manifest) << dir;
+  std::set<std::string> listed;
+  for (std::string line; std::getline(manifest, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const std::string name = line.substr(0, line.find('\t'));
+    const std::string rest = line.substr(name.size() + 1);
+    const std::string verdict = rest.substr(0, rest.find('\t'));
+    listed.insert(name);
+    const std::string path = (dir / name).string();
+    std::istringstream words(verdict);
+    std::string kind;
+    words >> kind;
+    if (kind == "runs") {
+      std::size_t rows = 0;
+      std::int64_t macs = 0;
+      words >> rows >> macs;
+      try {
+        const auto graphs = load_scalesim_csv(path, 1);
+        EXPECT_EQ(graphs.size(), rows) << name;
+        EXPECT_EQ(total_macs(graphs), macs) << name;
+      } catch (const InputError& error) {
+        ADD_FAILURE() << name << ": " << error.what();
+      }
+    } else {
+      ASSERT_EQ(kind, "refused") << line;
+      std::string at, text;
+      words >> at;
+      std::getline(words >> std::ws, text);
+      try {
+        load_scalesim_csv(path, 1);
+        ADD_FAILURE() << name << ": no InputError";
+      } catch (const InputError& error) {
+        EXPECT_CONTAINS(std::string(error.what()), path + ":" + at + ": ") << name;
+        EXPECT_CONTAINS(std::string(error.what()), text) << name;
+      }
+    }
+  }
+  EXPECT_GE(listed.size(), 25u);
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() == ".csv") EXPECT_TRUE(listed.count(entry.path().filename().string())) << entry.path();
   }
 }
 

@@ -6,6 +6,7 @@
 #include "accel/formats/number_format.h"
 #include "models/input_error.h"
 #include "models/json_reader.h"
+#include "sim/config/scalesim_cfg.h"
 #include "sim/config/set_override.h"
 
 namespace npusim {
@@ -126,9 +127,19 @@ AcceleratorConfig parse_accelerator_config(nlohmann::json document, const std::s
   }
 }
 
+nlohmann::json read_config_document(const std::string& path) {
+  return is_scalesim_cfg_path(path) ? read_scalesim_cfg(path).document : read_json_file(path);
+}
+
 AcceleratorConfig load_accelerator_config(const std::string& path,
                                           const std::vector<std::string>& set_overrides) {
-  return parse_accelerator_config(read_json_file(path), path, set_overrides);
+  if (!is_scalesim_cfg_path(path)) return parse_accelerator_config(read_json_file(path), path, set_overrides);
+  const TranslatedConfig cfg = read_scalesim_cfg(path);
+  try {
+    return parse_accelerator_config(cfg.document, path, set_overrides);
+  } catch (const InputError& error) {
+    throw InputError(locate_in_cfg(error.what(), path, cfg.origins));
+  }
 }
 
 namespace {

@@ -1,5 +1,6 @@
 // The accelerator a run simulates, loaded from a versioned JSON preset
-// (configs/*.json) plus command-line `--set key=value` overrides.
+// (configs/*.json) or a SCALE-Sim .cfg, plus command-line `--set key=value`
+// overrides.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -35,7 +36,11 @@ struct AcceleratorConfig {
   EnergyConfig energy;
 };
 
-// Reads `path`, applies `set_overrides` ("array.rows=64", "formats.weight=int4")
+// The document a config file holds: a JSON preset as it is, a SCALE-Sim .cfg
+// (by its extension) translated to the preset schema (sim/config/scalesim_cfg.h).
+nlohmann::json read_config_document(const std::string& path);
+
+// Reads `path` (JSON, or a SCALE-Sim .cfg), applies `set_overrides` ("array.rows=64", "formats.weight=int4")
 // to the JSON document, then validates. Every error is an InputError naming the
 // file and the JSON path; an error on a path an override touched also names the
 // override ("--set array.rowz=64: ...").

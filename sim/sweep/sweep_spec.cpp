@@ -391,7 +391,7 @@ SweepSpec load_sweep_spec(const std::string& path) {
 
 SweepPlan expand_sweep(const SweepSpec& spec) {
   const SpecContext context(spec.file);
-  const nlohmann::json base_document = read_json_file(spec.base_config);
+  const nlohmann::json base_document = read_config_document(spec.base_config);
   std::map<std::string, EnergyTable> tables;  // by technology: loading one reads a file
   std::unordered_map<std::string, std::size_t> key_owner;
   SweepPlan plan;
