@@ -57,6 +57,25 @@ class OnnxImportBreadthTest : public testing::OnnxModelTest {
     ints_attr(pool, "kernel_shape", {1, 2});
   }
 
+  // The simulator (tile engine, 4 x 4 array) against the independent
+  // reference executor, every layer bit for bit, in fp32 and in int8
+  // (calibrated on `x`).
+  static void expect_simulator_equals_reference(const Graph& graph, const Tensor& x) {
+    for (const NumberFormat f : {NumberFormat::fp32, NumberFormat::int8}) {
+      const MacFormat mac{f, f, f == NumberFormat::fp32 ? AccumulatorFormat::fp32 : AccumulatorFormat::int32, 1};
+      const QuantizedGraph qg = quantize_graph(graph, mac, x);
+      AcceleratorConfig config;
+      config.array.rows = 4;
+      config.array.cols = 4;
+      config.array.mac = mac;
+      const auto engine = make_tile_engine(config.array);
+      const Tensor input = quantize_input(qg, x);
+      const NetworkRun sim = run_network(qg, input, *engine, config);
+      EXPECT_TRUE(all_bit_exact(check_against_reference(sim, run_reference(qg, input, reference_reduction_chunk(config.array)))))
+          << to_string(f);
+    }
+  }
+
   static std::vector<float> run(const LoadedModel& m, const Dims& dims, const std::vector<float>& x) {
     Tensor in;
     in.dims = dims;
@@ -233,19 +252,7 @@ TEST_F(OnnxImportBreadthTest, ScaleLayerSimulatesBitExactWithTheReferenceInFp32A
   Tensor x;
   x.dims = {2, 3, 3};
   for (int i = 0; i < 18; ++i) x.f.push_back(0.1f * static_cast<float>(i) - 0.8f);
-  for (const NumberFormat f : {NumberFormat::fp32, NumberFormat::int8}) {
-    const MacFormat mac{f, f, f == NumberFormat::fp32 ? AccumulatorFormat::fp32 : AccumulatorFormat::int32, 1};
-    const QuantizedGraph qg = quantize_graph(m.graph, mac, x);
-    AcceleratorConfig config;
-    config.array.rows = 4;
-    config.array.cols = 4;
-    config.array.mac = mac;
-    const auto engine = make_tile_engine(config.array);
-    const Tensor input = quantize_input(qg, x);
-    const NetworkRun sim = run_network(qg, input, *engine, config);
-    EXPECT_TRUE(all_bit_exact(check_against_reference(sim, run_reference(qg, input, reference_reduction_chunk(config.array)))))
-        << to_string(f);
-  }
+  expect_simulator_equals_reference(m.graph, x);
 }
 
 TEST_F(OnnxImportBreadthTest, SigmoidHardSigmoidAndAChannelGateMul) {
@@ -266,19 +273,7 @@ TEST_F(OnnxImportBreadthTest, SigmoidAndMulSimulateBitExactWithTheReferenceInFp3
   Tensor x;
   x.dims = {2, 1, 2};
   x.f = {0.0f, 2.0f, -2.0f, 6.0f};
-  for (const NumberFormat f : {NumberFormat::fp32, NumberFormat::int8}) {
-    const MacFormat mac{f, f, f == NumberFormat::fp32 ? AccumulatorFormat::fp32 : AccumulatorFormat::int32, 1};
-    const QuantizedGraph qg = quantize_graph(m.graph, mac, x);
-    AcceleratorConfig config;
-    config.array.rows = 4;
-    config.array.cols = 4;
-    config.array.mac = mac;
-    const auto engine = make_tile_engine(config.array);
-    const Tensor input = quantize_input(qg, x);
-    const NetworkRun sim = run_network(qg, input, *engine, config);
-    EXPECT_TRUE(all_bit_exact(check_against_reference(sim, run_reference(qg, input, reference_reduction_chunk(config.array)))))
-        << to_string(f);
-  }
+  expect_simulator_equals_reference(m.graph, x);
 }
 
 TEST_F(OnnxImportBreadthTest, MulBroadcastOtherThanAChannelGateIsRefused) {
