@@ -75,8 +75,8 @@ bool fold_in_builder(OnnxBuilder& b, const onnx::NodeProto& node) {
 // Ops whose output has the shape of their first input (or, for the
 // elementwise binary ones, of the larger input): an unsupported one gets a
 // stand-in output, its input under the same shape, so that the nodes after it
-// are still checked and reported (DenseNet has ~60 BatchNormalizations after a
-// Concat). The import fails anyway; the stand-in never reaches a graph.
+// are still checked and reported, not hidden behind the first failure. The
+// import fails anyway; the stand-in never reaches a graph.
 bool shape_preserving(const std::string& op) {
   static const std::set<std::string> ops = {
       "BatchNormalization", "Sigmoid", "HardSigmoid", "HardSwish", "Relu", "LeakyRelu", "PRelu", "Tanh", "Erf",
@@ -89,7 +89,7 @@ bool shape_preserving(const std::string& op) {
 // Gives the outputs of a node that could not be mapped a stand-in when its
 // op keeps the shape, else marks them poisoned (their readers are skipped).
 void stand_in_or_poison(OnnxBuilder& b, const onnx::NodeProto& node) {
-  if (shape_preserving(node.op_type()) && node.output_size() >= 1 && !b.is_poisoned(node)) {
+  if (shape_preserving(node.op_type()) && node.output_size() >= 1) {
     const OnnxValue* larger = nullptr;
     for (int k = 0; k < std::min(node.input_size(), 2); ++k) {
       const OnnxValue* v = b.has_input(node, k) ? b.find_value(node.input(k)) : nullptr;
