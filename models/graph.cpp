@@ -29,6 +29,10 @@ std::int64_t layer_macs(const Layer& layer, const std::vector<std::int64_t>& inp
     case LayerType::reshape:
     case LayerType::clip:
     case LayerType::constant:
+    case LayerType::scale:
+    case LayerType::sigmoid:
+    case LayerType::hard_sigmoid:
+    case LayerType::mul:
       return 0;
   }
   return 0;

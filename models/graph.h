@@ -18,6 +18,15 @@ enum class LayerType {
   // row-major, in Layer::weights (quantized: QuantizedLayer::weights holds
   // them in the output format, quantized per tensor from their own min/max).
   constant,
+  // Per-channel affine: out[c, h, w] = in[c, h, w] * weights[c] + bias[c],
+  // C = output_dims[0] entries each (a BatchNormalization that folds into no
+  // conv2d / fc). Runs on the post-processing unit.
+  scale,
+  sigmoid,       // 1 / (1 + exp(-x))
+  hard_sigmoid,  // max(0, min(1, hard_sigmoid.alpha * x + hard_sigmoid.beta))
+  // inputs[0] * inputs[1]; inputs[1] of the same dims, or {C, 1, 1}: one
+  // factor per channel (squeeze-and-excite).
+  mul,
 };
 enum class Activation { none, relu, relu6 };
 
@@ -47,20 +56,25 @@ struct ClipParams {
   float max = 3.402823466e38f;
 };
 
+struct HardSigmoidParams {
+  float alpha = 0.2f, beta = 0.5f;  // ONNX's defaults
+};
+
 struct Layer {
   std::string name;
   LayerType type = LayerType::conv2d;
-  std::vector<std::string> inputs;  // layer names or the graph input's name; add has two, concat any, constant none
+  std::vector<std::string> inputs;  // layer names or the graph input's name; add and mul have two, concat any, constant none
   Conv2dParams conv;
   FcParams fc;
   PoolParams pool;
   ClipParams clip;
+  HardSigmoidParams hard_sigmoid;
   int axis = 0;  // concat, softmax: 0 = C, 1 = H, 2 = W
   Activation activation = Activation::none;  // fused after conv2d, fc and add
   bool has_bias = false;
   std::vector<std::int64_t> output_dims;  // {C, H, W}; fc gives {N, 1, 1}
   // fp32 master parameters. conv2d: {N, C/groups, R, S} row-major; fc: {N, K};
-  // constant: its C*H*W values, row-major.
+  // constant: its C*H*W values, row-major; scale: the C multipliers (bias: the C addends).
   std::vector<float> weights;
   std::vector<float> bias;  // N entries when has_bias
 };

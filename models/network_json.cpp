@@ -225,6 +225,10 @@ class NetworkReader {
       case LayerType::reshape: read_reshape(r, index, layer); break;
       case LayerType::clip: read_clip(r, index, layer); break;
       case LayerType::constant: read_constant(r, layer); break;
+      case LayerType::scale:
+      case LayerType::sigmoid:
+      case LayerType::hard_sigmoid:
+      case LayerType::mul: break;  // not JSON layer types (layer_type() never returns them)
     }
     r.finish();
     if (elements(layer.output_dims) > kMaxElements) {

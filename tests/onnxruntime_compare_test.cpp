@@ -24,6 +24,7 @@
 #include "sim/config/accelerator_config.h"
 #include "sim/run/network_runner.h"
 #include "sim/run/reference_check.h"
+#include "tests/npy_samples_test_support.h"
 
 namespace npusim {
 namespace {
@@ -33,21 +34,8 @@ std::string ort_dir() {
   return dir ? dir : "";
 }
 
-std::vector<float> floats_of(const NpyArray& a) {
-  std::vector<float> v(static_cast<std::size_t>(a.elements()));
-  std::memcpy(v.data(), a.bytes.data(), v.size() * 4);
-  return v;
-}
-
-// Sample n of {N, C, H, W} as the graph's fp32 {C, H, W} input.
-Tensor sample(const NpyArray& inputs, const std::vector<float>& values, std::int64_t n) {
-  Tensor t;
-  t.dims = {inputs.shape[1], inputs.shape[2], inputs.shape[3]};
-  const auto size = static_cast<std::size_t>(t.elements());
-  t.f.assign(values.begin() + static_cast<std::ptrdiff_t>(n * size),
-             values.begin() + static_cast<std::ptrdiff_t>((n + 1) * size));
-  return t;
-}
+using testing::floats_of;
+using testing::sample;
 
 class OnnxruntimeCompare : public ::testing::TestWithParam<const char*> {
  protected:

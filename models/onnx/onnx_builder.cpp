@@ -87,11 +87,15 @@ const OnnxValue* OnnxBuilder::input(const onnx::NodeProto& node, int index, bool
   return v;
 }
 
-const OnnxValue& OnnxBuilder::runtime_input(const onnx::NodeProto& node, int index) const {
+const OnnxValue& OnnxBuilder::runtime_input(const onnx::NodeProto& node, int index, bool allow_pad) const {
   const OnnxValue& v = *input(node, index);
   if (v.is_constant()) {
     throw OnnxUnsupported("input " + std::to_string(index) + " (\"" + node.input(index) +
                           "\") is a constant; npusim needs it computed from the graph input");
+  }
+  if (v.pad && !allow_pad) {
+    throw OnnxUnsupported("reads the output of " + v.pad->node +
+                          ", whose zero padding npusim folds only into a Conv that reads it");
   }
   return v;
 }

@@ -57,6 +57,14 @@ struct OnnxDequantized {
   int axis = 0;
 };
 
+// Zero padding of a Pad node not yet applied: the value's shape is the padded
+// one, its IR tensor the unpadded data. Only a Conv reads such a value (it
+// adds the pads to its own); any other reader is an unsupported node.
+struct OnnxPendingPad {
+  std::int64_t top = 0, left = 0, bottom = 0, right = 0;
+  std::string node;  // describe_node of the Pad, for messages
+};
+
 struct OnnxValue {
   // Constants: the values (dequantized, for a DequantizeLinear of a constant).
   std::shared_ptr<const OnnxTensor> constant;
@@ -69,6 +77,7 @@ struct OnnxValue {
   // The layer whose output this value is, straight from the node that made
   // the layer (so a following Relu or BatchNormalization may fuse into it).
   int direct_layer = -1;
+  std::optional<OnnxPendingPad> pad;
 
   bool is_constant() const { return constant != nullptr; }
 };
@@ -112,7 +121,8 @@ class OnnxBuilder {
   // Input `index` of `node`; nullptr for an omitted optional input. Throws
   // InputError when a required one is missing (`required`).
   const OnnxValue* input(const onnx::NodeProto& node, int index, bool required = true) const;
-  const OnnxValue& runtime_input(const onnx::NodeProto& node, int index) const;
+  // A runtime input; one with a pending Pad only when `allow_pad` (a Conv).
+  const OnnxValue& runtime_input(const onnx::NodeProto& node, int index, bool allow_pad = false) const;
   const OnnxTensor& constant_input(const onnx::NodeProto& node, int index, const std::string& what) const;
   bool has_input(const onnx::NodeProto& node, int index) const;
   void set_output(const onnx::NodeProto& node, int index, OnnxValue value);

@@ -3,11 +3,13 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "models/bounded_read.h"
 #include "models/input_error.h"
 #include "models/onnx/onnx_graph.h"
 #include "models/onnx/onnx_proto.h"
+#include "models/onnx/onnx_shape_fold.h"
 
 namespace npusim {
 namespace {
@@ -103,27 +105,38 @@ OnnxTensor constant_of_shape(const onnx::NodeProto& node, const OnnxTensor& shap
 
 }  // namespace
 
-bool is_foldable_op(const std::string& op_type) { return op_type == "Cast" || op_type == "ConstantOfShape"; }
+bool is_foldable_op(const std::string& op_type) {
+  return op_type == "Cast" || op_type == "ConstantOfShape" || is_shape_fold_op(op_type);
+}
 
 std::optional<OnnxTensor> fold_constant_node(const onnx::NodeProto& node,
                                              const std::function<const OnnxTensor*(const std::string&)>& constant,
-                                             const std::string& file) {
+                                             const std::string& file, std::int64_t opset) {
   const bool default_domain = node.domain().empty() || node.domain() == "ai.onnx";
-  if (!default_domain || !is_foldable_op(node.op_type()) || node.input_size() != 1 || node.output_size() != 1) {
+  if (!default_domain || !is_foldable_op(node.op_type()) || node.input_size() < 1 || node.output_size() != 1) {
     return std::nullopt;
   }
-  const OnnxTensor* in = constant(node.input(0));
-  if (in == nullptr) return std::nullopt;
+  std::vector<const OnnxTensor*> inputs;
+  for (const auto& name : node.input()) {
+    if (name.empty()) {
+      inputs.push_back(nullptr);
+      continue;
+    }
+    inputs.push_back(constant(name));
+    if (inputs.back() == nullptr) return std::nullopt;
+  }
   const std::string where = file + ": " + describe_node(node);
-  OnnxTensor out;
+  std::optional<OnnxTensor> out;
   if (node.op_type() == "Cast") {
     const OnnxAttributes attrs(node, file);
     if (!attrs.has("to")) throw InputError(where + ": attribute to: missing");
-    out = convert(*in, static_cast<int>(attrs.integer("to", 0)), where);
+    out = convert(*inputs[0], static_cast<int>(attrs.integer("to", 0)), where);
+  } else if (node.op_type() == "ConstantOfShape") {
+    out = constant_of_shape(node, *inputs[0], where);
   } else {
-    out = constant_of_shape(node, *in, where);
+    out = fold_shape_op(node, inputs, file, opset);
   }
-  out.name = node.output(0);
+  if (out) out->name = node.output(0);
   return out;
 }
 

@@ -11,7 +11,8 @@
 #include "models/onnx/onnx_proto.h"
 
 // Relu, Clip and the pools: activations fuse into the layer before them when
-// they can, else become relu/relu6 layers; pools become maxpool/avgpool layers.
+// they can, else become relu/relu6 layers; pools (and a spatial ReduceMean)
+// become maxpool/avgpool layers.
 
 namespace npusim::onnx_float {
 namespace {
@@ -135,5 +136,50 @@ void map_pool(OnnxBuilder& b, const onnx::NodeProto& node, bool average, bool gl
   b.set_output(node, 0, b.layer_value(t, std::move(out_shape), x.data_type, x.view, false));
 }
 
+// Sigmoid and HardSigmoid (alpha, beta; ONNX defaults 0.2 and 0.5): sigmoid /
+// hard_sigmoid layers on the IR tensor of their input, whatever its dims.
+void map_sigmoid(OnnxBuilder& b, const onnx::NodeProto& node) {
+  const OnnxAttributes attrs(node, b.file());
+  const OnnxValue& x = real_input(b, node, 0);
+  Layer layer;
+  layer.name = b.layer_name(node);
+  layer.type = node.op_type() == "HardSigmoid" ? LayerType::hard_sigmoid : LayerType::sigmoid;
+  layer.hard_sigmoid.alpha = attrs.real("alpha", 0.2f);
+  layer.hard_sigmoid.beta = attrs.real("beta", 0.5f);
+  layer.inputs = {b.tensors()[static_cast<std::size_t>(x.tensor)].name};
+  layer.output_dims = b.tensors()[static_cast<std::size_t>(x.tensor)].dims;
+  const int t = b.add_layer(std::move(layer));
+  b.set_output(node, 0, b.layer_value(t, x.shape, x.data_type, x.view, false));
+}
+
+// ReduceMean over the spatial axes of [1, C, H, W] (H and W, or the length of
+// [1, C, L]) is a global average pool, as torch writes x.mean([2, 3])
+// (MNASNet): keepdims=1 gives [1, C, 1, 1], keepdims=0 gives [1, C]; both are
+// {C, 1, 1} in the IR. Any other set of axes is unsupported.
+void map_reduce_mean(OnnxBuilder& b, const onnx::NodeProto& node) {
+  const OnnxAttributes attrs(node, b.file());
+  const OnnxValue& x = real_input(b, node, 0);
+  if (b.has_input(node, 1)) throw OnnxUnsupported("axes as an input (opset 18) is not supported");
+  const Spatial in = spatial_of(x);
+  const auto rank = static_cast<std::int64_t>(x.shape.size());
+  std::set<std::int64_t> axes;
+  for (const auto a : attrs.integers("axes", {})) axes.insert(normalize_axis(a, x.shape.size(), b.where(node)));
+  const std::set<std::int64_t> spatial = rank == 4 ? std::set<std::int64_t>{2, 3} : std::set<std::int64_t>{2};
+  if (axes != spatial) {
+    throw OnnxUnsupported("only a mean over the spatial axes (2 and 3 of [N, C, H, W]) is supported: a global average pool");
+  }
+  Layer layer;
+  layer.name = b.layer_name(node);
+  layer.type = LayerType::avgpool;
+  layer.pool.global = true;
+  layer.pool.kernel_h = static_cast<int>(in.height);
+  layer.pool.kernel_w = static_cast<int>(in.width);
+  layer.output_dims = {in.channels, 1, 1};
+  const int input = b.with_dims(x, in.dims());
+  layer.inputs = {b.tensors()[static_cast<std::size_t>(input)].name};
+  const int t = b.add_layer(std::move(layer));
+  OnnxDims out_shape = attrs.integer("keepdims", 1) != 0 ? spatial_shape(in, in.channels, 1, 1) : OnnxDims{1, in.channels};
+  b.set_output(node, 0, b.layer_value(t, std::move(out_shape), x.data_type, x.view, false));
+}
 
 }  // namespace npusim::onnx_float

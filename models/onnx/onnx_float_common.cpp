@@ -31,8 +31,8 @@ std::int64_t normalize_axis(std::int64_t axis, std::size_t rank, const std::stri
   return axis < 0 ? axis + r : axis;
 }
 
-const OnnxValue& real_input(OnnxBuilder& b, const onnx::NodeProto& node, int index) {
-  const OnnxValue& v = b.runtime_input(node, index);
+const OnnxValue& real_input(OnnxBuilder& b, const onnx::NodeProto& node, int index, bool allow_pad) {
+  const OnnxValue& v = b.runtime_input(node, index, allow_pad);
   if (v.view == OnnxView::accumulator) {
     throw OnnxUnsupported("reads the int32 accumulators of a ConvInteger/MatMulInteger (only supported as the graph output)");
   }

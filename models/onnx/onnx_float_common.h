@@ -39,7 +39,7 @@ std::string shape_text(const OnnxDims& shape);
 
 std::int64_t normalize_axis(std::int64_t axis, std::size_t rank, const std::string& where);
 
-const OnnxValue& real_input(OnnxBuilder& b, const onnx::NodeProto& node, int index);
+const OnnxValue& real_input(OnnxBuilder& b, const onnx::NodeProto& node, int index, bool allow_pad = false);
 
 // Ops that move or select values without arithmetic also take integer tensors.
 const OnnxValue& any_input(OnnxBuilder& b, const onnx::NodeProto& node, int index);
@@ -59,7 +59,7 @@ Window read_window(const OnnxBuilder& b, const onnx::NodeProto& node, const Spat
 // The mappers, by family: onnx_float_linear.cpp (Conv, Gemm, MatMul,
 // BatchNormalization), onnx_float_activation.cpp (Relu, Clip, the pools),
 // onnx_float_elementwise.cpp (Add, Concat, Softmax), onnx_float_shape.cpp
-// (Flatten, Reshape, Identity/Dropout).
+// (Flatten, Reshape, Squeeze/Unsqueeze, Identity/Dropout).
 void map_conv(OnnxBuilder& b, const onnx::NodeProto& node);
 void map_gemm(OnnxBuilder& b, const onnx::NodeProto& node);
 void map_matmul(OnnxBuilder& b, const onnx::NodeProto& node);
@@ -67,11 +67,16 @@ void map_batchnorm(OnnxBuilder& b, const onnx::NodeProto& node);
 void map_relu(OnnxBuilder& b, const onnx::NodeProto& node);
 void map_clip(OnnxBuilder& b, const onnx::NodeProto& node);
 void map_pool(OnnxBuilder& b, const onnx::NodeProto& node, bool average, bool global);
+void map_reduce_mean(OnnxBuilder& b, const onnx::NodeProto& node);
+void map_sigmoid(OnnxBuilder& b, const onnx::NodeProto& node);
+void map_mul(OnnxBuilder& b, const onnx::NodeProto& node);
 void map_add(OnnxBuilder& b, const onnx::NodeProto& node);
 void map_concat(OnnxBuilder& b, const onnx::NodeProto& node);
 void map_softmax(OnnxBuilder& b, const onnx::NodeProto& node);
 void map_flatten(OnnxBuilder& b, const onnx::NodeProto& node);
 void map_reshape(OnnxBuilder& b, const onnx::NodeProto& node);
 void map_identity(OnnxBuilder& b, const onnx::NodeProto& node);
+void map_squeeze(OnnxBuilder& b, const onnx::NodeProto& node);
+void map_pad(OnnxBuilder& b, const onnx::NodeProto& node);
 
 }  // namespace npusim::onnx_float

@@ -10,7 +10,7 @@
 #include "models/onnx/onnx_float_common.h"
 #include "models/onnx/onnx_proto.h"
 
-// Add (a bias fold, a constant operand or a residual add), Concat and Softmax.
+// Add (a bias fold, a constant operand or a residual add), Mul, Concat and Softmax.
 
 namespace npusim::onnx_float {
 namespace {
@@ -124,6 +124,42 @@ void map_add(OnnxBuilder& b, const onnx::NodeProto& node) {
   layer.output_dims = dims;
   const int t = b.add_layer(std::move(layer));
   b.set_output(node, 0, b.layer_value(t, a.shape, a.data_type, a.view, true));
+}
+
+// Mul of two runtime tensors of one shape, or of [1, C, H, W] by [1, C, 1, 1]
+// (either order: squeeze-and-excite's channel gate); a constant operand
+// becomes a constant layer of the other's shape, as for Add.
+void map_mul(OnnxBuilder& b, const onnx::NodeProto& node) {
+  const OnnxValue& x0 = *b.input(node, 0);
+  const OnnxValue& x1 = *b.input(node, 1);
+  std::optional<OnnxValue> constant;
+  if (x0.is_constant() != x1.is_constant()) {
+    const int runtime = x0.is_constant() ? 1 : 0;
+    const OnnxValue& x = real_input(b, node, runtime);
+    constant = constant_layer(b, node, 1 - runtime, x.shape, b.tensors()[static_cast<std::size_t>(x.tensor)].dims);
+  }
+  const OnnxValue* a = constant && x0.is_constant() ? &*constant : &real_input(b, node, 0);
+  const OnnxValue* c = constant && x1.is_constant() ? &*constant : &real_input(b, node, 1);
+  const auto gate_of = [](const OnnxDims& big, const OnnxDims& small) {
+    return big.size() == 4 && small.size() == 4 && big[0] == 1 && small[0] == 1 && small[1] == big[1] &&
+           small[2] == 1 && small[3] == 1;
+  };
+  if (a->shape != c->shape && gate_of(c->shape, a->shape)) std::swap(a, c);
+  const bool gate = a->shape != c->shape;
+  if (gate && !gate_of(a->shape, c->shape)) {
+    throw OnnxUnsupported("broadcasting " + shape_text(a->shape) + " * " + shape_text(c->shape) +
+                          " is not supported (same shapes, or [1, C, H, W] * [1, C, 1, 1])");
+  }
+  Layer layer;
+  layer.name = b.layer_name(node);
+  layer.type = LayerType::mul;
+  const OnnxDims dims = gate ? OnnxDims{a->shape[1], a->shape[2], a->shape[3]} : b.tensors()[static_cast<std::size_t>(a->tensor)].dims;
+  const int first = b.with_dims(*a, dims);
+  const int second = b.with_dims(*c, gate ? OnnxDims{a->shape[1], 1, 1} : dims);
+  layer.inputs = {b.tensors()[static_cast<std::size_t>(first)].name, b.tensors()[static_cast<std::size_t>(second)].name};
+  layer.output_dims = dims;
+  const int t = b.add_layer(std::move(layer));
+  b.set_output(node, 0, b.layer_value(t, a->shape, a->data_type, a->view, false));
 }
 
 namespace {

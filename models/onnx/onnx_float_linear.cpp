@@ -10,12 +10,12 @@
 #include "models/onnx/onnx_float_common.h"
 #include "models/onnx/onnx_proto.h"
 
-// Conv, Gemm, MatMul and BatchNormalization (folded into the conv before it) onto
-// conv2d and fc layers.
+// Conv, Gemm, MatMul onto conv2d and fc layers; BatchNormalization folded
+// into the conv2d / fc before it, else a per-channel `scale` layer.
 
 namespace npusim::onnx_float {
 void map_conv(OnnxBuilder& b, const onnx::NodeProto& node) {
-  const OnnxValue& x = real_input(b, node, 0);
+  const OnnxValue& x = real_input(b, node, 0, true);
   const OnnxValue& w = *b.input(node, 1);
   if (!w.is_constant()) throw OnnxUnsupported("the weights (input 1) must be a constant (an initializer)");
   std::vector<float> bias;
@@ -113,25 +113,16 @@ void map_matmul(OnnxBuilder& b, const onnx::NodeProto& node) {
   b.set_output(node, 0, std::move(out));
 }
 
-void map_batchnorm(OnnxBuilder& b, const onnx::NodeProto& node) {
+namespace {
+
+// BatchNormalization's per-channel factor gamma / sqrt(var + eps) and shift
+// beta - mean * factor, in double from the fp32 parameters.
+struct ChannelAffine {
+  std::vector<double> factor, shift, mean, beta;
+};
+
+ChannelAffine read_batchnorm(OnnxBuilder& b, const onnx::NodeProto& node, std::int64_t n) {
   const OnnxAttributes attrs(node, b.file());
-  const OnnxValue& x = real_input(b, node, 0);
-  if (attrs.integer("training_mode", 0) != 0 || node.output_size() > 1) {
-    throw OnnxUnsupported("training mode (batch statistics) is not supported");
-  }
-  if (b.view().opset() < 9 && attrs.integer("spatial", 1) == 0) {
-    throw OnnxUnsupported("spatial=0 is not supported");
-  }
-  const bool foldable = x.direct_layer >= 0 && b.consumers(node.input(0)) == 1 &&
-                        b.graph().layers[static_cast<std::size_t>(x.direct_layer)].type == LayerType::conv2d &&
-                        b.graph().layers[static_cast<std::size_t>(x.direct_layer)].activation == Activation::none &&
-                        !b.layer_quant()[static_cast<std::size_t>(x.direct_layer)];
-  if (!foldable) {
-    throw OnnxUnsupported("not preceded by a Conv (without activation) whose output only it reads; "
-                          "npusim folds BatchNormalization into the conv");
-  }
-  Layer& conv = b.graph().layers[static_cast<std::size_t>(x.direct_layer)];
-  const std::int64_t n = conv.conv.out_channels;
   const char* names[] = {"scale", "B", "input_mean", "input_var"};
   std::vector<const OnnxTensor*> p;
   for (int i = 1; i <= 4; ++i) {
@@ -143,26 +134,81 @@ void map_batchnorm(OnnxBuilder& b, const onnx::NodeProto& node) {
     p.push_back(&t);
   }
   const double epsilon = attrs.real("epsilon", 1e-5f);
-  const auto k_len = conv.weights.size() / static_cast<std::size_t>(n);
-  if (!conv.has_bias) conv.bias.assign(static_cast<std::size_t>(n), 0.0f);
+  ChannelAffine a;
   for (std::int64_t c = 0; c < n; ++c) {
     const auto i = static_cast<std::size_t>(c);
     const double var = p[3]->f[i];
     if (!(var + epsilon > 0.0)) {
       throw InputError(b.where(node) + "input_var[" + std::to_string(c) + "] + epsilon must be positive");
     }
-    // w' = w * gamma / sqrt(var + eps); b' = (b - mean) * gamma / sqrt(var + eps) + beta,
-    // in double, each rounded to fp32 once.
     const double factor = double{p[0]->f[i]} / std::sqrt(var + epsilon);
-    for (std::size_t k = 0; k < k_len; ++k) {
-      float& w = conv.weights[i * k_len + k];
-      w = static_cast<float>(double{w} * factor);
-    }
-    conv.bias[i] = static_cast<float>((double{conv.bias[i]} - double{p[2]->f[i]}) * factor + double{p[1]->f[i]});
+    a.factor.push_back(factor);
+    a.mean.push_back(p[2]->f[i]);
+    a.beta.push_back(p[1]->f[i]);
+    a.shift.push_back(double{p[1]->f[i]} - double{p[2]->f[i]} * factor);
   }
-  conv.has_bias = true;
-  OnnxValue out = x;  // still the conv's direct output: a Relu may fuse
-  b.set_output(node, 0, std::move(out));
+  return a;
+}
+
+// w' = w * factor; b' = (b - mean) * factor + beta, each rounded to fp32 once.
+void fold_into(Layer& layer, const ChannelAffine& a) {
+  const auto n = a.factor.size();
+  const auto k_len = layer.weights.size() / n;
+  if (!layer.has_bias) layer.bias.assign(n, 0.0f);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t k = 0; k < k_len; ++k) {
+      float& w = layer.weights[i * k_len + k];
+      w = static_cast<float>(double{w} * a.factor[i]);
+    }
+    layer.bias[i] = static_cast<float>((double{layer.bias[i]} - a.mean[i]) * a.factor[i] + a.beta[i]);
+  }
+  layer.has_bias = true;
+}
+
+}  // namespace
+
+// Folded into the conv2d / fc whose direct output it normalizes when nothing
+// else reads that output; otherwise a per-channel affine `scale` layer on
+// the post-processing unit (DenseNet's BatchNormalization after Concat).
+void map_batchnorm(OnnxBuilder& b, const onnx::NodeProto& node) {
+  const OnnxAttributes attrs(node, b.file());
+  const OnnxValue& x = real_input(b, node, 0);
+  if (attrs.integer("training_mode", 0) != 0 || node.output_size() > 1) {
+    throw OnnxUnsupported("training mode (batch statistics) is not supported");
+  }
+  if (b.view().opset() < 9 && attrs.integer("spatial", 1) == 0) {
+    throw OnnxUnsupported("spatial=0 is not supported");
+  }
+  if (x.shape.size() < 2 || x.shape[0] != 1) {
+    throw OnnxUnsupported("input " + shape_text(x.shape) + ": expected [1, C, ...] (npusim runs batch 1)");
+  }
+  const std::int64_t n = x.shape[1];
+  const ChannelAffine affine = read_batchnorm(b, node, n);
+  Layer* producer = x.direct_layer >= 0 ? &b.graph().layers[static_cast<std::size_t>(x.direct_layer)] : nullptr;
+  const bool foldable = producer && b.consumers(node.input(0)) == 1 &&
+                        ((producer->type == LayerType::conv2d && producer->conv.out_channels == n) ||
+                         (producer->type == LayerType::fc && producer->fc.out_features == n && element_count(x.shape) == n)) &&
+                        producer->activation == Activation::none && !b.layer_quant()[static_cast<std::size_t>(x.direct_layer)];
+  if (foldable) {
+    fold_into(*producer, affine);
+    OnnxValue out = x;  // still the producer's direct output: a Relu may fuse
+    b.set_output(node, 0, std::move(out));
+    return;
+  }
+  Layer layer;
+  layer.name = b.layer_name(node);
+  layer.type = LayerType::scale;
+  for (std::size_t c = 0; c < affine.factor.size(); ++c) {
+    layer.weights.push_back(static_cast<float>(affine.factor[c]));
+    layer.bias.push_back(static_cast<float>(affine.shift[c]));
+  }
+  layer.has_bias = true;
+  const OnnxDims dims = x.shape.size() == 4 ? OnnxDims{n, x.shape[2], x.shape[3]} : OnnxDims{n, element_count(x.shape) / n, 1};
+  layer.output_dims = dims;
+  const int input = b.with_dims(x, dims);
+  layer.inputs = {b.tensors()[static_cast<std::size_t>(input)].name};
+  const int t = b.add_layer(std::move(layer));
+  b.set_output(node, 0, b.layer_value(t, x.shape, kFloat, OnnxView::real, false));
 }
 
 
@@ -244,7 +290,13 @@ OnnxValue add_conv_layer(OnnxBuilder& b, const onnx::NodeProto& node, const Onnx
     throw InputError(b.where(node) + "bias: expected " + std::to_string(filters) + " values, got " +
                      std::to_string(bias.size()));
   }
-  const Window w = read_window(b, node, in, kernel, false);
+  Window w = read_window(b, node, in, kernel, false);
+  Spatial data = in;  // the IR tensor's layout: without a pending Pad's rows and columns
+  if (x.pad) {
+    w.pad_top += x.pad->top, w.pad_left += x.pad->left, w.pad_bottom += x.pad->bottom, w.pad_right += x.pad->right;
+    data.height -= x.pad->top + x.pad->bottom;
+    data.width -= x.pad->left + x.pad->right;
+  }
   Layer layer;
   layer.name = b.layer_name(node);
   layer.type = LayerType::conv2d;
@@ -260,7 +312,7 @@ OnnxValue add_conv_layer(OnnxBuilder& b, const onnx::NodeProto& node, const Onnx
   layer.weights = std::move(weights);
   layer.bias = std::move(bias);
   layer.output_dims = {filters, w.out_h, w.out_w};
-  const int input = b.with_dims(x, in.dims());
+  const int input = b.with_dims(x, data.dims());
   layer.inputs = {b.tensors()[static_cast<std::size_t>(input)].name};
   const int t = b.add_layer(std::move(layer));
   return b.layer_value(t, spatial_shape(in, filters, w.out_h, w.out_w), kFloat, OnnxView::real, true);

@@ -18,7 +18,7 @@ bool is_float_op(const std::string& op_type) {
   static const std::set<std::string> ops = {
       "Conv", "Gemm", "MatMul", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool",
       "GlobalMaxPool", "Add", "Concat", "Flatten", "Reshape", "BatchNormalization", "Softmax",
-      "Identity", "Dropout"};
+      "Identity", "Dropout", "Squeeze", "Unsqueeze", "Pad", "ReduceMean", "Sigmoid", "HardSigmoid", "Mul"};
   return ops.count(op_type) > 0;
 }
 
@@ -40,6 +40,11 @@ void map_float_node(OnnxBuilder& b, const onnx::NodeProto& node) {
   if (op == "Reshape") return map_reshape(b, node);
   if (op == "BatchNormalization") return map_batchnorm(b, node);
   if (op == "Identity" || op == "Dropout") return map_identity(b, node);
+  if (op == "Squeeze" || op == "Unsqueeze") return map_squeeze(b, node);
+  if (op == "Pad") return map_pad(b, node);
+  if (op == "ReduceMean") return map_reduce_mean(b, node);
+  if (op == "Sigmoid" || op == "HardSigmoid") return map_sigmoid(b, node);
+  if (op == "Mul") return map_mul(b, node);
   throw std::logic_error("map_float_node: " + op);
 }
 

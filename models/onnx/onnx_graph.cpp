@@ -136,7 +136,7 @@ void OnnxGraphView::collect_constants(const onnx::GraphProto& graph, const std::
     for (const auto* node : all_nodes_) {
       if (node->output_size() != 1 || constants_.count(node->output(0))) continue;
       if (!consumed.count(node->output(0))) continue;
-      if (auto folded = fold_constant_node(*node, lookup, file_)) {
+      if (auto folded = fold_constant_node(*node, lookup, file_, opset_)) {
         // Each fold is bounded by its input or by ConstantOfShape's cap; the
         // sum is bounded too, so a chain of casts cannot multiply it.
         folded_elements += folded->elements();

@@ -1,10 +1,16 @@
 #include "models/onnx/onnx_import.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <memory>
+#include <optional>
+#include <set>
 #include <utility>
 
 #include "models/input_error.h"
 #include "models/onnx/onnx_builder.h"
+#include "models/onnx/onnx_constant_fold.h"
+#include "models/onnx/onnx_shape_fold.h"
 #include "models/onnx/onnx_graph.h"
 #include "models/onnx/onnx_model.h"
 #include "models/onnx/onnx_proto.h"
@@ -31,10 +37,73 @@ std::int64_t default_opset(const onnx::ModelProto& model, const std::string& pat
   return 0;
 }
 
+bool default_domain(const onnx::NodeProto& node) { return node.domain().empty() || node.domain() == "ai.onnx"; }
+
 bool known_op(const onnx::NodeProto& node) {
-  const bool default_domain = node.domain().empty() || node.domain() == "ai.onnx";
-  return default_domain &&
-         (node.op_type() == "Constant" || is_float_op(node.op_type()) || is_quant_op(node.op_type()));
+  return default_domain(node) && (node.op_type() == "Constant" || is_float_op(node.op_type()) ||
+                                  is_quant_op(node.op_type()) || is_foldable_op(node.op_type()));
+}
+
+// Shape arithmetic the graph view could not fold because it starts from a
+// runtime tensor's shape (Shape(x) -> Gather -> Unsqueeze -> Concat ->
+// Reshape, as torch.onnx writes a flatten): Shape of a runtime value is its
+// (static) shape, and a foldable node whose inputs are all constants by now
+// is evaluated. Returns whether `node` was folded. Values carrying a
+// DequantizeLinear's integers are left to the op mappers.
+bool fold_in_builder(OnnxBuilder& b, const onnx::NodeProto& node) {
+  if (!default_domain(node) || !is_foldable_op(node.op_type()) || node.output_size() != 1) return false;
+  std::optional<OnnxTensor> folded;
+  if (node.op_type() == "Shape" && node.input_size() == 1) {
+    folded = shape_tensor(node, b.input(node, 0)->shape, b.file());
+    folded->name = node.output(0);
+  } else {
+    const auto lookup = [&b](const std::string& name) -> const OnnxTensor* {
+      const OnnxValue* v = b.find_value(name);
+      return v && v->is_constant() && !v->dequantized ? v->constant.get() : nullptr;
+    };
+    folded = fold_constant_node(node, lookup, b.file(), b.view().opset());
+  }
+  if (!folded) return false;
+  OnnxValue v;
+  v.shape = folded->dims;
+  v.data_type = folded->data_type;
+  v.constant = std::make_shared<OnnxTensor>(std::move(*folded));
+  b.set_output(node, 0, std::move(v));
+  return true;
+}
+
+// Ops whose output has the shape of their first input (or, for the
+// elementwise binary ones, of the larger input): an unsupported one gets a
+// stand-in output, its input under the same shape, so that the nodes after it
+// are still checked and reported, not hidden behind the first failure. The
+// import fails anyway; the stand-in never reaches a graph.
+bool shape_preserving(const std::string& op) {
+  static const std::set<std::string> ops = {
+      "BatchNormalization", "Sigmoid", "HardSigmoid", "HardSwish", "Relu", "LeakyRelu", "PRelu", "Tanh", "Erf",
+      "Elu", "Selu", "Softplus", "Gelu", "Clip", "Neg", "Abs", "Exp", "Log", "Sqrt", "Reciprocal", "Softmax",
+      "LogSoftmax", "Mul", "Add", "Sub", "Div", "Pow", "Dropout", "Identity", "Cast", "LRN",
+      "InstanceNormalization", "LayerNormalization", "QuantizeLinear", "DequantizeLinear"};
+  return ops.count(op) > 0;
+}
+
+// Gives the outputs of a node that could not be mapped a stand-in when its
+// op keeps the shape, else marks them poisoned (their readers are skipped).
+void stand_in_or_poison(OnnxBuilder& b, const onnx::NodeProto& node) {
+  if (shape_preserving(node.op_type()) && node.output_size() >= 1) {
+    const OnnxValue* larger = nullptr;
+    for (int k = 0; k < std::min(node.input_size(), 2); ++k) {
+      const OnnxValue* v = b.has_input(node, k) ? b.find_value(node.input(k)) : nullptr;
+      if (v && !v->is_constant() && (!larger || element_count(v->shape) > element_count(larger->shape))) larger = v;
+    }
+    if (larger) {
+      OnnxValue out = *larger;
+      out.direct_layer = -1;
+      out.pad.reset();
+      b.set_output(node, 0, std::move(out));
+      return;
+    }
+  }
+  b.poison_outputs(node);
 }
 
 // Maps every node the output depends on; collects what the IR cannot
@@ -48,16 +117,22 @@ void map_nodes(OnnxBuilder& b, const OnnxGraphView& view) {
     }
   }
   for (const auto* node : view.order()) {
-    if (!known_op(*node) || b.is_poisoned(*node)) {
+    if (b.is_poisoned(*node)) {
       b.poison_outputs(*node);
       continue;
     }
+    if (!known_op(*node)) {
+      stand_in_or_poison(b, *node);
+      continue;
+    }
     try {
+      if (fold_in_builder(b, *node)) continue;
       if (is_float_op(node->op_type())) map_float_node(b, *node);
       else if (is_quant_op(node->op_type())) map_quant_node(b, *node);
+      else throw OnnxUnsupported("only of constants (folded at import); this input is computed at run time");
     } catch (const OnnxUnsupported& e) {
       unsupported.push_back(describe_node(*node) + ": " + e.what());
-      b.poison_outputs(*node);
+      stand_in_or_poison(b, *node);
     }
   }
   if (unsupported.empty()) return;

@@ -32,6 +32,10 @@ const char* type_name(LayerType type) {
     case LayerType::flatten: return "flatten";
     case LayerType::reshape: return "reshape";
     case LayerType::constant: return "constant";
+    case LayerType::scale: return "scale";
+    case LayerType::sigmoid: return "sigmoid";
+    case LayerType::hard_sigmoid: return "hard_sigmoid";
+    case LayerType::mul: return "mul";
     default: return "layer";
   }
 }
@@ -137,6 +141,10 @@ QuantizedGraph build_file_quantized_graph(OnnxBuilder& b) {
         break;
       }
       case LayerType::add:
+      case LayerType::scale:  // the file's QuantizeLinear gives its output's parameters
+      case LayerType::sigmoid:
+      case LayerType::hard_sigmoid:
+      case LayerType::mul:
         break;
       case LayerType::constant:
         // Not quantized in the file: per tensor from its own min/max, as

@@ -23,10 +23,14 @@ bool keeps_format(const Layer& layer) {
     case LayerType::softmax:
     case LayerType::flatten:
     case LayerType::reshape:
-    case LayerType::clip: return true;
+    case LayerType::clip:
+    case LayerType::scale:
+    case LayerType::sigmoid:
+    case LayerType::hard_sigmoid: return true;
     case LayerType::conv2d:
     case LayerType::fc:
     case LayerType::add:
+    case LayerType::mul:
     case LayerType::concat:
     case LayerType::constant: return false;
   }

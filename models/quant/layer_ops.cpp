@@ -413,6 +413,82 @@ Tensor run_clip(const QuantizedGraph& qgraph, std::size_t layer_index, const Ten
   return out;
 }
 
+// Real value `y` as a level of the integer-class output `out`: rounded half
+// away from zero and saturated; binary: the sign against the midpoint.
+std::int8_t real_to_level(double y, const Tensor& out) {
+  const QuantParams& q = out.quant;
+  if (out.format == NumberFormat::binary) return y / q.scale + q.zero_point >= 0.0 ? 1 : -1;
+  const double level = std::clamp(std::round(y / q.scale), -1e12, 1e12);
+  return integer_output(static_cast<std::int64_t>(level) + q.zero_point, Activation::none, q, out.format);
+}
+
+double real_of(const Tensor& t, std::size_t i) { return (t.q[i] - t.quant.zero_point) * t.quant.scale; }
+
+// Per-channel affine, out = in * weights[c] + bias[c]. Float formats: in fp32,
+// rounded to the format once. Integer-class: the real value
+// (q - zp_in) * s_in * w + b in double, requantized to the output's
+// parameters (real_to_level).
+Tensor run_scale(const QuantizedGraph& qgraph, std::size_t layer_index, const Tensor& in) {
+  const Layer& layer = qgraph.graph.layers[layer_index];
+  Tensor out = output_tensor(qgraph, layer_index);
+  const auto channels = static_cast<std::size_t>(layer.output_dims.at(0));
+  require(layer.weights.size() == channels && layer.bias.size() == channels, layer,
+          "scale needs one multiplier and one addend per channel");
+  const std::size_t plane = channels == 0 ? 0 : static_cast<std::size_t>(out.elements()) / channels;
+  for (std::size_t i = 0; i < out.f.size(); ++i) {
+    const std::size_t c = i / plane;
+    out.f[i] = round_to_format(in.f[i] * layer.weights[c] + layer.bias[c], out.format);
+  }
+  for (std::size_t i = 0; i < out.q.size(); ++i) {
+    const std::size_t c = i / plane;
+    out.q[i] = real_to_level(real_of(in, i) * double{layer.weights[c]} + double{layer.bias[c]}, out);
+  }
+  return out;
+}
+
+// sigmoid 1 / (1 + exp(-x)) and hard_sigmoid max(0, min(1, alpha x + beta)):
+// float formats in fp32, rounded to the format; integer-class on the real
+// value in double, requantized (real_to_level).
+Tensor run_sigmoid(const QuantizedGraph& qgraph, std::size_t layer_index, const Tensor& in) {
+  const Layer& layer = qgraph.graph.layers[layer_index];
+  const bool hard = layer.type == LayerType::hard_sigmoid;
+  const float alpha = layer.hard_sigmoid.alpha, beta = layer.hard_sigmoid.beta;
+  Tensor out = output_tensor(qgraph, layer_index);
+  for (std::size_t i = 0; i < out.f.size(); ++i) {
+    const float x = in.f[i];
+    float y = 1.0f / (1.0f + std::exp(-x));
+    if (hard) {  // NaN propagates, as ONNX's max(0, min(1, t)) in numpy
+      const float t = alpha * x + beta;
+      y = t > 1.0f ? 1.0f : (t < 0.0f ? 0.0f : t);
+    }
+    out.f[i] = round_to_format(y, out.format);
+  }
+  for (std::size_t i = 0; i < out.q.size(); ++i) {
+    const double x = real_of(in, i);
+    const double y = hard ? std::max(0.0, std::min(1.0, double{alpha} * x + double{beta})) : 1.0 / (1.0 + std::exp(-x));
+    out.q[i] = real_to_level(y, out);
+  }
+  return out;
+}
+
+// a * b, b of a's dims or one value per channel ({C, 1, 1}). Float formats in
+// fp32; integer-class the product of the real values, requantized.
+Tensor run_mul(const QuantizedGraph& qgraph, std::size_t layer_index, const Tensor& a, const Tensor& b) {
+  const Layer& layer = qgraph.graph.layers[layer_index];
+  const bool per_channel = b.dims != a.dims;
+  require(!per_channel || (b.dims.size() == 3 && b.dims[0] == a.dims.at(0) && b.dims[1] == 1 && b.dims[2] == 1), layer,
+          "mul's second input must have the first's dims or {C, 1, 1}");
+  Tensor out = output_tensor(qgraph, layer_index);
+  const std::size_t plane = static_cast<std::size_t>(a.dims.at(1) * a.dims.at(2));
+  for (std::size_t i = 0; i < out.f.size(); ++i) {
+    out.f[i] = round_to_format(a.f[i] * b.f[per_channel ? i / plane : i], out.format);
+  }
+  for (std::size_t i = 0; i < out.q.size(); ++i) {
+    out.q[i] = real_to_level(real_of(a, i) * real_of(b, per_channel ? i / plane : i), out);
+  }
+  return out;
+}
+
 // flatten and reshape: the row-major values unchanged under new dims.
 Tensor run_reshape(const QuantizedGraph& qgraph, std::size_t layer_index, const Tensor& in) {
   const Layer& layer = qgraph.graph.layers[layer_index];
@@ -572,14 +648,16 @@ Tensor finish_compute_layer(const QuantizedGraph& qgraph, std::size_t layer_inde
 Tensor run_elementwise_layer(const QuantizedGraph& qgraph, std::size_t layer_index,
                              std::span<const Tensor* const> inputs) {
   const Layer& layer = qgraph.graph.layers[layer_index];
-  const std::size_t expected = layer.type == LayerType::add ? 2 : layer.type == LayerType::constant ? 0 : 1;
+  const std::size_t expected = layer.type == LayerType::add || layer.type == LayerType::mul ? 2
+                               : layer.type == LayerType::constant                         ? 0
+                                                                                           : 1;
   require(layer.type == LayerType::concat ? !inputs.empty() : inputs.size() == expected, layer,
           "wrong number of input tensors");
   const NumberFormat out_format = qgraph.output_format_of(layer_index);
   for (const Tensor* input : inputs) {
     // An add or concat rescales integer inputs of any format; the other
     // layers keep their input's format.
-    const bool rescales = layer.type == LayerType::add || layer.type == LayerType::concat;
+    const bool rescales = layer.type == LayerType::add || layer.type == LayerType::concat || layer.type == LayerType::mul;
     const bool format_ok =
         input != nullptr && (rescales && is_integer_class(out_format)
                                  ? is_integer_class(input->format)
@@ -597,6 +675,10 @@ Tensor run_elementwise_layer(const QuantizedGraph& qgraph, std::size_t layer_ind
     case LayerType::concat: return run_concat(qgraph, layer_index, inputs);
     case LayerType::softmax: return run_softmax(qgraph, layer_index, *inputs[0]);
     case LayerType::clip: return run_clip(qgraph, layer_index, *inputs[0]);
+    case LayerType::scale: return run_scale(qgraph, layer_index, *inputs[0]);
+    case LayerType::sigmoid:
+    case LayerType::hard_sigmoid: return run_sigmoid(qgraph, layer_index, *inputs[0]);
+    case LayerType::mul: return run_mul(qgraph, layer_index, *inputs[0], *inputs[1]);
     case LayerType::flatten:
     case LayerType::reshape: return run_reshape(qgraph, layer_index, *inputs[0]);
     case LayerType::constant: return run_constant(qgraph, layer_index);

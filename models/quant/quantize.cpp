@@ -119,14 +119,17 @@ void quantize_compute_layer(const Layer& layer, const MacFormat& mac, const Quan
   if (!per_channel) ql.requant = quantize_multiplier(in.scale * ql.weights.quant.scale / out.scale);
 }
 
-// Whether calibration measures tensor t (0: the graph input, i + 1: layer i);
+// Whether calibration measures tensor t (0: the graph input, i + 1: layer i:
+// conv2d, fc, add, concat, scale, sigmoid, hard_sigmoid and mul outputs);
 // pooling, ReLU, clip, flatten and reshape layers inherit their input's
 // parameters instead, and softmax has fixed ones.
 bool calibrated_tensor(const Graph& graph, std::size_t t) {
   if (t == 0) return true;
   const Layer& producer = graph.layers[t - 1];
   return is_compute_layer(producer) || producer.type == LayerType::add ||
-         producer.type == LayerType::concat;
+         producer.type == LayerType::concat || producer.type == LayerType::scale ||
+         producer.type == LayerType::sigmoid || producer.type == LayerType::hard_sigmoid ||
+         producer.type == LayerType::mul;
 }
 
 // Quantization parameters of the calibrated tensors, from fp32 runs of every
@@ -218,6 +221,12 @@ void quantize_integer_layers(QuantizedGraph& qgraph, const std::vector<QuantPara
         break;
       case LayerType::softmax:
         ql.output_quant = softmax_output_quant(qgraph.output_format_of(i));
+        break;
+      case LayerType::scale:
+      case LayerType::sigmoid:
+      case LayerType::hard_sigmoid:
+      case LayerType::mul:
+        ql.output_quant = calibrated[i + 1];
         break;
       default:  // constant and keeps_input_quantization(): handled above
         break;

@@ -30,6 +30,10 @@ bool keeps_input_quantization(LayerType type) {
     case LayerType::concat:
     case LayerType::softmax:
     case LayerType::constant:
+    case LayerType::scale:
+    case LayerType::sigmoid:
+    case LayerType::hard_sigmoid:
+    case LayerType::mul:
       return false;
   }
   return false;

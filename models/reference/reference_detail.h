@@ -94,5 +94,8 @@ inline std::int32_t times(std::int32_t x, Multiplier m) { return multiply_by_mul
 // Softmax and clip (reference_ops.cpp).
 Tensor softmax_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& in);
 Tensor clip_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& in);
+Tensor scale_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& in);
+Tensor sigmoid_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& in);
+Tensor mul_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& a, const Tensor& b);
 
 }  // namespace npusim::reference::detail

@@ -177,7 +177,9 @@ Tensor concat(const QuantizedGraph& qgraph, std::size_t i, std::span<const Tenso
 Tensor run_other_layer(const QuantizedGraph& qgraph, std::size_t i, std::span<const Tensor* const> inputs) {
   using namespace detail;  // NOLINT
   const Layer& layer = qgraph.graph.layers[i];
-  const std::size_t needed = layer.type == LayerType::add ? 2 : (layer.type == LayerType::constant ? 0 : 1);
+  const std::size_t needed = layer.type == LayerType::add || layer.type == LayerType::mul
+                                 ? 2
+                                 : (layer.type == LayerType::constant ? 0 : 1);
   fail_unless(layer.type == LayerType::concat ? !inputs.empty() : inputs.size() == needed, layer,
               "wrong number of inputs");
   switch (layer.type) {
@@ -189,6 +191,10 @@ Tensor run_other_layer(const QuantizedGraph& qgraph, std::size_t i, std::span<co
     case LayerType::concat: return concat(qgraph, i, inputs);
     case LayerType::softmax: return softmax_layer(qgraph, i, *inputs[0]);
     case LayerType::clip: return clip_layer(qgraph, i, *inputs[0]);
+    case LayerType::scale: return scale_layer(qgraph, i, *inputs[0]);
+    case LayerType::sigmoid:
+    case LayerType::hard_sigmoid: return sigmoid_layer(qgraph, i, *inputs[0]);
+    case LayerType::mul: return mul_layer(qgraph, i, *inputs[0], *inputs[1]);
     case LayerType::flatten:
     case LayerType::reshape: {
       Tensor out = empty_output(qgraph, i);

@@ -181,4 +181,110 @@ Tensor detail::clip_layer(const QuantizedGraph& qgraph, std::size_t i, const Ten
   return out;
 }
 
+// Per-channel affine y = x * w[c] + b[c]: float formats in fp32 then rounded
+// to the format; integer levels through their real value in double,
+// requantized zp + round(y / s) (half away from zero), saturated; binary the
+// sign of y / s + zp.
+Tensor detail::scale_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& in) {
+  const Layer& layer = qgraph.graph.layers[i];
+  Tensor out = empty_output(qgraph, i);
+  const std::size_t channels = static_cast<std::size_t>(out.dims[0]);
+  fail_unless(layer.weights.size() == channels && layer.bias.size() == channels, layer,
+              "scale needs C multipliers and C addends");
+  const std::size_t per_channel = static_cast<std::size_t>(out.dims[1] * out.dims[2]);
+  for (std::size_t c = 0; c < channels; ++c) {
+    const float w = layer.weights[c], b = layer.bias[c];
+    for (std::size_t p = 0; p < per_channel; ++p) {
+      const std::size_t j = c * per_channel + p;
+      if (!out.f.empty()) {
+        const float product = in.f[j] * w;
+        out.f[j] = round_to_format(product + b, out.format);
+        continue;
+      }
+      const QuantParams& q = out.quant;
+      const double y = static_cast<double>(in.q[j] - in.quant.zero_point) * in.quant.scale * w + b;
+      if (out.format == NumberFormat::binary) {
+        out.q[j] = y / q.scale + q.zero_point >= 0.0 ? 1 : -1;
+        continue;
+      }
+      double r = std::round(y / q.scale);
+      r = r < -1e12 ? -1e12 : (r > 1e12 ? 1e12 : r);
+      out.q[j] = to_level(q.zero_point + static_cast<std::int64_t>(r), Activation::none, q, out.format);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// An integer-class level of output `out` for real value y: zp + round(y / s)
+// (half away from zero), saturated; binary +1 iff y / s + zp >= 0.
+std::int8_t level_for(double y, const Tensor& out) {
+  const QuantParams& q = out.quant;
+  if (out.format == NumberFormat::binary) return y / q.scale + q.zero_point >= 0.0 ? 1 : -1;
+  double r = std::round(y / q.scale);
+  r = r < -1e12 ? -1e12 : (r > 1e12 ? 1e12 : r);
+  return to_level(q.zero_point + static_cast<std::int64_t>(r), Activation::none, q, out.format);
+}
+
+}  // namespace
+
+// ONNX Sigmoid 1 / (1 + e^-x) and HardSigmoid max(0, min(1, alpha x + beta)):
+// fp32 for float formats (then rounded to the format), double on the real
+// value of an integer level.
+Tensor detail::sigmoid_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& in) {
+  const Layer& layer = qgraph.graph.layers[i];
+  const bool hard = layer.type == LayerType::hard_sigmoid;
+  const float alpha = layer.hard_sigmoid.alpha, beta = layer.hard_sigmoid.beta;
+  Tensor out = empty_output(qgraph, i);
+  for (std::size_t j = 0; j < out.f.size(); ++j) {
+    float y;
+    if (hard) {
+      const float t = alpha * in.f[j] + beta;
+      y = t > 1.0f ? 1.0f : t;
+      y = y < 0.0f ? 0.0f : y;
+    } else {
+      y = 1.0f / (1.0f + std::exp(-in.f[j]));
+    }
+    out.f[j] = round_to_format(y, out.format);
+  }
+  for (std::size_t j = 0; j < out.q.size(); ++j) {
+    const double x = static_cast<double>(in.q[j] - in.quant.zero_point) * in.quant.scale;
+    double y;
+    if (hard) {
+      const double t = double{alpha} * x + double{beta};
+      y = t > 1.0 ? 1.0 : (t < 0.0 ? 0.0 : t);
+    } else {
+      y = 1.0 / (1.0 + std::exp(-x));
+    }
+    out.q[j] = level_for(y, out);
+  }
+  return out;
+}
+
+// a * b with b either a's shape or one value per channel of a.
+Tensor detail::mul_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& a, const Tensor& b) {
+  const Layer& layer = qgraph.graph.layers[i];
+  Tensor out = empty_output(qgraph, i);
+  const std::size_t channels = static_cast<std::size_t>(a.dims[0]);
+  const std::size_t per_channel = static_cast<std::size_t>(a.dims[1] * a.dims[2]);
+  const bool broadcast = b.dims != a.dims;
+  fail_unless(!broadcast || (b.dims[0] == a.dims[0] && b.dims[1] * b.dims[2] == 1), layer,
+              "mul: second input neither the first's shape nor one value per channel");
+  for (std::size_t c = 0; c < channels; ++c) {
+    for (std::size_t p = 0; p < per_channel; ++p) {
+      const std::size_t j = c * per_channel + p;
+      const std::size_t k = broadcast ? c : j;
+      if (!out.f.empty()) {
+        out.f[j] = round_to_format(a.f[j] * b.f[k], out.format);
+      } else {
+        const double x = static_cast<double>(a.q[j] - a.quant.zero_point) * a.quant.scale;
+        const double y = static_cast<double>(b.q[k] - b.quant.zero_point) * b.quant.scale;
+        out.q[j] = level_for(x * y, out);
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace npusim::reference

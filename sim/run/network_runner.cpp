@@ -224,6 +224,14 @@ std::string_view to_string(LayerType type) {
       return "clip";
     case LayerType::constant:
       return "constant";
+    case LayerType::scale:
+      return "scale";
+    case LayerType::sigmoid:
+      return "sigmoid";
+    case LayerType::hard_sigmoid:
+      return "hard_sigmoid";
+    case LayerType::mul:
+      return "mul";
   }
   return "?";
 }
@@ -254,7 +262,13 @@ std::int64_t ppu_cycles(std::int64_t output_elements, std::int64_t input_tensors
 //    own buffers and an input may need rescaling;
 //  - softmax makes three passes over its tensor (max; exp and sum; scale by
 //    the reciprocal), each at one element per lane per cycle;
-//  - clip is one pass (a clamp), like relu;
+//  - clip is one pass (a clamp), like relu; scale (per-channel affine) is
+//    one pass too: a multiply-add per element, its two per-channel operands
+//    held in lane registers for the channel;
+//  - sigmoid is one pass through a lookup-table activation unit (one element
+//    per lane per cycle), hard_sigmoid one pass of a multiply-add and clamp;
+//  - mul reads two tensors like add (two passes; a per-channel second
+//    operand is counted at full size, an upper bound);
 //  - a constant computes nothing: its tensor was written to DRAM with the
 //    weights before the run (sim/run/memory_system.cpp), and the layers that read
 //    it load it from there;
@@ -273,7 +287,11 @@ std::int64_t ppu_element_ops(LayerType type, std::int64_t output_elements, std::
     case LayerType::add:
     case LayerType::relu:
     case LayerType::relu6:
-    case LayerType::clip: break;
+    case LayerType::clip:
+    case LayerType::scale:
+    case LayerType::sigmoid:
+    case LayerType::hard_sigmoid:
+    case LayerType::mul: break;
   }
   return output_elements * input_tensors;
 }
