@@ -146,12 +146,13 @@ DramController::RequestId DramController::new_request(bool report) {
   return id;
 }
 
-std::vector<int> DramController::enqueue(RequestId id, std::uint64_t address, std::uint64_t bytes, bool is_write,
+const std::vector<int>& DramController::enqueue(RequestId id, std::uint64_t address, std::uint64_t bytes, bool is_write,
                                          Cycle arrival) {
   const auto burst_bytes = static_cast<std::uint64_t>(config_.burst_bytes());
   const std::uint64_t first = address / burst_bytes;
   const std::uint64_t last = first + (address % burst_bytes + bytes - 1) / burst_bytes;
-  std::vector<int> touched;
+  std::vector<int>& touched = touched_;
+  touched.clear();
   for (std::uint64_t burst = first; burst <= last; ++burst) {
     Burst b;
     b.address = burst * burst_bytes;
@@ -207,7 +208,7 @@ void DramController::admit(ChannelState& ch) {
   const DramControllerConfig& k = config_.controller;
   while (!ch.incoming.empty() && ch.incoming.front().enter <= ch.now) {
     const Burst& b = ch.incoming.front();
-    const bool buffered = ch.buffered.count(b.address) > 0;
+    const bool buffered = !ch.buffered.empty() && ch.buffered.count(b.address) > 0;
     if (!b.is_write && buffered) {
       // The newest data is in the write buffer: no command needed.
       ++stats_.reads_from_write_buffer;

@@ -184,8 +184,9 @@ class DramController final : public DramModel {
   int queue_of(const Location& at) const;
 
   RequestId new_request(bool report);
-  // Splits the request into bursts on their channels; returns the channels.
-  std::vector<int> enqueue(RequestId id, std::uint64_t address, std::uint64_t bytes, bool is_write, Cycle arrival);
+  // Splits the request into bursts on their channels; returns the channels
+  // (valid until the next call).
+  const std::vector<int>& enqueue(RequestId id, std::uint64_t address, std::uint64_t bytes, bool is_write, Cycle arrival);
   void complete_burst(const Burst& burst, Cycle done);
   void advance_to(ChannelState& ch, Cycle cycle);
   void step(ChannelState& ch, Cycle limit);
@@ -217,6 +218,7 @@ class DramController final : public DramModel {
   std::vector<RequestId> free_requests_;
   using Done = std::pair<Cycle, RequestId>;
   std::priority_queue<Done, std::vector<Done>, std::greater<>> completions_;
+  std::vector<int> touched_;        // enqueue()'s channels
   std::vector<int> blocking_left_;  // per channel: bursts of the access() in progress
   std::uint64_t next_seq_ = 0;
   // Per-bank marks of one scan (stamp == scan_ means set in this scan).
