@@ -18,7 +18,9 @@
 //  - A rank whose refresh falls due (tREFI, ranks staggered) takes no new
 //    commands; its open banks are precharged and REF issues, blocking it tRFC.
 // Event-driven: the clock jumps to the next cycle at which a command can issue
-// or a burst arrives, so idle and waiting cycles cost nothing.
+// or a burst arrives, so idle and waiting cycles cost nothing; and a step
+// evaluates only the per-bank candidates whose ready bound has come
+// (DramCandidates), not every queue.
 //
 // Two ways in. access() (the DramModel contract) is blocking: it runs the
 // channel until the request is complete, so a later call cannot overtake it
