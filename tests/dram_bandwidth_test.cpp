@@ -4,7 +4,6 @@
 // eight channels. Figures are printed for the README.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cstdio>
 
 #include "accel/memory/dram_bandwidth.h"
@@ -144,18 +143,17 @@ TEST(DramBandwidth, WritesStreamLikeReads) {
   EXPECT_EQ(w.stats.write_bursts, (8u << 20) / 64);
 }
 
-TEST(DramBandwidth, CostPerBurstIsConstant) {
-  // A ResNet-18 run moves ~1e6 bursts: the model must stay O(1) per burst.
-  // The event-driven controller scans its command queues once per command
-  // (about 1 us per burst measured on a loaded 2-core host); the bound
-  // only catches a blow-up, bench/dram_bench.sh reports the speed.
+TEST(DramBandwidth, LargeStreamCarriesEveryBurst) {
+  // A ResNet-18 run moves ~1e6 bursts through one blocking access() at a time;
+  // this one call moves 64 MiB = 2^20 bursts of 64 B (expected by hand: 64 MiB
+  // / 64 B) and must issue a RD for each, none lost or doubled. How fast the
+  // model does it is a benchmark figure, not a test: bench/dram_bench.sh
+  // prints requests per second against the 2 M/s goal.
   DramController dram(preset("ddr4-3200"));
-  const auto start = std::chrono::steady_clock::now();
   dram.access(0, std::uint64_t{64} << 20, false, 0);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("ddr4-3200: %.1f ns per burst\n", 1e9 * seconds / static_cast<double>(dram.stats().bursts()));
-  EXPECT_EQ(dram.stats().bursts(), 1u << 20);
-  EXPECT_LT(seconds, 10.0);
+  EXPECT_EQ(dram.stats().read_bursts, 1u << 20);
+  EXPECT_EQ(dram.stats().bytes_read, std::uint64_t{64} << 20);
+  EXPECT_EQ(dram.stats().row_hits + dram.stats().row_misses + dram.stats().row_conflicts, 1u << 20);
 }
 
 }  // namespace

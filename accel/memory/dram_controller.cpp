@@ -40,11 +40,21 @@ DramController::DramController(const DramConfig& config)
   const bool per_bank = config_.controller.queue_structure == DramQueueStructure::per_bank;
   const int queues = per_bank ? config_.ranks * config_.banks_per_rank() : config_.ranks;
   channels_.resize(static_cast<std::size_t>(config_.channels));
-  for (ChannelState& ch : channels_) {
+  for (std::size_t c = 0; c < channels_.size(); ++c) {
+    ChannelState& ch = channels_[c];
+    ch.index = static_cast<int>(c);
+    ch.refresh_due = next_refresh_due(ch);
     ch.queues.resize(static_cast<std::size_t>(queues));
     ch.summaries.resize(static_cast<std::size_t>(queues));
-    ch.dirty.assign(static_cast<std::size_t>(queues), 1);
+    ch.dirty.assign(static_cast<std::size_t>(queues), 0);
+    ch.candidates = DramCandidates(2 * queues);
     for (auto& q : ch.queues) q.reserve(static_cast<std::size_t>(config_.controller.command_queue_depth));
+    if (!per_bank) continue;
+    for (int qi = 0; qi < queues; ++qi) {  // queue_of() inverted
+      QueueSummary& q = ch.summaries[static_cast<std::size_t>(qi)];
+      q.bank = static_cast<int>(c) * queues + qi;
+      q.rank = q.bank / config_.banks_per_rank();
+    }
   }
   for (auto* stamps : {&hit_stamp_, &conflict_stamp_, &first_hit_stamp_, &first_other_stamp_}) {
     stamps->assign(banks_.size(), 0);
@@ -136,12 +146,13 @@ DramController::RequestId DramController::new_request(bool report) {
   return id;
 }
 
-std::vector<int> DramController::enqueue(RequestId id, std::uint64_t address, std::uint64_t bytes, bool is_write,
+const std::vector<int>& DramController::enqueue(RequestId id, std::uint64_t address, std::uint64_t bytes, bool is_write,
                                          Cycle arrival) {
   const auto burst_bytes = static_cast<std::uint64_t>(config_.burst_bytes());
   const std::uint64_t first = address / burst_bytes;
   const std::uint64_t last = first + (address % burst_bytes + bytes - 1) / burst_bytes;
-  std::vector<int> touched;
+  std::vector<int>& touched = touched_;
+  touched.clear();
   for (std::uint64_t burst = first; burst <= last; ++burst) {
     Burst b;
     b.address = burst * burst_bytes;
@@ -177,7 +188,7 @@ bool DramController::has_work(const ChannelState& ch) const {
 }
 
 DramController::Cycle DramController::next_refresh_due(const ChannelState& ch) const {
-  const int first = static_cast<int>(&ch - channels_.data()) * config_.ranks;
+  const int first = ch.index * config_.ranks;
   Cycle due = kNever;
   for (int r = first; r < first + config_.ranks; ++r) due = std::min(due, ranks_[r].refresh_due);
   return due;
@@ -185,7 +196,7 @@ DramController::Cycle DramController::next_refresh_due(const ChannelState& ch) c
 
 void DramController::advance_to(ChannelState& ch, Cycle cycle) {
   while (ch.now < cycle) {
-    if (!has_work(ch) && next_refresh_due(ch) >= cycle) {
+    if (!has_work(ch) && ch.refresh_due >= cycle) {
       ch.now = cycle;
       break;
     }
@@ -197,7 +208,7 @@ void DramController::admit(ChannelState& ch) {
   const DramControllerConfig& k = config_.controller;
   while (!ch.incoming.empty() && ch.incoming.front().enter <= ch.now) {
     const Burst& b = ch.incoming.front();
-    const bool buffered = ch.buffered.count(b.address) > 0;
+    const bool buffered = !ch.buffered.empty() && ch.buffered.count(b.address) > 0;
     if (!b.is_write && buffered) {
       // The newest data is in the write buffer: no command needed.
       ++stats_.reads_from_write_buffer;
@@ -253,11 +264,7 @@ void DramController::fill_queues(ChannelState& ch) {
     auto& queue = ch.queues[static_cast<std::size_t>(queue_of(it->at))];
     if (queue.size() < depth) {
       queue.push_back(*it);
-      const auto qi = static_cast<std::size_t>(queue_of(it->at));
-      ch.dirty[qi] = 1;
-      ++ch.summaries[qi].size;
-      ch.summaries[qi].bank = it->at.bank;
-      ch.summaries[qi].rank = it->at.rank;
+      mark_dirty(ch, queue_of(it->at));
       ++(writes ? ch.queued_writes : ch.queued_reads);
       it = from.erase(it);
     } else {
@@ -273,12 +280,15 @@ void DramController::consider(Choice& best, Cycle& next, const Choice& c, Cycle 
 }
 
 void DramController::scan_refresh(ChannelState& ch, Choice& best, Cycle& next) {
-  const int first = static_cast<int>(&ch - channels_.data()) * config_.ranks;
+  if (ch.refreshing_ranks == 0 && ch.refresh_due > ch.now) return;
+  const int first = ch.index * config_.ranks;
   for (int r = first; r < first + config_.ranks; ++r) {
     RankState& rank = ranks_[r];
     if (!rank.refreshing) {
       if (rank.refresh_due > ch.now) continue;
       rank.refreshing = true;
+      ++ch.refreshing_ranks;
+      set_rank_candidates(ch, r - first, false);
     }
     // Close every open bank (PRE), then REF once the last is ready for it.
     const int banks = config_.banks_per_rank();
@@ -300,59 +310,128 @@ void DramController::scan_refresh(ChannelState& ch, Choice& best, Cycle& next) {
   }
 }
 
-void DramController::scan_queues(ChannelState& ch, Choice& best, Cycle& next) {
+void DramController::mark_dirty(ChannelState& ch, int queue) {
+  if (config_.controller.queue_structure != DramQueueStructure::per_bank) return;
+  char& dirty = ch.dirty[static_cast<std::size_t>(queue)];
+  if (dirty) return;
+  dirty = 1;
+  ch.dirty_queues.push_back(queue);
+}
+
+// A queue changed (entries, or its bank's row or hit count): name its oldest
+// row hit and oldest other entry again, and which of them the scheduler may
+// issue for. Their ready cycles are unknown (bound -1) until evaluated. A
+// queue of a refreshing rank waits until the REF has issued.
+void DramController::rebuild_dirty_queues(ChannelState& ch) {
   const DramControllerConfig& k = config_.controller;
-  if (k.queue_structure == DramQueueStructure::per_rank) {
+  const bool fcfs = k.scheduler == DramScheduler::fcfs;
+  const bool capped = k.scheduler == DramScheduler::frfcfs_cap;
+  std::size_t waiting = 0;
+  for (const int qi : ch.dirty_queues) {
+    QueueSummary& q = ch.summaries[static_cast<std::size_t>(qi)];
+    if (ranks_[static_cast<std::size_t>(q.rank)].refreshing) {
+      ch.dirty_queues[waiting++] = qi;
+      continue;
+    }
+    ch.dirty[static_cast<std::size_t>(qi)] = 0;
+    const std::vector<Burst>& queue = ch.queues[static_cast<std::size_t>(qi)];
+    const BankState& b = banks_[static_cast<std::size_t>(q.bank)];
+    int first_hit = -1;
+    int first_other = -1;
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+      int& slot = queue[i].at.where.row == b.open_row ? first_hit : first_other;
+      if (slot < 0) slot = static_cast<int>(i);
+    }
+    const bool conflict = b.open_row >= 0 && first_other >= 0;
+    const bool cap_reached = capped && b.hits >= k.row_hit_cap && conflict;
+    q.entry = {-1, -1};
+    if (fcfs) {
+      if (!queue.empty()) q.entry[0] = 0;
+      q.priority[0] = 2;
+    } else {
+      if (first_hit >= 0 && !cap_reached) q.entry[0] = first_hit;
+      // FR-FCFS keeps a row open while hits to it wait (until the cap).
+      if (first_other >= 0 && (first_hit < 0 || b.open_row < 0 || cap_reached)) q.entry[1] = first_other;
+      q.priority[0] = 1;
+    }
+    for (int slot = 0; slot < 2; ++slot) {
+      if (q.entry[static_cast<std::size_t>(slot)] >= 0) {
+        ch.candidates.make_due(2 * qi + slot);
+      } else {
+        ch.candidates.take_out(2 * qi + slot);
+      }
+    }
+  }
+  ch.dirty_queues.resize(waiting);
+}
+
+// A rank that starts refreshing takes no commands: its queues' candidates
+// leave the heap, keeping their bounds, and come back after the REF.
+void DramController::set_rank_candidates(ChannelState& ch, int rank, bool in) {
+  if (config_.controller.queue_structure != DramQueueStructure::per_bank) return;
+  const int banks = config_.banks_per_rank();
+  for (int qi = rank * banks; qi < (rank + 1) * banks; ++qi) {
+    const QueueSummary& q = ch.summaries[static_cast<std::size_t>(qi)];
+    for (int slot = 0; slot < 2; ++slot) {
+      const int id = 2 * qi + slot;
+      if (!in) {
+        ch.candidates.take_out(id);
+      } else if (q.entry[static_cast<std::size_t>(slot)] >= 0) {
+        ch.candidates.put_back(id);
+      }
+    }
+  }
+}
+
+void DramController::scan_queues(ChannelState& ch, Choice& best, Cycle& next) {
+  if (config_.controller.queue_structure == DramQueueStructure::per_rank) {
     scan_rank_queues(ch, best, next);
     return;
   }
-  // Per-bank queues: every entry is for the queue's bank, so one summary per
-  // queue (rebuilt only when the queue or its bank changed) names the oldest
-  // hit and the oldest other request; only those two can be issued next.
-  const bool fcfs = k.scheduler == DramScheduler::fcfs;
-  const bool capped = k.scheduler == DramScheduler::frfcfs_cap;
-  // Walks the contiguous summaries; a queue's entries are touched only when
-  // it changed or one of its commands may be ready.
-  for (std::size_t qi = 0; qi < ch.summaries.size(); ++qi) {
-    QueueSummary& q = ch.summaries[qi];
-    if (q.size == 0 || ranks_[static_cast<std::size_t>(q.rank)].refreshing) continue;
-    const std::vector<Burst>& queue = ch.queues[qi];
-    const BankState& b = banks_[static_cast<std::size_t>(q.bank)];
-    if (ch.dirty[qi]) {
-      q.first_hit = q.first_other = -1;
-      q.hit_bound = q.other_bound = q.first_bound = -1;
-      for (std::size_t i = 0; i < queue.size(); ++i) {
-        int& slot = queue[i].at.where.row == b.open_row ? q.first_hit : q.first_other;
-        if (slot < 0) slot = static_cast<int>(i);
-      }
-      ch.dirty[qi] = 0;
+  // Per-bank queues: every entry is for the queue's bank, so only a queue's
+  // oldest hit and oldest other entry can be issued next (rebuild_dirty_queues).
+  // Each candidate carries the ready cycle computed when it was last
+  // evaluated: rules only ever push a command later, so while that bound lies
+  // ahead the command cannot be ready. The candidates whose bound has come are
+  // evaluated (all of them, as their new bounds decide when the next step
+  // is); the rest cost nothing.
+  rebuild_dirty_queues(ch);
+  ch.candidates.release(ch.now);
+  const std::vector<int>& due = ch.candidates.due();
+  // The best ready candidate: lowest priority, then oldest (seq is unique).
+  int best_id = -1;
+  int best_priority = 0;
+  std::uint64_t best_seq = 0;
+  DramCommand best_command = DramCommand::act;
+  for (std::size_t i = due.size(); i-- > 0;) {
+    const int id = due[i];
+    const QueueSummary& q = ch.summaries[static_cast<std::size_t>(id / 2)];
+    const int entry = q.entry[static_cast<std::size_t>(id % 2)];
+    const Burst& e = ch.queues[static_cast<std::size_t>(id / 2)][static_cast<std::size_t>(entry)];
+    const std::int64_t open_row = banks_[static_cast<std::size_t>(q.bank)].open_row;
+    const DramCommand command = open_row == e.at.where.row ? (e.is_write ? DramCommand::wr : DramCommand::rd)
+                                : open_row >= 0            ? DramCommand::pre
+                                                           : DramCommand::act;
+    const Cycle ready = std::max(earliest(command, e.at), bus_ready(ch, command));
+    ch.candidates.evaluated(id, ready, ch.now);
+    if (ready > ch.now) continue;
+    const int priority = q.priority[static_cast<std::size_t>(id % 2)];
+    if (best_id < 0 || priority < best_priority || (priority == best_priority && e.seq < best_seq)) {
+      best_id = id;
+      best_priority = priority;
+      best_seq = e.seq;
+      best_command = command;
     }
-    const bool conflict = b.open_row >= 0 && q.first_other >= 0;
-    const bool cap_reached = capped && b.hits >= k.row_hit_cap && conflict;
-    // `bound` is the ready cycle computed last time: rules only ever push a
-    // command later, so while it lies ahead the command cannot be ready and
-    // need not be recomputed.
-    const auto offer = [&](int entry, int priority, Cycle& bound) {
-      if (bound > ch.now) {
-        next = std::min(next, bound);
-        return;
-      }
-      const Burst& e = queue[static_cast<std::size_t>(entry)];
-      const DramCommand command = b.open_row == e.at.where.row ? (e.is_write ? DramCommand::wr : DramCommand::rd)
-                                  : b.open_row >= 0           ? DramCommand::pre
-                                                              : DramCommand::act;
-      const Cycle ready = std::max(earliest(command, e.at), bus_ready(ch, command));
-      bound = ready;
-      consider(best, next, Choice{true, command, ready, priority, e.seq, static_cast<int>(qi), entry, e.at}, ch.now);
-    };
-    if (fcfs) {
-      offer(0, 2, q.first_bound);
-      continue;
-    }
-    if (q.first_hit >= 0 && !cap_reached) offer(q.first_hit, 1, q.hit_bound);
-    // FR-FCFS keeps a row open while hits to it wait (until the cap).
-    if (q.first_other >= 0 && (q.first_hit < 0 || b.open_row < 0 || cap_reached)) offer(q.first_other, 2, q.other_bound);
   }
+  // A refresh command (priority 0) goes first.
+  if (best_id >= 0 && !best.found) {
+    const int qi = best_id / 2;
+    const int entry = ch.summaries[static_cast<std::size_t>(qi)].entry[static_cast<std::size_t>(best_id % 2)];
+    const Burst& e = ch.queues[static_cast<std::size_t>(qi)][static_cast<std::size_t>(entry)];
+    best = Choice{true, best_command, ch.now, best_priority, e.seq, qi, entry, e.at};
+  }
+  // Ready ones are due, so only when none is does `next` matter: the waiting's first.
+  if (ch.candidates.any_waiting()) next = std::min(next, ch.candidates.earliest_waiting());
 }
 
 void DramController::scan_rank_queues(ChannelState& ch, Choice& best, Cycle& next) {
@@ -415,7 +494,7 @@ void DramController::step(ChannelState& ch, Cycle limit) {
   }
   // A burst waiting for queue space gets in when a command frees it, not before.
   if (!ch.incoming.empty() && ch.incoming.front().enter > ch.now) next = std::min(next, ch.incoming.front().enter);
-  next = std::min(next, next_refresh_due(ch));
+  next = std::min(next, ch.refresh_due);
   ch.now = std::max(ch.now + 1, std::min(next, limit));
 }
 
@@ -426,7 +505,7 @@ void DramController::issue(ChannelState& ch, const Choice& choice) {
   }
   if (config_.controller.commands_per_cycle == 1 || is_column(choice.command)) ch.column_bus_free = now + 1;
   BankState& bank = banks_[choice.at.bank];
-  ch.dirty[static_cast<std::size_t>(queue_of(choice.at))] = 1;
+  mark_dirty(ch, queue_of(choice.at));
   switch (choice.command) {
     case DramCommand::pre:
       apply_rules(DramCommand::pre, choice.at, now);
@@ -447,6 +526,9 @@ void DramController::issue(ChannelState& ch, const Choice& choice) {
       RankState& rank = ranks_[choice.at.rank];
       rank.refreshing = false;
       rank.refresh_due += config_.timing.tREFI;
+      --ch.refreshing_ranks;
+      ch.refresh_due = next_refresh_due(ch);
+      set_rank_candidates(ch, choice.at.where.rank, true);
       ++stats_.refreshes;
       break;
     }
@@ -459,7 +541,6 @@ void DramController::issue_column(ChannelState& ch, const Choice& choice) {
   std::vector<Burst>& queue = ch.queues[static_cast<std::size_t>(choice.queue)];
   const Burst e = queue[static_cast<std::size_t>(choice.entry)];
   queue.erase(queue.begin() + choice.entry);
-  --ch.summaries[static_cast<std::size_t>(choice.queue)].size;
   apply_rules(choice.command, e.at, ch.now);
   BankState& bank = banks_[e.at.bank];
   if (bank.hits == 0) {
@@ -498,7 +579,7 @@ void DramController::auto_precharge(ChannelState& ch, const Location& at, int qu
   if (hit_waits || (policy == DramPagePolicy::adaptive && !other_waits)) return;
   // RDA / WRA: the bank precharges itself as soon as the rules allow, without
   // a command of its own on the bus.
-  ch.dirty[static_cast<std::size_t>(queue)] = 1;
+  mark_dirty(ch, queue);
   const Cycle when = earliest(DramCommand::pre, at);
   apply_rules(DramCommand::pre, at, when);
   BankState& bank = banks_[at.bank];
@@ -516,6 +597,7 @@ void DramController::record_command(DramCommand command, const DramAddress& wher
   apply_rules(command, at, cycle);
   if (command == DramCommand::act) banks_[at.bank].open_row = where.row;
   if (command == DramCommand::pre) banks_[at.bank].open_row = -1;
+  mark_dirty(channels_[static_cast<std::size_t>(at.where.channel)], queue_of(at));
 }
 
 DramController::RequestId DramController::submit(std::uint64_t address, std::uint64_t bytes, bool is_write,

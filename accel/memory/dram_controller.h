@@ -18,7 +18,9 @@
 //  - A rank whose refresh falls due (tREFI, ranks staggered) takes no new
 //    commands; its open banks are precharged and REF issues, blocking it tRFC.
 // Event-driven: the clock jumps to the next cycle at which a command can issue
-// or a burst arrives, so idle and waiting cycles cost nothing.
+// or a burst arrives, so idle and waiting cycles cost nothing; and a step
+// evaluates only the per-bank candidates whose ready bound has come
+// (DramCandidates), not every queue.
 //
 // Two ways in. access() (the DramModel contract) is blocking: it runs the
 // channel until the request is complete, so a later call cannot overtake it
@@ -35,6 +37,7 @@
 #include <vector>
 
 #include "accel/memory/dram_address.h"
+#include "accel/memory/dram_candidates.h"
 #include "accel/memory/dram_model.h"
 #include "accel/memory/dram_timing_rules.h"
 
@@ -125,20 +128,23 @@ class DramController final : public DramModel {
     bool refreshing = false;  // due: no new commands until REF has issued
   };
 
-  // Oldest row hit and oldest other request of a per-bank queue (-1: none).
+  // Per-bank queues: the (at most two) entries of a queue the scheduler may
+  // issue for next, as of the queue's last rebuild (see scan_queues). Queue q's
+  // candidates are slots 2q (the oldest row hit; fcfs: the oldest entry) and
+  // 2q + 1 (the oldest entry to another row) of ChannelState::candidates.
   struct QueueSummary {
-    int size = 0;   // entries in the queue
-    int bank = 0;   // per_bank: the queue's bank and rank (flat indices)
+    int bank = 0;  // the queue's bank and rank (flat indices)
     int rank = 0;
-    int first_hit = -1;
-    int first_other = -1;
-    // Lower bounds of their commands' ready cycles (see scan_queues).
-    std::int64_t hit_bound = -1, other_bound = -1, first_bound = -1;
+    std::array<int, 2> entry{-1, -1};  // per slot: the queue entry (-1: no candidate)
+    std::array<int, 2> priority{2, 2};
   };
 
   struct ChannelState {
+    int index = 0;  // in channels_
     Earliest earliest{};
     Cycle now = 0;  // every cycle before it is settled
+    Cycle refresh_due = 0;     // the earliest of its ranks' refresh_due
+    int refreshing_ranks = 0;  // ranks with refreshing set
     Cycle row_bus_free = 0;
     Cycle column_bus_free = 0;
     std::deque<Burst> incoming;  // arrived, not yet in the controller
@@ -147,6 +153,10 @@ class DramController final : public DramModel {
     std::vector<std::vector<Burst>> queues;  // command queues
     std::vector<QueueSummary> summaries;     // per_bank: per queue, valid unless dirty
     std::vector<char> dirty;
+    std::vector<int> dirty_queues;           // per_bank: the queues with dirty set
+    // per_bank: the candidates of every queue whose rank is not refreshing,
+    // keyed by a lower bound of the cycle their command can issue.
+    DramCandidates candidates;
     int queued_reads = 0;        // reads in command queues
     int held_writes = 0;         // writes in the buffer or a command queue
     int queued_writes = 0;       // writes in command queues
@@ -176,8 +186,9 @@ class DramController final : public DramModel {
   int queue_of(const Location& at) const;
 
   RequestId new_request(bool report);
-  // Splits the request into bursts on their channels; returns the channels.
-  std::vector<int> enqueue(RequestId id, std::uint64_t address, std::uint64_t bytes, bool is_write, Cycle arrival);
+  // Splits the request into bursts on their channels; returns the channels
+  // (valid until the next call).
+  const std::vector<int>& enqueue(RequestId id, std::uint64_t address, std::uint64_t bytes, bool is_write, Cycle arrival);
   void complete_burst(const Burst& burst, Cycle done);
   void advance_to(ChannelState& ch, Cycle cycle);
   void step(ChannelState& ch, Cycle limit);
@@ -187,6 +198,9 @@ class DramController final : public DramModel {
   void consider(Choice& best, Cycle& next, const Choice& c, Cycle now) const;
   void scan_refresh(ChannelState& ch, Choice& best, Cycle& next);
   void scan_queues(ChannelState& ch, Choice& best, Cycle& next);
+  void mark_dirty(ChannelState& ch, int queue);
+  void rebuild_dirty_queues(ChannelState& ch);
+  void set_rank_candidates(ChannelState& ch, int rank, bool in);
   void scan_rank_queues(ChannelState& ch, Choice& best, Cycle& next);
   void issue(ChannelState& ch, const Choice& choice);
   void issue_column(ChannelState& ch, const Choice& choice);
@@ -206,6 +220,7 @@ class DramController final : public DramModel {
   std::vector<RequestId> free_requests_;
   using Done = std::pair<Cycle, RequestId>;
   std::priority_queue<Done, std::vector<Done>, std::greater<>> completions_;
+  std::vector<int> touched_;        // enqueue()'s channels
   std::vector<int> blocking_left_;  // per channel: bursts of the access() in progress
   std::uint64_t next_seq_ = 0;
   // Per-bank marks of one scan (stamp == scan_ means set in this scan).

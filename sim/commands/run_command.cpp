@@ -83,16 +83,29 @@ int run_command(const RunOptions& options, std::ostream& out, std::ostream& prog
 
 namespace {
 
-int run_command_unchecked(const RunOptions& options, std::ostream& out, std::ostream& progress) {
-  const AcceleratorConfig config =
-      load_accelerator_config(options.config_path, options.set_overrides);
+// Everything a run needs, loaded and checked before anything is simulated or
+// written (the outputs' paths included).
+struct RunInputs {
+  AcceleratorConfig config;
+  std::vector<LoadedModel> models;
+  std::vector<Tensor> samples;  // --input: one run per sample
+  QuantizationOptions quantization;
+  std::vector<std::size_t> dumped;  // --dump-layers: layer indices
+  EnergyTable table;
+  std::optional<TraceLimits> limits;  // set when the run is traced
+  const Graph& graph() const { return models.front().graph; }
+};
+
+// The models of --model, checked against the config, the resource limits and
+// the options that apply to a single network only.
+std::vector<LoadedModel> load_run_models(const RunOptions& options, const AcceleratorConfig& config) {
   ResourceOptions resources;
   resources.quantization = options.quantization;
   resources.tracing = options.trace_dir || options.html_path;
   resources.trace_flush_events = options.trace_flush_events;
   resources.max_memory_bytes = options.max_memory_mb << 20;
   resources.max_seconds = options.max_sim_minutes * 60;
-  const std::vector<LoadedModel> models =
+  std::vector<LoadedModel> models =
       load_models_checked(options.model_path, options.quantization,
                           [&](const std::vector<const Graph*>& graphs) { check_resources(config, graphs, resources); });
   for (const LoadedModel& model : models) {
@@ -107,39 +120,108 @@ int run_command_unchecked(const RunOptions& options, std::ostream& out, std::ost
     throw InputError("--trace: " + options.model_path + " holds " + std::to_string(models.size()) +
                      " independent SCALE-Sim rows, each timed from 0; trace one row at a time (a CSV of that row)");
   }
-  const Graph& graph = models.front().graph;
   if (models.size() > 1 && options.input_path) {
     throw InputError("--input: " + options.model_path + " holds " + std::to_string(models.size()) +
                      " SCALE-Sim rows with inputs of their own; give --input with a single-network model");
   }
-  const std::vector<Tensor> samples =
-      options.input_path ? read_input_samples(*options.input_path, graph) : std::vector<Tensor>{};
+  return models;
+}
+
+// The quantization options with --calibration-data read in.
+QuantizationOptions run_quantization(const RunOptions& options, const RunInputs& inputs) {
   QuantizationOptions quantization = options.quantization;
   if (options.calibration_data_path) {
-    if (models.size() > 1 || models.front().quantized) {
+    if (inputs.models.size() > 1 || inputs.models.front().quantized) {
       throw InputError("--calibration-data: " + options.model_path +
-                       (models.size() > 1 ? " holds several SCALE-Sim rows" : " carries its own quantization") +
+                       (inputs.models.size() > 1 ? " holds several SCALE-Sim rows" : " carries its own quantization") +
                        "; calibration data applies to one network npusim calibrates");
     }
-    quantization.calibration_data = read_input_samples(*options.calibration_data_path, graph, "--calibration-data");
+    quantization.calibration_data =
+        read_input_samples(*options.calibration_data_path, inputs.graph(), "--calibration-data");
     quantization.calibration_samples = static_cast<int>(quantization.calibration_data.size());
   }
-  if (options.dump_layers && !options.outputs_dir) throw InputError("--dump-layers needs --outputs DIR");
-  const std::vector<std::size_t> dumped =
-      options.dump_layers ? dump_layer_indices(*options.dump_layers, graph, options.model_path) : std::vector<std::size_t>{};
-  if (options.outputs_dir) check_outputs_directory(*options.outputs_dir);
-  const EnergyTable table = load_config_energy_table(config);
-  require_entries(table, config.array.mac,
-                  config.memory.modeled
-                      ? dram_energy_type(config.memory.dram.name).value_or(config.energy.ideal_dram_type)
-                      : "");
+  return quantization;
+}
 
-  const bool tracing = options.trace_dir || (options.html_path && models.size() == 1);
-  const std::optional<TraceLimits> limits = tracing ? std::optional(trace_limits(options, graph)) : std::nullopt;
+RunInputs load_run_inputs(const RunOptions& options) {
+  RunInputs in{load_accelerator_config(options.config_path, options.set_overrides), {}, {}, {}, {}, {}, {}};
+  in.models = load_run_models(options, in.config);
+  const Graph& graph = in.graph();
+  if (options.input_path) in.samples = read_input_samples(*options.input_path, graph);
+  in.quantization = run_quantization(options, in);
+  if (options.dump_layers && !options.outputs_dir) throw InputError("--dump-layers needs --outputs DIR");
+  if (options.dump_layers) in.dumped = dump_layer_indices(*options.dump_layers, graph, options.model_path);
+  if (options.outputs_dir) check_outputs_directory(*options.outputs_dir);
+  in.table = load_config_energy_table(in.config);
+  require_entries(in.table, in.config.array.mac,
+                  in.config.memory.modeled
+                      ? dram_energy_type(in.config.memory.dram.name).value_or(in.config.energy.ideal_dram_type)
+                      : "");
+  const bool tracing = options.trace_dir || (options.html_path && in.models.size() == 1);
+  if (tracing) in.limits = trace_limits(options, graph);
   check_run_outputs(options);
+  return in;
+}
+
+// The first sample's simulation (traced, with progress) and the network
+// output and dumped layers of every sample.
+struct RunResults {
+  Simulation sim;
+  std::vector<Tensor> outputs;
+  std::vector<std::vector<Tensor>> dumps;  // per dumped layer, per sample
+  bool every_sample_exact = true;
+};
+
+RunResults simulate_samples(const RunOptions& options, const RunInputs& in, GemmEngine& engine,
+                            const LayerProgress& on_layer, TraceRecorder* trace) {
+  const std::vector<Tensor>& samples = in.samples;
+  RunResults r{simulate_all(in.config, in.models, std::filesystem::path(options.model_path).stem().string(), engine,
+                            in.table, in.quantization, on_layer, trace, samples.empty() ? nullptr : &samples[0]),
+               {}, std::vector<std::vector<Tensor>>(in.dumped.size()), true};
+  r.outputs.push_back(r.sim.run.layers.back().output);
+  for (std::size_t d = 0; d < in.dumped.size(); ++d) r.dumps[d].push_back(r.sim.run.layers[in.dumped[d]].output);
+  r.every_sample_exact = all_bit_exact(r.sim.checks);
+  // Samples after the first: run and checked without trace or progress.
+  for (std::size_t n = 1; n < samples.size(); ++n) {
+    const Simulation more = simulate_all(in.config, in.models, "", engine, in.table, in.quantization, {}, nullptr,
+                                         &samples[n]);
+    r.every_sample_exact = r.every_sample_exact && all_bit_exact(more.checks);
+    r.outputs.push_back(more.run.layers.back().output);
+    for (std::size_t d = 0; d < in.dumped.size(); ++d) r.dumps[d].push_back(more.run.layers[in.dumped[d]].output);
+  }
+  return r;
+}
+
+// The text report and, with --json, the JSON one.
+void report_run(const RunOptions& options, const RunInputs& in, const RunResults& r, const RunReport& report,
+                std::ostream& out) {
+  write_table(out, report);
+  out << "quantization: " << quantization_text(r.sim, in.quantization) << '\n';
+  if (options.input_path) {
+    out << "input: " << *options.input_path << ", " << in.samples.size()
+        << (in.samples.size() == 1 ? " sample" : " samples")
+        << " (the table shows the first); every layer of every sample bit-exact: "
+        << (r.every_sample_exact ? "yes" : "no") << '\n';
+  }
+  if (in.models.size() > 1) {
+    out << "rows: " << in.models.size() << " SCALE-Sim rows of " << options.model_path
+        << ", each run on its own from an empty accelerator; totals add them up\n";
+  }
+  out.flush();
+  if (options.json_path) {
+    nlohmann::ordered_json json = to_json(report);
+    json["quantization"] = quantization_json(r.sim, in.quantization);
+    if (in.models.size() > 1) json["model"]["scalesim_rows"] = in.models.size();
+    write_file_atomically(*options.json_path, json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  }
+}
+
+int run_command_unchecked(const RunOptions& options, std::ostream& out, std::ostream& progress) {
+  const RunInputs in = load_run_inputs(options);
+  const Graph& graph = in.graph();
 
   // The pe engine elaborates the process's one SystemC design: built once, here.
-  const std::unique_ptr<GemmEngine> engine = make_engine(config);
+  const std::unique_ptr<GemmEngine> engine = make_engine(in.config);
   LayerProgress on_layer;
   if (options.show_progress) {
     on_layer = [&progress](std::size_t index, std::size_t count, const LayerRecord& layer) {
@@ -147,54 +229,23 @@ int run_command_unchecked(const RunOptions& options, std::ostream& out, std::ost
                << to_string(layer.type) << "): " << layer.cycles << " cycles" << std::endl;
     };
   }
-  const std::int64_t window_ps = options.trace_window_ns * 1000;
   std::optional<TraceRecorder> trace;
   std::optional<StreamingTraceWriter> trace_files;
-  if (tracing) {
-    trace.emplace(*limits);
+  if (in.limits) {
+    trace.emplace(*in.limits);
     // Events go to disk (or, for the HTML report alone, into per-window sums)
     // every trace_flush_events: memory does not grow with the trace.
-    trace_files.emplace(StreamingTraceOptions{options.trace_dir.value_or(""), window_ps});
+    trace_files.emplace(StreamingTraceOptions{options.trace_dir.value_or(""), options.trace_window_ns * 1000});
     trace->stream_to(&*trace_files, options.trace_flush_events);
   }
-  const Simulation sim =
-      simulate_all(config, models, std::filesystem::path(options.model_path).stem().string(), *engine, table,
-                   quantization, on_layer, trace ? &*trace : nullptr, samples.empty() ? nullptr : &samples[0]);
-  // Samples after the first: run and checked without trace or progress.
-  std::vector<Tensor> outputs{sim.run.layers.back().output};
-  std::vector<std::vector<Tensor>> dumps(dumped.size());
-  for (std::size_t d = 0; d < dumped.size(); ++d) dumps[d].push_back(sim.run.layers[dumped[d]].output);
-  bool every_sample_exact = all_bit_exact(sim.checks);
-  for (std::size_t n = 1; n < samples.size(); ++n) {
-    const Simulation more = simulate_all(config, models, "", *engine, table, quantization, {}, nullptr, &samples[n]);
-    every_sample_exact = every_sample_exact && all_bit_exact(more.checks);
-    outputs.push_back(more.run.layers.back().output);
-    for (std::size_t d = 0; d < dumped.size(); ++d) dumps[d].push_back(more.run.layers[dumped[d]].output);
+  const RunResults r = simulate_samples(options, in, *engine, on_layer, trace ? &*trace : nullptr);
+  if (options.outputs_dir) write_outputs(*options.outputs_dir, graph, r.outputs);
+  for (std::size_t d = 0; d < in.dumped.size(); ++d) {
+    write_layer_outputs(*options.outputs_dir, graph.layers[in.dumped[d]], r.dumps[d]);
   }
-  if (options.outputs_dir) write_outputs(*options.outputs_dir, graph, outputs);
-  for (std::size_t d = 0; d < dumped.size(); ++d) {
-    write_layer_outputs(*options.outputs_dir, graph.layers[dumped[d]], dumps[d]);
-  }
-  const RunReport report{config, models.size() == 1 ? graph : sim.qgraph.graph, sim.run, sim.checks, &sim.metrics,
-                         &sim.energy};
-  write_table(out, report);
-  out << "quantization: " << quantization_text(sim, quantization) << '\n';
-  if (options.input_path) {
-    out << "input: " << *options.input_path << ", " << samples.size() << (samples.size() == 1 ? " sample" : " samples")
-        << " (the table shows the first); every layer of every sample bit-exact: " << (every_sample_exact ? "yes" : "no")
-        << '\n';
-  }
-  if (models.size() > 1) {
-    out << "rows: " << models.size() << " SCALE-Sim rows of " << options.model_path
-        << ", each run on its own from an empty accelerator; totals add them up\n";
-  }
-  out.flush();
-  if (options.json_path) {
-    nlohmann::ordered_json json = to_json(report);
-    json["quantization"] = quantization_json(sim, quantization);
-    if (models.size() > 1) json["model"]["scalesim_rows"] = models.size();
-    write_file_atomically(*options.json_path, json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  }
+  const RunReport report{in.config, in.models.size() == 1 ? graph : r.sim.qgraph.graph, r.sim.run, r.sim.checks,
+                         &r.sim.metrics, &r.sim.energy};
+  report_run(options, in, r, report, out);
   if (trace) trace->flush();
   if (options.html_path) {
     const std::optional<TraceSummary> summary = trace_files ? std::optional(trace_files->summary()) : std::nullopt;
@@ -203,7 +254,7 @@ int run_command_unchecked(const RunOptions& options, std::ostream& out, std::ost
   if (trace_files) trace_files->finish();
   const std::string truncated = trace ? trace->truncation_message() : "";
   if (!truncated.empty()) progress << "npusim: " << truncated << std::endl;
-  return every_sample_exact ? kRunOk : kRunMismatch;
+  return r.every_sample_exact ? kRunOk : kRunMismatch;
 }
 
 }  // namespace

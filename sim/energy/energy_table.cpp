@@ -253,6 +253,80 @@ double sram_area_at(const EnergyTable& table, double kb) {
   return curve(table.sram_area, kb, [](const SramAreaPoint& p) { return p.um2_per_kb; }, /*extrapolate=*/false);
 }
 
+// The per-op, per-MAC-format, per-PE and per-DRAM-type entries both tables have.
+void interpolate_entries(const Interpolation& in, EnergyTable& out) {
+  const EnergyTable& a = in.a;
+  const EnergyTable& b = in.b;
+  for (const auto& [name, oa] : a.ops) {
+    const auto it = b.ops.find(name);
+    if (it == b.ops.end()) continue;
+    const auto& ob = it->second;
+    OpFigure op;
+    if (oa.pj && ob.pj) op.pj = in(*oa.pj, *ob.pj);
+    if (oa.um2 && ob.um2) op.um2 = in(*oa.um2, *ob.um2);
+    if (!op.pj && !op.um2) continue;
+    op.source = in.source(oa.source, ob.source);
+    out.ops.emplace(name, op);
+  }
+  for (const auto& [key, ma] : a.mac) {
+    const auto it = b.mac.find(key);
+    if (it == b.mac.end()) continue;
+    const auto& mb = it->second;
+    out.mac.emplace(key, MacEnergy{in(ma.mult_pj, mb.mult_pj), in(ma.add_pj, mb.add_pj),
+                                   in(ma.group_add_pj, mb.group_add_pj), in.source(ma.source, mb.source)});
+  }
+  for (const auto& [key, pa] : a.pe_area) {
+    const auto it = b.pe_area.find(key);
+    if (it == b.pe_area.end()) continue;
+    const auto& pb = it->second;
+    out.pe_area.emplace(key, PeArea{in(pa.mult_um2, pb.mult_um2), in(pa.add_um2, pb.add_um2),
+                                    in(pa.register_um2, pb.register_um2), in(pa.pe_um2, pb.pe_um2),
+                                    in.source(pa.source, pb.source)});
+  }
+  out.dram_note = a.dram_note;
+  for (const auto& [type, da] : a.dram) {
+    const auto it = b.dram.find(type);
+    if (it == b.dram.end()) continue;
+    const auto& db = it->second;
+    out.dram.emplace(type, DramEnergy{in(da.pj_per_bit, db.pj_per_bit), in(da.activation_pj, db.activation_pj),
+                                      in.source(da.source, db.source)});
+  }
+}
+
+void interpolate_sram_curves(const Interpolation& in, EnergyTable& out) {
+  const EnergyTable& a = in.a;
+  const EnergyTable& b = in.b;
+  // Both curves evaluated at every capacity either table characterised, b's
+  // energies rescaled to a's word width.
+  out.sram_word_bits = a.sram_word_bits;
+  for (const double kb : union_of_capacities(capacities(a.sram_energy), capacities(b.sram_energy))) {
+    auto at = [&](const EnergyTable& table, bool write) {
+      const double per_word = sram_energy_at(table, kb, write);
+      return table.sram_word_bits == a.sram_word_bits
+                 ? per_word
+                 : per_word * a.sram_word_bits / table.sram_word_bits;
+    };
+    out.sram_energy.push_back(SramEnergyPoint{kb, in(at(a, false), at(b, false)), in(at(a, true), at(b, true)),
+                                              in.source(source_at(a.sram_energy, kb), source_at(b.sram_energy, kb))});
+  }
+  for (const double kb : union_of_capacities(capacities(a.sram_area), capacities(b.sram_area))) {
+    out.sram_area.push_back(SramAreaPoint{kb, in(sram_area_at(a, kb), sram_area_at(b, kb)),
+                                          in.source(source_at(a.sram_area, kb), source_at(b.sram_area, kb))});
+  }
+}
+
+void interpolate_scalars(const Interpolation& in, EnergyTable& out) {
+  const EnergyTable& a = in.a;
+  const EnergyTable& b = in.b;
+  auto value = [&](const SourcedValue& va, const SourcedValue& vb) {
+    return SourcedValue{in(va.value, vb.value), in.source(va.source, vb.source)};
+  };
+  out.ppu_op_pj = value(a.ppu_op_pj, b.ppu_op_pj);
+  out.transfer_pj_per_byte = value(a.transfer_pj_per_byte, b.transfer_pj_per_byte);
+  out.logic_leakage_mw_per_mm2 = value(a.logic_leakage_mw_per_mm2, b.logic_leakage_mw_per_mm2);
+  out.sram_leakage_mw_per_mm2 = value(a.sram_leakage_mw_per_mm2, b.sram_leakage_mw_per_mm2);
+}
+
 }  // namespace
 
 std::string mac_key(const MacFormat& mac) {
@@ -416,64 +490,9 @@ EnergyTable interpolate_energy_tables(const EnergyTable& a, const EnergyTable& b
   out.node_nm = node_nm;
   out.description = "Interpolated log-linearly in node between " + a.name + " and " + b.name +
                     " (an approximation: real nodes do not scale every circuit alike).";
-  for (const auto& [name, oa] : a.ops) {
-    const auto it = b.ops.find(name);
-    if (it == b.ops.end()) continue;
-    const auto& ob = it->second;
-    OpFigure op;
-    if (oa.pj && ob.pj) op.pj = in(*oa.pj, *ob.pj);
-    if (oa.um2 && ob.um2) op.um2 = in(*oa.um2, *ob.um2);
-    if (!op.pj && !op.um2) continue;
-    op.source = in.source(oa.source, ob.source);
-    out.ops.emplace(name, op);
-  }
-  for (const auto& [key, ma] : a.mac) {
-    const auto it = b.mac.find(key);
-    if (it == b.mac.end()) continue;
-    const auto& mb = it->second;
-    out.mac.emplace(key, MacEnergy{in(ma.mult_pj, mb.mult_pj), in(ma.add_pj, mb.add_pj),
-                                   in(ma.group_add_pj, mb.group_add_pj), in.source(ma.source, mb.source)});
-  }
-  for (const auto& [key, pa] : a.pe_area) {
-    const auto it = b.pe_area.find(key);
-    if (it == b.pe_area.end()) continue;
-    const auto& pb = it->second;
-    out.pe_area.emplace(key, PeArea{in(pa.mult_um2, pb.mult_um2), in(pa.add_um2, pb.add_um2),
-                                    in(pa.register_um2, pb.register_um2), in(pa.pe_um2, pb.pe_um2),
-                                    in.source(pa.source, pb.source)});
-  }
-  // Both curves evaluated at every capacity either table characterised, b's
-  // energies rescaled to a's word width.
-  out.sram_word_bits = a.sram_word_bits;
-  for (const double kb : union_of_capacities(capacities(a.sram_energy), capacities(b.sram_energy))) {
-    auto at = [&](const EnergyTable& table, bool write) {
-      const double per_word = sram_energy_at(table, kb, write);
-      return table.sram_word_bits == a.sram_word_bits
-                 ? per_word
-                 : per_word * a.sram_word_bits / table.sram_word_bits;
-    };
-    out.sram_energy.push_back(SramEnergyPoint{kb, in(at(a, false), at(b, false)), in(at(a, true), at(b, true)),
-                                              in.source(source_at(a.sram_energy, kb), source_at(b.sram_energy, kb))});
-  }
-  for (const double kb : union_of_capacities(capacities(a.sram_area), capacities(b.sram_area))) {
-    out.sram_area.push_back(SramAreaPoint{kb, in(sram_area_at(a, kb), sram_area_at(b, kb)),
-                                          in.source(source_at(a.sram_area, kb), source_at(b.sram_area, kb))});
-  }
-  out.dram_note = a.dram_note;
-  for (const auto& [type, da] : a.dram) {
-    const auto it = b.dram.find(type);
-    if (it == b.dram.end()) continue;
-    const auto& db = it->second;
-    out.dram.emplace(type, DramEnergy{in(da.pj_per_bit, db.pj_per_bit), in(da.activation_pj, db.activation_pj),
-                                      in.source(da.source, db.source)});
-  }
-  auto value = [&](const SourcedValue& va, const SourcedValue& vb) {
-    return SourcedValue{in(va.value, vb.value), in.source(va.source, vb.source)};
-  };
-  out.ppu_op_pj = value(a.ppu_op_pj, b.ppu_op_pj);
-  out.transfer_pj_per_byte = value(a.transfer_pj_per_byte, b.transfer_pj_per_byte);
-  out.logic_leakage_mw_per_mm2 = value(a.logic_leakage_mw_per_mm2, b.logic_leakage_mw_per_mm2);
-  out.sram_leakage_mw_per_mm2 = value(a.sram_leakage_mw_per_mm2, b.sram_leakage_mw_per_mm2);
+  interpolate_entries(in, out);
+  interpolate_sram_curves(in, out);
+  interpolate_scalars(in, out);
   return out;
 }
 
