@@ -241,3 +241,27 @@ TEST(NpuNetlist, WriteBackOverlapsTheNextLayersLoads) {
 
 }  // namespace
 }  // namespace npusim
+
+namespace npusim {
+namespace {
+
+TEST(NpuNetlist, AProgramThatCannotProgressEndsWithTheWaitingProcessesNamed) {
+  // A layer whose ifmap load waits for its own write-back: nothing can move.
+  LayerProgram layer = streaming_layer(1, 1000, 100);
+  layer.steps[0].loads[0].buffer = BufferKind::ifmap;
+  layer.steps[0].stores.push_back(Transfer{BufferKind::ofmap, 1 << 20, 100, true});
+  layer.dram_inputs_from = {0};
+  UnboundedMemoryPort port;
+  try {
+    run(params(sram(4096, 4096, 4096)), port, {layer});
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("stopped making progress"), std::string::npos) << message;
+    EXPECT_NE(message.find("array waits for a load to be issued"), std::string::npos) << message;
+    EXPECT_NE(message.find("dma load queues waits for"), std::string::npos) << message;
+  }
+}
+
+}  // namespace
+}  // namespace npusim
