@@ -6,6 +6,8 @@
 //    (R*C per clock), on the network's GEMMs until a time budget is spent.
 // Usage: npusim_bench [--model M.json] [--rows R] [--cols C] [--pe-seconds S]
 //                     [--formats fp32,fp16,bf16,int8,int4,binary]
+#include <sys/wait.h>
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -137,7 +139,8 @@ void bench_tile(const npusim::Graph& graph, const npusim::Tensor& input, const B
 
 // The pe fidelity: the int8 network's GEMMs, in order, through the SystemC
 // module, until the time budget is spent (a whole ResNet-18 is ~3e9 PE updates).
-void bench_pe(const npusim::Graph& graph, const npusim::Tensor& input, const BenchOptions& o) {
+void bench_pe(const npusim::Graph& graph, const npusim::Tensor& input, const BenchOptions& o,
+              npusim::GemmEngine& pe) {
   npusim::ArrayConfig array;
   array.rows = o.rows;
   array.cols = o.cols;
@@ -159,12 +162,11 @@ void bench_pe(const npusim::Graph& graph, const npusim::Tensor& input, const Ben
     layer_input.q.assign(static_cast<std::size_t>(layer_input.elements()), 1);
     gemms.push_back(npusim::lower_conv2d_group(layer.conv, layer_input, qgraph.layers[i].weights, 0));
   }
-  auto pe = npusim::make_pe_engine(array, 1000.0);
   const auto start = Clock::now();
   std::int64_t pe_updates = 0, macs = 0;
   std::size_t ran = 0;
   for (const auto& gemm : gemms) {
-    const auto result = pe->run(gemm.operands());
+    const auto result = pe.run(gemm.operands());
     pe_updates += result.cycles * o.rows * o.cols;
     macs += gemm.shape.m * gemm.shape.n * gemm.shape.k;
     ++ran;
@@ -186,7 +188,26 @@ int main(int argc, char** argv) {
   std::printf("network %s: %.3f GMAC per inference, array %dx%d WS, lanes 1\n", graph.name.c_str(),
               graph.total_macs() / 1e9, options.rows, options.cols);
   std::printf("%-8s %-9s %12s %14s %12s\n", "format", "fidelity", "wall_s", "sim_mac_per_s", "pe_upd_per_s");
+  // The pe run goes first, in a child process: its engine elaborates SystemC
+  // modules, which cannot be built once the tile runs with memory have
+  // started the kernel, and its clock must not tick during the tile runs.
+  std::fflush(stdout);
+  const pid_t child = fork();
+  if (child == 0) {
+    npusim::ArrayConfig pe_array;
+    pe_array.rows = options.rows;
+    pe_array.cols = options.cols;
+    pe_array.mac = mac_for("int8");
+    const auto pe = npusim::make_pe_engine(pe_array, 1000.0);
+    bench_pe(graph, input, options, *pe);
+    std::fflush(stdout);
+    _exit(0);
+  }
+  int status = 0;
+  if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "npusim_bench: the pe-fidelity run failed\n");
+    return 1;
+  }
   bench_tile(graph, input, options);
-  bench_pe(graph, input, options);
   return 0;
 }
