@@ -99,94 +99,90 @@ Tensor quantize_constant_with(const Layer& layer, const QuantParams& quant) {
 
 }  // namespace
 
-QuantizedGraph build_file_quantized_graph(OnnxBuilder& b) {
+namespace {
+
+using TensorIndex = std::map<std::string, std::size_t>;
+
+// Sets the quantization of layer i's output tensor from the file's and its
+// input's, or throws where npusim's arithmetic cannot follow the file.
+void resolve_layer_quant(OnnxBuilder& b, const TensorIndex& index, std::size_t i) {
   auto& tensors = b.tensors();
   const Graph& graph = b.graph();
-  std::map<std::string, std::size_t> index;
-  for (std::size_t t = 0; t < tensors.size(); ++t) index[tensors[t].name] = t;
-  std::vector<std::string> missing;
-  if (!tensors[0].quant) missing.push_back("\"" + tensors[0].name + "\" (the graph input)");
-
-  // Resolve every tensor's quantization in topological order.
-  for (std::size_t i = 0; i < graph.layers.size(); ++i) {
-    const Layer& layer = graph.layers[i];
-    OnnxIrTensor& t = tensors[i + 1];
-    const std::optional<OnnxQuant> in =
-        layer.inputs.empty() ? std::nullopt : tensors[index.at(layer.inputs[0])].quant;
-    const auto& lq = b.layer_quant()[i];
-    switch (layer.type) {
-      case LayerType::conv2d:
-      case LayerType::fc:
-        if (!lq) {
-          throw InputError(b.file() + ": layer \"" + layer.name +
-                           "\": fp32 weights in a quantized graph; expected DequantizeLinear of integer weights");
-        }
-        if (lq->accumulator_output && in) {
-          // ConvInteger / MatMulInteger: the accumulators in their own units.
-          const bool uniform = std::all_of(lq->weight_scales.begin(), lq->weight_scales.end(),
-                                           [&](double s) { return s == lq->weight_scales[0]; });
-          if (!uniform) throw std::logic_error("onnx import: integer op with per-channel scales");
-          t.quant = OnnxQuant{in->scale * lq->weight_scales[0], 0};
-        }
-        break;
-      case LayerType::softmax: {
-        const QuantParams fixed = softmax_output_quant(NumberFormat::int8);
-        const OnnxQuant q{fixed.scale, fixed.zero_point};
-        if (t.quant && !(*t.quant == q)) {
-          throw InputError(b.file() + ": layer \"" + layer.name + "\": the file quantizes the softmax output with " +
-                           quant_text(*t.quant) + " (int8 terms); npusim's int8 softmax output has " + quant_text(q) +
-                           " (uint8: scale 1/256, zero point 0)");
-        }
-        t.quant = q;
-        break;
+  const Layer& layer = graph.layers[i];
+  OnnxIrTensor& t = tensors[i + 1];
+  const std::optional<OnnxQuant> in =
+      layer.inputs.empty() ? std::nullopt : tensors[index.at(layer.inputs[0])].quant;
+  const auto& lq = b.layer_quant()[i];
+  switch (layer.type) {
+    case LayerType::conv2d:
+    case LayerType::fc:
+      if (!lq) {
+        throw InputError(b.file() + ": layer \"" + layer.name +
+                         "\": fp32 weights in a quantized graph; expected DequantizeLinear of integer weights");
       }
-      case LayerType::add:
-      case LayerType::scale:  // the file's QuantizeLinear gives its output's parameters
-      case LayerType::sigmoid:
-      case LayerType::hard_sigmoid:
-      case LayerType::mul:
-        break;
-      case LayerType::constant:
-        // Not quantized in the file: per tensor from its own min/max, as
-        // quantize_graph does.
-        if (!t.quant) {
-          const QuantParams q = quantize_constant(layer, NumberFormat::int8).quant;
-          t.quant = OnnxQuant{q.scale, q.zero_point};
-        }
-        break;
-      case LayerType::concat: {
-        bool same = true;
-        for (const auto& name : layer.inputs) {
-          const auto& q = tensors[index.at(name)].quant;
-          same = same && q && in && *q == *in;
-        }
-        if (!t.quant && same) t.quant = in;
-        break;
+      if (lq->accumulator_output && in) {
+        // ConvInteger / MatMulInteger: the accumulators in their own units.
+        const bool uniform = std::all_of(lq->weight_scales.begin(), lq->weight_scales.end(),
+                                         [&](double s) { return s == lq->weight_scales[0]; });
+        if (!uniform) throw std::logic_error("onnx import: integer op with per-channel scales");
+        t.quant = OnnxQuant{in->scale * lq->weight_scales[0], 0};
       }
-      case LayerType::maxpool:
-      case LayerType::avgpool:
-      case LayerType::relu:
-      case LayerType::relu6:
-      case LayerType::clip:
-      case LayerType::flatten:
-      case LayerType::reshape:
-        if (in && t.quant && !(*t.quant == *in)) {
-          throw InputError(b.file() + ": layer \"" + layer.name + "\" (" + type_name(layer.type) +
-                           ") keeps its input's quantization in npusim (" + quant_text(*in) +
-                           "), but the file quantizes its output with " + quant_text(*t.quant));
-        }
-        if (in) t.quant = in;
-        break;
+      break;
+    case LayerType::softmax: {
+      const QuantParams fixed = softmax_output_quant(NumberFormat::int8);
+      const OnnxQuant q{fixed.scale, fixed.zero_point};
+      if (t.quant && !(*t.quant == q)) {
+        throw InputError(b.file() + ": layer \"" + layer.name + "\": the file quantizes the softmax output with " +
+                         quant_text(*t.quant) + " (int8 terms); npusim's int8 softmax output has " + quant_text(q) +
+                         " (uint8: scale 1/256, zero point 0)");
+      }
+      t.quant = q;
+      break;
     }
-    if (!t.quant) missing.push_back("\"" + t.name + "\" (layer " + std::to_string(i) + ")");
+    case LayerType::add:
+    case LayerType::scale:  // the file's QuantizeLinear gives its output's parameters
+    case LayerType::sigmoid:
+    case LayerType::hard_sigmoid:
+    case LayerType::mul:
+      break;
+    case LayerType::constant:
+      // Not quantized in the file: per tensor from its own min/max, as
+      // quantize_graph does.
+      if (!t.quant) {
+        const QuantParams q = quantize_constant(layer, NumberFormat::int8).quant;
+        t.quant = OnnxQuant{q.scale, q.zero_point};
+      }
+      break;
+    case LayerType::concat: {
+      bool same = true;
+      for (const auto& name : layer.inputs) {
+        const auto& q = tensors[index.at(name)].quant;
+        same = same && q && in && *q == *in;
+      }
+      if (!t.quant && same) t.quant = in;
+      break;
+    }
+    case LayerType::maxpool:
+    case LayerType::avgpool:
+    case LayerType::relu:
+    case LayerType::relu6:
+    case LayerType::clip:
+    case LayerType::flatten:
+    case LayerType::reshape:
+      if (in && t.quant && !(*t.quant == *in)) {
+        throw InputError(b.file() + ": layer \"" + layer.name + "\" (" + type_name(layer.type) +
+                         ") keeps its input's quantization in npusim (" + quant_text(*in) +
+                         "), but the file quantizes its output with " + quant_text(*t.quant));
+      }
+      if (in) t.quant = in;
+      break;
   }
-  if (!missing.empty()) {
-    std::string list;
-    for (std::size_t j = 0; j < missing.size(); ++j) list += (j ? ", " : "") + missing[j];
-    throw InputError(b.file() + ": a quantized graph needs the quantization of every tensor; none given for " + list +
-                     " (expected QuantizeLinear after each float op)");
-  }
+}
 
+// The quantized graph once every tensor has its parameters.
+QuantizedGraph assemble_quantized_graph(OnnxBuilder& b, const TensorIndex& index) {
+  auto& tensors = b.tensors();
+  const Graph& graph = b.graph();
   QuantizedGraph qg;
   qg.graph = graph;
   qg.mac = MacFormat{NumberFormat::int8, NumberFormat::int8, AccumulatorFormat::int32, 1};
@@ -213,6 +209,30 @@ QuantizedGraph build_file_quantized_graph(OnnxBuilder& b) {
     }
   }
   return qg;
+}
+
+}  // namespace
+
+QuantizedGraph build_file_quantized_graph(OnnxBuilder& b) {
+  auto& tensors = b.tensors();
+  const Graph& graph = b.graph();
+  TensorIndex index;
+  for (std::size_t t = 0; t < tensors.size(); ++t) index[tensors[t].name] = t;
+  std::vector<std::string> missing;
+  if (!tensors[0].quant) missing.push_back("\"" + tensors[0].name + "\" (the graph input)");
+
+  // Resolve every tensor's quantization in topological order.
+  for (std::size_t i = 0; i < graph.layers.size(); ++i) {
+    resolve_layer_quant(b, index, i);
+    if (!tensors[i + 1].quant) missing.push_back("\"" + tensors[i + 1].name + "\" (layer " + std::to_string(i) + ")");
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (std::size_t j = 0; j < missing.size(); ++j) list += (j ? ", " : "") + missing[j];
+    throw InputError(b.file() + ": a quantized graph needs the quantization of every tensor; none given for " + list +
+                     " (expected QuantizeLinear after each float op)");
+  }
+  return assemble_quantized_graph(b, index);
 }
 
 }  // namespace npusim

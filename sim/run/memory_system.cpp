@@ -201,9 +201,14 @@ MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, 
       output_address_[i] = tensor_address_[graph.layers[i].name];
     }
   }
+  map_dram_writers();
+}
 
-  // Who puts each tensor in DRAM, for the loads that must wait for it: the
-  // graph input and constants are there before the run; an aliased remap's
+// Who puts each tensor in DRAM, for the loads that must wait for it.
+void MemorySystem::map_dram_writers() {
+  const std::size_t n = graph_.layers.size();
+  const Graph& graph = graph_;
+  // The graph input and constants are there before the run; an aliased remap's
   // output is its input's bytes; an output kept on chip is never loaded.
   writer_[graph.input_name] = -1;
   for (std::size_t i = 0; i < n; ++i) {

@@ -89,6 +89,7 @@ class MemorySystem {
  private:
   LayerProgram array_program(std::size_t layer, const LayerMemoryShape& shape, LayerMemoryRecord& record);
   LayerProgram ppu_program(std::size_t layer, const LayerMemoryShape& shape, LayerMemoryRecord& record);
+  void map_dram_writers();
   std::vector<std::size_t> dram_writers(std::size_t layer, std::size_t first_input) const;
   void finish(std::size_t layer, const LayerTiming& timing, LayerMemoryRecord& record) const;
   void flush_dram_commands();
