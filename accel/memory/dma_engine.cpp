@@ -7,12 +7,8 @@
 namespace npusim {
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, std::int64_t burst_bytes, double peak_gbps)
-    : sc_core::sc_module(name),
-      socket("socket"),
-      burst_bytes_(burst_bytes),
-      peak_gbps_(peak_gbps),
-      buffer_(static_cast<std::size_t>(burst_bytes), 0) {
-  if (burst_bytes < 1) throw std::invalid_argument("DMA burst must be at least one byte");
+    : sc_core::sc_module(name), socket("socket") {
+  configure(burst_bytes, peak_gbps);
 }
 
 void DmaEngine::configure(std::int64_t burst_bytes, double peak_gbps) {

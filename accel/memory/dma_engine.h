@@ -40,8 +40,8 @@ class DmaEngine : public sc_core::sc_module, public MemoryPort {
   std::uint64_t transactions() const { return transactions_; }
 
  private:
-  std::int64_t burst_bytes_;
-  double peak_gbps_;
+  std::int64_t burst_bytes_ = 1;
+  double peak_gbps_ = 0.0;
   std::vector<unsigned char> buffer_;
   std::uint64_t transactions_ = 0;
 };

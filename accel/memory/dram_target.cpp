@@ -10,10 +10,8 @@ std::int64_t to_ps(const sc_core::sc_time& t) { return static_cast<std::int64_t>
 }  // namespace
 
 DramTarget::DramTarget(sc_core::sc_module_name name, const DramConfig& config)
-    : sc_core::sc_module(name),
-      socket("socket"),
-      model_(make_dram_model(config)),
-      capacity_bytes_(config.capacity_bytes()) {
+    : sc_core::sc_module(name), socket("socket") {
+  reset(config, 0);
   socket.register_b_transport(this, &DramTarget::b_transport);
   socket.register_transport_dbg(this, &DramTarget::transport_dbg);
 }

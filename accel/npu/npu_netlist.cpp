@@ -5,12 +5,13 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "accel/formats/integer_math.h"
+
 namespace npusim {
 namespace {
 
 constexpr int kThreads = 4;  // DMA loads, array, PPU, DMA stores
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 }  // namespace
 
@@ -147,6 +148,7 @@ std::vector<LayerTiming> NpuNetlist::run(const NpuParams& params, MemoryPort& me
   ppu_finished_ = false;
   writeback_.clear();
   writeback_base_ = 0;
+  writeback_held_bytes_ = 0;
   store_jobs_.clear();
   waiting_.clear();
   error_ = nullptr;
@@ -339,12 +341,12 @@ std::int64_t NpuNetlist::reserve_writeback(std::int64_t bytes, const char* who) 
   const std::int64_t capacity = writeback_capacity_bytes(params_.sram);
   for (;;) {
     while (!writeback_.empty() && writeback_.front().free_ps >= 0 && writeback_.front().free_ps <= now_ps()) {
+      writeback_held_bytes_ -= writeback_.front().bytes;
       writeback_.pop_front();
       ++writeback_base_;
     }
-    std::int64_t held = 0;
-    for (const WritebackEntry& e : writeback_) held += e.bytes;
-    std::int64_t must_free = held + bytes - capacity, freed = 0, free_at = 0;
+    const std::int64_t must_free = writeback_held_bytes_ + bytes - capacity;
+    std::int64_t freed = 0, free_at = 0;
     bool known = true;
     for (std::size_t i = 0; i < writeback_.size() && freed < must_free; ++i) {
       if (writeback_[i].free_ps < 0) {
@@ -356,6 +358,7 @@ std::int64_t NpuNetlist::reserve_writeback(std::int64_t bytes, const char* who) 
     }
     if (known) {
       writeback_.push_back(WritebackEntry{bytes, -1, -1});
+      writeback_held_bytes_ += bytes;
       return free_at;
     }
     wait_on(writeback_freed_, who, "write-back space in the ofmap buffer");
@@ -366,7 +369,7 @@ std::int64_t NpuNetlist::reserve_writeback(std::int64_t bytes, const char* who) 
 // write-back space and `earliest_ps`, starts on a clock edge, runs for the
 // longer of its compute and its SRAM-port cycles. Returns when it ends.
 std::int64_t NpuNetlist::run_step(std::size_t l, std::size_t s, std::int64_t unit_free_ps, std::int64_t earliest_ps,
-                                  bool dependency_is_ppu, const char* who) {
+                                  const char* who) {
   LiveLayer& layer = live(l);
   StepState& state = layer.steps[s];
   const FoldStep& step = layer.program.steps[s];
@@ -385,7 +388,8 @@ std::int64_t NpuNetlist::run_step(std::size_t l, std::size_t s, std::int64_t uni
     std::int64_t last = state.ready_ps;
     if (state.late_buffer == BufferKind::ofmap) cause = StallCause::ofmap;
     if (space_ps > last) { cause = StallCause::ofmap; last = space_ps; }
-    if (earliest_ps > last) cause = dependency_is_ppu ? StallCause::ppu : StallCause::ifmap;
+    // An earlier layer's results come out of the PPU (its epilogue or its own pass).
+    if (earliest_ps > last) cause = StallCause::ppu;
     layers_[l].waits.push_back({unit_free_ps, start, cause});
   }
   wait_until(start);
@@ -437,7 +441,7 @@ void NpuNetlist::array_process() {
     const std::int64_t inputs_ready = wait_for_inputs(l, who);
     const std::size_t steps = live(l).program.steps.size();
     for (std::size_t s = 0; s < steps; ++s) {
-      free_ps = run_step(l, s, free_ps, s == 0 ? inputs_ready : 0, true, who);
+      free_ps = run_step(l, s, free_ps, s == 0 ? inputs_ready : 0, who);
     }
   }
   array_cursor_ = layer_count_;
@@ -484,7 +488,7 @@ void NpuNetlist::ppu_process() {
     }
     const std::int64_t inputs_ready = wait_for_inputs(l, who);
     for (std::size_t s = 0; s < steps; ++s) {
-      free_ps = run_step(l, s, free_ps, s == 0 ? inputs_ready : 0, true, who);
+      free_ps = run_step(l, s, free_ps, s == 0 ? inputs_ready : 0, who);
       hand_to_store_queue(l, s, free_ps);
     }
     results_ready(l, std::max(free_ps, inputs_ready));

@@ -116,7 +116,7 @@ class NpuNetlist : public sc_core::sc_module {
   // Shared steps of the array and the PPU.
   std::int64_t wait_for_inputs(std::size_t layer, const char* who);
   std::int64_t run_step(std::size_t layer, std::size_t step, std::int64_t unit_free_ps, std::int64_t earliest_ps,
-                        bool dependency_is_ppu, const char* who);
+                        const char* who);
   void hand_to_store_queue(std::size_t layer, std::size_t step, std::int64_t ready_ps);
   std::int64_t reserve_writeback(std::int64_t bytes, const char* who);
   void results_ready(std::size_t layer, std::int64_t time_ps);
@@ -157,6 +157,7 @@ class NpuNetlist : public sc_core::sc_module {
   bool ppu_finished_ = false;
   std::deque<WritebackEntry> writeback_;
   std::int64_t writeback_base_ = 0;  // id of writeback_.front()
+  std::int64_t writeback_held_bytes_ = 0;  // bytes of the entries in writeback_
   std::deque<StoreJob> store_jobs_;
   std::uint64_t generation_ = 0;  // runs started
   int threads_running_ = 0;

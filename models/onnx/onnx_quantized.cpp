@@ -113,6 +113,15 @@ void resolve_layer_quant(OnnxBuilder& b, const TensorIndex& index, std::size_t i
   const std::optional<OnnxQuant> in =
       layer.inputs.empty() ? std::nullopt : tensors[index.at(layer.inputs[0])].quant;
   const auto& lq = b.layer_quant()[i];
+  if (keeps_input_quantization(layer.type)) {
+    if (in && t.quant && !(*t.quant == *in)) {
+      throw InputError(b.file() + ": layer \"" + layer.name + "\" (" + type_name(layer.type) +
+                       ") keeps its input's quantization in npusim (" + quant_text(*in) +
+                       "), but the file quantizes its output with " + quant_text(*t.quant));
+    }
+    if (in) t.quant = in;
+    return;
+  }
   switch (layer.type) {
     case LayerType::conv2d:
     case LayerType::fc:
@@ -162,19 +171,7 @@ void resolve_layer_quant(OnnxBuilder& b, const TensorIndex& index, std::size_t i
       if (!t.quant && same) t.quant = in;
       break;
     }
-    case LayerType::maxpool:
-    case LayerType::avgpool:
-    case LayerType::relu:
-    case LayerType::relu6:
-    case LayerType::clip:
-    case LayerType::flatten:
-    case LayerType::reshape:
-      if (in && t.quant && !(*t.quant == *in)) {
-        throw InputError(b.file() + ": layer \"" + layer.name + "\" (" + type_name(layer.type) +
-                         ") keeps its input's quantization in npusim (" + quant_text(*in) +
-                         "), but the file quantizes its output with " + quant_text(*t.quant));
-      }
-      if (in) t.quant = in;
+    default:  // the layers that keep their input's quantization, handled above
       break;
   }
 }

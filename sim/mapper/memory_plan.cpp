@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "accel/array/fold_timing.h"
+#include "accel/formats/integer_math.h"
 #include "models/input_error.h"
 #include "sim/mapper/tiling_search.h"
 
@@ -109,7 +110,6 @@ class PlanBuilder {
   }
 
  private:
-  static std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
   static int idx(GemmDim d) { return static_cast<int>(d); }
   static std::int64_t& dim_ref(GemmShape& s, GemmDim d) { return d == GemmDim::m ? s.m : d == GemmDim::n ? s.n : s.k; }
   int position(GemmDim d) const {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "accel/array/fold_timing.h"
+#include "accel/formats/integer_math.h"
 
 namespace npusim {
 
@@ -29,8 +30,6 @@ FoldUnits fold_units(const GemmShape& shape, const ArrayConfig& array) {
 }
 
 namespace {
-
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 constexpr std::array<GemmDim, kGemmDims> kDims{GemmDim::m, GemmDim::n, GemmDim::k};
 int idx(GemmDim d) { return static_cast<int>(d); }

@@ -4,6 +4,7 @@
 #include <map>
 #include <vector>
 
+#include "accel/formats/integer_math.h"
 #include "models/input_error.h"
 #include "models/tensor.h"
 #include "sim/mapper/lowering.h"
@@ -311,7 +312,6 @@ LayerProgram MemorySystem::ppu_program(std::size_t index, const LayerMemoryShape
   for (const auto& l : loads) load_total += l.second;
   const std::int64_t load_room = std::max<std::int64_t>(1, config_.memory.sram.ifmap.capacity_bytes / 2);
   const std::int64_t store_room = std::max<std::int64_t>(1, writeback_capacity_bytes(config_.memory.sram) / 2);
-  const auto ceil_div = [](std::int64_t a, std::int64_t b) { return (a + b - 1) / b; };
   const std::int64_t chunks = std::max<std::int64_t>(
       {1, ceil_div(load_total, load_room), stores ? ceil_div(shape.output_bytes, store_room) : 1});
 
@@ -385,9 +385,8 @@ std::vector<LayerMemoryRecord> MemorySystem::run(const std::vector<LayerMemorySh
   if (controller) controller->set_command_log(nullptr);
   for (std::size_t i = 0; i < n; ++i) {
     finish(i, timings[i], records[i]);
-    if (shapes[i].on_array) records[i].macs_per_dram_byte = 0;
     const std::int64_t bytes = records[i].dram_read_bytes + records[i].dram_write_bytes;
-    if (bytes > 0) records[i].macs_per_dram_byte = static_cast<double>(shapes[i].macs) / static_cast<double>(bytes);
+    records[i].macs_per_dram_byte = bytes > 0 ? static_cast<double>(shapes[i].macs) / static_cast<double>(bytes) : 0.0;
   }
   return records;
 }
