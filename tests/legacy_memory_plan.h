@@ -194,7 +194,7 @@ class PlanBuilder {
     count_sram(plan, step, slice.buffer, array_read_bytes, 0);
     const auto missing = resident.missing(slice);
     if (!missing || on_chip_already) return;
-    step.loads.push_back(Transfer{missing->buffer, missing->address, missing->bytes, false});
+    step.loads.push_back(Transfer{missing->buffer, missing->address, missing->bytes, false, TransferRole::operand, {}});
     plan.dram_read_bytes[b] += missing->bytes;
     count_sram(plan, step, slice.buffer, 0, missing->bytes);
   }
@@ -245,7 +245,7 @@ class PlanBuilder {
     plan.dram_write_bytes += out_bytes;
     step.stores.push_back(Transfer{BufferKind::ofmap,
                                    needs_.output_address + static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.n + n.begin, needs_.output_bits)),
-                                   out_bytes, true});
+                                   out_bytes, true, TransferRole::output, {}});
   }
 
   const GemmMemoryNeeds& needs_;

@@ -184,7 +184,7 @@ LayerProgram streaming_layer(int folds, std::int64_t bytes, std::int64_t cycles)
   for (int i = 0; i < folds; ++i) {
     FoldStep step;
     step.compute_cycles = cycles;
-    step.loads.push_back(Transfer{BufferKind::weight, static_cast<std::uint64_t>(i) * 4096, bytes, false});
+    step.loads.push_back(Transfer{BufferKind::weight, static_cast<std::uint64_t>(i) * 4096, bytes, false, TransferRole::operand, {}});
     program.steps.push_back(step);
   }
   return program;
@@ -228,7 +228,7 @@ TEST(NpuNetlist, WriteBackOverlapsTheNextLayersLoads) {
   // 50 + 100 + 50 (write-back) + 50 (load) + 100 = 350.
   LayerProgram first = streaming_layer(1, 1000, 100);
   first.name = "first";
-  first.steps[0].stores.push_back(Transfer{BufferKind::ofmap, 1 << 20, 1000, true});
+  first.steps[0].stores.push_back(Transfer{BufferKind::ofmap, 1 << 20, 1000, true, TransferRole::output, {}});
   LayerProgram second = streaming_layer(1, 1000, 100);
   second.name = "second";
   second.steps[0].loads[0].address = 2 << 20;
@@ -249,7 +249,7 @@ TEST(NpuNetlist, AProgramThatCannotProgressEndsWithTheWaitingProcessesNamed) {
   // A layer whose ifmap load waits for its own write-back: nothing can move.
   LayerProgram layer = streaming_layer(1, 1000, 100);
   layer.steps[0].loads[0].buffer = BufferKind::ifmap;
-  layer.steps[0].stores.push_back(Transfer{BufferKind::ofmap, 1 << 20, 100, true});
+  layer.steps[0].stores.push_back(Transfer{BufferKind::ofmap, 1 << 20, 100, true, TransferRole::output, {}});
   layer.dram_inputs_from = {0};
   UnboundedMemoryPort port;
   try {
@@ -261,6 +261,77 @@ TEST(NpuNetlist, AProgramThatCannotProgressEndsWithTheWaitingProcessesNamed) {
     EXPECT_NE(message.find("array waits for a load to be issued"), std::string::npos) << message;
     EXPECT_NE(message.find("dma load queues waits for"), std::string::npos) << message;
   }
+}
+
+}  // namespace
+}  // namespace npusim
+
+namespace npusim {
+namespace {
+
+constexpr std::uint64_t kTensor = 1 << 20;  // where the producer's output lies
+
+// Two 100-cycle folds; fold f stores (producer) or loads into the ifmap
+// buffer (consumer) 1,000 B whose footprint is `footprints[f]`.
+LayerProgram two_folds(const char* name, bool store, const std::vector<ByteRange>& footprints) {
+  LayerProgram program;
+  program.name = name;
+  for (const ByteRange& footprint : footprints) {
+    FoldStep step;
+    step.compute_cycles = 100;
+    Transfer t{BufferKind::ifmap, footprint.begin, 1000, store, store ? TransferRole::output : TransferRole::operand, footprint};
+    if (store) {
+      t.buffer = BufferKind::ofmap;
+      step.stores.push_back(t);
+    } else {
+      step.loads.push_back(t);
+    }
+    program.steps.push_back(step);
+  }
+  return program;
+}
+
+TEST(NpuNetlist, ALoadWaitsOnlyForTheProducersStoresItsFootprintOverlaps) {
+  // One pipe of 0.02 byte/ps: 50 cycles per 1,000 B transfer. The producer's
+  // folds run 0..100 and 100..200 and write their halves back at 100..150 and
+  // 200..250. The consumer's first fold reads only the first half: its load
+  // goes when that store is done, 150..200, and the fold runs 200..300 (no
+  // stall); the second half comes in 250..300, just in time for 300..400.
+  // 400 cycles, no ifmap stall. Were the first load's footprint the whole
+  // tensor, it would wait for 250: loads 250..300 and 300..350, folds
+  // 300..400 (100 cycles of ifmap stall) and 400..500.
+  const ByteRange lo{kTensor, kTensor + 1000}, hi{kTensor + 1000, kTensor + 2000}, all{kTensor, kTensor + 2000};
+  LayerProgram producer = two_folds("producer", true, {lo, hi});
+  LayerProgram consumer = two_folds("consumer", false, {lo, hi});
+  consumer.dram_inputs_from = {0};
+  FixedBandwidthPort port(0.02);
+  auto t = run(params(sram(4096, 4096, 8192)), port, {producer, consumer});
+  EXPECT_EQ(t[0].cycles + t[1].cycles, 400);
+  EXPECT_EQ(t[1].stalls.ifmap, 0);
+
+  LayerProgram whole = two_folds("consumer", false, {all, hi});
+  whole.dram_inputs_from = {0};
+  FixedBandwidthPort port2(0.02);
+  t = run(params(sram(4096, 4096, 8192)), port2, {producer, whole});
+  EXPECT_EQ(t[0].cycles + t[1].cycles, 500);
+  EXPECT_EQ(t[1].stalls.ifmap, 100);
+}
+
+TEST(NpuNetlist, APartialSumReloadWaitsForItsSpill) {
+  // Fold 0 (0..100) spills 1,000 B of partial sums: written 100..150. Fold 1
+  // reads them back: the load may go only then, 150..200, so fold 1 runs
+  // 200..300 after 100 cycles of ofmap stall. (Loaded at once, 0..50, the
+  // stale sums would have let it run 100..200.)
+  LayerProgram layer;
+  layer.name = "spilling";
+  layer.steps.resize(2);
+  for (FoldStep& step : layer.steps) step.compute_cycles = 100;
+  layer.steps[0].stores.push_back(Transfer{BufferKind::ofmap, kTensor, 1000, true, TransferRole::partial_sums, {}});
+  layer.steps[1].loads.push_back(Transfer{BufferKind::ofmap, kTensor, 1000, false, TransferRole::partial_sums, {}, 0});
+  FixedBandwidthPort port(0.02);
+  const auto t = run(params(sram(4096, 4096, 8192)), port, {layer});
+  EXPECT_EQ(t[0].cycles, 300);
+  EXPECT_EQ(t[0].stalls.ofmap, 100);
 }
 
 }  // namespace

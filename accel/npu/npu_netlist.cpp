@@ -108,9 +108,19 @@ NpuNetlist::LiveLayer& NpuNetlist::live(std::size_t layer) {
                                  std::to_string(store_bytes) + " bytes, but the ofmap buffer holds " +
                                  std::to_string(writeback_capacity) + " bytes of results waiting for write-back");
       }
-      layers_[index].name = next.program.name;
+      LayerState& state = layers_[index];
+      state.name = next.program.name;
       next.steps[s].loads_pending = static_cast<int>(step.loads.size());
-      layers_[index].stores_total += static_cast<std::int64_t>(step.stores.size());
+      next.steps[s].stores_pending = static_cast<std::int64_t>(step.stores.size());
+      state.stores_total += static_cast<std::int64_t>(step.stores.size());
+      for (const Transfer& t : step.stores) {
+        if (t.role != TransferRole::output) continue;
+        const ByteRange r = t.range();
+        OutputRange& entry = state.outputs[r.begin];
+        entry.end = std::max(entry.end, r.end);
+        ++entry.pending;
+        state.longest_output = std::max(state.longest_output, entry.end - r.begin);
+      }
     }
     live_.push_back(std::move(next));
   }
@@ -239,14 +249,44 @@ std::int64_t NpuNetlist::load_ready_ps(BufferKind buffer, const LoadCursor& curs
   std::int64_t ready = now_ps();
   if (buffer == BufferKind::ifmap) {
     for (std::size_t producer : program.dram_inputs_from) {
-      if (!layers_[producer].stores_complete()) return -1;
-      ready = std::max({ready, layers_[producer].stores_end_ps, layers_[producer].results_ps});
+      const std::int64_t written = outputs_written_ps(producer, t.range());
+      if (written < 0) return -1;
+      ready = std::max(ready, written);
     }
+  }
+  if (t.after_step >= 0) {
+    const StepState& spill = live(cursor.layer).steps.at(static_cast<std::size_t>(t.after_step));
+    if (spill.stores_pending > 0) return -1;
+    ready = std::max(ready, spill.stores_end_ps);
   }
   if (buffer != BufferKind::ofmap && in_buffer_[b] > 0 && in_buffer_[b] + t.bytes > params_.sram[buffer].capacity_bytes) {
     return -1;
   }
   return ready;
+}
+
+// The producer's output stores overlapping `range`; a range that overlaps
+// none of them (a layout the footprints do not describe) waits for all.
+std::int64_t NpuNetlist::outputs_written_ps(std::size_t producer, const ByteRange& range) const {
+  const LayerState& p = layers_[producer];
+  const std::uint64_t from = range.begin > p.longest_output ? range.begin - p.longest_output : 0;
+  std::int64_t written = 0;
+  bool overlaps = false;
+  for (auto it = p.outputs.lower_bound(from); it != p.outputs.end() && it->first < range.end; ++it) {
+    if (it->second.end <= range.begin) continue;
+    if (it->second.pending > 0) return -1;
+    overlaps = true;
+    written = std::max(written, it->second.latest_ps);
+  }
+  if (overlaps) return written;
+  if (!p.stores_complete()) return -1;
+  return std::max(p.stores_end_ps, p.results_ps);
+}
+
+void NpuNetlist::record_output_store(std::size_t l, const Transfer& t, std::int64_t end_ps) {
+  OutputRange& entry = layers_[l].outputs.at(t.range().begin);
+  entry.latest_ps = std::max(entry.latest_ps, end_ps);
+  --entry.pending;
 }
 
 void NpuNetlist::load_queues() {
@@ -420,7 +460,7 @@ void NpuNetlist::hand_to_store_queue(std::size_t l, std::size_t s, std::int64_t 
   const std::int64_t entry = layer.steps[s].writeback_entry;
   writeback_[static_cast<std::size_t>(entry - writeback_base_)].outstanding =
       static_cast<std::int64_t>(step.stores.size());
-  for (const Transfer& t : step.stores) store_jobs_.push_back(StoreJob{l, entry, t, ready_ps});
+  for (const Transfer& t : step.stores) store_jobs_.push_back(StoreJob{l, s, entry, t, ready_ps});
   stores_queued_.notify();
 }
 
@@ -515,13 +555,19 @@ void NpuNetlist::store_queue() {
     layer.timing.dram_write_bytes += job.transfer.bytes;
     layer.stores_end_ps = std::max(layer.stores_end_ps, end);
     ++layer.stores_done;
+    if (job.transfer.role == TransferRole::output) record_output_store(job.layer, job.transfer, end);
+    if (job.layer >= first_live_) {  // a partial-sum load of the layer may wait for this step's stores
+      StepState& step = live(job.layer).steps[job.step];
+      step.stores_end_ps = std::max(step.stores_end_ps, end);
+      --step.stores_pending;
+    }
     WritebackEntry& entry = writeback_[static_cast<std::size_t>(job.entry - writeback_base_)];
     entry.latest_ps = std::max(entry.latest_ps, end);
     if (--entry.outstanding == 0) {
       entry.free_ps = entry.latest_ps;
       writeback_freed_.notify();
     }
-    if (layer.stores_complete()) stores_done_.notify();
+    stores_done_.notify();  // loads waiting for these bytes may go
     ++progress_;
   }
 }

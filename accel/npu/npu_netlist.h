@@ -61,6 +61,8 @@ class NpuNetlist : public sc_core::sc_module {
     std::int64_t start_ps = -1;   // the unit started the step
     std::int64_t done_ps = -1;    // the unit finished the step (-1: not yet)
     std::int64_t writeback_entry = -1;
+    std::int64_t stores_pending = 0;  // stores not completed yet
+    std::int64_t stores_end_ps = 0;   // the latest completion of its stores so far
   };
   struct LiveLayer {
     LayerProgram program;
@@ -70,8 +72,17 @@ class NpuNetlist : public sc_core::sc_module {
     std::int64_t from_ps, to_ps;
     StallCause cause;
   };
+  // Output stores of a layer by footprint (accel/npu/npu_program.h): stores
+  // with equal footprints (column blocks of the same rows) share an entry.
+  struct OutputRange {
+    std::uint64_t end = 0;
+    std::int64_t pending = 0;    // stores of the range not completed yet
+    std::int64_t latest_ps = 0;  // the latest completion so far
+  };
   struct LayerState {
     std::string name;
+    std::map<std::uint64_t, OutputRange> outputs;  // by footprint begin
+    std::uint64_t longest_output = 0;              // the longest footprint in `outputs`
     std::int64_t results_ps = -1;      // last result in the buffer
     std::int64_t stores_total = 0, stores_done = 0;
     std::int64_t stores_end_ps = 0;    // latest write-back completion so far
@@ -86,7 +97,7 @@ class NpuNetlist : public sc_core::sc_module {
     std::int64_t free_ps = -1;      // all its stores completed by then (-1: not known yet)
   };
   struct StoreJob {
-    std::size_t layer;
+    std::size_t layer, step;
     std::int64_t entry;
     Transfer transfer;
     std::int64_t ready_ps;
@@ -109,6 +120,10 @@ class NpuNetlist : public sc_core::sc_module {
   bool find_next_load(BufferKind buffer, LoadCursor& cursor);
   // When the head of `buffer`'s queue may issue: now, a later time, or -1 (blocked on an event).
   std::int64_t load_ready_ps(BufferKind buffer, const LoadCursor& cursor);
+  // When the output stores of `producer` overlapping `range` will have
+  // completed; -1 while one of them has not been issued.
+  std::int64_t outputs_written_ps(std::size_t producer, const ByteRange& range) const;
+  void record_output_store(std::size_t layer, const Transfer& t, std::int64_t end_ps);
   void array_process();
   void ppu_process();
   void store_queue();

@@ -145,15 +145,17 @@ class PlanBuilder {
     step.sram_write_bytes[b] += write_bytes;
   }
 
-  static void load(GemmMemoryPlan& plan, FoldStep& step, BufferKind buffer, std::uint64_t address, std::int64_t bytes) {
+  static void load(GemmMemoryPlan& plan, FoldStep& step, BufferKind buffer, std::uint64_t address, std::int64_t bytes,
+                   TransferRole role = TransferRole::operand, ByteRange footprint = {}, std::int64_t after_step = -1) {
     if (bytes <= 0) return;
-    step.loads.push_back(Transfer{buffer, address, bytes, false});
+    step.loads.push_back(Transfer{buffer, address, bytes, false, role, footprint, after_step});
     plan.dram_read_bytes[static_cast<int>(buffer)] += bytes;
     count_sram(plan, step, buffer, 0, bytes);  // the DMA fills the buffer
   }
 
-  static void store(GemmMemoryPlan& plan, FoldStep& step, std::uint64_t address, std::int64_t bytes) {
-    step.stores.push_back(Transfer{BufferKind::ofmap, address, bytes, true});
+  static void store(GemmMemoryPlan& plan, FoldStep& step, std::uint64_t address, std::int64_t bytes,
+                    TransferRole role, ByteRange footprint = {}) {
+    step.stores.push_back(Transfer{BufferKind::ofmap, address, bytes, true, role, footprint});
     plan.dram_write_bytes += bytes;
     count_sram(plan, step, BufferKind::ofmap, bytes, 0);  // the DMA drains the buffer
   }
@@ -173,12 +175,21 @@ class PlanBuilder {
     if (!needs_.input_on_chip) {
       const Range tm = tile[0], tk = tile[2];
       const bool whole = t_.input_resident;
+      const std::int64_t slice_bytes = needs_.input_bytes(m.begin, m.end, k.begin, k.end);
       const std::int64_t bytes = input_.missing(
           whole ? TileSlices::Key{-1, -1} : TileSlices::Key{at[0], at[2]},
           whole ? needs_.input_bytes(0, s.m, 0, s.k) : needs_.input_bytes(tm.begin, tm.end, tk.begin, tk.end),
-          {m.begin, k.begin}, needs_.input_bytes(m.begin, m.end, k.begin, k.end));
+          {m.begin, k.begin}, slice_bytes);
+      ByteRange footprint = input_footprint(m, k);
+      if (bytes < slice_bytes) {
+        // The tile's last missing bytes: later slices load nothing, so this
+        // load stands for the rest of the tile.
+        const ByteRange rest = whole ? input_footprint({0, s.m}, {0, s.k}) : input_footprint(tm, tk);
+        footprint = {std::min(footprint.begin, rest.begin), std::max(footprint.end, rest.end)};
+      }
       load(plan, step, BufferKind::ifmap,
-           needs_.input_address + static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.k + k.begin, ab)), bytes);
+           needs_.input_address + static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.k + k.begin, ab)), bytes,
+           TransferRole::operand, footprint);
     }
     const std::int64_t w_slice = packed_bytes_of(k.size() * n.size(), wb);
     count_sram(plan, step, BufferKind::weight, w_slice, 0);
@@ -201,19 +212,38 @@ class PlanBuilder {
     const std::uint64_t psum_address = needs_.output_address + static_cast<std::uint64_t>(
         packed_bytes_of(m.begin * s.n + n.begin, needs_.psum_bits));
     const std::int64_t k_tiles = counts_[2];
+    const std::int64_t step_index = static_cast<std::int64_t>(plan.steps.size());
     if (t_.spill_psums && at[2] > 0 && k.begin == tile[2].begin) {
-      load(plan, step, BufferKind::ofmap, psum_address, psum_bytes);
+      // Read back what the fold of the previous K tile spilled, once it is in DRAM.
+      const auto spilled = psum_spill_step_.find(psum_address);
+      load(plan, step, BufferKind::ofmap, psum_address, psum_bytes, TransferRole::partial_sums, {},
+           spilled == psum_spill_step_.end() ? -1 : spilled->second);
     }
     const bool accumulates = array_.dataflow != Dataflow::os && k.begin > 0;
     count_sram(plan, step, BufferKind::ofmap, accumulates ? psum_bytes : 0, psum_bytes);
-    if (t_.spill_psums && at[2] < k_tiles - 1 && k.end == tile[2].end) store(plan, step, psum_address, psum_bytes);
+    if (t_.spill_psums && at[2] < k_tiles - 1 && k.end == tile[2].end) {
+      store(plan, step, psum_address, psum_bytes, TransferRole::partial_sums);
+      psum_spill_step_[psum_address] = step_index;
+    }
     if (k.end == s.k) step.output_elements = m.size() * n.size();  // finished: the PPU's epilogue takes them
     if (k.end == s.k && !needs_.output_on_chip) {
       store(plan, step,
             needs_.output_address + static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.n + n.begin, needs_.output_bits)),
-            packed_bytes_of(m.size() * n.size(), needs_.output_bits));
+            packed_bytes_of(m.size() * n.size(), needs_.output_bits), TransferRole::output, output_footprint(m, n));
     }
     plan.steps.push_back(std::move(step));
+  }
+
+  // Absolute footprints (empty when the needs describe none).
+  ByteRange input_footprint(Range m, Range k) const {
+    if (!needs_.input_footprint) return {};
+    const ByteRange r = needs_.input_footprint(m.begin, m.end, k.begin, k.end);
+    return {needs_.input_tensor_address + r.begin, needs_.input_tensor_address + r.end};
+  }
+  ByteRange output_footprint(Range m, Range n) const {
+    if (!needs_.output_footprint) return {};
+    const ByteRange r = needs_.output_footprint(m.begin, m.end, n.begin, n.end);
+    return {needs_.output_tensor_address + r.begin, needs_.output_tensor_address + r.end};
   }
 
   const GemmMemoryNeeds& needs_;
@@ -224,6 +254,7 @@ class PlanBuilder {
   GemmDim rows_dim_ = GemmDim::k, cols_dim_ = GemmDim::n;
   std::vector<std::int64_t> sub_cycles_, sub_folds_, emitted_;
   TileSlices input_, weight_;
+  std::map<std::uint64_t, std::int64_t> psum_spill_step_;  // partial-sum address -> the step that last spilled it
 };
 
 [[noreturn]] void fail_minimal(const GemmMemoryNeeds& needs, const ArrayConfig& array, const SramSet& sram) {

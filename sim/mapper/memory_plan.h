@@ -46,6 +46,14 @@ struct GemmMemoryNeeds {
   // GEMM rows per output row of a conv (its output width; 0 for a GEMM
   // without rows): tiles of M in whole output rows share no input halo.
   std::int64_t m_per_output_row = 0;
+  // Where rows [m0, m1) and reduction [k0, k1) of A lie in the stored input,
+  // and outputs [m0, m1) x [n0, n1) in the stored output: byte ranges from the
+  // tensors' bases (in their stored order), the footprints of loads and stores
+  // (accel/npu/npu_program.h). Unset: the whole tensor for inputs, the
+  // transfer's own bytes for outputs.
+  std::function<ByteRange(std::int64_t m0, std::int64_t m1, std::int64_t k0, std::int64_t k1)> input_footprint;
+  std::function<ByteRange(std::int64_t m0, std::int64_t m1, std::int64_t n0, std::int64_t n1)> output_footprint;
+  std::uint64_t input_tensor_address = 0, output_tensor_address = 0;  // the bases of those footprints
   bool input_on_chip = false;   // the previous layer left the input in the ifmap buffer
   bool output_on_chip = false;  // the next layer reads the output from the ifmap buffer
   std::uint64_t input_address = 0, weight_address = 0, output_address = 0;

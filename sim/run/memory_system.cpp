@@ -21,6 +21,16 @@ bool is_address_remap(const Layer& layer) {
   return layer.type == LayerType::flatten || layer.type == LayerType::reshape;
 }
 
+}  // namespace
+
+// Footprints count every element as 4 bytes, as the address map sizes the
+// tensors: a producer and a consumer of different widths still agree on them.
+ByteRange element_range(std::int64_t first, std::int64_t end) {
+  return {static_cast<std::uint64_t>(first) * 4, static_cast<std::uint64_t>(end) * 4};
+}
+
+namespace {
+
 double gbps(std::int64_t bytes, std::int64_t ps) {
   return ps > 0 ? static_cast<double>(bytes) / (static_cast<double>(ps) / 1000.0) : 0.0;
 }
@@ -71,6 +81,7 @@ std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vec
   if (layer.type == LayerType::conv2d) {
     const ConvGeometry geo = conv_geometry(layer.conv, input_dims);
     const Conv2dParams conv = layer.conv;
+    const std::int64_t out_channels = geo.filters_per_group * geo.groups;
     base.shape = geo.gemm;
     base.m_per_output_row = geo.out_w;
     // The input rows, columns and channels behind im2col rows [m0, m1) and
@@ -94,12 +105,37 @@ std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vec
       needs.input_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.channels_per_group * geo.in_h * geo.in_w, activation_bits));
       needs.weight_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.gemm.k * geo.gemm.n, weight_bits));
       needs.output_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.gemm.m * geo.gemm.n, output_bits));
+      // Footprints in the stored order (rows, columns, channels): the input
+      // rows the output rows read, over the channels of the K range; the
+      // outputs' pixels over the group's channels.
+      needs.input_footprint = [geo, conv, g](std::int64_t m0, std::int64_t m1, std::int64_t k0, std::int64_t k1) {
+        const std::int64_t taps = std::int64_t{conv.kernel_h} * conv.kernel_w;
+        const std::int64_t first = std::max<std::int64_t>(0, m0 / geo.out_w * conv.stride_h - conv.pad_top);
+        const std::int64_t last = std::min<std::int64_t>(
+            geo.in_h - 1, (m1 - 1) / geo.out_w * conv.stride_h - conv.pad_top + conv.dilation_h * (conv.kernel_h - 1));
+        const std::int64_t c0 = g * geo.channels_per_group + k0 / taps, c1 = g * geo.channels_per_group + ceil_div(k1, taps);
+        if (last < first) return ByteRange{};
+        return element_range((first * geo.in_w) * geo.in_channels + c0,
+                             (last * geo.in_w + geo.in_w - 1) * geo.in_channels + c1);
+      };
+      needs.output_footprint = [geo, g, out_channels](std::int64_t m0, std::int64_t m1, std::int64_t n0, std::int64_t n1) {
+        const std::int64_t c = g * geo.filters_per_group;
+        return element_range(m0 * out_channels + c + n0, (m1 - 1) * out_channels + c + n1);
+      };
       gemms.push_back(std::move(needs));
     }
   } else {
     base.shape = {1, layer.fc.out_features, elements(input_dims)};
     base.input_bytes = [activation_bits](std::int64_t m0, std::int64_t m1, std::int64_t k0, std::int64_t k1) {
       return packed_bytes_of((m1 - m0) * (k1 - k0), activation_bits);
+    };
+    // A flattened input's order is not the producer's stored one: the whole tensor.
+    const std::int64_t features = elements(input_dims);
+    base.input_footprint = [features](std::int64_t, std::int64_t, std::int64_t, std::int64_t) {
+      return element_range(0, features);
+    };
+    base.output_footprint = [](std::int64_t, std::int64_t, std::int64_t n0, std::int64_t n1) {
+      return element_range(n0, n1);
     };
     gemms.push_back(base);
   }
@@ -148,6 +184,8 @@ MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, 
   // 32-bit-element sizes bound every format's bytes.
   std::uint64_t next = 0;
   tensor_address_[graph.input_name] = next;
+  tensor_elements_[graph.input_name] = elements(graph.input_dims);
+  for (const Layer& layer : graph.layers) tensor_elements_[layer.name] = elements(layer.output_dims);
   next = align(next + static_cast<std::uint64_t>(elements(graph.input_dims)) * 4);
   const std::size_t n = graph.layers.size();
   weight_address_.resize(n);
@@ -246,6 +284,8 @@ LayerProgram MemorySystem::array_program(std::size_t index, const LayerMemorySha
     needs.input_address += tensor_address_.at(layer.inputs[0]);
     needs.weight_address += weight_address_[index];
     needs.output_address += output_address_[index];
+    needs.input_tensor_address = tensor_address_.at(layer.inputs[0]);
+    needs.output_tensor_address = output_address_[index];
   }
   LayerProgram program;
   program.name = layer.name;
@@ -269,6 +309,12 @@ LayerProgram MemorySystem::array_program(std::size_t index, const LayerMemorySha
       record.dram_read_bytes_by_buffer[b] += plan.dram_read_bytes[b];
       record.sram_read_bytes[b] += plan.sram_read_bytes[b];
       record.sram_write_bytes[b] += plan.sram_write_bytes[b];
+    }
+    const auto first_step = static_cast<std::int64_t>(program.steps.size());
+    for (FoldStep& step : plan.steps) {
+      for (Transfer& t : step.loads) {
+        if (t.after_step >= 0) t.after_step += first_step;
+      }
     }
     std::move(plan.steps.begin(), plan.steps.end(), std::back_inserter(program.steps));
   }
@@ -303,13 +349,18 @@ LayerProgram MemorySystem::ppu_program(std::size_t index, const LayerMemoryShape
   // A remap moves data only when its input is on chip and its output is not.
   const bool remap_store = remap && first_on_chip && !output_on_chip_[index];
   const bool stores = remap_store || (!remap && !constant && !output_on_chip_[index]);
-  std::vector<std::pair<std::uint64_t, std::int64_t>> loads;  // address, bytes
+  struct Load {
+    std::uint64_t address;
+    std::int64_t bytes, elements;
+  };
+  std::vector<Load> loads;
   for (std::size_t i = 0; i < shape.input_bytes.size() && !remap; ++i) {
     if (i == 0 && first_on_chip) continue;
-    loads.emplace_back(tensor_address_.at(layer.inputs[i]), shape.input_bytes[i]);
+    loads.push_back({tensor_address_.at(layer.inputs[i]), shape.input_bytes[i], tensor_elements_.at(layer.inputs[i])});
   }
   std::int64_t load_total = 0;
-  for (const auto& l : loads) load_total += l.second;
+  for (const auto& l : loads) load_total += l.bytes;
+  const std::int64_t output_elements = elements(layer.output_dims);
   const std::int64_t load_room = std::max<std::int64_t>(1, config_.memory.sram.ifmap.capacity_bytes / 2);
   const std::int64_t store_room = std::max<std::int64_t>(1, writeback_capacity_bytes(config_.memory.sram) / 2);
   const std::int64_t chunks = std::max<std::int64_t>(
@@ -326,13 +377,22 @@ LayerProgram MemorySystem::ppu_program(std::size_t index, const LayerMemoryShape
     FoldStep& step = program.steps[static_cast<std::size_t>(c)];
     const std::int64_t n = static_cast<std::int64_t>(program.steps.size());
     step.compute_cycles = piece(shape.ppu_cycles, n, c);
-    for (const auto& [address, bytes] : loads) {
-      const std::int64_t part = piece(bytes, n, c);
-      if (part > 0) step.loads.push_back(Transfer{BufferKind::ifmap, address + static_cast<std::uint64_t>(piece_offset(bytes, n, c)), part, false});
+    // Chunk c of each tensor: its bytes, and as footprint its elements.
+    const auto chunk = [&](std::uint64_t base, std::int64_t elements) {
+      const ByteRange r = element_range(piece_offset(elements, n, c), piece_offset(elements, n, c) + piece(elements, n, c));
+      return ByteRange{base + r.begin, base + r.end};
+    };
+    for (const Load& load : loads) {
+      const std::int64_t part = piece(load.bytes, n, c);
+      if (part > 0) {
+        step.loads.push_back(Transfer{BufferKind::ifmap, load.address + static_cast<std::uint64_t>(piece_offset(load.bytes, n, c)),
+                                      part, false, TransferRole::operand, chunk(load.address, load.elements)});
+      }
     }
     const std::int64_t out = piece(shape.output_bytes, n, c);
     if (stores && out > 0) {
-      step.stores.push_back(Transfer{BufferKind::ofmap, output_address_[index] + static_cast<std::uint64_t>(piece_offset(shape.output_bytes, n, c)), out, true});
+      step.stores.push_back(Transfer{BufferKind::ofmap, output_address_[index] + static_cast<std::uint64_t>(piece_offset(shape.output_bytes, n, c)),
+                                     out, true, TransferRole::output, chunk(output_address_[index], output_elements)});
     }
   }
   std::int64_t in_total = 0;

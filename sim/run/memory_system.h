@@ -99,6 +99,7 @@ class MemorySystem {
   std::unique_ptr<DataBusWindows> data_bus_;
   std::vector<std::uint64_t> weight_address_, output_address_;  // per layer
   std::map<std::string, std::uint64_t> tensor_address_;  // DRAM address of the graph input and each output
+  std::map<std::string, std::int64_t> tensor_elements_;  // of the graph input and each output
   std::map<std::string, std::int64_t> writer_;  // the layer whose write-back puts a tensor in DRAM (-1: none)
   std::vector<bool> output_on_chip_;  // per layer
   TraceRecorder* trace_ = nullptr;
@@ -111,6 +112,10 @@ class MemorySystem {
 // flags unset: the caller adds the bases and sets them.
 std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vector<std::int64_t>& input_dims,
                                               int activation_bits, int weight_bits, int output_bits);
+
+// Byte range of elements [first, end) of a stored tensor in load and store
+// footprints (accel/npu/npu_program.h), from the tensor's base.
+ByteRange element_range(std::int64_t first, std::int64_t end);
 
 // Plans every array layer of `graph` (with the config's formats) so that a
 // buffer too small for one fold fails before the run, naming the config file,
