@@ -19,9 +19,9 @@
 
 #include <boost/program_options.hpp>
 
-#include "accel/memory/dram_presets.h"
 #include "accel/array/gemm_engine.h"
 #include "accel/array/pe_array_module.h"
+#include "accel/memory/dram_presets.h"
 #include "models/network_json.h"
 #include "models/quant/quantize.h"
 #include "sim/config/accelerator_config.h"
@@ -33,9 +33,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using npusim::NumberFormat;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 npusim::MacFormat mac_for(const std::string& name) {
   npusim::MacFormat mac;
@@ -90,13 +88,13 @@ struct BenchOptions {
 // (--help: 0, a bad option: 2).
 std::optional<int> parse_options(int argc, char** argv, BenchOptions& o) {
   namespace po = boost::program_options;
-  po::options_description options("npusim_bench: simulated MAC/s per format (tile fidelity) and PE updates/s (pe fidelity)");
-  options.add_options()("help,h", "print this help")
-      ("model", po::value(&o.model), "network JSON (default: the zoo's ResNet-18)")
-      ("rows", po::value(&o.rows), "array rows (default 32)")
-      ("cols", po::value(&o.cols), "array columns (default 32)")
-      ("pe-seconds", po::value(&o.pe_seconds), "wall-time budget of the pe-fidelity run (default 10)")
-      ("formats", po::value(&o.formats), "comma-separated formats (default int8,int4,binary,fp16,bf16,fp32)");
+  po::options_description options(
+      "npusim_bench: simulated MAC/s per format (tile fidelity) and PE updates/s (pe fidelity)");
+  options.add_options()("help,h", "print this help")("model", po::value(&o.model),
+                                                     "network JSON (default: the zoo's ResNet-18)")(
+      "rows", po::value(&o.rows), "array rows (default 32)")("cols", po::value(&o.cols), "array columns (default 32)")(
+      "pe-seconds", po::value(&o.pe_seconds), "wall-time budget of the pe-fidelity run (default 10)")(
+      "formats", po::value(&o.formats), "comma-separated formats (default int8,int4,binary,fp16,bf16,fp32)");
   try {
     po::variables_map vm;
     po::store(po::command_line_parser(argc, argv).options(options).run(), vm);
@@ -139,8 +137,7 @@ void bench_tile(const npusim::Graph& graph, const npusim::Tensor& input, const B
 
 // The pe fidelity: the int8 network's GEMMs, in order, through the SystemC
 // module, until the time budget is spent (a whole ResNet-18 is ~3e9 PE updates).
-void bench_pe(const npusim::Graph& graph, const npusim::Tensor& input, const BenchOptions& o,
-              npusim::GemmEngine& pe) {
+void bench_pe(const npusim::Graph& graph, const npusim::Tensor& input, const BenchOptions& o, npusim::GemmEngine& pe) {
   npusim::ArrayConfig array;
   array.rows = o.rows;
   array.cols = o.cols;
@@ -173,8 +170,8 @@ void bench_pe(const npusim::Graph& graph, const npusim::Tensor& input, const Ben
     if (seconds_since(start) > o.pe_seconds) break;
   }
   const double wall = seconds_since(start);
-  std::printf("%-8s %-9s %12.3f %14.3e %12.3e   (%zu GEMMs)\n", "int8", "pe", wall, macs / wall,
-              pe_updates / wall, ran);
+  std::printf("%-8s %-9s %12.3f %14.3e %12.3e   (%zu GEMMs)\n", "int8", "pe", wall, macs / wall, pe_updates / wall,
+              ran);
 }
 
 }  // namespace

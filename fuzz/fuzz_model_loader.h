@@ -13,7 +13,8 @@ namespace npusim::fuzz {
 inline constexpr std::uint64_t kFuzzMaxMemoryBytes = std::uint64_t{256} << 20;
 
 inline const AcceleratorConfig& fuzz_config() {
-  static const AcceleratorConfig config = load_accelerator_config(NPUSIM_SOURCE_DIR "/configs/edge_int8_32x32.json", {});
+  static const AcceleratorConfig config =
+      load_accelerator_config(NPUSIM_SOURCE_DIR "/configs/edge_int8_32x32.json", {});
   return config;
 }
 

@@ -12,14 +12,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const fs::path root = npusim::fuzz::scratch_dir() / "root";
     fs::create_directories(root / "configs" / "sweeps");
     for (const auto& entry : fs::directory_iterator(NPUSIM_SOURCE_DIR "/configs")) {
-      if (entry.path().filename() != "sweeps") fs::create_symlink(entry.path(), root / "configs" / entry.path().filename());
+      if (entry.path().filename() != "sweeps")
+        fs::create_symlink(entry.path(), root / "configs" / entry.path().filename());
     }
     fs::create_directory_symlink(NPUSIM_SOURCE_DIR "/models", root / "models");
     return root / "configs" / "sweeps";
   }();
   const std::string path = (spec_dir / "spec.json").string();
-  std::ofstream(path, std::ios::binary | std::ios::trunc).write(reinterpret_cast<const char*>(data),
-                                                                 static_cast<std::streamsize>(size));
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   npusim::fuzz::expect_only_input_errors([&] {
     const npusim::SweepSpec spec = npusim::load_sweep_spec(path);
     npusim::expand_sweep(spec);

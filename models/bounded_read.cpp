@@ -25,15 +25,24 @@ std::size_t utf8_sequence_length(const std::string& text, std::size_t i) {
   if (lead < 0x80) return 1;
   std::size_t length = 0;
   unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
-  if (lead >= 0xC2 && lead <= 0xDF) length = 2;
-  else if (lead == 0xE0) length = 3, lo = 0xA0;
-  else if (lead >= 0xE1 && lead <= 0xEC) length = 3;
-  else if (lead == 0xED) length = 3, hi = 0x9F;
-  else if (lead >= 0xEE && lead <= 0xEF) length = 3;
-  else if (lead == 0xF0) length = 4, lo = 0x90;
-  else if (lead >= 0xF1 && lead <= 0xF3) length = 4;
-  else if (lead == 0xF4) length = 4, hi = 0x8F;
-  else return 0;
+  if (lead >= 0xC2 && lead <= 0xDF)
+    length = 2;
+  else if (lead == 0xE0)
+    length = 3, lo = 0xA0;
+  else if (lead >= 0xE1 && lead <= 0xEC)
+    length = 3;
+  else if (lead == 0xED)
+    length = 3, hi = 0x9F;
+  else if (lead >= 0xEE && lead <= 0xEF)
+    length = 3;
+  else if (lead == 0xF0)
+    length = 4, lo = 0x90;
+  else if (lead >= 0xF1 && lead <= 0xF3)
+    length = 4;
+  else if (lead == 0xF4)
+    length = 4, hi = 0x8F;
+  else
+    return 0;
   if (i + length > text.size()) return 0;
   if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
   for (std::size_t k = 2; k < length; ++k) {
@@ -82,8 +91,7 @@ std::string read_file_bounded(const std::string& path, std::uint64_t max_bytes, 
     in.read(chunk, sizeof chunk);
     bytes.append(chunk, static_cast<std::size_t>(in.gcount()));
     if (bytes.size() > max_bytes) {
-      throw InputError(path + ": is over the " + limit + " limit for " +
-                     a_file(what));
+      throw InputError(path + ": is over the " + limit + " limit for " + a_file(what));
     }
   }
   if (in.bad()) throw InputError(path + ": cannot read (" + std::strerror(errno) + ")");

@@ -14,8 +14,9 @@ namespace npusim {
 // Caps on a file read whole into memory. A real npusim config, network or
 // sweep is a few kB; the largest ONNX in the zoo is 83 kB, a ResNet-50 is
 // ~100 MB. The caps only stop /dev/zero-like inputs from filling memory.
-inline constexpr std::uint64_t kMaxTextInputBytes = std::uint64_t{64} << 20;    // JSON, CSV: 64 MiB
-inline constexpr std::uint64_t kMaxBinaryInputBytes = std::uint64_t{1} << 31;   // ONNX, .npy: 2 GiB (protobuf's own limit)
+inline constexpr std::uint64_t kMaxTextInputBytes = std::uint64_t{64} << 20;  // JSON, CSV: 64 MiB
+inline constexpr std::uint64_t kMaxBinaryInputBytes = std::uint64_t{1}
+                                                      << 31;  // ONNX, .npy: 2 GiB (protobuf's own limit)
 
 // Deepest JSON nesting accepted. npusim's own files nest 4 levels; the cap
 // keeps the parser's and the error printer's recursion far from the stack limit.

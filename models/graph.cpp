@@ -32,8 +32,7 @@ std::int64_t layer_macs(const Layer& layer, const std::vector<std::int64_t>& inp
     case LayerType::scale:
     case LayerType::sigmoid:
     case LayerType::hard_sigmoid:
-    case LayerType::mul:
-      return 0;
+    case LayerType::mul: return 0;
   }
   return 0;
 }

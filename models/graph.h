@@ -8,7 +8,13 @@
 namespace npusim {
 
 enum class LayerType {
-  conv2d, fc, maxpool, avgpool, add, relu, relu6,
+  conv2d,
+  fc,
+  maxpool,
+  avgpool,
+  add,
+  relu,
+  relu6,
   concat,   // joins its inputs along `axis` of {C, H, W}; any number of inputs
   softmax,  // along `axis` of {C, H, W}
   flatten,  // {C, H, W} -> {C*H*W, 1, 1}; data unchanged (row-major)
@@ -63,13 +69,14 @@ struct HardSigmoidParams {
 struct Layer {
   std::string name;
   LayerType type = LayerType::conv2d;
-  std::vector<std::string> inputs;  // layer names or the graph input's name; add and mul have two, concat any, constant none
+  std::vector<std::string>
+      inputs;  // layer names or the graph input's name; add and mul have two, concat any, constant none
   Conv2dParams conv;
   FcParams fc;
   PoolParams pool;
   ClipParams clip;
   HardSigmoidParams hard_sigmoid;
-  int axis = 0;  // concat, softmax: 0 = C, 1 = H, 2 = W
+  int axis = 0;                              // concat, softmax: 0 = C, 1 = H, 2 = W
   Activation activation = Activation::none;  // fused after conv2d, fc and add
   bool has_bias = false;
   std::vector<std::int64_t> output_dims;  // {C, H, W}; fc gives {N, 1, 1}

@@ -77,8 +77,8 @@ class IdxStream {
   }
 
   [[noreturn]] void fail_short(const std::string& what, std::size_t size, std::size_t found) {
-    throw InputError(path_ + ": file ends early in " + what + " (expected " + std::to_string(size) +
-                     " bytes, found " + std::to_string(found) + ")");
+    throw InputError(path_ + ": file ends early in " + what + " (expected " + std::to_string(size) + " bytes, found " +
+                     std::to_string(found) + ")");
   }
 
   void check_stream(const std::string& what) {
@@ -126,7 +126,8 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank, std
                      hex_byte(magic[0]) + " " + hex_byte(magic[1]) + ")");
   }
   if (magic[2] != kUnsignedByteType) {
-    throw InputError(path + ": IDX value type " + hex_byte(magic[2]) + " is not supported (expected 0x08, unsigned byte)");
+    throw InputError(path + ": IDX value type " + hex_byte(magic[2]) +
+                     " is not supported (expected 0x08, unsigned byte)");
   }
   const int rank = magic[3];
   if (rank == 0 || (expected_rank && rank != *expected_rank)) {

@@ -31,7 +31,6 @@ IdxArray read_idx(const std::string& path, std::optional<int> expected_rank = st
 IdxArray read_idx_images(const std::string& path, std::optional<std::int64_t> max_items = std::nullopt);
 
 // Class labels: a rank-1 file, each below `classes`.
-IdxArray read_idx_labels(const std::string& path, int classes,
-                         std::optional<std::int64_t> max_items = std::nullopt);
+IdxArray read_idx_labels(const std::string& path, int classes, std::optional<std::int64_t> max_items = std::nullopt);
 
 }  // namespace npusim

@@ -32,9 +32,7 @@ std::string range_text(std::int64_t min, std::int64_t max) {
   return " in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
 }
 
-std::string integer_text(std::int64_t min, std::int64_t max) {
-  return "an integer" + range_text(min, max);
-}
+std::string integer_text(std::int64_t min, std::int64_t max) { return "an integer" + range_text(min, max); }
 
 std::string number_text(double min, double max) {
   return "a number in [" + format_number(min) + ", " + format_number(max) + "]";
@@ -54,8 +52,8 @@ std::optional<std::int64_t> as_int64(const nlohmann::json& value) {
 // Where the parser stands, for naming a duplicated key by its JSON path.
 struct ParseFrame {
   bool array = false;
-  std::size_t index = 0;        // arrays: the element being parsed
-  std::string key;              // objects: the member being parsed
+  std::size_t index = 0;       // arrays: the element being parsed
+  std::string key;             // objects: the member being parsed
   std::set<std::string> keys;  // objects: members seen so far
 };
 
@@ -143,8 +141,10 @@ void check_json_depth(const std::string& text, const std::string& where) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {
@@ -182,16 +182,14 @@ nlohmann::json read_json_file(const std::string& path) {
   } catch (const nlohmann::json::parse_error& error) {
     // error.byte counts from 1 and points at the last character read.
     const std::size_t offset = error.byte > 0 ? error.byte - 1 : 0;
-    throw InputError(path + ":" + line_column(text, offset) + ": invalid JSON: " +
-                     nlohmann_detail(error.what()));
+    throw InputError(path + ":" + line_column(text, offset) + ": invalid JSON: " + nlohmann_detail(error.what()));
   } catch (const nlohmann::json::exception& error) {
     // A number too large for a double ("1e400") names the literal but not where it is.
     const std::string detail = nlohmann_detail(error.what());
     const auto open = detail.find('\'');
     const auto close = detail.rfind('\'');
     const auto at = open < close ? text.find(detail.substr(open + 1, close - open - 1)) : std::string::npos;
-    throw InputError(path + (at == std::string::npos ? "" : ":" + line_column(text, at)) +
-                     ": invalid JSON: " + detail);
+    throw InputError(path + (at == std::string::npos ? "" : ":" + line_column(text, at)) + ": invalid JSON: " + detail);
   }
 }
 
@@ -258,14 +256,11 @@ const nlohmann::json& JsonObjectReader::array(const std::string& key) {
   return at(key);
 }
 
-std::vector<std::int64_t> JsonObjectReader::integer_list(const std::string& key, std::int64_t min,
-                                                         std::int64_t max, std::size_t min_len,
-                                                         std::size_t max_len) {
-  const std::string count = min_len == max_len
-                                ? std::to_string(min_len)
-                                : std::to_string(min_len) + " to " + std::to_string(max_len);
-  const std::string expected =
-      "a list of " + count + (max_len == 1 ? " integer" : " integers") + range_text(min, max);
+std::vector<std::int64_t> JsonObjectReader::integer_list(const std::string& key, std::int64_t min, std::int64_t max,
+                                                         std::size_t min_len, std::size_t max_len) {
+  const std::string count =
+      min_len == max_len ? std::to_string(min_len) : std::to_string(min_len) + " to " + std::to_string(max_len);
+  const std::string expected = "a list of " + count + (max_len == 1 ? " integer" : " integers") + range_text(min, max);
   if (!has(key) || !at(key).is_array()) fail(key, expected);
   const auto& list = at(key);
   if (list.size() < min_len || list.size() > max_len) fail(key, expected);
@@ -292,9 +287,7 @@ std::string JsonObjectReader::string_or(const std::string& key, const std::strin
   return has(key) ? string(key) : fallback;
 }
 
-bool JsonObjectReader::boolean_or(const std::string& key, bool fallback) {
-  return has(key) ? boolean(key) : fallback;
-}
+bool JsonObjectReader::boolean_or(const std::string& key, bool fallback) { return has(key) ? boolean(key) : fallback; }
 
 JsonObjectReader JsonObjectReader::child(const std::string& key) {
   return JsonObjectReader(object(key), file_, path_of(key));
@@ -305,9 +298,9 @@ void JsonObjectReader::finish() const {
     if (seen_.count(key) != 0) continue;
     std::string expected;
     for (const auto& name : known_) expected += (expected.empty() ? "" : ", ") + name;
-    throw InputError(file_ + ": " + path_of(key) + ": unknown field" +
-                     (expected.empty() ? std::string(" (expected no fields here)")
-                                       : " (expected one of: " + expected + ")"));
+    throw InputError(
+        file_ + ": " + path_of(key) + ": unknown field" +
+        (expected.empty() ? std::string(" (expected no fields here)") : " (expected one of: " + expected + ")"));
   }
 }
 

@@ -51,8 +51,7 @@ class JsonObjectReader {
                                          std::size_t min_len, std::size_t max_len);
 
   // Optional values: the default when the key is absent.
-  std::int64_t integer_or(const std::string& key, std::int64_t min, std::int64_t max,
-                          std::int64_t fallback);
+  std::int64_t integer_or(const std::string& key, std::int64_t min, std::int64_t max, std::int64_t fallback);
   double number_or(const std::string& key, double min, double max, double fallback);
   std::string string_or(const std::string& key, const std::string& fallback);
   bool boolean_or(const std::string& key, bool fallback);

@@ -2,9 +2,7 @@
 
 namespace npusim {
 
-bool is_compute_layer(const Layer& layer) {
-  return layer.type == LayerType::conv2d || layer.type == LayerType::fc;
-}
+bool is_compute_layer(const Layer& layer) { return layer.type == LayerType::conv2d || layer.type == LayerType::fc; }
 
 std::int64_t output_channels(const Layer& layer) {
   return layer.type == LayerType::conv2d ? layer.conv.out_channels : layer.fc.out_features;

@@ -29,9 +29,10 @@ std::vector<LoadedModel> load_models(const std::string& path, const GraphCheck& 
   const std::string extension = lower_extension(path);
   std::vector<LoadedModel> models;
   if (extension == ".json") {
-    models.push_back(LoadedModel{load_network_json(path, [&](const Graph& g) {
-                                   if (check) check({&g});
-                                 }),
+    models.push_back(LoadedModel{load_network_json(path,
+                                                   [&](const Graph& g) {
+                                                     if (check) check({&g});
+                                                   }),
                                  std::nullopt});
   } else if (extension == ".csv") {
     for (Graph& graph : load_scalesim_csv(path, kDefaultSeed, check)) {

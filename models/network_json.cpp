@@ -55,7 +55,6 @@ std::string dims_text(const Dims& dims) {
   return text + "]";
 }
 
-
 // A sliding window's geometry along both axes, as the JSON gives it.
 struct Window {
   int kernel_h = 1, kernel_w = 1;
@@ -76,8 +75,7 @@ void read_padding(JsonObjectReader& r, Window& w) {
   const auto& raw = r.array("padding");
   if (raw.size() != 2 && raw.size() != 4) r.fail("padding", kPaddingExpected);
   for (const auto& element : raw) {
-    if (!element.is_number_integer() || element.get<std::int64_t>() < 0 ||
-        element.get<std::int64_t>() > kMaxWindow) {
+    if (!element.is_number_integer() || element.get<std::int64_t>() < 0 || element.get<std::int64_t>() > kMaxWindow) {
       r.fail("padding", kPaddingExpected);
     }
   }
@@ -90,16 +88,15 @@ void read_padding(JsonObjectReader& r, Window& w) {
 
 // Output {H, W} of a window over a {H, W} input; fails on "kernel" when the
 // dilated kernel does not fit the padded input.
-std::pair<std::int64_t, std::int64_t> window_output(JsonObjectReader& r, const Window& w,
-                                                    const Dims& input) {
+std::pair<std::int64_t, std::int64_t> window_output(JsonObjectReader& r, const Window& w, const Dims& input) {
   const std::int64_t extent_h = std::int64_t{w.dilation_h} * (w.kernel_h - 1) + 1;
   const std::int64_t extent_w = std::int64_t{w.dilation_w} * (w.kernel_w - 1) + 1;
   const std::int64_t padded_h = input[1] + w.pad_top + w.pad_bottom;
   const std::int64_t padded_w = input[2] + w.pad_left + w.pad_right;
   if (extent_h > padded_h || extent_w > padded_w) {
-    r.fail("kernel", "a kernel whose dilated extent (" + std::to_string(extent_h) + " x " +
-                         std::to_string(extent_w) + ") fits the padded input (" +
-                         std::to_string(padded_h) + " x " + std::to_string(padded_w) + ")");
+    r.fail("kernel", "a kernel whose dilated extent (" + std::to_string(extent_h) + " x " + std::to_string(extent_w) +
+                         ") fits the padded input (" + std::to_string(padded_h) + " x " + std::to_string(padded_w) +
+                         ")");
   }
   return {(padded_h - extent_h) / w.stride_h + 1, (padded_w - extent_w) / w.stride_w + 1};
 }
@@ -114,8 +111,7 @@ Activation read_activation(JsonObjectReader& r) {
 
 class NetworkReader {
  public:
-  NetworkReader(const nlohmann::json& document, std::string file)
-      : document_(document), file_(std::move(file)) {}
+  NetworkReader(const nlohmann::json& document, std::string file) : document_(document), file_(std::move(file)) {}
 
   Graph read() {
     JsonObjectReader root(document_, file_, "$");
@@ -125,8 +121,7 @@ class NetworkReader {
     }
     graph_.name = root.string("name");
     if (graph_.name.empty()) root.fail("name", "a non-empty string");
-    graph_.seed = static_cast<std::uint64_t>(
-        root.integer_or("seed", 0, std::numeric_limits<std::int64_t>::max(), 1));
+    graph_.seed = static_cast<std::uint64_t>(root.integer_or("seed", 0, std::numeric_limits<std::int64_t>::max(), 1));
     read_input(root);
     const auto& layers = root.array("layers");
     if (layers.empty()) root.fail("layers", "a non-empty list of layers");
@@ -174,8 +169,7 @@ class NetworkReader {
     }
     const std::size_t first = first_index_.at(layer.name);
     if (first != index) {
-      r.fail("name", "a name no earlier layer uses (" + layer_path(first) + " is \"" + layer.name +
-                         "\")");
+      r.fail("name", "a name no earlier layer uses (" + layer_path(first) + " is \"" + layer.name + "\")");
     }
   }
 
@@ -186,8 +180,7 @@ class NetworkReader {
     std::string note;
     const auto later = first_index_.find(name);
     if (later != first_index_.end()) {
-      note = later->second == index ? " (the layer itself)"
-                                    : " (defined later, at " + layer_path(later->second) + ")";
+      note = later->second == index ? " (the layer itself)" : " (defined later, at " + layer_path(later->second) + ")";
     }
     throw InputError(file_ + ": " + path + ": expected the graph input (\"" + graph_.input_name +
                      "\") or an earlier layer, got " + describe_json(name) + note);
@@ -249,8 +242,8 @@ class NetworkReader {
     std::tie(w.dilation_h, w.dilation_w) = read_pair(r, "dilation", 1, std::pair{1, 1});
     c.groups = static_cast<int>(r.integer_or("groups", 1, kMaxDim, 1));
     if (input[0] % c.groups != 0 || c.out_channels % c.groups != 0) {
-      r.fail("groups", "a divisor of the input channels (" + std::to_string(input[0]) +
-                           ") and of filters (" + std::to_string(c.out_channels) + ")");
+      r.fail("groups", "a divisor of the input channels (" + std::to_string(input[0]) + ") and of filters (" +
+                           std::to_string(c.out_channels) + ")");
     }
     if (c.out_channels * (input[0] / c.groups) * w.kernel_h * w.kernel_w > kMaxWeights) {
       r.fail("filters", "a layer of at most 2^28 weights");
@@ -269,8 +262,8 @@ class NetworkReader {
     const std::int64_t k = elements(read_single_input(r, index, layer));
     layer.fc.out_features = r.integer("units", 1, kMaxDim);
     if (layer.fc.out_features * k > kMaxWeights) {
-      r.fail("units", "at most " + std::to_string(kMaxWeights / k) + " units for an input of " +
-                          std::to_string(k) + " elements (2^28 weights per layer)");
+      r.fail("units", "at most " + std::to_string(kMaxWeights / k) + " units for an input of " + std::to_string(k) +
+                          " elements (2^28 weights per layer)");
     }
     layer.has_bias = r.boolean_or("bias", true);
     layer.activation = read_activation(r);
@@ -315,8 +308,8 @@ class NetworkReader {
     const Dims& a = resolve(layer.inputs[0], path + "[0]", index);
     const Dims& b = resolve(layer.inputs[1], path + "[1]", index);
     if (a != b) {
-      r.fail("inputs", "two tensors of the same shape (\"" + layer.inputs[0] + "\" is " +
-                           dims_text(a) + ", \"" + layer.inputs[1] + "\" is " + dims_text(b) + ")");
+      r.fail("inputs", "two tensors of the same shape (\"" + layer.inputs[0] + "\" is " + dims_text(a) + ", \"" +
+                           layer.inputs[1] + "\" is " + dims_text(b) + ")");
     }
     layer.activation = read_activation(r);
     layer.output_dims = a;
@@ -348,10 +341,10 @@ class NetworkReader {
       }
       for (std::size_t d = 0; d < 3; ++d) {
         if (d != axis && dims[d] != layer.output_dims[d]) {
-          throw InputError(file_ + ": " + path + "[" + std::to_string(j) + "]: expected a tensor whose shape matches \"" +
-                           layer.inputs[0] + "\" " + dims_text(layer.output_dims) +
-                           " on every axis but " + std::to_string(axis) + ", got \"" + layer.inputs[j] +
-                           "\" " + dims_text(dims));
+          throw InputError(file_ + ": " + path + "[" + std::to_string(j) +
+                           "]: expected a tensor whose shape matches \"" + layer.inputs[0] + "\" " +
+                           dims_text(layer.output_dims) + " on every axis but " + std::to_string(axis) + ", got \"" +
+                           layer.inputs[j] + "\" " + dims_text(dims));
         }
       }
       layer.output_dims[axis] += dims[axis];
@@ -403,8 +396,7 @@ class NetworkReader {
       // Values are stored as fp32: a number that would overflow it is an error.
       if (!v.is_number() || v.is_boolean() || !std::isfinite(x) || std::fabs(x) > kFloatMax) {
         throw InputError(file_ + ": " + r.path_of("values") + "[" + std::to_string(j) +
-                         "]: expected a number of magnitude at most 3.4028234663852886e38, got " +
-                         describe_json(v));
+                         "]: expected a number of magnitude at most 3.4028234663852886e38, got " + describe_json(v));
       }
       layer.weights.push_back(static_cast<float>(x));
     }

@@ -25,9 +25,9 @@ struct TypeInfo {
   const char* name;
   int bytes;
 };
-constexpr TypeInfo kTypes[] = {
-    {NpyType::f32, "<f4", "float32", 4}, {NpyType::f64, "<f8", "float64", 8}, {NpyType::i8, "|i1", "int8", 1},
-    {NpyType::u8, "|u1", "uint8", 1},    {NpyType::i32, "<i4", "int32", 4},   {NpyType::i64, "<i8", "int64", 8}};
+constexpr TypeInfo kTypes[] = {{NpyType::f32, "<f4", "float32", 4}, {NpyType::f64, "<f8", "float64", 8},
+                               {NpyType::i8, "|i1", "int8", 1},     {NpyType::u8, "|u1", "uint8", 1},
+                               {NpyType::i32, "<i4", "int32", 4},   {NpyType::i64, "<i8", "int64", 8}};
 
 const TypeInfo& info(NpyType type) {
   for (const auto& t : kTypes) {
@@ -108,12 +108,32 @@ std::vector<double> NpyArray::as_double() const {
   const std::uint8_t* p = bytes.data();
   for (std::size_t i = 0; i < n; ++i) {
     switch (type) {
-      case NpyType::f32: { float v; std::memcpy(&v, p + 4 * i, 4); out[i] = v; break; }
-      case NpyType::f64: { double v; std::memcpy(&v, p + 8 * i, 8); out[i] = v; break; }
+      case NpyType::f32: {
+        float v;
+        std::memcpy(&v, p + 4 * i, 4);
+        out[i] = v;
+        break;
+      }
+      case NpyType::f64: {
+        double v;
+        std::memcpy(&v, p + 8 * i, 8);
+        out[i] = v;
+        break;
+      }
       case NpyType::i8: out[i] = static_cast<std::int8_t>(p[i]); break;
       case NpyType::u8: out[i] = p[i]; break;
-      case NpyType::i32: { std::int32_t v; std::memcpy(&v, p + 4 * i, 4); out[i] = v; break; }
-      case NpyType::i64: { std::int64_t v; std::memcpy(&v, p + 8 * i, 8); out[i] = static_cast<double>(v); break; }
+      case NpyType::i32: {
+        std::int32_t v;
+        std::memcpy(&v, p + 4 * i, 4);
+        out[i] = v;
+        break;
+      }
+      case NpyType::i64: {
+        std::int64_t v;
+        std::memcpy(&v, p + 8 * i, 8);
+        out[i] = static_cast<double>(v);
+        break;
+      }
     }
   }
   return out;
@@ -203,8 +223,8 @@ void write_npy(const std::string& path, const NpyArray& array) {
   std::string shape;  // Python's tuple syntax: (), (5,), (2, 3)
   for (std::size_t i = 0; i < array.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(array.shape[i]);
   if (array.shape.size() == 1) shape += ",";
-  std::string header = std::string("{'descr': '") + npy_descr(array.type) + "', 'fortran_order': False, 'shape': (" +
-                       shape + "), }";
+  std::string header =
+      std::string("{'descr': '") + npy_descr(array.type) + "', 'fortran_order': False, 'shape': (" + shape + "), }";
   const bool v2 = header.size() + 11 > 65535;
   const std::size_t prefix = v2 ? 12 : 10;
   header.append((64 - (prefix + header.size() + 1) % 64) % 64, ' ');

@@ -23,8 +23,7 @@ std::pair<char32_t, std::size_t> decode(std::string_view text, std::size_t i) {
 // Python's str.isspace(), which strip() and int() use.
 bool python_space(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
-         c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
 // Where the code point ending just before `end` starts.
@@ -114,8 +113,8 @@ std::string describe_unusual_characters(std::string_view text, std::size_t first
     if (c >= 0x20 && c < 0x7F) continue;
     if (++count > kNamed) continue;
     char name[48];
-    std::snprintf(name, sizeof name, "%sU+%04X at column %zu", named.empty() ? "" : ", ",
-                  static_cast<unsigned>(c), column);
+    std::snprintf(name, sizeof name, "%sU+%04X at column %zu", named.empty() ? "" : ", ", static_cast<unsigned>(c),
+                  column);
     named += name;
   }
   if (count == 0) return "";

@@ -191,8 +191,9 @@ class ScalesimReader {
     }
     const std::string like = " like line " + std::to_string(first_row_line_);
     throw InputError(where(row.line) + ": expected " +
-                     (form_ == Form::conv ? "a conv row" + like + " (a layer name and 7 or 8 integers, then an optional N:M ratio)"
-                                          : "a GEMM row" + like + " (a layer name, M, N, K, then an optional N:M ratio)") +
+                     (form_ == Form::conv
+                          ? "a conv row" + like + " (a layer name and 7 or 8 integers, then an optional N:M ratio)"
+                          : "a GEMM row" + like + " (a layer name, M, N, K, then an optional N:M ratio)") +
                      got);
   }
 
@@ -274,16 +275,19 @@ class ScalesimReader {
     std::int64_t stride_w = stride_h;  // SCALE-Sim: "Add the same stride in the col direction"
     const std::size_t n = row.fields.size();
     if (n >= 9 && row.fields[8].text.find(':') != std::string_view::npos) {
-      if (n == 10) fail_field(row, 9, "expected the end of the row after the sparsity ratio, got " +
-                                          quote_text(row.fields[9].text));
+      if (n == 10)
+        fail_field(row, 9,
+                   "expected the end of the row after the sparsity ratio, got " + quote_text(row.fields[9].text));
       check_dense(row, 8);
     } else if (n >= 9) {
       stride_w = integer(row, 8);
       if (n == 10) check_dense(row, 9);
     }
     // SCALE-Sim asserts the same (its convolutions have no padding).
-    if (r > h) fail_field(row, 3, "expected at most the IFMAP height " + std::to_string(h) + ", got " + std::to_string(r));
-    if (s > w) fail_field(row, 4, "expected at most the IFMAP width " + std::to_string(w) + ", got " + std::to_string(s));
+    if (r > h)
+      fail_field(row, 3, "expected at most the IFMAP height " + std::to_string(h) + ", got " + std::to_string(r));
+    if (s > w)
+      fail_field(row, 4, "expected at most the IFMAP width " + std::to_string(w) + ", got " + std::to_string(s));
     // SCALE-Sim splits a "DP" row into `channels` one-channel layers of `filters` filters each.
     const bool depthwise = row.name.find("DP") != std::string::npos;
     const auto out_channels = bounded_product({channels, filters});

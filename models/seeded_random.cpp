@@ -24,12 +24,8 @@ std::uint64_t SeededRandom::next_u64() {
   return mix64(state_);
 }
 
-double SeededRandom::next_unit() {
-  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
-}
+double SeededRandom::next_unit() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
 
-float SeededRandom::uniform(double lo, double hi) {
-  return static_cast<float>(lo + (hi - lo) * next_unit());
-}
+float SeededRandom::uniform(double lo, double hi) { return static_cast<float>(lo + (hi - lo) * next_unit()); }
 
 }  // namespace npusim

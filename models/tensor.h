@@ -20,8 +20,7 @@ struct QuantParams {
   // A constructor rather than an aggregate, so that {scale, zero_point}
   // initializers need not name the channel scales.
   QuantParams() = default;
-  QuantParams(double scale_value, std::int32_t zero_point_value,
-              std::vector<double> channel_scales_value = {})
+  QuantParams(double scale_value, std::int32_t zero_point_value, std::vector<double> channel_scales_value = {})
       : scale(scale_value), zero_point(zero_point_value), channel_scales(std::move(channel_scales_value)) {}
 
   double scale = 1.0;  // per tensor; unused when channel_scales is not empty
@@ -31,9 +30,7 @@ struct QuantParams {
   // per output channel; unused when empty.
   std::vector<std::int32_t> channel_zero_points;
 
-  double scale_of(std::size_t channel) const {
-    return channel_scales.empty() ? scale : channel_scales[channel];
-  }
+  double scale_of(std::size_t channel) const { return channel_scales.empty() ? scale : channel_scales[channel]; }
   std::int32_t zero_point_of(std::size_t channel) const {
     return channel_zero_points.empty() ? zero_point : channel_zero_points[channel];
   }

@@ -24,8 +24,7 @@ class ConfigFiles : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("npusim_config_" + std::string(info->name()) + "_" + std::to_string(getpid()));
+    dir_ = fs::temp_directory_path() / ("npusim_config_" + std::string(info->name()) + "_" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -48,8 +47,7 @@ class ConfigFiles : public ::testing::Test {
 
   // The InputError message of loading `document` with `overrides`; fails the
   // test when loading succeeds.
-  std::string error_of(const nlohmann::json& document,
-                       const std::vector<std::string>& overrides = {}) {
+  std::string error_of(const nlohmann::json& document, const std::vector<std::string>& overrides = {}) {
     const std::string path = write(document.dump());
     try {
       load_accelerator_config(path, overrides);
@@ -120,19 +118,16 @@ TEST_F(ConfigFiles, OptionalFieldsTakeTheirDefaults) {
 
   auto fp16 = minimal();
   fp16["formats"] = {{"weight", "fp16"}, {"activation", "fp16"}};
-  EXPECT_EQ(load_accelerator_config(write(fp16.dump()), {}).array.mac.accumulator,
-            AccumulatorFormat::fp32);
+  EXPECT_EQ(load_accelerator_config(write(fp16.dump()), {}).array.mac.accumulator, AccumulatorFormat::fp32);
   fp16["formats"]["accumulator"] = "fp16";
-  EXPECT_EQ(load_accelerator_config(write(fp16.dump()), {}).array.mac.accumulator,
-            AccumulatorFormat::fp16);
+  EXPECT_EQ(load_accelerator_config(write(fp16.dump()), {}).array.mac.accumulator, AccumulatorFormat::fp16);
 }
 
 TEST_F(ConfigFiles, OverridesChangeFieldsBeforeValidation) {
   const std::string path = write(minimal().dump());
   const auto c = load_accelerator_config(
-      path,
-      {"array.rows=64", "formats.weight=int4", "name=foo", "array.fidelity=pe",
-       "array.timing=scalesim", "ppu.elements_per_cycle=32", "array.lanes=4", "clock_mhz=1500.5"});
+      path, {"array.rows=64", "formats.weight=int4", "name=foo", "array.fidelity=pe", "array.timing=scalesim",
+             "ppu.elements_per_cycle=32", "array.lanes=4", "clock_mhz=1500.5"});
   EXPECT_EQ(c.array.rows, 64);
   EXPECT_EQ(c.array.cols, 4);
   EXPECT_EQ(c.array.mac.weight, NumberFormat::int4);
@@ -165,8 +160,7 @@ TEST_F(ConfigFiles, OverrideValuesParseAsJsonElseAsStrings) {
 }
 
 TEST_F(ConfigFiles, ConfigRoundTripsThroughItsJsonEcho) {
-  const auto c =
-      load_accelerator_config(kPresetDir + "edge_binary_32x32.json", {"array.dataflow=is"});
+  const auto c = load_accelerator_config(kPresetDir + "edge_binary_32x32.json", {"array.dataflow=is"});
   const auto again = parse_accelerator_config(nlohmann::json::parse(to_json(c).dump()), "echo", {});
   EXPECT_EQ(to_json(again).dump(), to_json(c).dump());
   EXPECT_EQ(again.array.dataflow, Dataflow::is);
@@ -239,8 +233,7 @@ TEST_F(ConfigFiles, MixedFormatsReportTheValidationMessageAtFormats) {
 }
 
 TEST_F(ConfigFiles, UnreadableDocumentsNameTheFile) {
-  EXPECT_NE(error_of(nlohmann::json::array({1, 2})).find(cfg_path() + ": $: expected an object"),
-            std::string::npos);
+  EXPECT_NE(error_of(nlohmann::json::array({1, 2})).find(cfg_path() + ": $: expected an object"), std::string::npos);
   const std::string missing = (dir_ / "nope.json").string();
   try {
     load_accelerator_config(missing, {});
@@ -270,8 +263,7 @@ TEST_F(ConfigFiles, OverrideOfAnUnknownFieldNamesTheOverride) {
 
 TEST_F(ConfigFiles, OverrideWithABadValueNamesTheOverride) {
   const std::string rows = error_of(minimal(), {"name=ok", "array.rows=0"});
-  EXPECT_EQ(rows.rfind("--set array.rows=0: " + cfg_path() + ": $.array.rows: expected", 0), 0u)
-      << rows;
+  EXPECT_EQ(rows.rfind("--set array.rows=0: " + cfg_path() + ": $.array.rows: expected", 0), 0u) << rows;
   const std::string name = error_of(minimal(), {"name=64"});  // parses as a number
   EXPECT_EQ(name.rfind("--set name=64: ", 0), 0u) << name;
   EXPECT_NE(name.find("$.name: expected a string"), std::string::npos) << name;
@@ -295,8 +287,7 @@ TEST_F(ConfigFiles, MalformedOverridesAreInputErrors) {
     EXPECT_EQ(message.rfind("--set " + text + ": expected", 0), 0u) << message;
   }
   const std::string through_string = error_of(minimal(), {"name.first=a"});
-  EXPECT_EQ(through_string.rfind("--set name.first=a: $.name is a string", 0), 0u)
-      << through_string;
+  EXPECT_EQ(through_string.rfind("--set name.first=a: $.name is a string", 0), 0u) << through_string;
 }
 
 }  // namespace

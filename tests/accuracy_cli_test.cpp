@@ -32,16 +32,17 @@ class AccuracyCliTest : public testing::TempDirTest {
  protected:
   void SetUp() override {
     TempDirTest::SetUp();
-    if (!std::filesystem::exists(kDataset + "t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+    if (!std::filesystem::exists(kDataset + "t10k-images-idx3-ubyte.gz"))
+      GTEST_SKIP() << "dataset-fashion-mnist not installed";
   }
 };
 
 TEST_F(AccuracyCliTest, Fp32MatchesTorchImageByImageAndQuantizedFormatsStayClose) {
   const std::string json_path = (dir_ / "acc.json").string();
   const std::string csv_path = (dir_ / "acc.csv").string();
-  const auto r = run_npusim("accuracy --config " + kConfig + " --model " + kModel + " --limit " +
-                            std::to_string(kImages) + " --formats fp32,fp16,int8 --json " + json_path + " --csv " +
-                            csv_path);
+  const auto r =
+      run_npusim("accuracy --config " + kConfig + " --model " + kModel + " --limit " + std::to_string(kImages) +
+                 " --formats fp32,fp16,int8 --json " + json_path + " --csv " + csv_path);
   ASSERT_EQ(r.status, 0) << r.out;
 
   // torch's fp32 predictions for the first test images, from the training script.
@@ -118,7 +119,8 @@ std::vector<std::string> csv_row(const std::string& csv, const std::string& mode
 }
 
 TEST_F(AccuracyCliTest, BinaryQatModelRecoversWhatPtqLosesAndFullBinaryCollapses) {
-  const std::string models = " --model " + kModel + " --model " + kSourceDir + "/models/zoo/fashion_mnist_cnn_binary_qat.onnx";
+  const std::string models =
+      " --model " + kModel + " --model " + kSourceDir + "/models/zoo/fashion_mnist_cnn_binary_qat.onnx";
   const std::string csv_path = (dir_ / "binary.csv").string();
   auto r = run_npusim("accuracy --config " + kConfig + models + " --limit 300 --formats binary --csv " + csv_path);
   ASSERT_EQ(r.status, 0) << r.out;
@@ -161,8 +163,8 @@ TEST_F(AccuracyCliTest, LabelCountMustMatchTheImages) {
     const char bytes[] = {0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3};
     out.write(bytes, sizeof bytes);
   }
-  const auto r = run_npusim("accuracy --config " + kConfig + " --model " + kModel + " --limit 5 --labels " +
-                            labels.string());
+  const auto r =
+      run_npusim("accuracy --config " + kConfig + " --model " + kModel + " --limit 5 --labels " + labels.string());
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find(labels.string() + ": holds 3 labels (expected one per image, 5 from"), std::string::npos)
       << r.out;

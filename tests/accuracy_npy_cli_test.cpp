@@ -88,21 +88,27 @@ TEST_F(AccuracyNpyCli, QuantizedFileRowLogitsEqualOnnxruntimeBitForBit) {
   }
   const std::string model = kSourceDir + "/models/zoo/fashion_mnist_cnn_int8_torch.onnx";
   // IDX: a 16-byte header, then 28 x 28 bytes per image; labels: 8 bytes, then one byte each.
-  python("import gzip; s = '" + dataset + "'; "
-         "x = np.frombuffer(gzip.open(s + 't10k-images-idx3-ubyte.gz').read()[16:16 + 60 * 784], np.uint8); "
-         "np.save(d + 'fm.npy', x.reshape(60, 28, 28)); "
-         "np.save(d + 'fm_labels.npy', np.frombuffer(gzip.open(s + 't10k-labels-idx1-ubyte.gz').read()[8:68], np.uint8)); "
-         "p = json.load(open('" + model.substr(0, model.size() - 5) + ".preprocess.json')); "
-         "np.save(d + 'fm_inputs.npy', (x.reshape(60, 1, 28, 28) * p['scale'] + p['offset']).astype(np.float32))");
-  const std::string node = "node " + kSourceDir + "/scripts/onnxruntime/run.js " + model + " " + d_ + "fm_inputs.npy " +
-                           d_ + "fm_ort.npy";
+  python(
+      "import gzip; s = '" + dataset +
+      "'; "
+      "x = np.frombuffer(gzip.open(s + 't10k-images-idx3-ubyte.gz').read()[16:16 + 60 * 784], np.uint8); "
+      "np.save(d + 'fm.npy', x.reshape(60, 28, 28)); "
+      "np.save(d + 'fm_labels.npy', np.frombuffer(gzip.open(s + 't10k-labels-idx1-ubyte.gz').read()[8:68], np.uint8)); "
+      "p = json.load(open('" +
+      model.substr(0, model.size() - 5) +
+      ".preprocess.json')); "
+      "np.save(d + 'fm_inputs.npy', (x.reshape(60, 1, 28, 28) * p['scale'] + p['offset']).astype(np.float32))");
+  const std::string node =
+      "node " + kSourceDir + "/scripts/onnxruntime/run.js " + model + " " + d_ + "fm_inputs.npy " + d_ + "fm_ort.npy";
   ASSERT_EQ(std::system(node.c_str()), 0);
-  const auto r = run_npusim("accuracy --config " + kConfig + " --model " + model + " --images " + d_ + "fm.npy --labels " +
-                            d_ + "fm_labels.npy --formats fp32 --calibration-count 8 --logits --json " + d_ + "fm.json");
+  const auto r =
+      run_npusim("accuracy --config " + kConfig + " --model " + model + " --images " + d_ + "fm.npy --labels " + d_ +
+                 "fm_labels.npy --formats fp32 --calibration-count 8 --logits --json " + d_ + "fm.json");
   ASSERT_EQ(r.status, 0) << r.out;
-  python("o = np.load(d + 'fm_ort.npy'); rows = json.load(open(d + 'fm.json'))['models'][0]['rows']; "
-         "assert rows[0]['format'] == 'file', rows[0]['format']; q = np.array(rows[0]['logits'], np.float32); "
-         "assert q.shape == o.shape == (60, 10) and (q.view(np.uint32) == o.view(np.uint32)).all(), np.abs(q - o).max()");
+  python(
+      "o = np.load(d + 'fm_ort.npy'); rows = json.load(open(d + 'fm.json'))['models'][0]['rows']; "
+      "assert rows[0]['format'] == 'file', rows[0]['format']; q = np.array(rows[0]['logits'], np.float32); "
+      "assert q.shape == o.shape == (60, 10) and (q.view(np.uint32) == o.view(np.uint32)).all(), np.abs(q - o).max()");
 }
 
 // The JSON shows each float32 logit as its shortest decimal, which reads
@@ -112,25 +118,28 @@ TEST_F(AccuracyNpyCli, LogitsAreShortestFloat32Decimals) {
   const auto r = accuracy("--images " + d_ + "images_nhwc_u8.npy --formats fp32 --limit 3 --logits --json " + json);
   ASSERT_EQ(r.status, 0) << r.out;
   // numpy's repr of a float32 is its shortest decimal (Dragon4).
-  python("m = json.load(open('" + json + "'))['models'][0]; "
+  python("m = json.load(open('" + json +
+         "'))['models'][0]; "
          "v = [x for i in m['fp32_reference_logits'] + m['rows'][0]['logits'] for x in i]; "
          "assert len(v) == 60 and all(float(repr(np.float32(x))) == x for x in v), v");
-  const auto again = accuracy("--images " + d_ + "images_nhwc_u8.npy --formats fp32 --limit 3 --logits --json " + d_ +
-                              "b.json");
+  const auto again =
+      accuracy("--images " + d_ + "images_nhwc_u8.npy --formats fp32 --limit 3 --logits --json " + d_ + "b.json");
   ASSERT_EQ(again.status, 0) << again.out;
   EXPECT_EQ(slurp(json), slurp(d_ + "b.json"));
 }
 
 TEST_F(AccuracyNpyCli, BadDatasetsAndSidecarsFailInOneLineBeforeTheRun) {
-  python("x = np.load(d + 'images_nchw_u8.npy'); np.save(d + 'wrong_shape.npy', x[:, :, :28, :28]); "
-         "np.save(d + 'f64.npy', x.astype(np.float64)); np.save(d + 'big.npy', x.astype('>f4')); "
-         "np.save(d + 'fortran.npy', np.asfortranarray(x.astype(np.float32))); "
-         "b = open(d + 'images_nchw_u8.npy', 'rb').read(); open(d + 'truncated.npy', 'wb').write(b[:-7]); "
-         "np.save(d + 'three_labels.npy', np.array([1, 2, 3])); np.save(d + 'float_labels.npy', np.zeros(24, np.float32)); "
-         "np.save(d + 'label_11.npy', np.full(24, 11)); "
-         "p = json.load(open(d + 'cifar_like.preprocess.json')); p['mean'] = [0.5, 0.5]; "
-         "json.dump(p, open(d + 'two_means.json', 'w')); p['mean'] = [0.5] * 3; p['std'] = [0.2, 0, 0.2]; "
-         "json.dump(p, open(d + 'zero_std.json', 'w'))");
+  python(
+      "x = np.load(d + 'images_nchw_u8.npy'); np.save(d + 'wrong_shape.npy', x[:, :, :28, :28]); "
+      "np.save(d + 'f64.npy', x.astype(np.float64)); np.save(d + 'big.npy', x.astype('>f4')); "
+      "np.save(d + 'fortran.npy', np.asfortranarray(x.astype(np.float32))); "
+      "b = open(d + 'images_nchw_u8.npy', 'rb').read(); open(d + 'truncated.npy', 'wb').write(b[:-7]); "
+      "np.save(d + 'three_labels.npy', np.array([1, 2, 3])); np.save(d + 'float_labels.npy', np.zeros(24, "
+      "np.float32)); "
+      "np.save(d + 'label_11.npy', np.full(24, 11)); "
+      "p = json.load(open(d + 'cifar_like.preprocess.json')); p['mean'] = [0.5, 0.5]; "
+      "json.dump(p, open(d + 'two_means.json', 'w')); p['mean'] = [0.5] * 3; p['std'] = [0.2, 0, 0.2]; "
+      "json.dump(p, open(d + 'zero_std.json', 'w'))");
   const auto one_line_error = [&](const std::string& args, const std::string& expected,
                                   const std::string& labels = "labels.npy", int status = 1) {
     const auto r = accuracy(args, labels);
@@ -145,7 +154,8 @@ TEST_F(AccuracyNpyCli, BadDatasetsAndSidecarsFailInOneLineBeforeTheRun) {
   one_line_error("--images " + d_ + "f64.npy", "f64.npy: expected uint8 or float32 images of shape (N, C, H, W)");
   one_line_error("--images " + d_ + "big.npy", "big.npy: big-endian dtype '>f4'");
   one_line_error("--images " + d_ + "fortran.npy", "fortran.npy: expected a C-order array");
-  one_line_error("--images " + d_ + "truncated.npy", "truncated.npy: the shape (24, 3, 32, 32) of uint8 needs more than");
+  one_line_error("--images " + d_ + "truncated.npy",
+                 "truncated.npy: the shape (24, 3, 32, 32) of uint8 needs more than");
   const std::string images = "--images " + d_ + "images_nchw_u8.npy ";
   one_line_error(images, "three_labels.npy: holds 3 labels (expected one per image, 24 from", "three_labels.npy");
   one_line_error(images, "float_labels.npy: expected integer labels", "float_labels.npy");
@@ -160,7 +170,9 @@ TEST_F(AccuracyNpyCli, BadDatasetsAndSidecarsFailInOneLineBeforeTheRun) {
   }
   const auto r = accuracy(images + "--model " + d_ + "two_means.onnx");
   EXPECT_NE(r.out.find("$.mean: expected a list of 3 finite numbers, one per input channel of " + d_ +
-                       "two_means.onnx, got 2"), std::string::npos) << r.out;
+                       "two_means.onnx, got 2"),
+            std::string::npos)
+      << r.out;
   const auto z = accuracy(images + "--model " + d_ + "zero_std.onnx");
   EXPECT_NE(z.out.find("$.std[1]: expected a list of 3 positive finite numbers"), std::string::npos) << z.out;
 }

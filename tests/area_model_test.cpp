@@ -96,13 +96,16 @@ TEST(AreaModel, SevenNmPe) {
   const MacFormat int8{NumberFormat::int8, NumberFormat::int8, AccumulatorFormat::int32, 1};
   // Every 45 nm logic area x 0.059: (282 + 137 + 56 x 5.98) x 0.059.
   EXPECT_NEAR(compute_area(1, 1, int8, SramCapacities{}, t7).pe_um2, (282 + 137 + 56 * 5.98) * 0.059, 1e-9);
-  EXPECT_THROW(compute_area(1, 1, int8, SramCapacities{}, parse_energy_table(nlohmann::json::parse(R"({
+  EXPECT_THROW(compute_area(1, 1, int8, SramCapacities{},
+                            parse_energy_table(nlohmann::json::parse(R"({
     "format_version": 1, "name": "x", "node_nm": 45, "mac": {}, "pe_area": {},
     "sram": {"word_bits": 64, "energy": [{"kb": 8, "read_pj": 1, "write_pj": 1, "source": "s"}],
              "area": [{"kb": 8, "um2_per_kb": 1, "source": "s"}]},
     "dram": {}, "ppu_op": {"pj": 1, "source": "s"}, "register_transfer": {"pj_per_byte": 1, "source": "s"},
     "leakage": {"logic": {"mw_per_mm2": 1, "source": "s"}, "sram": {"mw_per_mm2": 1, "source": "s"}}
-  })"), "x.json")), InputError);
+  })"),
+                                               "x.json")),
+               InputError);
 }
 
 }  // namespace

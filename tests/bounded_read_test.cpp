@@ -64,7 +64,8 @@ TEST_F(BoundedRead, DirectoryAndDeviceAreNamedAsSuch) {
 TEST_F(BoundedRead, FileOverTheCapIsRefusedBeforeReading) {
   const std::string path = write("big.json", std::string(100, ' '));
   // 100 bytes against a 64-byte cap: the size comes from stat, the message from read_file_bounded.
-  EXPECT_CONTAINS(error_of([&] { read_file_bounded(path, 64, "JSON"); }), "is 100 bytes, over the 64-byte limit for a JSON file");
+  EXPECT_CONTAINS(error_of([&] { read_file_bounded(path, 64, "JSON"); }),
+                  "is 100 bytes, over the 64-byte limit for a JSON file");
   EXPECT_EQ(read_file_bounded(path, 100, "JSON").size(), 100u);
 }
 
@@ -83,13 +84,14 @@ TEST_F(BoundedRead, InvalidUtf8IsReportedWithItsByteOffset) {
   EXPECT_EQ(first_invalid_utf8("abc"), std::nullopt);
   EXPECT_EQ(first_invalid_utf8("a\xC3\xA9z"), std::nullopt);  // é
   EXPECT_EQ(first_invalid_utf8("ab\xFF"), 2u);
-  EXPECT_EQ(first_invalid_utf8("\xC0\xAF"), 0u);           // overlong '/'
-  EXPECT_EQ(first_invalid_utf8("x\xED\xA0\x80"), 1u);      // a UTF-16 surrogate
+  EXPECT_EQ(first_invalid_utf8("\xC0\xAF"), 0u);       // overlong '/'
+  EXPECT_EQ(first_invalid_utf8("x\xED\xA0\x80"), 1u);  // a UTF-16 surrogate
   // --set used to exit 4 from inside the error printer (json type_error 316).
   EXPECT_EQ(error_of([] { parse_set_override("name=ab\xFF"); }), "--set: invalid UTF-8 at byte 7 (0xff)");
   // A SCALE-Sim layer name with 0xFF did the same when the report was written.
-  const std::string csv = write("t.csv", "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
-                                         "Channels, Num Filter, Strides,\nc\xFF, 8, 8, 3, 3, 4, 4, 1,\n");
+  const std::string csv = write("t.csv",
+                                "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, "
+                                "Channels, Num Filter, Strides,\nc\xFF, 8, 8, 3, 3, 4, 4, 1,\n");
   EXPECT_EQ(error_of([&] { load_scalesim_csv(csv, 1); }), csv + ":2: invalid UTF-8 at byte 1 (0xff)");
 }
 
@@ -115,8 +117,9 @@ TEST_F(BoundedRead, IdxShortFileFailsWithoutAllocatingItsDeclaredSize) {
   bytes += std::string(12, '\x01');
   const std::string path = write("short.idx", bytes);
   EXPECT_EQ(error_of([&] { read_idx_images(path); }),
-            path + ": file ends early in the data of the 2147483647 items its header declares "
-                   "(expected 2147483647 bytes, found 12)");
+            path +
+                ": file ends early in the data of the 2147483647 items its header declares "
+                "(expected 2147483647 bytes, found 12)");
   // 0xFFFFFFFF x 0xFFFFFFFF overflowed a signed product and passed the size check.
   const std::string huge = write("huge.idx", std::string{0, 0, 8, 3, 0, 0, 0, 1, char(0xFF), char(0xFF), char(0xFF),
                                                          char(0xFF), char(0xFF), char(0xFF), char(0xFF), char(0xFF)});

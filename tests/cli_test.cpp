@@ -56,8 +56,7 @@ class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("npusim_cli_" + std::string(info->name()) + "_" + std::to_string(getpid()));
+    dir_ = fs::temp_directory_path() / ("npusim_cli_" + std::string(info->name()) + "_" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     tiny_ = write("tiny.json", kTinyNetwork);
@@ -75,8 +74,8 @@ class Cli : public ::testing::Test {
   // Runs npusim with `args` (already quoted), stdout and stderr captured.
   Result run(const std::string& args) {
     const fs::path out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
-    const std::string command = quote(NPUSIM_BINARY) + " " + args + " >" + quote(out.string()) +
-                                " 2>" + quote(err.string());
+    const std::string command =
+        quote(NPUSIM_BINARY) + " " + args + " >" + quote(out.string()) + " 2>" + quote(err.string());
     const int raw = std::system(command.c_str());
     Result result;
     result.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
@@ -114,9 +113,7 @@ void expect_consistent_report(const nlohmann::json& report, std::size_t layer_co
   }
   const auto& totals = report.at("totals");
   EXPECT_EQ(totals.at("cycles").get<std::int64_t>(), cycles);
-  EXPECT_EQ(
-      totals.at("array_cycles").get<std::int64_t>() + totals.at("ppu_cycles").get<std::int64_t>(),
-      cycles);
+  EXPECT_EQ(totals.at("array_cycles").get<std::int64_t>() + totals.at("ppu_cycles").get<std::int64_t>(), cycles);
   EXPECT_EQ(totals.at("macs").get<std::int64_t>(), macs);
   EXPECT_TRUE(totals.at("bit_exact").get<bool>());
   const double clock_mhz = report.at("config").at("clock_mhz").get<double>();
@@ -141,8 +138,8 @@ TEST_F(Cli, RunReportsBitExactAndWritesConsistentJson) {
 
 TEST_F(Cli, TinyNetworkWithGroupsAndAddIsBitExact) {
   const std::string json_path = (dir_ / "tiny_report.json").string();
-  const Result r = run(run_args(kInt8Config, tiny_) + " --set array.rows=4 --set array.cols=3" +
-                       " --json " + quote(json_path));
+  const Result r =
+      run(run_args(kInt8Config, tiny_) + " --set array.rows=4 --set array.cols=3" + " --json " + quote(json_path));
   ASSERT_EQ(r.status, 0) << r.err << r.out;
   const auto report = nlohmann::json::parse(read_text(json_path));
   expect_consistent_report(report, 5);

@@ -1,9 +1,9 @@
 // End-to-end: `npusim compare` and `npusim presets`.
 #include <gtest/gtest.h>
 
-#include "cli_test_support.h"
 #include <sys/wait.h>
 #include <unistd.h>
+#include "cli_test_support.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -33,8 +33,9 @@ nlohmann::json read_json(const fs::path& path) {
 
 TEST(CompareCli, FormatsSideBySideWithRatiosAgainstTheFirst) {
   const fs::path json = temp("formats.json"), csv = temp("formats.csv");
-  const Result r = npusim::testing::run_npusim("compare --config " + kEdge + " --model " + kLenet + " --formats fp32,int8,int4 --json " +
-                       json.string() + " --csv " + csv.string());
+  const Result r =
+      npusim::testing::run_npusim("compare --config " + kEdge + " --model " + kLenet +
+                                  " --formats fp32,int8,int4 --json " + json.string() + " --csv " + csv.string());
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("energy_uj"), std::string::npos);
   EXPECT_NE(r.out.find("(0.25x)"), std::string::npos) << r.out;  // int8 DRAM bytes vs fp32
@@ -90,16 +91,16 @@ TEST(CompareCli, EnergyBreakdownSumsToTheTotalAndEqualsTheRunReport) {
   for (const auto& design : designs) {
     const auto& m = design.at("metrics");
     double sum_pj = 0;
-    for (const char* part : {"mac", "pe_idle", "sram_ifmap", "sram_weight", "sram_ofmap", "dram", "ppu",
-                             "interconnect", "leakage"}) {
+    for (const char* part :
+         {"mac", "pe_idle", "sram_ifmap", "sram_weight", "sram_ofmap", "dram", "ppu", "interconnect", "leakage"}) {
       sum_pj += m.at(std::string("energy_") + part + "_pj").get<double>();
     }
     // energy_uj is rounded to 6 decimals (1e-6 uJ = 1 pJ); the parts to 6 decimals of a pJ.
     EXPECT_NEAR(sum_pj / 1e6, m.at("energy_uj").get<double>(), 1e-6);
   }
   // The int8 design's parts are the run report's breakdown of the same design.
-  const Result run = npusim::testing::run_npusim("run --config " + kEdge + " --model " + kLenet + " --json " +
-                                                 run_json.string());
+  const Result run =
+      npusim::testing::run_npusim("run --config " + kEdge + " --model " + kLenet + " --json " + run_json.string());
   ASSERT_EQ(run.status, 0) << run.out;
   const auto breakdown = read_json(run_json).at("totals").at("energy").at("breakdown");
   for (const auto& [key, value] : breakdown.items()) {
@@ -112,8 +113,8 @@ TEST(CompareCli, EnergyBreakdownSumsToTheTotalAndEqualsTheRunReport) {
 
 TEST(CompareCli, IsoAreaSizesEachFormatsArrayToTheBudget) {
   const fs::path json = temp("iso.json");
-  const Result r = npusim::testing::run_npusim("compare --config " + kEdge + " --model " + kLenet + " --formats fp32,int8 --iso-area 8 --json " +
-                       json.string());
+  const Result r = npusim::testing::run_npusim("compare --config " + kEdge + " --model " + kLenet +
+                                               " --formats fp32,int8 --iso-area 8 --json " + json.string());
   ASSERT_EQ(r.status, 0) << r.out;
   const auto designs = read_json(json).at("designs");
   const int fp32_side = designs.at(0).at("config").at("array").at("rows");
@@ -124,8 +125,8 @@ TEST(CompareCli, IsoAreaSizesEachFormatsArrayToTheBudget) {
 }
 
 TEST(CompareCli, PeFidelityIsRefusedWithThePath) {
-  const Result r = npusim::testing::run_npusim("compare --config " + kEdge + " --config " + kEdge + " --model " + kLenet +
-                       " --set array.fidelity=pe");
+  const Result r = npusim::testing::run_npusim("compare --config " + kEdge + " --config " + kEdge + " --model " +
+                                               kLenet + " --set array.fidelity=pe");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("$.array.fidelity: compare runs every design in one process"), std::string::npos) << r.out;
 }
@@ -135,12 +136,12 @@ TEST(Presets, PeakThroughputIsArrayTimesClockTimesLanes) {
   ASSERT_EQ(r.status, 0) << r.out;
   // 2 operations per MAC: rows x cols x lanes x clock x 2.
   const std::pair<const char*, const char*> expected[] = {
-      {"tpu-v1-like", "peak_tops   91.750"},      // 256*256*700e6*2
-      {"eyeriss-like", "peak_tops    0.067"},     // 12*14*200e6*2 = 0.0672
+      {"tpu-v1-like", "peak_tops   91.750"},       // 256*256*700e6*2
+      {"eyeriss-like", "peak_tops    0.067"},      // 12*14*200e6*2 = 0.0672
       {"nvdla-small-like", "peak_tops    0.128"},  // 8*8*1e9*2
       {"nvdla-large-like", "peak_tops    4.096"},  // 64*32*1e9*2
-      {"gemmini-like", "peak_tops    0.512"},     // 16*16*1e9*2
-      {"edge-npu", "peak_tops    2.048"},         // 32*32*1e9*2
+      {"gemmini-like", "peak_tops    0.512"},      // 16*16*1e9*2
+      {"edge-npu", "peak_tops    2.048"},          // 32*32*1e9*2
   };
   for (const auto& [name, peak] : expected) {
     const auto at = r.out.find(name);

@@ -11,18 +11,18 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "accel/formats/float_formats.h"
 #include "accel/array/gemm_engine.h"
+#include "accel/formats/float_formats.h"
 #include "cli_test_support.h"
-#include "models/reference/fp32_executor.h"
 #include "models/input_error.h"
 #include "models/network_json.h"
 #include "models/quant/quantize.h"
+#include "models/reference/fp32_executor.h"
 #include "models/reference/reference_executor.h"
+#include "network_text_test_support.h"
 #include "sim/config/accelerator_config.h"
 #include "sim/run/network_runner.h"
 #include "sim/run/reference_check.h"
-#include "network_text_test_support.h"
 
 namespace npusim {
 namespace {
@@ -195,8 +195,9 @@ TEST_F(ConstantNetwork, StrictValidationNamesFileAndPath) {
   EXPECT_CONTAINS(error_of(edited("\"shape\": [4, 4, 4]}", "\"shape\": [4, 4, 4], \"input\": \"conv1\"}")),
                   "$.layers[1].input: unknown field");
   EXPECT_CONTAINS(error_of(edited("\"shape\": [4, 4, 4]}", "\"values\": [1]}")), "$.layers[1].shape");
-  EXPECT_CONTAINS(error_of(edited(", 0.25]", "]")),
-                  "$.layers[3].values: expected a list of 16 numbers (the elements of shape [1, 4, 4]), got a list of 15");
+  EXPECT_CONTAINS(
+      error_of(edited(", 0.25]", "]")),
+      "$.layers[3].values: expected a list of 16 numbers (the elements of shape [1, 4, 4]), got a list of 15");
   EXPECT_CONTAINS(error_of(edited("0.125", "\"x\"")), "$.layers[3].values[9]: expected a number");
   EXPECT_CONTAINS(error_of(edited("0.125", "true")), "$.layers[3].values[9]: expected a number");
   EXPECT_CONTAINS(error_of(edited("0.125", "1e39")), "$.layers[3].values[9]: expected a number of magnitude");

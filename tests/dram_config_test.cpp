@@ -63,7 +63,8 @@ TEST(DramConfig, ValidateNamesTheFieldAndWhatWasExpected) {
 
   c = *dram_preset("ddr4-3200");
   c.interleave_bytes = 32;  // below the 64 B burst
-  EXPECT_EQ(validate(c), "interleave_bytes: expected a power of two between the burst (64 B) and the row (8192 B), got 32");
+  EXPECT_EQ(validate(c),
+            "interleave_bytes: expected a power of two between the burst (64 B) and the row (8192 B), got 32");
 
   c = *dram_preset("lpddr5-6400");
   c.burst_length = 4;  // half a clock at 8 beats per clock

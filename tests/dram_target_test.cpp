@@ -17,9 +17,9 @@
 #include <optional>
 #include <vector>
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "accel/memory/dram_controller.h"
 #include "accel/memory/dram_presets.h"
@@ -46,9 +46,7 @@ class TestInitiator : public sc_core::sc_module {
   std::vector<std::uint8_t> debug_data;
 
   SC_HAS_PROCESS(TestInitiator);
-  explicit TestInitiator(sc_core::sc_module_name name) : sc_core::sc_module(name), socket("socket") {
-    SC_THREAD(run);
-  }
+  explicit TestInitiator(sc_core::sc_module_name name) : sc_core::sc_module(name), socket("socket") { SC_THREAD(run); }
 
  private:
   Outcome transport(tlm::tlm_command command, std::uint64_t address, std::vector<std::uint8_t> data,
@@ -80,18 +78,19 @@ class TestInitiator : public sc_core::sc_module {
     // 0: write 256 B at 0; 1: read it back; 2: read never-written memory with a
     // 10 ns annotated delay (temporal decoupling, no wait before the call).
     outcomes.push_back(transport(tlm::TLM_WRITE_COMMAND, 0, pattern, sc_core::SC_ZERO_TIME, true));
-    outcomes.push_back(transport(tlm::TLM_READ_COMMAND, 0, std::vector<std::uint8_t>(256), sc_core::SC_ZERO_TIME, true));
+    outcomes.push_back(
+        transport(tlm::TLM_READ_COMMAND, 0, std::vector<std::uint8_t>(256), sc_core::SC_ZERO_TIME, true));
     outcomes.push_back(transport(tlm::TLM_READ_COMMAND, std::uint64_t{1} << 24, std::vector<std::uint8_t>(64, 0xAA),
                                  sc_core::sc_time(10, sc_core::SC_NS), true));
     // 3..5: rejected requests; the delay must come back untouched.
     std::array<std::uint8_t, 4> enables{0xFF, 0, 0xFF, 0};
-    outcomes.push_back(transport(tlm::TLM_READ_COMMAND, 0, std::vector<std::uint8_t>(4), sc_core::SC_ZERO_TIME,
-                                 false, 0, enables.data()));
-    outcomes.push_back(transport(tlm::TLM_WRITE_COMMAND, 0, std::vector<std::uint8_t>(64), sc_core::SC_ZERO_TIME,
-                                 false, 8));
+    outcomes.push_back(transport(tlm::TLM_READ_COMMAND, 0, std::vector<std::uint8_t>(4), sc_core::SC_ZERO_TIME, false,
+                                 0, enables.data()));
+    outcomes.push_back(
+        transport(tlm::TLM_WRITE_COMMAND, 0, std::vector<std::uint8_t>(64), sc_core::SC_ZERO_TIME, false, 8));
     const std::uint64_t capacity = std::uint64_t{8} << 30;
-    outcomes.push_back(transport(tlm::TLM_READ_COMMAND, capacity - 32, std::vector<std::uint8_t>(64),
-                                 sc_core::SC_ZERO_TIME, false));
+    outcomes.push_back(
+        transport(tlm::TLM_READ_COMMAND, capacity - 32, std::vector<std::uint8_t>(64), sc_core::SC_ZERO_TIME, false));
     // Debug transport: data with no time.
     debug_data.assign(16, 0);
     tlm::tlm_generic_payload dbg;

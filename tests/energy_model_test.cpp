@@ -46,7 +46,7 @@ EnergyCounters tiny_layer() {
   m.pe_cycles_busy = 12;
   m.pe_cycles_idle = 4;
   c.macs.push_back(m);
-  c.sram_ifmap = SramCounter{8 * 1024, 8, /*read*/ 6, /*write*/ 6};    // A: 2x3 bytes in and out
+  c.sram_ifmap = SramCounter{8 * 1024, 8, /*read*/ 6, /*write*/ 6};     // A: 2x3 bytes in and out
   c.sram_weight = SramCounter{32 * 1024, 16, /*read*/ 6, /*write*/ 6};  // W: 3x2 bytes
   c.sram_ofmap = SramCounter{8 * 1024, 8, /*read*/ 0, /*write*/ 4};     // out: 2x2 int8
   c.dram.push_back(DramCounter{"ddr4", /*read*/ 12, /*write*/ 4, /*activations*/ 2});

@@ -351,8 +351,7 @@ TEST(EnergyTableErrors, MissingSectionNamesTheAction) {
   EXPECT_EQ(parse_error(doc), "tech.json: $.leakage.sram: missing (leakage power per mm2 of SRAM)");
   doc = default_document();
   doc.erase("sram");
-  EXPECT_EQ(parse_error(doc),
-            "tech.json: $.sram: missing (SRAM energy per access and area per KB by capacity)");
+  EXPECT_EQ(parse_error(doc), "tech.json: $.sram: missing (SRAM energy per access and area per KB by capacity)");
 }
 
 TEST(EnergyTableErrors, MalformedEntriesNameTheirPath) {
@@ -382,9 +381,9 @@ TEST(EnergyTableErrors, MalformedEntriesNameTheirPath) {
 
   doc = default_document();
   doc["mac"]["int8_int8_in32"] = doc["mac"]["int8_int8_int32"];
-  EXPECT_EQ(parse_error(doc).rfind(
-                "tech.json: $.mac.int8_int8_in32: expected a key <weight>_<activation>_<accumulator>", 0),
-            0u);
+  EXPECT_EQ(
+      parse_error(doc).rfind("tech.json: $.mac.int8_int8_in32: expected a key <weight>_<activation>_<accumulator>", 0),
+      0u);
 
   doc = default_document();
   doc["mac"]["int8_fp16_fp32"] = doc["mac"]["int8_int8_int32"];  // mixed integer/float: no such MAC

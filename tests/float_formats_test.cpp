@@ -19,13 +19,9 @@ namespace {
 std::uint32_t bits_of(float f) { return std::bit_cast<std::uint32_t>(f); }
 float float_of(std::uint32_t u) { return std::bit_cast<float>(u); }
 
-std::uint16_t reference_fp16_bits(float f) {
-  return std::bit_cast<std::uint16_t>(static_cast<_Float16>(f));
-}
+std::uint16_t reference_fp16_bits(float f) { return std::bit_cast<std::uint16_t>(static_cast<_Float16>(f)); }
 
-float reference_fp16_to_fp32(std::uint16_t h) {
-  return static_cast<float>(std::bit_cast<_Float16>(h));
-}
+float reference_fp16_to_fp32(std::uint16_t h) { return static_cast<float>(std::bit_cast<_Float16>(h)); }
 
 bool fp16_is_nan(std::uint16_t h) { return (h & 0x7C00u) == 0x7C00u && (h & 0x03FFu) != 0; }
 
@@ -41,8 +37,8 @@ bool fp16_is_nan(std::uint16_t h) { return (h & 0x7C00u) == 0x7C00u && (h & 0x03
   } else if (got == want) {
     return ::testing::AssertionSuccess();
   }
-  return ::testing::AssertionFailure() << std::hex << "fp32 0x" << bits_of(f) << ": got 0x" << got
-                                       << ", reference 0x" << want;
+  return ::testing::AssertionFailure() << std::hex << "fp32 0x" << bits_of(f) << ": got 0x" << got << ", reference 0x"
+                                       << want;
 }
 
 TEST(Fp16, HandCases) {
@@ -186,11 +182,11 @@ TEST(Bf16, HandCases) {
   EXPECT_EQ(fp32_to_bf16_bits(float_of(0x3F80'8000u)), 0x3F80u);  // tie, even below
   EXPECT_EQ(fp32_to_bf16_bits(float_of(0x3F81'8000u)), 0x3F82u);  // tie, even above
   EXPECT_EQ(fp32_to_bf16_bits(float_of(0xBF81'8000u)), 0xBF82u);
-  EXPECT_EQ(fp32_to_bf16_bits(float_of(0x3F80'8001u)), 0x3F81u);  // just above the tie
-  EXPECT_EQ(fp32_to_bf16_bits(float_of(0x3F81'7FFFu)), 0x3F81u);  // just below the tie
-  EXPECT_EQ(fp32_to_bf16_bits(float_of(0x3FFF'8000u)), 0x4000u);  // carry into the exponent
-  EXPECT_EQ(fp32_to_bf16_bits(float_of(0x0000'8001u)), 0x0001u);  // fp32 subnormal rounds up
-  EXPECT_EQ(fp32_to_bf16_bits(float_of(0x7F7F'7FFFu)), 0x7F7Fu);  // stays max finite
+  EXPECT_EQ(fp32_to_bf16_bits(float_of(0x3F80'8001u)), 0x3F81u);             // just above the tie
+  EXPECT_EQ(fp32_to_bf16_bits(float_of(0x3F81'7FFFu)), 0x3F81u);             // just below the tie
+  EXPECT_EQ(fp32_to_bf16_bits(float_of(0x3FFF'8000u)), 0x4000u);             // carry into the exponent
+  EXPECT_EQ(fp32_to_bf16_bits(float_of(0x0000'8001u)), 0x0001u);             // fp32 subnormal rounds up
+  EXPECT_EQ(fp32_to_bf16_bits(float_of(0x7F7F'7FFFu)), 0x7F7Fu);             // stays max finite
   EXPECT_EQ(fp32_to_bf16_bits(std::numeric_limits<float>::max()), 0x7F80u);  // rounds to inf
   EXPECT_EQ(fp32_to_bf16_bits(std::numeric_limits<float>::lowest()), 0xFF80u);
   EXPECT_EQ(fp32_to_bf16_bits(std::numeric_limits<float>::infinity()), 0x7F80u);

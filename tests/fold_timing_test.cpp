@@ -69,9 +69,8 @@ TEST(FoldTiming, OverlappedConventionHandDerived) {
 
 TEST(FoldTiming, MappingEfficiency) {
   // WS 4x4, Sr=7 Sc=6 over 4 folds of 16 PEs: 42/64.
-  EXPECT_DOUBLE_EQ(
-      gemm_timing({5, 6, 7}, array(4, 4, Dataflow::ws, TimingConvention::scalesim)).mapping_efficiency,
-      42.0 / 64.0);
+  EXPECT_DOUBLE_EQ(gemm_timing({5, 6, 7}, array(4, 4, Dataflow::ws, TimingConvention::scalesim)).mapping_efficiency,
+                   42.0 / 64.0);
 }
 
 }  // namespace

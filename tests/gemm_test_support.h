@@ -7,8 +7,8 @@
 #include <random>
 #include <vector>
 
-#include "accel/formats/float_formats.h"
 #include "accel/array/gemm.h"
+#include "accel/formats/float_formats.h"
 #include "accel/formats/number_format.h"
 
 namespace npusim::testing {
@@ -18,9 +18,7 @@ struct GemmData {
   std::vector<std::int8_t> a_int, w_int;
   std::vector<float> a_float, w_float;
 
-  GemmOperands operands() const {
-    return GemmOperands{shape, a_int, w_int, a_float, w_float};
-  }
+  GemmOperands operands() const { return GemmOperands{shape, a_int, w_int, a_float, w_float}; }
 };
 
 inline std::int8_t random_integer(NumberFormat format, std::mt19937_64& rng) {
@@ -37,8 +35,7 @@ inline float random_float(NumberFormat format, std::mt19937_64& rng) {
   return round_to_format(sign * std::ldexp(mantissa, exponent), format);
 }
 
-inline GemmData random_gemm(GemmShape shape, NumberFormat weight, NumberFormat activation,
-                            std::uint64_t seed) {
+inline GemmData random_gemm(GemmShape shape, NumberFormat weight, NumberFormat activation, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   GemmData d;
   d.shape = shape;

@@ -48,7 +48,8 @@ TEST_F(HostileCliTest, JsonOutputOverTheModelIsRefusedAndTheModelKept) {
 }
 
 TEST_F(HostileCliTest, AccuracyAndCompareOutputsOverAnInputAreRefused) {
-  const std::string model = write("m.onnx", testing::read_text(testing::kSourceDir + "/models/zoo/fashion_mnist_cnn.onnx"));
+  const std::string model =
+      write("m.onnx", testing::read_text(testing::kSourceDir + "/models/zoo/fashion_mnist_cnn.onnx"));
   auto r = run_npusim("accuracy --config " + config() + " --model " + model + " --csv " + model + " --limit 1");
   EXPECT_EQ(r.status, 1);
   expect_one_line(r);
@@ -135,11 +136,14 @@ TEST_F(HostileCliTest, NetworkAboveTheMemoryLimitIsRefusedBeforeItsWeights) {
   // 100 fc layers of 2^28 weights: 107 GB of fp32 weights alone (bad_alloc or the OOM killer before).
   std::string layers;
   for (int i = 0; i < 100; ++i) {
-    layers += std::string(i ? "," : "") + "{\"name\": \"fc" + std::to_string(i) + "\", \"type\": \"fc\", \"input\": \"" +
-              (i ? "fc" + std::to_string(i - 1) : std::string("input")) + "\", \"units\": 16384}";
+    layers += std::string(i ? "," : "") + "{\"name\": \"fc" + std::to_string(i) +
+              "\", \"type\": \"fc\", \"input\": \"" + (i ? "fc" + std::to_string(i - 1) : std::string("input")) +
+              "\", \"units\": 16384}";
   }
-  const std::string net = write("fat.json", "{\"format_version\": 1, \"name\": \"fat\", \"input\": {\"name\": \"input\", "
-                                            "\"shape\": [16384, 1, 1]}, \"layers\": [" + layers + "]}");
+  const std::string net = write("fat.json",
+                                "{\"format_version\": 1, \"name\": \"fat\", \"input\": {\"name\": \"input\", "
+                                "\"shape\": [16384, 1, 1]}, \"layers\": [" +
+                                    layers + "]}");
   const auto r = run_npusim("run --config " + config() + " --model " + net);
   EXPECT_EQ(r.status, 1);
   expect_one_line(r);
@@ -173,10 +177,10 @@ TEST_F(HostileCliTest, MillionPointSweepIsRefusedBeforeValidating) {
   std::string values = "[";
   for (int i = 1; i <= 32; ++i) values += (i > 1 ? ", " : "") + std::to_string(i);
   values += "]";
-  const std::string spec = write(
-      "big.json", "{\"format_version\": 1, \"base\": \"" + config() + "\", \"networks\": [\"" + tiny() +
-                      "\"], \"axes\": {\"array.rows\": " + values + ", \"array.cols\": " + values +
-                      ", \"memory.sram.weight.kb\": " + values + ", \"memory.sram.ifmap.kb\": " + values + "}}");
+  const std::string spec =
+      write("big.json", "{\"format_version\": 1, \"base\": \"" + config() + "\", \"networks\": [\"" + tiny() +
+                            "\"], \"axes\": {\"array.rows\": " + values + ", \"array.cols\": " + values +
+                            ", \"memory.sram.weight.kb\": " + values + ", \"memory.sram.ifmap.kb\": " + values + "}}");
   const auto r = run_npusim("sweep " + spec + " --out " + (dir_ / "out").string());
   EXPECT_EQ(r.status, 1);
   expect_one_line(r);

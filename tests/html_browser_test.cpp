@@ -31,7 +31,8 @@ Browser chromium(const std::string& args, const fs::path& profile, const fs::pat
   const std::string command = std::string(kChromium) +
                               " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
                               " --disable-background-networking --disable-component-update --disable-sync"
-                              " --user-data-dir=" + profile.string() + " " + args + " 2>" + log.string();
+                              " --user-data-dir=" +
+                              profile.string() + " " + args + " 2>" + log.string();
   Browser b;
   FILE* pipe = popen(command.c_str(), "r");
   char buffer[4096];
@@ -61,8 +62,8 @@ TEST(HtmlBrowser, ChromiumLoadsTheReportAndDrawsTheCharts) {
   // The DOM after load, with the console on stderr.
   const Browser dom = chromium("--enable-logging=stderr --v=0 --dump-dom " + url, dir / "profile-dom", dir / "dom.log");
   ASSERT_EQ(dom.status, 0) << read_text(dir / "dom.log");
-  for (const char* id : {"energy-chart", "dram-bandwidth-chart", "sram-bandwidth-chart", "utilization-chart",
-                         "roofline-chart"}) {
+  for (const char* id :
+       {"energy-chart", "dram-bandwidth-chart", "sram-bandwidth-chart", "utilization-chart", "roofline-chart"}) {
     EXPECT_NE(dom.out.find("id=\"" + std::string(id) + "\""), std::string::npos) << id;
   }
   EXPECT_EQ(count(dom.out, "<circle"), count(read_text(html), "<circle"));
@@ -75,7 +76,11 @@ TEST(HtmlBrowser, ChromiumLoadsTheReportAndDrawsTheCharts) {
   // Screenshots of the report and of an empty page of the same size: charts,
   // tables and text compress far worse than a white page.
   const fs::path blank_html = dir / "blank.html";
-  { std::FILE* f = std::fopen(blank_html.c_str(), "w"); std::fputs("<!DOCTYPE html><html><body></body></html>", f); std::fclose(f); }
+  {
+    std::FILE* f = std::fopen(blank_html.c_str(), "w");
+    std::fputs("<!DOCTYPE html><html><body></body></html>", f);
+    std::fclose(f);
+  }
   const fs::path shot = dir / "report.png", blank_shot = dir / "blank.png";
   const std::string size = " --window-size=1200,3000 --hide-scrollbars ";
   const Browser s1 = chromium("--screenshot=" + shot.string() + size + url, dir / "profile-shot", dir / "shot.log");

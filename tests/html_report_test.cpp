@@ -44,7 +44,8 @@ std::string svg_by_id(const std::string& html, const std::string& id) {
 // identifier and never fetched.
 std::size_t network_references(std::string html) {
   const std::string xmlns = "http://www.w3.org/2000/svg";
-  for (std::size_t at = html.find(xmlns); at != std::string::npos; at = html.find(xmlns, at)) html.erase(at, xmlns.size());
+  for (std::size_t at = html.find(xmlns); at != std::string::npos; at = html.find(xmlns, at))
+    html.erase(at, xmlns.size());
   return count(html, "http://") + count(html, "https://");
 }
 
@@ -107,8 +108,8 @@ class HtmlRunReport : public ::testing::Test {
 
 TEST_F(HtmlRunReport, HasEveryChart) {
   ASSERT_EQ(html_.rfind("<!DOCTYPE html>", 0), 0u);
-  for (const char* id : {"energy-chart", "dram-bandwidth-chart", "sram-bandwidth-chart", "utilization-chart",
-                         "roofline-chart"}) {
+  for (const char* id :
+       {"energy-chart", "dram-bandwidth-chart", "sram-bandwidth-chart", "utilization-chart", "roofline-chart"}) {
     const std::string svg = svg_by_id(html_, id);
     ASSERT_FALSE(svg.empty()) << id;
     EXPECT_EQ(svg.find("no memory system modeled"), std::string::npos) << id;
@@ -174,17 +175,17 @@ TEST(HtmlReport, WithoutMemorySystemTheBandwidthChartsSaySo) {
 }
 
 TEST(HtmlReport, UnwritableDirectoryFailsBeforeTheRun) {
-  const auto r = testing::run_npusim("run --config " + kConfig + " --model " + kModel +
-                                     " --html /nonexistent_npusim_dir/r.html");
+  const auto r =
+      testing::run_npusim("run --config " + kConfig + " --model " + kModel + " --html /nonexistent_npusim_dir/r.html");
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("--html /nonexistent_npusim_dir/r.html"), std::string::npos) << r.out;
 }
 
 TEST(HtmlReport, CompareHasTablesAndFourBarChartsEnergyStacked) {
   const fs::path html_path = temp_path("cmp.html"), json_path = temp_path("cmp.json");
-  const auto r = testing::run_npusim("compare --config " + kConfig + " --model " + kModel +
-                                     " --formats int8,int4 --html " + html_path.string() + " --json " +
-                                     json_path.string());
+  const auto r =
+      testing::run_npusim("compare --config " + kConfig + " --model " + kModel + " --formats int8,int4 --html " +
+                          html_path.string() + " --json " + json_path.string());
   ASSERT_EQ(r.status, 0) << r.out;
   const std::string html = read_text(html_path);
   for (const char* id : {"compare-latency-chart", "compare-dram-chart", "compare-area-chart"}) {

@@ -40,8 +40,8 @@ class IdxReaderTest : public testing::TempDirTest {
  protected:
   std::string write_plain(const std::string& name, const Bytes& bytes) {
     const std::string path = (dir_ / name).string();
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     return path;
   }
 
@@ -157,18 +157,20 @@ TEST_F(IdxReaderTest, TruncatedGzipStreamIsAnError) {
   }
   ASSERT_GT(compressed.size(), 200u);
   for (const std::size_t cut : {compressed.size() / 2, compressed.size() - 4}) {
-    const std::string path = write_plain("cut" + std::to_string(cut) + ".gz", Bytes(compressed.begin(), compressed.begin() + cut));
+    const std::string path =
+        write_plain("cut" + std::to_string(cut) + ".gz", Bytes(compressed.begin(), compressed.begin() + cut));
     const std::string message = error_of([&] { read_idx_images(path); });
     EXPECT_NE(message.find(path + ": "), std::string::npos) << message;
-    const bool says_truncated = message.find("ends early") != std::string::npos ||
-                                message.find("truncated") != std::string::npos;
+    const bool says_truncated =
+        message.find("ends early") != std::string::npos || message.find("truncated") != std::string::npos;
     EXPECT_TRUE(says_truncated) << message;
   }
 }
 
 TEST(IdxReaderDataset, FashionMnistTestSetHeaderAndLabels) {
   const std::string dir = "/usr/share/datasets/fashion-mnist/";
-  if (!std::filesystem::exists(dir + "t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  if (!std::filesystem::exists(dir + "t10k-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "dataset-fashion-mnist not installed";
   const IdxArray images = read_idx_images(dir + "t10k-images-idx3-ubyte.gz");
   EXPECT_EQ(images.dims, (std::vector<std::int64_t>{10000, 28, 28}));
   ASSERT_EQ(images.data.size(), 10000u * 28 * 28);

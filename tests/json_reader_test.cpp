@@ -36,8 +36,7 @@ class JsonFiles : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("npusim_json_" + std::string(info->name()) + "_" + std::to_string(getpid()));
+    dir_ = fs::temp_directory_path() / ("npusim_json_" + std::string(info->name()) + "_" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -74,14 +73,12 @@ TEST_F(JsonFiles, TruncatedDocumentPointsPastTheEnd) {
 
 TEST_F(JsonFiles, NumberBeyondDoubleRangeIsAnInputError) {
   const std::string path = write("{\n  \"clock_mhz\": 1e400\n}");
-  EXPECT_EQ(error_of([&] { read_json_file(path); }),
-            path + ":2:16: invalid JSON: number overflow parsing '1e400'");
+  EXPECT_EQ(error_of([&] { read_json_file(path); }), path + ":2:16: invalid JSON: number overflow parsing '1e400'");
 }
 
 TEST_F(JsonFiles, DuplicateKeysAreErrorsWithTheirPath) {
   const std::string path = write(R"({"array": {"rows": 1, "cols": 2, "rows": 3}})");
-  EXPECT_EQ(error_of([&] { read_json_file(path); }),
-            path + ": $.array.rows: expected each key once, got it twice");
+  EXPECT_EQ(error_of([&] { read_json_file(path); }), path + ": $.array.rows: expected each key once, got it twice");
   const std::string in_list = write(R"({"l": [{"a": 1}, [0, {"b": 1, "b": 2}]]})");
   EXPECT_EQ(error_of([&] { read_json_file(in_list); }),
             in_list + ": $.l[1][1].b: expected each key once, got it twice");
@@ -107,16 +104,14 @@ TEST(JsonObjectReader, IntegerRejectsFloatsBooleansStringsAndRange) {
   JsonObjectReader r(node, "cfg.json", "$.a");
   EXPECT_EQ(r.integer("ok", 1, 10), 7);
   EXPECT_EQ(r.integer("neg", -5, 10), -2);
-  EXPECT_EQ(error_of([&] { r.integer("half", 1, 10); }),
-            "cfg.json: $.a.half: expected an integer in [1, 10], got 3.5");
+  EXPECT_EQ(error_of([&] { r.integer("half", 1, 10); }), "cfg.json: $.a.half: expected an integer in [1, 10], got 3.5");
   EXPECT_EQ(error_of([&] { r.integer("whole", 1, 10); }),
             "cfg.json: $.a.whole: expected an integer in [1, 10], got 3.0");
   EXPECT_EQ(error_of([&] { r.integer("flag", 0, 10); }),
             "cfg.json: $.a.flag: expected an integer in [0, 10], got true");
   EXPECT_EQ(error_of([&] { r.integer("text", 0, 10); }),
             "cfg.json: $.a.text: expected an integer in [0, 10], got \"3\"");
-  EXPECT_EQ(error_of([&] { r.integer("big", 1, 10); }),
-            "cfg.json: $.a.big: expected an integer in [1, 10], got 11");
+  EXPECT_EQ(error_of([&] { r.integer("big", 1, 10); }), "cfg.json: $.a.big: expected an integer in [1, 10], got 11");
   EXPECT_EQ(error_of([&] { r.integer("huge", 0, std::numeric_limits<std::int64_t>::max()); }),
             "cfg.json: $.a.huge: expected an integer >= 0, got 18446744073709551615");
   EXPECT_EQ(error_of([&] { r.integer("missing", 1, 10); }),
@@ -124,19 +119,14 @@ TEST(JsonObjectReader, IntegerRejectsFloatsBooleansStringsAndRange) {
 }
 
 TEST(JsonObjectReader, NumberAcceptsIntegersAndRejectsNonNumbers) {
-  const auto node =
-      nlohmann::json::parse(R"({"i": 2, "f": 0.25, "s": "1", "b": false, "n": null})");
+  const auto node = nlohmann::json::parse(R"({"i": 2, "f": 0.25, "s": "1", "b": false, "n": null})");
   JsonObjectReader r(node, "cfg.json", "$");
   EXPECT_EQ(r.number("i", 0.0, 1.5e3), 2.0);
   EXPECT_EQ(r.number("f", 0.0, 1.0), 0.25);
-  EXPECT_EQ(error_of([&] { r.number("s", 0.0, 1.5); }),
-            "cfg.json: $.s: expected a number in [0, 1.5], got \"1\"");
-  EXPECT_EQ(error_of([&] { r.number("b", 0.0, 1.5); }),
-            "cfg.json: $.b: expected a number in [0, 1.5], got false");
-  EXPECT_EQ(error_of([&] { r.number("n", 0.1, 1.5); }),
-            "cfg.json: $.n: expected a number in [0.1, 1.5], got null");
-  EXPECT_EQ(error_of([&] { r.number("f", 0.5, 1.0); }),
-            "cfg.json: $.f: expected a number in [0.5, 1], got 0.25");
+  EXPECT_EQ(error_of([&] { r.number("s", 0.0, 1.5); }), "cfg.json: $.s: expected a number in [0, 1.5], got \"1\"");
+  EXPECT_EQ(error_of([&] { r.number("b", 0.0, 1.5); }), "cfg.json: $.b: expected a number in [0, 1.5], got false");
+  EXPECT_EQ(error_of([&] { r.number("n", 0.1, 1.5); }), "cfg.json: $.n: expected a number in [0.1, 1.5], got null");
+  EXPECT_EQ(error_of([&] { r.number("f", 0.5, 1.0); }), "cfg.json: $.f: expected a number in [0.5, 1], got 0.25");
 }
 
 TEST(JsonObjectReader, StringBooleanObjectAndListTypes) {
@@ -153,8 +143,8 @@ TEST(JsonObjectReader, StringBooleanObjectAndListTypes) {
 }
 
 TEST(JsonObjectReader, IntegerListChecksLengthAndElements) {
-  const auto node = nlohmann::json::parse(
-      R"({"kernel": [3], "ok": [3, 5], "pad": [0, 1, 2], "bad": [1, 2.5], "nested": [[1], 2]})");
+  const auto node =
+      nlohmann::json::parse(R"({"kernel": [3], "ok": [3, 5], "pad": [0, 1, 2], "bad": [1, 2.5], "nested": [[1], 2]})");
   JsonObjectReader r(node, "net.json", "$.layers[2]");
   EXPECT_EQ(error_of([&] { r.integer_list("kernel", 1, 64, 2, 2); }),
             "net.json: $.layers[2].kernel: expected a list of 2 integers in [1, 64], got [3]");

@@ -71,16 +71,14 @@ TEST(ConcatOp, Fp32AlongChannelsAndHeight) {
   // Along H, the same tensor twice: [[1, 2], [1, 2]].
   layer = op_layer(LayerType::concat, {1, 2, 2}, {"a", "a"});
   layer.axis = 1;
-  EXPECT_EQ(run_one(op_graph(layer, {1, 1, 2}, NumberFormat::fp32), {&a, &a}).f,
-            (std::vector<float>{1, 2, 1, 2}));
+  EXPECT_EQ(run_one(op_graph(layer, {1, 1, 2}, NumberFormat::fp32), {&a, &a}).f, (std::vector<float>{1, 2, 1, 2}));
 }
 
 TEST(ConcatOp, Fp16RoundsNothingThatIsAlreadyFp16) {
   const Tensor a = float_tensor({1, 1, 1}, {0.5f}, NumberFormat::fp16);
   const Tensor b = float_tensor({1, 1, 1}, {-3.0f}, NumberFormat::fp16);
   const Layer layer = op_layer(LayerType::concat, {2, 1, 1}, {"a", "b"});
-  EXPECT_EQ(run_one(op_graph(layer, {1, 1, 1}, NumberFormat::fp16), {&a, &b}).f,
-            (std::vector<float>{0.5f, -3.0f}));
+  EXPECT_EQ(run_one(op_graph(layer, {1, 1, 1}, NumberFormat::fp16), {&a, &b}).f, (std::vector<float>{0.5f, -3.0f}));
 }
 
 TEST(ConcatOp, Int8CopiesEqualParamsAndRequantizesOthers) {
@@ -205,12 +203,14 @@ TEST(ClipOp, BinaryLevelsAreClampedThenBinarized) {
 TEST(FlattenReshapeOp, KeepRowMajorValues) {
   const QuantParams quant{0.1, -3};
   const Tensor in = quantized({2, 2, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, quant);
-  const Tensor flat = run_one(op_graph(op_layer(LayerType::flatten, {12, 1, 1}), {2, 2, 3}, NumberFormat::int8, quant), {&in});
+  const Tensor flat =
+      run_one(op_graph(op_layer(LayerType::flatten, {12, 1, 1}), {2, 2, 3}, NumberFormat::int8, quant), {&in});
   EXPECT_EQ(flat.dims, (Dims{12, 1, 1}));
   EXPECT_EQ(flat.q, in.q);
   EXPECT_EQ(flat.quant.zero_point, -3);
   const Tensor in_f = float_tensor({2, 2, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
-  const Tensor reshaped = run_one(op_graph(op_layer(LayerType::reshape, {3, 4, 1}), {2, 2, 3}, NumberFormat::fp32), {&in_f});
+  const Tensor reshaped =
+      run_one(op_graph(op_layer(LayerType::reshape, {3, 4, 1}), {2, 2, 3}, NumberFormat::fp32), {&in_f});
   EXPECT_EQ(reshaped.dims, (Dims{3, 4, 1}));
   EXPECT_EQ(reshaped.f, in_f.f);
   EXPECT_THROW(run_one(op_graph(op_layer(LayerType::reshape, {3, 3, 1}), {2, 2, 3}, NumberFormat::fp32), {&in_f}),

@@ -47,8 +47,7 @@ struct Slice {
 class ResidentSlices {
  public:
   using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t>;
-  ResidentSlices(bool whole_fits, std::int64_t whole_bytes)
-      : whole_fits_(whole_fits), whole_bytes_(whole_bytes) {}
+  ResidentSlices(bool whole_fits, std::int64_t whole_bytes) : whole_fits_(whole_fits), whole_bytes_(whole_bytes) {}
 
   // The bytes to load for `s` (nullopt when on chip) and from where.
   std::optional<Slice> missing(const Slice& s) {
@@ -89,15 +88,19 @@ class PlanBuilder {
     switch (array_.dataflow) {
       case Dataflow::ws:
         if (kind == BufferKind::ifmap) return needs_.input_bytes(0, t_len, 0, kb);
-        if (kind == BufferKind::weight) return packed_bytes_of(kb * std::min<std::int64_t>(array_.cols, s.n), needs_.weight_bits);
-        return packed_bytes_of(t_len * (order == FoldOrder::rows_inner ? std::min<std::int64_t>(array_.cols, s.n) : s.n), psum);
+        if (kind == BufferKind::weight)
+          return packed_bytes_of(kb * std::min<std::int64_t>(array_.cols, s.n), needs_.weight_bits);
+        return packed_bytes_of(
+            t_len * (order == FoldOrder::rows_inner ? std::min<std::int64_t>(array_.cols, s.n) : s.n), psum);
       case Dataflow::is:
         if (kind == BufferKind::ifmap) return needs_.input_bytes(0, std::min<std::int64_t>(array_.cols, s.m), 0, kb);
         if (kind == BufferKind::weight) return packed_bytes_of(kb * t_len, needs_.weight_bits);
-        return packed_bytes_of(t_len * (order == FoldOrder::rows_inner ? std::min<std::int64_t>(array_.cols, s.m) : s.m), psum);
+        return packed_bytes_of(
+            t_len * (order == FoldOrder::rows_inner ? std::min<std::int64_t>(array_.cols, s.m) : s.m), psum);
       case Dataflow::os:
         if (kind == BufferKind::ifmap) return needs_.input_bytes(0, std::min<std::int64_t>(array_.rows, s.m), 0, s.k);
-        if (kind == BufferKind::weight) return packed_bytes_of(s.k * std::min<std::int64_t>(array_.cols, s.n), needs_.weight_bits);
+        if (kind == BufferKind::weight)
+          return packed_bytes_of(s.k * std::min<std::int64_t>(array_.cols, s.n), needs_.weight_bits);
         return packed_bytes_of(std::int64_t{array_.rows} * array_.cols, psum);
     }
     return 0;
@@ -120,7 +123,10 @@ class PlanBuilder {
     std::int64_t lo = 1, hi = t;
     while (lo < hi) {
       const std::int64_t mid = lo + (hi - lo + 1) / 2;
-      if (fits(order, mid)) lo = mid; else hi = mid - 1;
+      if (fits(order, mid))
+        lo = mid;
+      else
+        hi = mid - 1;
     }
     return lo;
   }
@@ -130,10 +136,10 @@ class PlanBuilder {
       const std::int64_t t_min = array_.dataflow == Dataflow::os ? map_.temporal : 1;
       const std::int64_t needed = need(kind, FoldOrder::rows_inner, t_min);
       if (needed > half(kind)) {
-        throw InputError("$.memory.sram." + std::string(to_string(kind)) + ".kb: " +
-                         std::to_string(sram_[kind].capacity_bytes) +
-                         " bytes cannot hold one minimal tile: double buffering needs 2 x " +
-                         std::to_string(needed) + " = " + std::to_string(2 * needed) + " bytes");
+        throw InputError("$.memory.sram." + std::string(to_string(kind)) +
+                         ".kb: " + std::to_string(sram_[kind].capacity_bytes) +
+                         " bytes cannot hold one minimal tile: double buffering needs 2 x " + std::to_string(needed) +
+                         " = " + std::to_string(2 * needed) + " bytes");
       }
     }
     throw InputError("$.memory.sram: the buffers cannot hold one minimal tile");
@@ -199,9 +205,8 @@ class PlanBuilder {
     count_sram(plan, step, slice.buffer, 0, missing->bytes);
   }
 
-  void add_fold(GemmMemoryPlan& plan, FoldStep& step, Range t, std::int64_t rf, std::int64_t cf,
-                std::int64_t row_folds, ResidentSlices& ifmap_slices,
-                ResidentSlices& weight_slices) const {
+  void add_fold(GemmMemoryPlan& plan, FoldStep& step, Range t, std::int64_t rf, std::int64_t cf, std::int64_t row_folds,
+                ResidentSlices& ifmap_slices, ResidentSlices& weight_slices) const {
     const auto& s = needs_.shape;
     const int ab = needs_.activation_bits, wb = needs_.weight_bits;
     Range m, n, k;
@@ -228,10 +233,15 @@ class PlanBuilder {
     // Keys name a slice uniquely across the GEMM: the DMA skips what is on chip.
     const std::int64_t a_key_t = array_.dataflow == Dataflow::ws ? t.begin : -1;
     const std::int64_t w_key_t = array_.dataflow == Dataflow::is ? t.begin : -1;
-    const Slice a{BufferKind::ifmap, {a_key_t, m.begin, k.begin}, needs_.input_bytes(m.begin, m.end, k.begin, k.end),
+    const Slice a{BufferKind::ifmap,
+                  {a_key_t, m.begin, k.begin},
+                  needs_.input_bytes(m.begin, m.end, k.begin, k.end),
                   needs_.input_address + static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.k + k.begin, ab))};
-    const Slice w{BufferKind::weight, {w_key_t, k.begin, n.begin}, packed_bytes_of(k.size() * n.size(), wb),
-                  needs_.weight_address + static_cast<std::uint64_t>(packed_bytes_of(k.begin * s.n + n.begin * k.size(), wb))};
+    const Slice w{
+        BufferKind::weight,
+        {w_key_t, k.begin, n.begin},
+        packed_bytes_of(k.size() * n.size(), wb),
+        needs_.weight_address + static_cast<std::uint64_t>(packed_bytes_of(k.begin * s.n + n.begin * k.size(), wb))};
     load(plan, step, a, ifmap_slices, packed_bytes_of(m.size() * k.size(), ab), needs_.input_on_chip);
     load(plan, step, w, weight_slices, packed_bytes_of(k.size() * n.size(), wb), false);
 
@@ -244,8 +254,12 @@ class PlanBuilder {
     count_sram(plan, step, BufferKind::ofmap, out_bytes, 0);
     plan.dram_write_bytes += out_bytes;
     step.stores.push_back(Transfer{BufferKind::ofmap,
-                                   needs_.output_address + static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.n + n.begin, needs_.output_bits)),
-                                   out_bytes, true, TransferRole::output, {}});
+                                   needs_.output_address + static_cast<std::uint64_t>(packed_bytes_of(
+                                                               m.begin * s.n + n.begin, needs_.output_bits)),
+                                   out_bytes,
+                                   true,
+                                   TransferRole::output,
+                                   {}});
   }
 
   const GemmMemoryNeeds& needs_;
@@ -257,8 +271,7 @@ class PlanBuilder {
 
 }  // namespace detail
 
-inline GemmMemoryPlan plan_gemm_memory(const GemmMemoryNeeds& needs, const ArrayConfig& array,
-                                const SramSet& sram) {
+inline GemmMemoryPlan plan_gemm_memory(const GemmMemoryNeeds& needs, const ArrayConfig& array, const SramSet& sram) {
   const detail::PlanBuilder builder(needs, array, sram);
   std::optional<GemmMemoryPlan> best;
   for (FoldOrder order : {FoldOrder::rows_inner, FoldOrder::cols_inner}) {

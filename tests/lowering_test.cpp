@@ -32,8 +32,7 @@ Tensor float_tensor(std::vector<std::int64_t> dims, std::vector<float> values) {
 
 I8 iota_values(int count, int first = 1) {
   I8 v(static_cast<std::size_t>(count));
-  for (int i = 0; i < count; ++i)
-    v[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(first + i);
+  for (int i = 0; i < count; ++i) v[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(first + i);
   return v;
 }
 
@@ -171,8 +170,7 @@ TEST(Lowering, FcFlattensInChwOrderAndTransposesWeights) {
   EXPECT_EQ(g.w_int, (I8{0, 10, 20, 1, 11, 21, 2, 12, 22, 3, 13, 23}));
   EXPECT_THROW(lower_fc(int_tensor({1, 1, 3}, {1, 2, 3}), weights), std::invalid_argument);
 
-  const LoweredGemm f =
-      lower_fc(float_tensor({2, 1, 1}, {1.5f, -1.0f}), float_tensor({1, 2}, {0.25f, 4.0f}));
+  const LoweredGemm f = lower_fc(float_tensor({2, 1, 1}, {1.5f, -1.0f}), float_tensor({1, 2}, {0.25f, 4.0f}));
   EXPECT_EQ(f.a_float, (std::vector<float>{1.5f, -1.0f}));
   EXPECT_EQ(f.w_float, (std::vector<float>{0.25f, 4.0f}));
 }
@@ -189,10 +187,8 @@ TEST(Lowering, OperandsViewTheOwnedBuffers) {
 }
 
 TEST(Lowering, MixedOperandClassesAreRejected) {
-  EXPECT_THROW(lower_fc(int_tensor({1, 1, 1}, {1}), float_tensor({1, 1}, {1.0f})),
-               std::invalid_argument);
-  EXPECT_THROW(lower_conv2d_group(conv(1, 1, 1), int_tensor({1, 1, 1}, {1}),
-                                  int_tensor({1, 1, 2, 2}, {1, 1, 1, 1}), 0),
+  EXPECT_THROW(lower_fc(int_tensor({1, 1, 1}, {1}), float_tensor({1, 1}, {1.0f})), std::invalid_argument);
+  EXPECT_THROW(lower_conv2d_group(conv(1, 1, 1), int_tensor({1, 1, 1}, {1}), int_tensor({1, 1, 2, 2}, {1, 1, 1, 1}), 0),
                std::invalid_argument);  // weight dims do not match the params
 }
 
@@ -224,8 +220,7 @@ TEST(Lowering, LoweredGemmsReproduceDirectConvolution) {
   const std::int64_t C = 6, H = 7, W = 5, Cg = C / c.groups, Ng = c.out_channels / c.groups;
   std::mt19937 rng(42);
   std::uniform_int_distribution<int> dist(-128, 127);
-  I8 in_values(static_cast<std::size_t>(C * H * W)),
-      w_values(static_cast<std::size_t>(6 * Cg * 3 * 2));
+  I8 in_values(static_cast<std::size_t>(C * H * W)), w_values(static_cast<std::size_t>(6 * Cg * 3 * 2));
   for (auto& v : in_values) v = static_cast<std::int8_t>(dist(rng));
   for (auto& v : w_values) v = static_cast<std::int8_t>(dist(rng));
   const Tensor input = int_tensor({C, H, W}, in_values);
@@ -264,9 +259,8 @@ TEST(Lowering, LoweredGemmsReproduceDirectConvolution) {
     for (std::int64_t m = 0; m < s.m; ++m)
       for (std::int64_t n = 0; n < s.n; ++n)
         for (std::int64_t k = 0; k < s.k; ++k)
-          out.acc_int[static_cast<std::size_t>(m * s.n + n)] +=
-              lowered.a_int[static_cast<std::size_t>(m * s.k + k)] *
-              lowered.w_int[static_cast<std::size_t>(k * s.n + n)];
+          out.acc_int[static_cast<std::size_t>(m * s.n + n)] += lowered.a_int[static_cast<std::size_t>(m * s.k + k)] *
+                                                                lowered.w_int[static_cast<std::size_t>(k * s.n + n)];
     scatter_gemm_output(out, s, g * Ng, acc, {});
   }
   EXPECT_EQ(acc, direct);

@@ -3,9 +3,9 @@
 // and a buffer too small for one fold must fail before the run.
 #include <gtest/gtest.h>
 
-#include "cli_test_support.h"
 #include <sys/wait.h>
 #include <unistd.h>
+#include "cli_test_support.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -24,10 +24,10 @@ using Result = npusim::testing::CommandResult;
 const std::string kLenet = kSourceDir + "/models/zoo/lenet5.json";
 
 nlohmann::json run_json(const std::string& config, const std::string& extra = "") {
-  const fs::path path = fs::temp_directory_path() /
-                        ("npusim_memory_" + std::to_string(getpid()) + "_" + fs::path(config).stem().string() + ".json");
-  const Result r = npusim::testing::run_npusim("run --config " + kSourceDir + "/configs/" + config + " --model " + kLenet + " " +
-                       extra + " --json " + path.string());
+  const fs::path path = fs::temp_directory_path() / ("npusim_memory_" + std::to_string(getpid()) + "_" +
+                                                     fs::path(config).stem().string() + ".json");
+  const Result r = npusim::testing::run_npusim("run --config " + kSourceDir + "/configs/" + config + " --model " +
+                                               kLenet + " " + extra + " --json " + path.string());
   EXPECT_EQ(r.status, 0) << r.out;
   std::ifstream in(path);
   nlohmann::json json = nlohmann::json::parse(in);
@@ -91,18 +91,17 @@ TEST(MemoryCli, ReportCarriesTrafficBandwidthAndStalls) {
 }
 
 TEST(MemoryCli, BufferTooSmallForOneFoldFailsBeforeTheRun) {
-  const Result r = npusim::testing::run_npusim("run --config " + kSourceDir + "/configs/edge_int8_32x32.json --model " + kLenet +
-                       " --set memory.sram.weight.kb=1");
+  const Result r = npusim::testing::run_npusim("run --config " + kSourceDir + "/configs/edge_int8_32x32.json --model " +
+                                               kLenet + " --set memory.sram.weight.kb=1");
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.out,
-            "npusim: error: " + kSourceDir +
-                "/configs/edge_int8_32x32.json: $.memory.sram.weight.kb: 1024 bytes cannot hold one minimal "
-                "tile: double buffering needs 2 x 1024 = 2048 bytes (layer fc1)\n");
+  EXPECT_EQ(r.out, "npusim: error: " + kSourceDir +
+                       "/configs/edge_int8_32x32.json: $.memory.sram.weight.kb: 1024 bytes cannot hold one minimal "
+                       "tile: double buffering needs 2 x 1024 = 2048 bytes (layer fc1)\n");
 }
 
 TEST(MemoryCli, UnknownDramPresetNamesThePath) {
-  const Result r = npusim::testing::run_npusim("run --config " + kSourceDir + "/configs/edge_int8_32x32.json --model " + kLenet +
-                       " --set memory.dram.preset=ddr9");
+  const Result r = npusim::testing::run_npusim("run --config " + kSourceDir + "/configs/edge_int8_32x32.json --model " +
+                                               kLenet + " --set memory.dram.preset=ddr9");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("$.memory.dram.preset: expected one of ddr4-3200"), std::string::npos) << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;

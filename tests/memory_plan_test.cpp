@@ -103,16 +103,11 @@ TEST(MemoryPlan, BufferTooSmallForOneTileNamesTheBufferAndTheSize) {
   }
 }
 
-
-
 }  // namespace
 }  // namespace npusim
 
 namespace npusim {
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 }  // namespace npusim
 
 namespace npusim {
@@ -138,7 +133,6 @@ TEST(MemoryPlan, ResidentWeightsCrossOnceButSliceBySliceInFoldOrder) {
   EXPECT_EQ(weight_bytes, 256 * 256);
   EXPECT_EQ(plan.dram_read_bytes[static_cast<int>(BufferKind::weight)], 256 * 256);
 }
-
 
 }  // namespace
 }  // namespace npusim

@@ -29,9 +29,9 @@ TEST(ModelZoo, SqueezeNet11MatchesTorchvision) {
   // "num_params": 1235496.
   EXPECT_NEAR(static_cast<double>(graph.total_macs()), 0.349e9, 0.02 * 0.349e9);
   const std::int64_t hand = 111 * 111 * 64 * 3 * 9 + fire_macs(55, 64, 16, 64) + fire_macs(55, 128, 16, 64) +
-                            fire_macs(27, 128, 32, 128) + fire_macs(27, 256, 32, 128) +
-                            fire_macs(13, 256, 48, 192) + fire_macs(13, 384, 48, 192) +
-                            fire_macs(13, 384, 64, 256) + fire_macs(13, 512, 64, 256) + 13 * 13 * 1000 * 512;
+                            fire_macs(27, 128, 32, 128) + fire_macs(27, 256, 32, 128) + fire_macs(13, 256, 48, 192) +
+                            fire_macs(13, 384, 48, 192) + fire_macs(13, 384, 64, 256) + fire_macs(13, 512, 64, 256) +
+                            13 * 13 * 1000 * 512;
   EXPECT_EQ(graph.total_macs(), hand);
   EXPECT_EQ(graph.total_macs(), 349151936);
   std::int64_t params = 0;

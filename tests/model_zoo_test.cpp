@@ -95,7 +95,7 @@ TEST(ModelZoo, CifarBinaryConnectMatchesHandArithmetic) {
 
 TEST(ModelZoo, AlexNetMatchesTorchvision) {
   const Graph graph = load_network_json(kZoo + "alexnet.json");
-  expect_near_published(graph, 0.714e9);  // torchvision AlexNet_Weights.IMAGENET1K_V1 meta "_ops": 0.714 (GMAC)
+  expect_near_published(graph, 0.714e9);   // torchvision AlexNet_Weights.IMAGENET1K_V1 meta "_ops": 0.714 (GMAC)
   EXPECT_EQ(parameters(graph), 61100840);  // torchvision meta "num_params"
   EXPECT_EQ(find_layer(graph, "conv1").output_dims, (Dims{64, 55, 55}));
   EXPECT_EQ(find_layer(graph, "pool5").output_dims, (Dims{256, 6, 6}));
@@ -113,7 +113,7 @@ TEST(ModelZoo, Resnet50MatchesTorchvision) {
   const Graph graph = load_network_json(kZoo + "resnet50.json");
   expect_near_published(graph, 4.089e9);  // torchvision ResNet50_Weights.IMAGENET1K_V1 "_ops": 4.089
   EXPECT_EQ(parameters(graph) + conv_output_channels(graph), 25557032);  // "num_params", batch norm folded
-  EXPECT_EQ(count_type(graph, LayerType::add), 16);  // 3 + 4 + 6 + 3 bottlenecks
+  EXPECT_EQ(count_type(graph, LayerType::add), 16);                      // 3 + 4 + 6 + 3 bottlenecks
   int downsamples = 0;
   for (const auto& layer : graph.layers) downsamples += layer.name.find("downsample") != std::string::npos;
   EXPECT_EQ(downsamples, 4);
@@ -153,7 +153,7 @@ TEST(ModelZoo, TinyYoloV2MatchesDarknet) {
   const auto macs = macs_by_layer(graph);
   EXPECT_EQ(macs.at("conv8"), 13 * 13 * 1024 * 1024 * 9);
   EXPECT_EQ(find_layer(graph, "pool6").output_dims, (Dims{512, 13, 13}));  // size 2, stride 1, keeps 13x13
-  EXPECT_EQ(graph.layers.back().output_dims, (Dims{125, 13, 13}));       // 5 anchors x (20 classes + 5)
+  EXPECT_EQ(graph.layers.back().output_dims, (Dims{125, 13, 13}));         // 5 anchors x (20 classes + 5)
   // 15.86 M parameters (OpenVINO's tiny YOLO v2 VOC card: 15.8587 M).
   EXPECT_NEAR(static_cast<double>(parameters(graph)), 15.8587e6, 0.0001e6);
 }

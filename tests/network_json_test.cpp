@@ -12,8 +12,8 @@
 
 #include <gtest/gtest.h>
 
-#include "graph_test_support.h"
 #include <nlohmann/json.hpp>
+#include "graph_test_support.h"
 
 #include "models/input_error.h"
 #include "models/seeded_random.h"
@@ -43,8 +43,8 @@ TEST(NetworkZoo, Lenet5ShapesAndMacs) {
   for (const auto& [name, dims] : expected_dims) EXPECT_EQ(find_layer(graph, name).output_dims, dims) << name;
   // Hand-computed: OH*OW*N*C*R*S for convs, N*K for fc.
   const auto macs = macs_by_layer(graph);
-  EXPECT_EQ(macs.at("conv1"), 28 * 28 * 6 * 1 * 5 * 5);      // 117600
-  EXPECT_EQ(macs.at("conv2"), 10 * 10 * 16 * 6 * 5 * 5);     // 240000
+  EXPECT_EQ(macs.at("conv1"), 28 * 28 * 6 * 1 * 5 * 5);   // 117600
+  EXPECT_EQ(macs.at("conv2"), 10 * 10 * 16 * 6 * 5 * 5);  // 240000
   EXPECT_EQ(macs.at("fc1"), 400 * 120);
   EXPECT_EQ(macs.at("fc2"), 120 * 84);
   EXPECT_EQ(macs.at("fc3"), 84 * 10);
@@ -147,8 +147,7 @@ class NetworkFiles : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("npusim_net_" + std::string(info->name()) + "_" + std::to_string(getpid()));
+    dir_ = fs::temp_directory_path() / ("npusim_net_" + std::string(info->name()) + "_" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -243,14 +242,25 @@ TEST_F(NetworkFiles, EveryKindOfBadInputNamesFileAndPath) {
        "expected an integer in [1, 65536], got 0"},
       {"float units", [](J& d) { d["layers"][6]["units"] = 4.5; }, "$.layers[6].units",
        "expected an integer in [1, 65536], got 4.5"},
-      {"negative kernel", [](J& d) { d["layers"][0]["kernel"] = {-1, 3}; }, "$.layers[0].kernel",
-       "expected a list of 2 integers in [1, 1024], got [-1,3]"},
-      {"zero stride", [](J& d) { d["layers"][0]["stride"] = {0, 1}; }, "$.layers[0].stride",
-       "expected a list of 2 integers in [1, 1024], got [0,1]"},
-      {"three paddings", [](J& d) { d["layers"][0]["padding"] = {1, 1, 1}; }, "$.layers[0].padding",
+      {"negative kernel",
+       [](J& d) {
+         d["layers"][0]["kernel"] = {-1, 3};
+       },
+       "$.layers[0].kernel", "expected a list of 2 integers in [1, 1024], got [-1,3]"},
+      {"zero stride",
+       [](J& d) {
+         d["layers"][0]["stride"] = {0, 1};
+       },
+       "$.layers[0].stride", "expected a list of 2 integers in [1, 1024], got [0,1]"},
+      {"three paddings",
+       [](J& d) {
+         d["layers"][0]["padding"] = {1, 1, 1};
+       },
+       "$.layers[0].padding",
        "expected a list of 2 ([vertical, horizontal]) or 4 ([top, left, bottom, right]) integers"},
       {"unknown type", [](J& d) { d["layers"][2]["type"] = "conv3d"; }, "$.layers[2].type",
-       "expected one of conv2d, fc, maxpool, avgpool, add, relu, relu6, concat, softmax, flatten, reshape, clip, constant, got \"conv3d\""},
+       "expected one of conv2d, fc, maxpool, avgpool, add, relu, relu6, concat, softmax, flatten, reshape, clip, "
+       "constant, got \"conv3d\""},
       {"unknown activation", [](J& d) { d["layers"][0]["activation"] = "tanh"; }, "$.layers[0].activation",
        "expected one of none, relu, relu6, got \"tanh\""},
       {"bias not boolean", [](J& d) { d["layers"][6]["bias"] = "yes"; }, "$.layers[6].bias",
@@ -265,8 +275,11 @@ TEST_F(NetworkFiles, EveryKindOfBadInputNamesFileAndPath) {
        "got \"clip\" (defined later, at $.layers[4])"},
       {"add with one input", [](J& d) { d["layers"][3]["inputs"] = {"c2"}; }, "$.layers[3].inputs",
        "expected a list of 2 tensor names, got [\"c2\"]"},
-      {"add shapes differ", [](J& d) { d["layers"][3]["inputs"] = {"c2", "c1"}; }, "$.layers[3].inputs",
-       "expected two tensors of the same shape (\"c2\" is [6, 4, 4], \"c1\" is [6, 8, 8])"},
+      {"add shapes differ",
+       [](J& d) {
+         d["layers"][3]["inputs"] = {"c2", "c1"};
+       },
+       "$.layers[3].inputs", "expected two tensors of the same shape (\"c2\" is [6, 4, 4], \"c1\" is [6, 8, 8])"},
       {"duplicate layer name", [](J& d) { d["layers"][2]["name"] = "c1"; }, "$.layers[2].name",
        "expected a name no earlier layer uses ($.layers[0] is \"c1\")"},
       {"layer named like the input", [](J& d) { d["layers"][0]["name"] = "input"; }, "$.layers[0].name",
@@ -279,18 +292,34 @@ TEST_F(NetworkFiles, EveryKindOfBadInputNamesFileAndPath) {
          d["layers"][2]["filters"] = 4;
        },
        "$.layers[2].groups", "expected a divisor of the input channels (6) and of filters (4), got 3"},
-      {"kernel larger than padded input", [](J& d) { d["layers"][0]["kernel"] = {11, 3}; }, "$.layers[0].kernel",
+      {"kernel larger than padded input",
+       [](J& d) {
+         d["layers"][0]["kernel"] = {11, 3};
+       },
+       "$.layers[0].kernel",
        "expected a kernel whose dilated extent (11 x 3) fits the padded input (10 x 10), got [11,3]"},
-      {"dilated kernel too large", [](J& d) { d["layers"][2]["dilation"] = {3, 3}; }, "$.layers[2].kernel",
-       "dilated extent (7 x 7) fits the padded input (6 x 6)"},
-      {"pool padding not below kernel", [](J& d) { d["layers"][1]["padding"] = {0, 0, 2, 0}; },
+      {"dilated kernel too large",
+       [](J& d) {
+         d["layers"][2]["dilation"] = {3, 3};
+       },
+       "$.layers[2].kernel", "dilated extent (7 x 7) fits the padded input (6 x 6)"},
+      {"pool padding not below kernel",
+       [](J& d) {
+         d["layers"][1]["padding"] = {0, 0, 2, 0};
+       },
        "$.layers[1].padding", "expected padding smaller than the kernel (2 x 2) on every side, got [0,0,2,0]"},
       {"pool without stride", [](J& d) { d["layers"][1].erase("stride"); }, "$.layers[1].stride",
        "expected a list of 2 integers in [1, 1024], got nothing"},
-      {"global pool with a kernel", [](J& d) { d["layers"][5]["kernel"] = {2, 2}; }, "$.layers[5].kernel",
-       "unknown field (expected one of: global, input, name, type)"},
-      {"input shape of two", [](J& d) { d["input"]["shape"] = {8, 8}; }, "$.input.shape",
-       "expected a list of 3 integers in [1, 65536], got [8,8]"},
+      {"global pool with a kernel",
+       [](J& d) {
+         d["layers"][5]["kernel"] = {2, 2};
+       },
+       "$.layers[5].kernel", "unknown field (expected one of: global, input, name, type)"},
+      {"input shape of two",
+       [](J& d) {
+         d["input"]["shape"] = {8, 8};
+       },
+       "$.input.shape", "expected a list of 3 integers in [1, 65536], got [8,8]"},
       {"layer not an object", [](J& d) { d["layers"][4] = 5; }, "$.layers[4]", "expected an object, got 5"},
       {"no layers", [](J& d) { d["layers"] = J::array(); }, "$.layers", "expected a non-empty list of layers"},
       {"relu with activation", [](J& d) { d["layers"][4]["activation"] = "relu"; }, "$.layers[4].activation",

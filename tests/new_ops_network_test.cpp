@@ -16,10 +16,10 @@
 #include "models/network_json.h"
 #include "models/quant/quantize.h"
 #include "models/reference/reference_executor.h"
+#include "network_text_test_support.h"
 #include "sim/config/accelerator_config.h"
 #include "sim/run/network_runner.h"
 #include "sim/run/reference_check.h"
-#include "network_text_test_support.h"
 
 namespace npusim {
 namespace {
@@ -93,18 +93,24 @@ TEST_F(NewOpsNetwork, StrictValidationNamesFileAndPath) {
   EXPECT_CONTAINS(message, "$.layers[6].inputs[2]");
   // Along H the channels must agree: b1 has 4, b3a 8.
   message = error_of(edited(R"("inputs": ["b1", "b2", "b3"])", R"("inputs": ["b1", "b3a"], "axis": 1)"));
-  EXPECT_CONTAINS(message, "net.json: $.layers[6].inputs[1]: expected a tensor whose shape matches \"b1\" [4, 8, 8] on every axis but 1, got \"b3a\" [8, 8, 8]");
+  EXPECT_CONTAINS(message,
+                  "net.json: $.layers[6].inputs[1]: expected a tensor whose shape matches \"b1\" [4, 8, 8] on every "
+                  "axis but 1, got \"b3a\" [8, 8, 8]");
   // The same two along C are fine: [12, 8, 8].
-  EXPECT_EQ(find_layer(load(edited(R"("inputs": ["b1", "b2", "b3"])", R"("inputs": ["b1", "b3a"])")), "mix").output_dims,
-            (Dims{12, 8, 8}));
+  EXPECT_EQ(
+      find_layer(load(edited(R"("inputs": ["b1", "b2", "b3"])", R"("inputs": ["b1", "b3a"])")), "mix").output_dims,
+      (Dims{12, 8, 8}));
   message = error_of(edited(R"("inputs": ["mixc", "mixc"], "axis": 2)", R"("inputs": ["mixc", "mixc"], "axis": 3)"));
-  EXPECT_CONTAINS(message, "net.json: $.layers[11].axis: expected an integer in [0, 2] (an index into [C, H, W]), got 3");
+  EXPECT_CONTAINS(message,
+                  "net.json: $.layers[11].axis: expected an integer in [0, 2] (an index into [C, H, W]), got 3");
   message = error_of(edited(R"("axis": 1})", R"("axis": -1})"));
   EXPECT_CONTAINS(message, "$.layers[15].axis: expected an integer in [0, 2]");
   message = error_of(edited(R"("inputs": ["mixc", "mixc"], "axis": 2)", R"("inputs": [], "axis": 2)"));
   EXPECT_CONTAINS(message, "$.layers[11].inputs: expected a non-empty list of tensor names");
   message = error_of(edited(R"("shape": [48, 2, 2])", R"("shape": [48, 2, 1])"));
-  EXPECT_CONTAINS(message, "net.json: $.layers[9].shape: expected [C, H, W] with as many elements as the input [12, 4, 4] (192), got [48, 2, 1] (96)");
+  EXPECT_CONTAINS(message,
+                  "net.json: $.layers[9].shape: expected [C, H, W] with as many elements as the input [12, 4, 4] "
+                  "(192), got [48, 2, 1] (96)");
   message = error_of(edited(R"("shape": [48, 2, 2])", R"("shape": [192, 1])"));
   EXPECT_CONTAINS(message, "$.layers[9].shape: expected a list of 3 integers");
   message = error_of(edited(R"("min": -1.0, "max": 1.5)", R"("min": 2.0, "max": 1.5)"));
@@ -113,7 +119,8 @@ TEST_F(NewOpsNetwork, StrictValidationNamesFileAndPath) {
   EXPECT_CONTAINS(message, "$.layers[7].min: expected a number");
   message = error_of(edited(R"("min": -1.0, "max": 1.5)", R"("min": -1.0, "max": 1e39)"));
   EXPECT_CONTAINS(message, "$.layers[7].max: expected a number");
-  message = error_of(edited(R"("type": "flatten", "input": "wide")", R"("type": "flatten", "input": "wide", "axis": 1)"));
+  message =
+      error_of(edited(R"("type": "flatten", "input": "wide")", R"("type": "flatten", "input": "wide", "axis": 1)"));
   EXPECT_CONTAINS(message, "$.layers[12].axis: unknown field");
   message = error_of(edited(R"("type": "softmax")", R"("type": "softmax", "activation": "relu")"));
   EXPECT_CONTAINS(message, "$.layers[15].activation: unknown field");
@@ -126,12 +133,11 @@ TEST_F(NewOpsNetwork, StrictValidationNamesFileAndPath) {
 TEST_F(NewOpsNetwork, SimulatorIsBitExactInEveryFormat) {
   const Graph graph = load(kInceptionNet);
   const Tensor sample = make_sample_input(graph);
-  const MacFormat formats[] = {
-      {NumberFormat::int8, NumberFormat::int8, AccumulatorFormat::int32, 1},
-      {NumberFormat::int4, NumberFormat::int4, AccumulatorFormat::int32, 2},
-      {NumberFormat::binary, NumberFormat::binary, AccumulatorFormat::int32, 1},
-      {NumberFormat::fp16, NumberFormat::fp16, AccumulatorFormat::fp32, 1},
-      {NumberFormat::fp32, NumberFormat::fp32, AccumulatorFormat::fp32, 1}};
+  const MacFormat formats[] = {{NumberFormat::int8, NumberFormat::int8, AccumulatorFormat::int32, 1},
+                               {NumberFormat::int4, NumberFormat::int4, AccumulatorFormat::int32, 2},
+                               {NumberFormat::binary, NumberFormat::binary, AccumulatorFormat::int32, 1},
+                               {NumberFormat::fp16, NumberFormat::fp16, AccumulatorFormat::fp32, 1},
+                               {NumberFormat::fp32, NumberFormat::fp32, AccumulatorFormat::fp32, 1}};
   for (const MacFormat& mac : formats) {
     for (const Dataflow dataflow : {Dataflow::ws, Dataflow::os}) {
       AcceleratorConfig config;
@@ -143,7 +149,8 @@ TEST_F(NewOpsNetwork, SimulatorIsBitExactInEveryFormat) {
       const Tensor input = quantize_input(q, sample);
       const auto engine = make_tile_engine(config.array);
       const NetworkRun run = run_network(q, input, *engine, config);
-      const auto checks = check_against_reference(run, run_reference(q, input, reference_reduction_chunk(config.array)));
+      const auto checks =
+          check_against_reference(run, run_reference(q, input, reference_reduction_chunk(config.array)));
       for (std::size_t i = 0; i < checks.size(); ++i) {
         EXPECT_TRUE(checks[i].bit_exact) << mac.label() << " " << graph.layers[i].name << ": " << checks[i].detail;
       }
@@ -207,12 +214,12 @@ TEST_F(NewOpsNetwork, PpuCyclesPerType) {
   const NetworkRun run = run_network(q, quantize_input(q, sample), *engine, config);
   std::map<std::string, const LayerRecord*> by_name;
   for (const auto& record : run.layers) by_name[record.name] = &record;
-  EXPECT_EQ(by_name.at("mix")->cycles, 12 * 64 / 16);    // one pass over the output
-  EXPECT_EQ(by_name.at("wide")->cycles, 16 * 8 / 16);    // two inputs, still one pass
+  EXPECT_EQ(by_name.at("mix")->cycles, 12 * 64 / 16);  // one pass over the output
+  EXPECT_EQ(by_name.at("wide")->cycles, 16 * 8 / 16);  // two inputs, still one pass
   EXPECT_EQ(by_name.at("clamp")->cycles, 12 * 64 / 16);
-  EXPECT_EQ(by_name.at("regroup")->cycles, 0);           // address remap
+  EXPECT_EQ(by_name.at("regroup")->cycles, 0);  // address remap
   EXPECT_EQ(by_name.at("flat")->cycles, 0);
-  EXPECT_EQ(by_name.at("prob")->cycles, 2);              // ceil(3 * 10 / 16)
+  EXPECT_EQ(by_name.at("prob")->cycles, 2);  // ceil(3 * 10 / 16)
   EXPECT_EQ(by_name.at("prob")->unit, ExecutionUnit::ppu);
   EXPECT_EQ(to_string(LayerType::concat), "concat");
   EXPECT_EQ(to_string(LayerType::softmax), "softmax");

@@ -184,7 +184,8 @@ LayerProgram streaming_layer(int folds, std::int64_t bytes, std::int64_t cycles)
   for (int i = 0; i < folds; ++i) {
     FoldStep step;
     step.compute_cycles = cycles;
-    step.loads.push_back(Transfer{BufferKind::weight, static_cast<std::uint64_t>(i) * 4096, bytes, false, TransferRole::operand, {}});
+    step.loads.push_back(
+        Transfer{BufferKind::weight, static_cast<std::uint64_t>(i) * 4096, bytes, false, TransferRole::operand, {}});
     program.steps.push_back(step);
   }
   return program;
@@ -279,7 +280,8 @@ LayerProgram two_folds(const char* name, bool store, const std::vector<ByteRange
   for (const ByteRange& footprint : footprints) {
     FoldStep step;
     step.compute_cycles = 100;
-    Transfer t{BufferKind::ifmap, footprint.begin, 1000, store, store ? TransferRole::output : TransferRole::operand, footprint};
+    Transfer t{BufferKind::ifmap, footprint.begin, 1000, store, store ? TransferRole::output : TransferRole::operand,
+               footprint};
     if (store) {
       t.buffer = BufferKind::ofmap;
       step.stores.push_back(t);

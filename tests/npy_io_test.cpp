@@ -68,17 +68,22 @@ TEST_F(NpyIo, BadFilesGiveOneLineNamingTheFile) {
   const std::string f4 = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
   std::string message = error_of(write_raw("short.npy", f4, std::string(7, '\0')));
   EXPECT_NE(message.find("short.npy: the shape (2,) of float32 needs more than 7 payload bytes, the file has 7"),
-            std::string::npos) << message;
+            std::string::npos)
+      << message;
   message = error_of(write_raw("long.npy", f4, std::string(9, '\0')));
   EXPECT_NE(message.find("needs 8 payload bytes, the file has 9"), std::string::npos) << message;
-  message = error_of(write_raw("big.npy", "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", std::string(8, '\0')));
+  message =
+      error_of(write_raw("big.npy", "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", std::string(8, '\0')));
   EXPECT_NE(message.find("big.npy: big-endian dtype '>f4'"), std::string::npos) << message;
-  message = error_of(write_raw("f.npy", "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", std::string(8, '\0')));
+  message =
+      error_of(write_raw("f.npy", "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", std::string(8, '\0')));
   EXPECT_NE(message.find("f.npy: expected a C-order array (fortran_order False)"), std::string::npos) << message;
-  message = error_of(write_raw("c.npy", "{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", std::string(16, '\0')));
+  message =
+      error_of(write_raw("c.npy", "{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", std::string(16, '\0')));
   EXPECT_NE(message.find("unsupported dtype '<c8'"), std::string::npos) << message;
   // A declared size of 2^60 elements is refused before any allocation.
-  message = error_of(write_raw("huge.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1073741824, 1073741824), }", ""));
+  message = error_of(
+      write_raw("huge.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1073741824, 1073741824), }", ""));
   EXPECT_NE(message.find("huge.npy: the shape"), std::string::npos) << message;
   message = error_of((dir_ / "missing.npy").string());
   EXPECT_NE(message.find("missing.npy: cannot read the file"), std::string::npos) << message;
@@ -115,10 +120,12 @@ TEST_F(NpyIo, RoundTripWithNumpy) {
   const std::string ours = (dir_ / "ours.npy").string();
   write_npy(ours, npy_float32({2, 1, 3}, {0.5f, -1.0f, 3.25f, 1e-7f, 0.0f, 65504.0f}));
   const std::string theirs = (dir_ / "theirs.npy").string();
-  const std::string script = "import numpy as np; a = np.load('" + ours + "'); "
+  const std::string script = "import numpy as np; a = np.load('" + ours +
+                             "'); "
                              "assert a.dtype == np.float32 and a.shape == (2, 1, 3), (a.dtype, a.shape); "
                              "assert a.ravel().tolist() == [0.5, -1.0, 3.25, float(np.float32(1e-7)), 0.0, 65504.0]; "
-                             "np.save('" + theirs + "', (a * 2).astype(np.int64))";
+                             "np.save('" +
+                             theirs + "', (a * 2).astype(np.int64))";
   ASSERT_EQ(std::system(("/usr/bin/python3 -c \"" + script + "\"").c_str()), 0);
   const NpyArray back = read_npy(theirs);
   EXPECT_EQ(back.type, NpyType::i64);

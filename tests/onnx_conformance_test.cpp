@@ -37,9 +37,10 @@ constexpr const char* kNodeDir = "/usr/share/libonnx-testdata/data/node";
 
 // Op name prefixes of the cases that exercise the supported ops.
 const std::vector<std::string> kOps = {
-    "qlinearconv", "qlinearmatmul", "convinteger", "matmulinteger", "quantizelinear", "dequantizelinear",
-    "conv", "gemm", "matmul", "maxpool", "averagepool", "globalaveragepool", "globalmaxpool", "relu",
-    "clip", "add", "concat", "flatten", "reshape", "softmax", "batchnorm", "identity", "dropout"};
+    "qlinearconv",   "qlinearmatmul", "convinteger", "matmulinteger", "quantizelinear", "dequantizelinear",
+    "conv",          "gemm",          "matmul",      "maxpool",       "averagepool",    "globalaveragepool",
+    "globalmaxpool", "relu",          "clip",        "add",           "concat",         "flatten",
+    "reshape",       "softmax",       "batchnorm",   "identity",      "dropout"};
 
 // Cases the IR cannot express, and why. The importer must reject each (or the
 // case must fail); the reason is printed in the summary.
@@ -140,9 +141,9 @@ std::string compare_output(const OnnxImport& imp, const Tensor& out, const OnnxT
       if (v != expected.i[i]) diff << "element " << i << ": " << v << " vs " << expected.i[i];
     } else {
       // DequantizeLinear's fp32 arithmetic for a quantized output.
-      const float v = out.f.empty() ? static_cast<float>(out.q[i] - out.quant.zero_point) *
-                                          static_cast<float>(out.quant.scale)
-                                    : out.f[i];
+      const float v = out.f.empty()
+                          ? static_cast<float>(out.q[i] - out.quant.zero_point) * static_cast<float>(out.quant.scale)
+                          : out.f[i];
       const float e = expected.f[i];
       if (!(std::fabs(double{v} - double{e}) <= 1e-5 * std::fabs(double{e}) + 1e-6)) {
         diff << "element " << i << ": " << v << " vs " << e;
@@ -164,8 +165,10 @@ OnnxTensor row_of(const OnnxTensor& t, std::int64_t rows, std::int64_t r, bool t
   row.dims = {length};
   for (std::int64_t j = 0; j < length; ++j) {
     const auto at = static_cast<std::size_t>(transposed ? j * rows + r : r * length + j);
-    if (t.is_float()) row.f.push_back(t.f[at]);
-    else row.i.push_back(t.i[at]);
+    if (t.is_float())
+      row.f.push_back(t.f[at]);
+    else
+      row.i.push_back(t.i[at]);
   }
   return row;
 }
@@ -175,8 +178,8 @@ OnnxTensor row_of(const OnnxTensor& t, std::int64_t rows, std::int64_t r, bool t
 // its output matches `expected`.
 std::string run_inference(const OnnxImport& imp, const OnnxTensor& data, const OnnxTensor& expected) {
   const MacFormat fp32{NumberFormat::fp32, NumberFormat::fp32, AccumulatorFormat::fp32, 1};
-  const QuantizedGraph qg = imp.model.quantized ? *imp.model.quantized
-                                                : quantize_graph(imp.model.graph, fp32, std::span<const Tensor>{});
+  const QuantizedGraph qg =
+      imp.model.quantized ? *imp.model.quantized : quantize_graph(imp.model.graph, fp32, std::span<const Tensor>{});
   const Tensor input = ir_input(imp, qg, data);
   AcceleratorConfig config;
   config.array.rows = 4;
@@ -186,7 +189,8 @@ std::string run_inference(const OnnxImport& imp, const OnnxTensor& data, const O
   const NetworkRun run = run_network(qg, input, *engine, config);
   const auto checks = check_against_reference(run, run_reference(qg, input, reference_reduction_chunk(config.array)));
   for (std::size_t i = 0; i < checks.size(); ++i) {
-    if (!checks[i].bit_exact) return "simulator differs from the reference at layer " + qg.graph.layers[i].name + ": " + checks[i].detail;
+    if (!checks[i].bit_exact)
+      return "simulator differs from the reference at layer " + qg.graph.layers[i].name + ": " + checks[i].detail;
   }
   std::vector<std::int64_t> sums;
   if (imp.output.view == OnnxView::accumulator) {

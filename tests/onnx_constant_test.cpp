@@ -7,11 +7,11 @@
 
 #include <gtest/gtest.h>
 
-#include "models/reference/fp32_executor.h"
 #include "models/onnx/onnx_import.h"
 #include "models/onnx/onnx_model.h"
 #include "models/onnx/onnx_proto.h"
 #include "models/quant/quantize.h"
+#include "models/reference/fp32_executor.h"
 #include "models/reference/reference_executor.h"
 #include "tests/onnx_test_support.h"
 

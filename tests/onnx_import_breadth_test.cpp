@@ -71,7 +71,8 @@ class OnnxImportBreadthTest : public testing::OnnxModelTest {
       const auto engine = make_tile_engine(config.array);
       const Tensor input = quantize_input(qg, x);
       const NetworkRun sim = run_network(qg, input, *engine, config);
-      EXPECT_TRUE(all_bit_exact(check_against_reference(sim, run_reference(qg, input, reference_reduction_chunk(config.array)))))
+      EXPECT_TRUE(all_bit_exact(
+          check_against_reference(sim, run_reference(qg, input, reference_reduction_chunk(config.array)))))
           << to_string(f);
     }
   }
@@ -172,7 +173,8 @@ TEST_F(OnnxImportBreadthTest, PadModesAndReadersOtherThanAConvAreRefusedNamingTh
   output("y", {1, 1, 5, 5});
   const std::string message = import_error();
   EXPECT_NE(message.find("2 unsupported nodes"), std::string::npos) << message;
-  EXPECT_NE(message.find("node \"reflect_pad\" (Pad): mode \"reflect\" is not supported"), std::string::npos) << message;
+  EXPECT_NE(message.find("node \"reflect_pad\" (Pad): mode \"reflect\" is not supported"), std::string::npos)
+      << message;
   EXPECT_NE(message.find("node \"pool\" (MaxPool): reads the output of node \"zero_pad\" (Pad)"), std::string::npos)
       << message;
 }
@@ -311,9 +313,7 @@ TEST_F(OnnxImportBreadthTest, EveryUnsupportedNodeIsListedEvenBehindAnotherOne) 
   const std::string message = import_error();
   EXPECT_NE(message.find("4 unsupported nodes"), std::string::npos) << message;
   for (const std::string name : {"bn1", "bn2", "bn3"}) {
-    EXPECT_NE(message.find("node \"" + name + "\" (BatchNormalization): training mode"),
-              std::string::npos)
-        << message;
+    EXPECT_NE(message.find("node \"" + name + "\" (BatchNormalization): training mode"), std::string::npos) << message;
   }
   EXPECT_NE(message.find("node \"th\" (Tanh)"), std::string::npos) << message;
 }

@@ -14,8 +14,8 @@
 #include "models/onnx/onnx_import.h"
 #include "models/onnx/onnx_model.h"
 #include "models/onnx/onnx_proto.h"
-#include "models/reference/reference_executor.h"
 #include "models/quant/quantize.h"
+#include "models/reference/reference_executor.h"
 #include "tests/onnx_test_support.h"
 
 namespace npusim {
@@ -204,8 +204,7 @@ TEST_F(OnnxImportTest, DeclaredOutputShapeMustMatch) {
   node("Relu", "relu", {"x"}, {"y"});
   output("y", {1, 3, 4, 5});
   const std::string message = import_error();
-  EXPECT_NE(message.find("graph output \"y\": mismatched shapes: declared [1, 3, 4, 5]"), std::string::npos)
-      << message;
+  EXPECT_NE(message.find("graph output \"y\": mismatched shapes: declared [1, 3, 4, 5]"), std::string::npos) << message;
 }
 
 TEST_F(OnnxImportTest, ZeroOrNegativeScaleIsAnInputError) {
@@ -216,8 +215,7 @@ TEST_F(OnnxImportTest, ZeroOrNegativeScaleIsAnInputError) {
     node("QuantizeLinear", "quant", {"x", "s"}, {"y"});
     output("y", {1, 4}, onnx::TensorProto_DataType_UINT8);
     const std::string message = import_error();
-    EXPECT_NE(message.find("node \"quant\" (QuantizeLinear): y_scale: zero, negative"), std::string::npos)
-        << message;
+    EXPECT_NE(message.find("node \"quant\" (QuantizeLinear): y_scale: zero, negative"), std::string::npos) << message;
   }
 }
 
@@ -243,7 +241,8 @@ TEST_F(OnnxImportTest, MissingInitializerIsAnInputError) {
 
 TEST_F(OnnxImportTest, UnresolvableDynamicShapeIsAnInputError) {
   input("x", {1, 3, 4, 4});
-  graph().mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(2)->set_dim_param("height");
+  graph().mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(2)->set_dim_param(
+      "height");
   node("Relu", "relu", {"x"}, {"y"});
   output("y", {1, 3, 4, 4});
   const std::string message = import_error();
@@ -320,8 +319,7 @@ TEST_F(OnnxImportTest, RowsAsBatchRejectsNodesThatMixRows) {
     import_onnx(save(), options);
     FAIL() << "Softmax is not row-wise";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("rows_as_batch: node \"soft\" (Softmax) may mix the rows"),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("rows_as_batch: node \"soft\" (Softmax) may mix the rows"), std::string::npos)
         << e.what();
   }
 }

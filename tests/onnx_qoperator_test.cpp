@@ -121,8 +121,8 @@ TEST_F(OnnxQOperatorTest, QLinearConvPerChannelInt8WeightsAndBias) {
               const int iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx;
               if (iy < 0 || iy >= 5 || ix < 0 || ix >= 5) continue;  // padding is the real value 0
               const std::int64_t xv = x[static_cast<std::size_t>(c * 25 + iy * 5 + ix)] - zp_x;
-              const std::int64_t wv = w[static_cast<std::size_t>(((n * 2 + c) * 3 + ky) * 3 + kx)] -
-                                      zp_w[static_cast<std::size_t>(n)];
+              const std::int64_t wv =
+                  w[static_cast<std::size_t>(((n * 2 + c) * 3 + ky) * 3 + kx)] - zp_w[static_cast<std::size_t>(n)];
               sum += xv * wv;
             }
           }
@@ -333,7 +333,8 @@ TEST_F(OnnxQOperatorTest, QdqConvReluMaxPoolGemmChain) {
       for (int ox = 0; ox < 3; ++ox) {
         int m = 0;
         for (int dy = 0; dy < 2; ++dy) {
-          for (int dx = 0; dx < 2; ++dx) m = std::max(m, c[static_cast<std::size_t>(n * 36 + (oy * 2 + dy) * 6 + ox * 2 + dx)]);
+          for (int dx = 0; dx < 2; ++dx)
+            m = std::max(m, c[static_cast<std::size_t>(n * 36 + (oy * 2 + dy) * 6 + ox * 2 + dx)]);
         }
         p.push_back(m);
       }
@@ -342,7 +343,8 @@ TEST_F(OnnxQOperatorTest, QdqConvReluMaxPoolGemmChain) {
   std::vector<int> expected;
   for (int n = 0; n < 3; ++n) {
     std::int64_t sum = b2[static_cast<std::size_t>(n)];
-    for (int k = 0; k < 18; ++k) sum += std::int64_t{p[static_cast<std::size_t>(k)] - zp_c} * w2[static_cast<std::size_t>(n * 18 + k)];
+    for (int k = 0; k < 18; ++k)
+      sum += std::int64_t{p[static_cast<std::size_t>(k)] - zp_c} * w2[static_cast<std::size_t>(n * 18 + k)];
     expected.push_back(requantize_uint8(sum, s_c, s_w2[static_cast<std::size_t>(n)], s_y, zp_y));
   }
 

@@ -56,8 +56,10 @@ class OnnxModelTest : public TempDirTest {
     t->set_data_type(type);
     for (const auto d : dims) t->add_dims(d);
     for (const auto v : values) {
-      if (type == onnx::TensorProto_DataType_INT64) t->add_int64_data(v);
-      else t->add_int32_data(static_cast<std::int32_t>(v));
+      if (type == onnx::TensorProto_DataType_INT64)
+        t->add_int64_data(v);
+      else
+        t->add_int32_data(static_cast<std::int32_t>(v));
     }
   }
 
@@ -117,8 +119,8 @@ class OnnxModelTest : public TempDirTest {
 // of `qg`, input `in`): the simulated array's accumulators plus bias_int
 // minus the weight zero-point row-sum term, i.e. what the post-processing
 // unit requantizes.
-inline std::vector<std::int64_t> accumulator_sums(const QuantizedGraph& qg, std::size_t layer_index,
-                                                  const Tensor& in, GemmEngine& engine) {
+inline std::vector<std::int64_t> accumulator_sums(const QuantizedGraph& qg, std::size_t layer_index, const Tensor& in,
+                                                  GemmEngine& engine) {
   const Layer& layer = qg.graph.layers[layer_index];
   const QuantizedLayer& ql = qg.layers[layer_index];
   const std::int64_t channels = layer.output_dims[0];
@@ -128,8 +130,8 @@ inline std::vector<std::int64_t> accumulator_sums(const QuantizedGraph& qg, std:
   std::vector<std::int64_t> row_sums(static_cast<std::size_t>(channels * pixels));
   const std::int64_t groups = layer.type == LayerType::conv2d ? layer.conv.groups : 1;
   for (std::int64_t g = 0; g < groups; ++g) {
-    const LoweredGemm gemm = layer.type == LayerType::conv2d ? lower_conv2d_group(layer.conv, in, ql.weights, g)
-                                                             : lower_fc(in, ql.weights);
+    const LoweredGemm gemm =
+        layer.type == LayerType::conv2d ? lower_conv2d_group(layer.conv, in, ql.weights, g) : lower_fc(in, ql.weights);
     const GemmRun run = engine.run(gemm.operands());
     scatter_gemm_output(run.output, gemm.shape, g * gemm.shape.n, acc, unused);
     for (std::int64_t m = 0; m < gemm.shape.m; ++m) {

@@ -15,8 +15,8 @@
 
 #include "models/idx_reader.h"
 #include "models/input_error.h"
-#include "models/onnx/onnx_constant_fold.h"
 #include "models/model_loader.h"
+#include "models/onnx/onnx_constant_fold.h"
 #include "models/quant/quant_metrics.h"
 #include "models/quant/quantize.h"
 #include "models/reference/reference_executor.h"

@@ -101,10 +101,12 @@ TEST_P(TorchvisionFp32, ImportsAndMatchesOnnxruntimeOrListsEveryUnsupportedNode)
   const auto engine = make_tile_engine(config.array);
   const Tensor input = quantize_input(qg, sample(inputs, x, 0));
   const NetworkRun run = run_network(qg, input, *engine, config);
-  EXPECT_TRUE(all_bit_exact(check_against_reference(run, run_reference(qg, input, reference_reduction_chunk(config.array)))));
-  std::printf("%s: imports (%zu layers, %lld MACs); fp32 %zu of %zu logits within 1e-5 rel + 1e-6 abs of onnxruntime "
-              "(largest difference %.3g); simulated inference bit-exact with the reference\n",
-              c.name, model.graph.layers.size(), static_cast<long long>(model.graph.total_macs()), within, at, worst);
+  EXPECT_TRUE(
+      all_bit_exact(check_against_reference(run, run_reference(qg, input, reference_reduction_chunk(config.array)))));
+  std::printf(
+      "%s: imports (%zu layers, %lld MACs); fp32 %zu of %zu logits within 1e-5 rel + 1e-6 abs of onnxruntime "
+      "(largest difference %.3g); simulated inference bit-exact with the reference\n",
+      c.name, model.graph.layers.size(), static_cast<long long>(model.graph.total_macs()), within, at, worst);
 }
 
 // Expected: what the importer supports today (docs/onnx.md): all seven
@@ -113,12 +115,12 @@ TEST_P(TorchvisionFp32, ImportsAndMatchesOnnxruntimeOrListsEveryUnsupportedNode)
 // EfficientNet-B0's 65 Sigmoid + 65 Mul (node counts of the exported files)
 // are sigmoid / hard_sigmoid / mul layers. A case expecting a refusal names
 // the count of unsupported nodes and their op types.
-INSTANTIATE_TEST_SUITE_P(
-    Export, TorchvisionFp32,
-    ::testing::Values(Case{"resnet50", 0, {}}, Case{"mnasnet0_5", 0, {}}, Case{"squeezenet1_1", 0, {}},
-                      Case{"vgg11", 0, {}}, Case{"densenet121", 0, {}},
-                      Case{"mobilenet_v3_small", 0, {}}, Case{"efficientnet_b0", 0, {}}),
-    [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Export, TorchvisionFp32,
+                         ::testing::Values(Case{"resnet50", 0, {}}, Case{"mnasnet0_5", 0, {}},
+                                           Case{"squeezenet1_1", 0, {}}, Case{"vgg11", 0, {}},
+                                           Case{"densenet121", 0, {}}, Case{"mobilenet_v3_small", 0, {}},
+                                           Case{"efficientnet_b0", 0, {}}),
+                         [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace npusim

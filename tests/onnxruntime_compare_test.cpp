@@ -62,10 +62,12 @@ TEST_P(OnnxruntimeCompare, Int8LogitsBitForBit) {
   for (std::int64_t n = 0; n < inputs.shape[0]; ++n) {
     const Tensor input = quantize_input(*model.quantized, sample(inputs, x, n));
     const NetworkRun run = run_network(*model.quantized, input, *engine, config);
-    ASSERT_TRUE(all_bit_exact(check_against_reference(run, run_reference(*model.quantized, input, reference_reduction_chunk(config.array)))));
+    ASSERT_TRUE(all_bit_exact(
+        check_against_reference(run, run_reference(*model.quantized, input, reference_reduction_chunk(config.array)))));
     const Tensor& logits = run.layers.back().output;
     for (std::size_t j = 0; j < logits.q.size(); ++j, ++compared) {
-      const float ours = static_cast<float>(logits.q[j] - logits.quant.zero_point) * static_cast<float>(logits.quant.scale);
+      const float ours =
+          static_cast<float>(logits.q[j] - logits.quant.zero_point) * static_cast<float>(logits.quant.scale);
       const float theirs = ort.at(static_cast<std::size_t>(compared));
       if (std::memcmp(&ours, &theirs, 4) == 0) {
         ++equal;

@@ -46,7 +46,7 @@ TEST(PackedBytes, SignedCountsAsTheMemoryPlanKeepsThem) {
 TEST(PackInt4, ByteLayout) {
   EXPECT_EQ(pack_int4(Values{1, -2}), (Bytes{0xE1}));  // low nibble first
   EXPECT_EQ(pack_int4(Values{-8, 7}), (Bytes{0x78}));
-  EXPECT_EQ(pack_int4(Values{7}), (Bytes{0x07}));      // odd count: high nibble zero
+  EXPECT_EQ(pack_int4(Values{7}), (Bytes{0x07}));  // odd count: high nibble zero
   EXPECT_EQ(pack_int4(Values{-1}), (Bytes{0x0F}));
   EXPECT_EQ(pack_int4(Values{-1, -1, 3}), (Bytes{0xFF, 0x03}));
   EXPECT_EQ(pack_int4(Values{0, 0, 0, -8, 5}), (Bytes{0x00, 0x80, 0x05}));

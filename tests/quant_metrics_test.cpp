@@ -8,10 +8,10 @@
 #include <numbers>
 #include <vector>
 
-#include "models/quant/calibration.h"
-#include "models/reference/fp32_executor.h"
 #include "models/network_json.h"
+#include "models/quant/calibration.h"
 #include "models/quant/quantize.h"
+#include "models/reference/fp32_executor.h"
 #include "models/reference/reference_executor.h"
 #include "models/seeded_random.h"
 
@@ -27,9 +27,9 @@ Tensor quantized(const std::vector<double>& values, const QuantParams& quant, Nu
   t.format = format;
   t.quant = quant;
   for (const double x : values) {
-    const double q = std::clamp(std::round(x / quant.scale) + quant.zero_point,
-                                static_cast<double>(min_integer_value(format)),
-                                static_cast<double>(max_integer_value(format)));
+    const double q =
+        std::clamp(std::round(x / quant.scale) + quant.zero_point, static_cast<double>(min_integer_value(format)),
+                   static_cast<double>(max_integer_value(format)));
     t.q.push_back(static_cast<std::int8_t>(q));
   }
   return t;
@@ -141,10 +141,10 @@ TEST(Top1, AgreementAndAccuracy) {
   };
   EXPECT_EQ(top1_index(logits({1, 9, 9, -4})), 1u);  // the first of equal maxima
   Top1Tally tally;
-  tally.add(logits({1, 9, 3}), floats({0.1f, 0.5f, 0.2f}), 1);   // agree, both right
-  tally.add(logits({1, 2, 3}), floats({0.1f, 0.5f, 0.2f}), 1);   // disagree, fp32 right
-  tally.add(logits({7, 2, 3}), floats({0.9f, 0.5f, 0.2f}));      // agree, no label
-  tally.add(logits({1, 2, 3}), floats({0.9f, 0.5f, 0.2f}), 2);   // disagree, quantized right
+  tally.add(logits({1, 9, 3}), floats({0.1f, 0.5f, 0.2f}), 1);  // agree, both right
+  tally.add(logits({1, 2, 3}), floats({0.1f, 0.5f, 0.2f}), 1);  // disagree, fp32 right
+  tally.add(logits({7, 2, 3}), floats({0.9f, 0.5f, 0.2f}));     // agree, no label
+  tally.add(logits({1, 2, 3}), floats({0.9f, 0.5f, 0.2f}), 2);  // disagree, quantized right
   EXPECT_EQ(tally.samples(), 4);
   EXPECT_EQ(tally.labeled(), 3);
   EXPECT_DOUBLE_EQ(tally.agreement(), 0.5);

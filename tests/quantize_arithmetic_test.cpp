@@ -71,8 +71,8 @@ Tensor random_input(const Graph& graph, double lo, double hi, std::uint64_t seed
 
 // sum over the in-bounds taps of (q_a - zp_a) * q_w for output (n, oy, ox):
 // padding is a real zero and simply absent here.
-std::int64_t naive_sum(const Layer& layer, const Tensor& in, const Tensor& w, std::int64_t n,
-                       std::int64_t oy, std::int64_t ox) {
+std::int64_t naive_sum(const Layer& layer, const Tensor& in, const Tensor& w, std::int64_t n, std::int64_t oy,
+                       std::int64_t ox) {
   const Conv2dParams& p = layer.conv;
   const std::int64_t cg = in.dims[0] / p.groups, per_group = p.out_channels / p.groups;
   std::int64_t sum = 0;
@@ -93,7 +93,8 @@ std::int64_t naive_sum(const Layer& layer, const Tensor& in, const Tensor& w, st
 
 // The bias in accumulator units, as models/quant/quantize.h documents its rounding.
 std::int64_t bias_units(const Layer& layer, const QuantParams& in, const Tensor& w, std::int64_t n) {
-  return std::llround(layer.bias[static_cast<std::size_t>(n)] / (in.scale * w.quant.scale_of(static_cast<std::size_t>(n))));
+  return std::llround(layer.bias[static_cast<std::size_t>(n)] /
+                      (in.scale * w.quant.scale_of(static_cast<std::size_t>(n))));
 }
 
 struct Outcome {
@@ -116,10 +117,12 @@ Outcome check_against_double(const QuantizedGraph& q, const Tensor& input, const
   const std::int64_t oh = layer.output_dims[1], ow = layer.output_dims[2];
   for (std::int64_t n = 0; n < layer.conv.out_channels; ++n) {
     const double acc_scale = input.quant.scale * ql.weights.quant.scale_of(static_cast<std::size_t>(n));
-    const FixedPointMultiplier m = ql.channel_requant.empty() ? ql.requant : ql.channel_requant[static_cast<std::size_t>(n)];
+    const FixedPointMultiplier m =
+        ql.channel_requant.empty() ? ql.requant : ql.channel_requant[static_cast<std::size_t>(n)];
     for (std::int64_t oy = 0; oy < oh; ++oy) {
       for (std::int64_t ox = 0; ox < ow; ++ox) {
-        const std::int64_t s = naive_sum(layer, input, ql.weights, n, oy, ox) + bias_units(layer, input.quant, ql.weights, n);
+        const std::int64_t s =
+            naive_sum(layer, input, ql.weights, n, oy, ox) + bias_units(layer, input.quant, ql.weights, n);
         double y = static_cast<double>(s) * acc_scale;
         if (layer.activation != Activation::none) y = std::max(y, 0.0);
         const double v = y / so.scale;
@@ -147,10 +150,8 @@ Outcome check_against_double(const QuantizedGraph& q, const Tensor& input, const
 }
 
 const ConvCase kCases[] = {
-    {3, 9, 7, 5, 3, 1, 1, 1, Activation::none},
-    {4, 8, 8, 6, 3, 2, 1, 2, Activation::relu},
-    {6, 6, 5, 6, 3, 1, 2, 6, Activation::relu6},
-    {5, 7, 7, 4, 1, 1, 0, 1, Activation::none},
+    {3, 9, 7, 5, 3, 1, 1, 1, Activation::none},  {4, 8, 8, 6, 3, 2, 1, 2, Activation::relu},
+    {6, 6, 5, 6, 3, 1, 2, 6, Activation::relu6}, {5, 7, 7, 4, 1, 1, 0, 1, Activation::none},
     {8, 5, 6, 8, 5, 2, 2, 4, Activation::relu},
 };
 
@@ -211,7 +212,8 @@ TEST(QuantizedConv, BinaryOutputsFollowTheRealThreshold) {
         const double acc_scale = input.quant.scale * w.quant.scale_of(static_cast<std::size_t>(n));
         for (std::int64_t p = 0; p < oh * ow; ++p) {
           const double y = static_cast<double>(naive_sum(layer, input, w, n, p / ow, p % ow) +
-                                               bias_units(layer, input.quant, w, n)) * acc_scale;
+                                               bias_units(layer, input.quant, w, n)) *
+                           acc_scale;
           const double threshold = -so.zero_point * so.scale;
           if (std::fabs(y - threshold) < 1e-9) continue;
           const int expected = y >= threshold || (so.zero_point == 0 && c.activation != Activation::none) ? 1 : -1;

@@ -107,7 +107,8 @@ TEST(Calibration, PercentileClipsAnOutlier) {
   // A symmetric sample keeps ~0.1 % at each end at 99.9.
   const Sample sym = sample_of(uniform(100000, -1.0, 1.0, 6));
   options.percentile = 99.9;
-  const ClipRange both = choose_range(sym.stats, sym.histogram, CalibrationMethod::percentile, options, NumberFormat::int8);
+  const ClipRange both =
+      choose_range(sym.stats, sym.histogram, CalibrationMethod::percentile, options, NumberFormat::int8);
   EXPECT_NEAR(both.lo, -0.998, 0.003);
   EXPECT_NEAR(both.hi, 0.998, 0.003);
 }
@@ -128,7 +129,8 @@ TEST(Calibration, MinimumMseClipsHeavyTailsButNotAUniformSample) {
   for (const auto& [r, format] : {std::pair{r8, NumberFormat::int8}, std::pair{r4, NumberFormat::int4}}) {
     // The clipped range does quantize the sample with less error than min/max.
     const double clipped = quantization_mse(heavy.histogram, range_quant(r, format), format);
-    const double full = quantization_mse(heavy.histogram, range_quant({heavy.stats.min, heavy.stats.max}, format), format);
+    const double full =
+        quantization_mse(heavy.histogram, range_quant({heavy.stats.min, heavy.stats.max}, format), format);
     EXPECT_LT(clipped, 0.9 * full) << to_string(format);
   }
   const Sample flat = sample_of(uniform(50000, -1.0, 1.0, 8));

@@ -69,7 +69,7 @@ TEST(FormatPlan, ConflictingReadersWidenTheNarrowOne) {
   const FormatPlan plan = plan_formats(g, kW1A1, {});
   EXPECT_EQ(plan.output_formats[1], NumberFormat::int8);
   EXPECT_EQ(plan.output_formats[0], NumberFormat::int8);  // pool keeps its input's format
-  EXPECT_EQ(plan.layer_macs[2].label(), "W1A8");           // conv_b reads int8 now
+  EXPECT_EQ(plan.layer_macs[2].label(), "W1A8");          // conv_b reads int8 now
 }
 
 TEST(FormatPlan, OptionsChooseTheEightBitLayers) {

@@ -11,9 +11,9 @@
 
 #include "accel/formats/float_formats.h"
 #include "accel/formats/requantize.h"
-#include "models/reference/fp32_executor.h"
 #include "models/network_json.h"
 #include "models/quant/quant_metrics.h"
+#include "models/reference/fp32_executor.h"
 #include "models/reference/reference_executor.h"
 
 namespace npusim {
@@ -89,8 +89,8 @@ TEST(QuantizeInt8, HandComputedFcLayerPerChannel) {
   EXPECT_EQ(fc.output_quant.zero_point, -90);
   ASSERT_EQ(fc.channel_requant.size(), 2u);
   EXPECT_TRUE(same_multiplier(fc.channel_requant[0], quantize_multiplier(s_a / 127 / fc.output_quant.scale)));
-  EXPECT_TRUE(same_multiplier(fc.channel_requant[1],
-                              quantize_multiplier(s_a * (double{0.4f} / 127) / fc.output_quant.scale)));
+  EXPECT_TRUE(
+      same_multiplier(fc.channel_requant[1], quantize_multiplier(s_a * (double{0.4f} / 127) / fc.output_quant.scale)));
   const Tensor input = quantize_input(q, kHandInput);
   // 95.6 + 31, -159.4 + 31, 39.8 + 31, 0 + 31
   EXPECT_EQ(input.q, (std::vector<std::int8_t>{127, -128, 71, 31}));
@@ -269,14 +269,16 @@ TEST(QuantizeInt8, ParametersFollowTheGraph) {
   EXPECT_EQ(quant("tall_relu").scale, quant("tall").scale);
   EXPECT_EQ(quant("gap").zero_point, quant("tall_relu").zero_point);
   const QuantizedLayer& residual = q.layers[index_of(graph, "residual")];
-  EXPECT_TRUE(same_multiplier(residual.add_requant[0], quantize_multiplier(quant("depthwise").scale / quant("residual").scale)));
-  EXPECT_TRUE(same_multiplier(residual.add_requant[1], quantize_multiplier(quant("pointwise").scale / quant("residual").scale)));
+  EXPECT_TRUE(same_multiplier(residual.add_requant[0],
+                              quantize_multiplier(quant("depthwise").scale / quant("residual").scale)));
+  EXPECT_TRUE(same_multiplier(residual.add_requant[1],
+                              quantize_multiplier(quant("pointwise").scale / quant("residual").scale)));
   const QuantizedLayer& tall = q.layers[index_of(graph, "tall")];
   ASSERT_EQ(tall.channel_requant.size(), 16u);
   for (std::size_t n = 0; n < 16; ++n) {
-    EXPECT_TRUE(same_multiplier(tall.channel_requant[n],
-                                quantize_multiplier(quant("smooth").scale * tall.weights.quant.channel_scales[n] /
-                                                    quant("tall").scale)));
+    EXPECT_TRUE(same_multiplier(
+        tall.channel_requant[n],
+        quantize_multiplier(quant("smooth").scale * tall.weights.quant.channel_scales[n] / quant("tall").scale)));
   }
   // A layer without bias still gets N biases: the zero-point cross terms.
   const QuantizedLayer& pointwise = q.layers[index_of(graph, "pointwise")];
@@ -292,8 +294,8 @@ TEST(QuantizeInt8, CalibrationCoversEveryInput) {
   const Graph graph = fc_graph({1.0f, 1.0f}, {0.0f});
   const std::vector<Tensor> inputs{fp32_input({2, 1, 1}, {0.5f, -0.25f}), fp32_input({2, 1, 1}, {2.0f, 0.0f})};
   const QuantizedGraph q = quantize_graph(graph, kW8A8, inputs);
-  EXPECT_DOUBLE_EQ(q.input_quant.scale, 2.25 / 255);      // [-0.25, 2] over both inputs
-  EXPECT_EQ(q.layers[0].output_quant.scale, 2.0 / 255);   // outputs 0.25 and 2: [0, 2]
+  EXPECT_DOUBLE_EQ(q.input_quant.scale, 2.25 / 255);     // [-0.25, 2] over both inputs
+  EXPECT_EQ(q.layers[0].output_quant.scale, 2.0 / 255);  // outputs 0.25 and 2: [0, 2]
   EXPECT_EQ(q.layers[0].output_quant.zero_point, -128);
 }
 
@@ -402,7 +404,7 @@ TEST(QuantizeAccuracy, LeNetSqnrFallsWithTheBitWidth) {
   EXPECT_LT(w4a8, int8 - 10.0);  // 4 fewer weight bits: ~24 dB less in theory
   EXPECT_LT(w4a4, w4a8);
   EXPECT_LT(binary, w4a4);
-  EXPECT_GT(binary, 0.0);        // binary keeps some signal (levels fitted, ends at 8 bits)
+  EXPECT_GT(binary, 0.0);  // binary keeps some signal (levels fitted, ends at 8 bits)
   EXPECT_GT(fp16, int8 + 10.0);
 }
 

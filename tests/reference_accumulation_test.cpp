@@ -79,9 +79,18 @@ std::vector<std::vector<double>> im2col(const Layer& layer, const Dims& in, cons
   return rows;
 }
 
-const ConvSpec kMixedSpec{.filters = 6, .kernel_h = 3, .kernel_w = 2, .stride_h = 2, .stride_w = 1,
-                          .pad_top = 1, .pad_left = 0, .pad_bottom = 2, .pad_right = 1,
-                          .dilation_h = 2, .dilation_w = 1, .groups = 2};
+const ConvSpec kMixedSpec{.filters = 6,
+                          .kernel_h = 3,
+                          .kernel_w = 2,
+                          .stride_h = 2,
+                          .stride_w = 1,
+                          .pad_top = 1,
+                          .pad_left = 0,
+                          .pad_bottom = 2,
+                          .pad_right = 1,
+                          .dilation_h = 2,
+                          .dilation_w = 1,
+                          .groups = 2};
 const Dims kMixedInput{4, 9, 7};
 
 TEST(ReferenceVsIm2col, Int8GroupedDilatedStridedPaddedConv) {

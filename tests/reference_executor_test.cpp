@@ -33,8 +33,15 @@ TEST(ReferenceInt8, ConvPaddingAndStride) {
   //   (0,0): 1*4 = 4            (0,1): 2*3 + 3*4 = 18
   //   (1,0): 4*2 + 7*4 = 36     (1,1): 5*1 + 6*2 + 8*3 + 9*4 = 77
   const Dims in{1, 3, 3};
-  const ConvSpec spec{.filters = 1, .kernel_h = 2, .kernel_w = 2, .stride_h = 2, .stride_w = 2,
-                      .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1};
+  const ConvSpec spec{.filters = 1,
+                      .kernel_h = 2,
+                      .kernel_w = 2,
+                      .stride_h = 2,
+                      .stride_w = 2,
+                      .pad_top = 1,
+                      .pad_left = 1,
+                      .pad_bottom = 1,
+                      .pad_right = 1};
   const auto q = int8_graph(conv_layer(spec, in), in, {1, 2, 3, 4});
   const auto r = run_reference(q, int_tensor(in, kOneToNine), 0);
   EXPECT_EQ(r.outputs[0].q, (std::vector<std::int8_t>{4, 18, 36, 77}));
@@ -72,8 +79,8 @@ TEST(ReferenceInt8, GroupedConvSeesOnlyItsGroup) {
 
 TEST(ReferenceInt8, FcFlattensChannelsFirstAndAppliesRelu) {
   const Dims in{2, 1, 2};  // flattened (C, H, W): [1, 2, 3, 4]
-  const auto q = int8_graph(fc_layer(3, Activation::relu), in,
-                            {1, 0, 0, 1, /**/ 1, 1, 1, 1, /**/ -1, -1, -1, -1}, {0, 1, 2});
+  const auto q =
+      int8_graph(fc_layer(3, Activation::relu), in, {1, 0, 0, 1, /**/ 1, 1, 1, 1, /**/ -1, -1, -1, -1}, {0, 1, 2});
   const auto r = run_reference(q, int_tensor(in, {1, 2, 3, 4}), 0);
   EXPECT_EQ(r.outputs[0].q, (std::vector<std::int8_t>{5, 11, 0}));
 }

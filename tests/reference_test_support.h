@@ -27,8 +27,8 @@ inline Layer conv_layer(const ConvSpec& s, const Dims& input, Activation activat
   layer.name = "conv";
   layer.type = LayerType::conv2d;
   layer.inputs = {"input"};
-  layer.conv = {s.filters, s.kernel_h, s.kernel_w, s.stride_h, s.stride_w, s.pad_top, s.pad_left,
-                s.pad_bottom, s.pad_right, s.dilation_h, s.dilation_w, s.groups};
+  layer.conv = {s.filters,  s.kernel_h,   s.kernel_w,  s.stride_h,   s.stride_w,   s.pad_top,
+                s.pad_left, s.pad_bottom, s.pad_right, s.dilation_h, s.dilation_w, s.groups};
   const std::int64_t oh = (input[1] + s.pad_top + s.pad_bottom - s.dilation_h * (s.kernel_h - 1) - 1) / s.stride_h + 1;
   const std::int64_t ow = (input[2] + s.pad_left + s.pad_right - s.dilation_w * (s.kernel_w - 1) - 1) / s.stride_w + 1;
   layer.output_dims = {s.filters, oh, ow};
@@ -57,7 +57,7 @@ inline Dims weight_dims(const Layer& layer, const Dims& input) {
 // One layer in W8A8 with every scale 1 and an identity requantization: the
 // outputs are the accumulators plus bias, saturated to int8.
 inline QuantizedGraph int8_graph(const Layer& layer, const Dims& input, std::vector<std::int8_t> weights,
-                          std::vector<std::int32_t> bias = {}) {
+                                 std::vector<std::int32_t> bias = {}) {
   QuantizedGraph q;
   q.graph.input_dims = input;
   q.graph.layers = {layer};
@@ -72,7 +72,7 @@ inline QuantizedGraph int8_graph(const Layer& layer, const Dims& input, std::vec
 }
 
 inline QuantizedGraph float_graph(const Layer& layer, const Dims& input, std::vector<float> weights,
-                           const MacFormat& mac, std::vector<float> bias = {}) {
+                                  const MacFormat& mac, std::vector<float> bias = {}) {
   QuantizedGraph q;
   q.mac = mac;
   q.graph.input_dims = input;
@@ -88,8 +88,7 @@ inline QuantizedGraph float_graph(const Layer& layer, const Dims& input, std::ve
 inline const MacFormat kFp32{NumberFormat::fp32, NumberFormat::fp32, AccumulatorFormat::fp32, 1};
 inline const MacFormat kFp16Acc16{NumberFormat::fp16, NumberFormat::fp16, AccumulatorFormat::fp16, 1};
 
-inline Tensor int_tensor(const Dims& dims, std::vector<std::int8_t> values,
-                  NumberFormat format = NumberFormat::int8) {
+inline Tensor int_tensor(const Dims& dims, std::vector<std::int8_t> values, NumberFormat format = NumberFormat::int8) {
   Tensor t;
   t.dims = dims;
   t.format = format;
@@ -106,7 +105,7 @@ inline Tensor float_tensor(const Dims& dims, std::vector<float> values, NumberFo
 }
 
 inline Layer pool_layer(LayerType type, int kernel, int stride, int pad_top, int pad_left, int pad_bottom,
-                 int pad_right, const Dims& output) {
+                        int pad_right, const Dims& output) {
   Layer layer;
   layer.name = "pool";
   layer.type = type;

@@ -42,9 +42,7 @@ i128 round_half_away(i128 n, i128 d) {  // d > 0
   return n < 0 ? -q : q;
 }
 
-std::int32_t clamp32(i128 v) {
-  return static_cast<std::int32_t>(v < kMin ? i128{kMin} : (v > kMax ? i128{kMax} : v));
-}
+std::int32_t clamp32(i128 v) { return static_cast<std::int32_t>(v < kMin ? i128{kMin} : (v > kMax ? i128{kMax} : v)); }
 
 std::int32_t two_step_reference(std::int32_t x, FixedPointMultiplier m) {
   const int ls = std::max(m.shift, 0);
@@ -95,10 +93,10 @@ TEST(QuantizeMultiplier, RandomRealsWithinHalfAQ31Unit) {
 }
 
 TEST(MultiplyByQuantizedMultiplier, HandCases) {
-  const FixedPointMultiplier half{1 << 30, 0};     // 0.5
-  const FixedPointMultiplier quarter{1 << 30, -1};  // 0.25
-  EXPECT_EQ(multiply_by_quantized_multiplier(3, half), 2);    // 1.5 -> 2
-  EXPECT_EQ(multiply_by_quantized_multiplier(1, half), 1);    // 0.5 -> 1
+  const FixedPointMultiplier half{1 << 30, 0};              // 0.5
+  const FixedPointMultiplier quarter{1 << 30, -1};          // 0.25
+  EXPECT_EQ(multiply_by_quantized_multiplier(3, half), 2);  // 1.5 -> 2
+  EXPECT_EQ(multiply_by_quantized_multiplier(1, half), 1);  // 0.5 -> 1
   // The doubling high multiply rounds ties towards +inf, as gemmlowp does.
   EXPECT_EQ(multiply_by_quantized_multiplier(-1, half), 0);   // -0.5 -> 0
   EXPECT_EQ(multiply_by_quantized_multiplier(-3, half), -1);  // -1.5 -> -1
@@ -121,7 +119,7 @@ TEST(MultiplyByQuantizedMultiplier, SaturatesAtInt32Extremes) {
   const FixedPointMultiplier one = quantize_multiplier(1.0);
   EXPECT_EQ(multiply_by_quantized_multiplier(kMax, two), kMax);
   EXPECT_EQ(multiply_by_quantized_multiplier(kMin, two), kMin);
-  EXPECT_EQ(multiply_by_quantized_multiplier(1 << 30, two), kMax);  // 2^31
+  EXPECT_EQ(multiply_by_quantized_multiplier(1 << 30, two), kMax);     // 2^31
   EXPECT_EQ(multiply_by_quantized_multiplier(-(1 << 30), two), kMin);  // -2^31 fits
   EXPECT_EQ(multiply_by_quantized_multiplier(-(1 << 30) - 1, two), kMin);
   // x * 2^shift overflows but the product fits: the product is exact.
@@ -165,11 +163,10 @@ class RandomRequantization : public ::testing::Test {
       return;
     }
     ASSERT_TRUE(got == lo || got == hi) << "x=" << x << " real=" << real;
-    const i128 remainder = numerator - lo * denominator;  // in [0, denominator)
+    const i128 remainder = numerator - lo * denominator;       // in [0, denominator)
     const i128 distance_to_tie = 2 * remainder - denominator;  // in units of 1/(2*denominator)
     const bool near_tie = rs == 0 ? (distance_to_tie == 0 && numerator < 0)
-                                  : (distance_to_tie <= (i128{1} << 31) &&
-                                     distance_to_tie >= -(i128{1} << 31));
+                                  : (distance_to_tie <= (i128{1} << 31) && distance_to_tie >= -(i128{1} << 31));
     if (!near_tie) {
       ASSERT_EQ(got, round_half_away(numerator, denominator)) << "x=" << x << " real=" << real;
     } else if (got != round_half_away(numerator, denominator)) {
@@ -177,9 +174,8 @@ class RandomRequantization : public ::testing::Test {
     }
 
     const long double exact = static_cast<long double>(x) * static_cast<long double>(real);
-    const long double bound = 0.5L + std::ldexp(0.5L, -rs) +
-                              std::fabs(static_cast<long double>(x)) * std::ldexp(1.0L, m.shift - 32) +
-                              1e-6L;
+    const long double bound =
+        0.5L + std::ldexp(0.5L, -rs) + std::fabs(static_cast<long double>(x)) * std::ldexp(1.0L, m.shift - 32) + 1e-6L;
     ASSERT_LE(std::fabs(static_cast<long double>(got) - exact), bound) << "x=" << x << " real=" << real;
   }
 
@@ -204,8 +200,8 @@ TEST_F(RandomRequantization, MatchesReferences) {
       for (std::int32_t x = -300; x <= 300; ++x) check(x, real);
     }
   }
-  EXPECT_GT(saturated_, 1000);       // the saturation path was exercised
-  EXPECT_GT(double_rounded_, 100);   // and the documented one-off cases occur
+  EXPECT_GT(saturated_, 1000);      // the saturation path was exercised
+  EXPECT_GT(double_rounded_, 100);  // and the documented one-off cases occur
 }
 
 TEST(Saturate, Clamps) {
@@ -219,13 +215,13 @@ TEST(Saturate, Clamps) {
 }
 
 TEST(RoundingDivide, TiesAwayFromZero) {
-  EXPECT_EQ(rounding_divide(7, 2), 4);     // 3.5
-  EXPECT_EQ(rounding_divide(-7, 2), -4);   // -3.5
+  EXPECT_EQ(rounding_divide(7, 2), 4);    // 3.5
+  EXPECT_EQ(rounding_divide(-7, 2), -4);  // -3.5
   EXPECT_EQ(rounding_divide(7, -2), -4);
   EXPECT_EQ(rounding_divide(-7, -2), 4);
-  EXPECT_EQ(rounding_divide(5, 2), 3);     // 2.5: away, not to even
+  EXPECT_EQ(rounding_divide(5, 2), 3);  // 2.5: away, not to even
   EXPECT_EQ(rounding_divide(-5, 2), -3);
-  EXPECT_EQ(rounding_divide(10, 4), 3);    // 2.5
+  EXPECT_EQ(rounding_divide(10, 4), 3);  // 2.5
   EXPECT_EQ(rounding_divide(-10, 4), -3);
   EXPECT_EQ(rounding_divide(-1, 2), -1);   // -0.5
   EXPECT_EQ(rounding_divide(-1, 3), 0);    // -0.333

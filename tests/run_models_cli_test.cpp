@@ -74,7 +74,8 @@ TEST_F(RunModelsCli, ScalesimCfgAndCsvRunWithScalesimsCycles) {
 
 TEST_F(RunModelsCli, CsvRowsAreIndependentAndTheirTotalsAdd) {
   const fs::path one = dir_ / "one.csv", two = dir_ / "two.csv";
-  const std::string header = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n";
+  const std::string header =
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n";
   const std::string row = ", 12, 12, 3, 3, 8, 16, 1,\n";
   std::ofstream(one) << header << "a" << row;
   std::ofstream(two) << header << "a" << row << "b" << row;
@@ -108,8 +109,9 @@ TEST_F(RunModelsCli, CalibrationOptionsChangeTheSqnrAndAreRecorded) {
   EXPECT_EQ(narrow["layers"][0]["format"], "W8A8");
 
   const nlohmann::json percentile =
-      json_of(base + " --calibration percentile --percentile 99 --per-tensor-weights --calibration-samples 2 "
-                     "--eight-bit-layers conv2,fc1");
+      json_of(base +
+              " --calibration percentile --percentile 99 --per-tensor-weights --calibration-samples 2 "
+              "--eight-bit-layers conv2,fc1");
   const nlohmann::json& q = percentile["quantization"];
   EXPECT_EQ(q["source"], "calibration");
   EXPECT_EQ(q["method"], "percentile");
@@ -139,13 +141,15 @@ TEST_F(RunModelsCli, BadOptionValuesAreOneLineErrors) {
            Case{"--calibration-samples 0", 2, "--calibration-samples expects a count in [1, 1073741824], got 0"},
            Case{"--eight-bit-ends both", 2, "--eight-bit-ends expects none, binary_only or narrow, got 'both'"},
            Case{"--eight-bit-layers conv1,,fc1", 2, "--eight-bit-layers expects a comma-separated list of layer names"},
-           Case{"--eight-bit-layers pool1", 1, "--eight-bit-layers: " + kLenet + " has no conv2d or fc layer named 'pool1'"},
+           Case{"--eight-bit-layers pool1", 1,
+                "--eight-bit-layers: " + kLenet + " has no conv2d or fc layer named 'pool1'"},
        }) {
     const testing::CommandResult r = run_npusim(base + " " + c.args);
     EXPECT_EQ(r.status, c.status) << c.args << "\n" << r.out;
     EXPECT_EQ(r.out, "npusim: error: " + c.message + "\n") << c.args;
   }
-  const testing::CommandResult compare = run_npusim("compare --config " + kInt4 + " --model " + kLenet + " --calibration x");
+  const testing::CommandResult compare =
+      run_npusim("compare --config " + kInt4 + " --model " + kLenet + " --calibration x");
   EXPECT_EQ(compare.status, 2) << compare.out;
 }
 

@@ -13,9 +13,9 @@
 
 #include "models/input_error.h"
 #include "sim/report/atomic_file.h"
+#include "sim/report/report.h"
 #include "sim/run/network_runner.h"
 #include "sim/run/reference_check.h"
-#include "sim/report/report.h"
 
 namespace npusim {
 namespace {
@@ -52,10 +52,8 @@ TEST(ReferenceCheck, ChunkFollowsTheDataflow) {
 
 TEST(ReferenceCheck, IntegerTensorsReportTheFirstDifferingElement) {
   EXPECT_FALSE(first_difference(ints({1, 2, 3}), ints({1, 2, 3})));
-  EXPECT_EQ(first_difference(ints({1, 2, 5, 9}), ints({1, 2, 6, 0})),
-            "element 2: sim 5, reference 6");
-  EXPECT_EQ(first_difference(ints({1, 2}), ints({1, 2, 3})),
-            "dims: sim {2, 1, 1}, reference {3, 1, 1}");
+  EXPECT_EQ(first_difference(ints({1, 2, 5, 9}), ints({1, 2, 6, 0})), "element 2: sim 5, reference 6");
+  EXPECT_EQ(first_difference(ints({1, 2}), ints({1, 2, 3})), "dims: sim {2, 1, 1}, reference {3, 1, 1}");
   Tensor other = ints({1});
   other.format = NumberFormat::int4;
   EXPECT_EQ(first_difference(ints({1}), other), "format: sim int8, reference int4");
@@ -191,9 +189,7 @@ TEST_F(HandRun, TableAlignsColumnsAndExplainsMismatches) {
   EXPECT_NE(conv_row.find("0.080"), std::string::npos);   // latency_us = 40 / 500
   EXPECT_NE(conv_row.find("100.00"), std::string::npos);  // utilization_pct
   EXPECT_NE(conv_row.find("50.00"), std::string::npos);   // mapping_eff_pct
-  EXPECT_NE(text.find("total: cycles 45 (array 40, ppu 5), latency_us 0.090, MACs 320"),
-            std::string::npos)
-      << text;
+  EXPECT_NE(text.find("total: cycles 45 (array 40, ppu 5), latency_us 0.090, MACs 320"), std::string::npos) << text;
   EXPECT_NE(text.find("check: 1 of 2 layers MISMATCH"), std::string::npos) << text;
   EXPECT_NE(text.find("  pool_one: element 0: sim 4, reference 3\n"), std::string::npos) << text;
 }

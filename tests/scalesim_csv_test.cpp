@@ -82,8 +82,8 @@ class ScalesimFiles : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("npusim_scalesim_" + std::string(info->name()) + "_" + std::to_string(getpid()));
+    dir_ =
+        fs::temp_directory_path() / ("npusim_scalesim_" + std::string(info->name()) + "_" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -113,10 +113,9 @@ class ScalesimFiles : public ::testing::Test {
 
 TEST_F(ScalesimFiles, OutputSizesAndMacsFollowScalesim) {
   // Strides that do not divide (H - R) and non-square shapes.
-  const auto graphs = load_scalesim_csv(write(kConvHeader +
-                                              "a, 10, 17, 3, 5, 4, 6, 4,\n"
-                                              "b, 9, 9, 9, 9, 2, 3, 2,\n"
-                                              "c, 1024, 10, 1, 10, 1, 4, 1,\n"),
+  const auto graphs = load_scalesim_csv(write(kConvHeader + "a, 10, 17, 3, 5, 4, 6, 4,\n"
+                                                            "b, 9, 9, 9, 9, 2, 3, 2,\n"
+                                                            "c, 1024, 10, 1, 10, 1, 4, 1,\n"),
                                         1);
   const std::vector<std::vector<std::int64_t>> rows = {
       {10, 17, 3, 5, 4, 6, 4}, {9, 9, 9, 9, 2, 3, 2}, {1024, 10, 1, 10, 1, 4, 1}};
@@ -177,7 +176,7 @@ TEST_F(ScalesimFiles, TrailingCommaConvention) {
   // Blanks after the last comma, a comment after it, and Python's whitespace
   // (tab, U+00A0, U+3000) around values.
   const auto spaced = load_scalesim_csv(write(kConvHeader + "\ta,\u00a010 , 17,3,5,4,6,4,\u3000\n"
-                                                           "b, 10, 17, 3, 5, 4, 6, 4, #dw\n"),
+                                                            "b, 10, 17, 3, 5, 4, 6, 4, #dw\n"),
                                         1);
   ASSERT_EQ(spaced.size(), 2u);
   EXPECT_EQ(spaced[0].name, "a");
@@ -187,8 +186,8 @@ TEST_F(ScalesimFiles, TrailingCommaConvention) {
 TEST_F(ScalesimFiles, LinesWithoutValuesAreSkipped) {
   // Blank lines (SCALE-Sim skips them), rows of empty fields (a spreadsheet's
   // blank row, which SCALE-Sim stops on), '#' lines, CR and CRLF line ends.
-  const auto graphs =
-      load_scalesim_csv(write(kConvHeader + ",,,,,,,,\r\n\r\n# a comment\ra, 6, 6, 3, 3, 1, 1, 1,\r ,, ,\nb, 6, 6, 3, 3, 1, 1, 1,"), 1);
+  const auto graphs = load_scalesim_csv(
+      write(kConvHeader + ",,,,,,,,\r\n\r\n# a comment\ra, 6, 6, 3, 3, 1, 1, 1,\r ,, ,\nb, 6, 6, 3, 3, 1, 1, 1,"), 1);
   ASSERT_EQ(graphs.size(), 2u);
   EXPECT_EQ(graphs[1].name, "b");
 }
@@ -212,10 +211,9 @@ TEST_F(ScalesimFiles, EmptyNameIsNamedAfterItsLine) {
 
 TEST_F(ScalesimFiles, DepthwiseRowsAreGroupedConvolutions) {
   // SCALE-Sim splits a row whose name contains "DP" into C one-channel layers of N filters.
-  const auto graphs = load_scalesim_csv(write(kConvHeader +
-                                              "DP1, 10, 10, 3, 3, 8, 1, 1,\n"
-                                              "block_DP2, 10, 10, 3, 3, 8, 2, 1,\n"
-                                              "dp3, 10, 10, 3, 3, 8, 1, 1,\n"),
+  const auto graphs = load_scalesim_csv(write(kConvHeader + "DP1, 10, 10, 3, 3, 8, 1, 1,\n"
+                                                            "block_DP2, 10, 10, 3, 3, 8, 2, 1,\n"
+                                                            "dp3, 10, 10, 3, 3, 8, 1, 1,\n"),
                                         1);
   ASSERT_EQ(graphs.size(), 3u);
   const Layer& dw = graphs[0].layers[0];
@@ -233,9 +231,8 @@ TEST_F(ScalesimFiles, DepthwiseRowsAreGroupedConvolutions) {
 TEST_F(ScalesimFiles, RowWeightsAreThoseOfTheEquivalentJsonLayer) {
   // Row i draws from stream_seed(seed, i), like layer i of a JSON network; layer 0 of the
   // JSON below is a placeholder so that the conv is layer 1 and reads the graph input.
-  const auto graphs = load_scalesim_csv(write(kConvHeader +
-                                              "first, 6, 6, 3, 3, 2, 4, 1,\n"
-                                              "second, 7, 5, 3, 2, 3, 5, 2,\n"),
+  const auto graphs = load_scalesim_csv(write(kConvHeader + "first, 6, 6, 3, 3, 2, 4, 1,\n"
+                                                            "second, 7, 5, 3, 2, 3, 5, 2,\n"),
                                         42);
   ASSERT_EQ(graphs.size(), 2u);
   const std::string json = write(R"({"format_version": 1, "name": "same", "seed": 42,
@@ -264,11 +261,12 @@ TEST_F(ScalesimFiles, RowWeightsAreThoseOfTheEquivalentJsonLayer) {
 
 TEST_F(ScalesimFiles, DenseSparsityRatiosAreAccepted) {
   // Newer SCALE-Sim (topologies/sparsity/*.csv) ends rows with an N:M ratio; a missing one is 1:1.
-  const auto graphs = load_scalesim_csv(write(kConvHeader.substr(0, kConvHeader.size() - 1) + " Sparsity,\n"
-                                              "CONV_1, 5, 5, 3, 3, 2, 6, 1, 1:1,\n"
-                                              "CONV_2, 5, 5, 3, 3, 2, 6, 1, 4 : 4,\n"
-                                              "CONV_3, 5, 5, 3, 3, 2, 6, 1,\n"),
-                                        1);
+  const auto graphs =
+      load_scalesim_csv(write(kConvHeader.substr(0, kConvHeader.size() - 1) + " Sparsity,\n"
+                                                                              "CONV_1, 5, 5, 3, 3, 2, 6, 1, 1:1,\n"
+                                                                              "CONV_2, 5, 5, 3, 3, 2, 6, 1, 4 : 4,\n"
+                                                                              "CONV_3, 5, 5, 3, 3, 2, 6, 1,\n"),
+                        1);
   ASSERT_EQ(graphs.size(), 3u);
   for (const auto& graph : graphs) EXPECT_EQ(graph.total_macs(), 3 * 3 * 3 * 3 * 2 * 6);
 }
@@ -282,60 +280,60 @@ struct BadCsv {
 
 TEST_F(ScalesimFiles, BadInputNamesFileLineAndField) {
   const std::string gemm = "Layer, M, N, K,\n";
-  const std::string sparse = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
-                             "Num Filter, Strides, Sparsity,\n";
+  const std::string sparse =
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+      "Num Filter, Strides, Sparsity,\n";
   const std::string max = "2147483647";
   const std::vector<BadCsv> cases = {
       {"sparse row", gemm + "GEMM_1, 3, 5, 16, 1:1,\nGEMM_2, 3, 5, 16, 3:4,\n", "3: field 5 (Sparsity): ",
        "expected a dense ratio (N:N, such as 1:1), got \"3:4\" (npusim does not model SCALE-Sim's structured"},
-      {"bad ratio", sparse + "a, 8, 8, 3, 3, 1, 1, 1, 4:2,\n", "2: field 9 (Sparsity): ",
-       "expected a sparsity ratio N:M with 1 <= N <= M, got \"4:2\""},
-      {"value after the ratio", sparse + "a, 8, 8, 3, 3, 1, 1, 1, 1:1, 2,\n", "2: field 10 (Sparsity): ",
-       "expected the end of the row after the sparsity ratio, got \"2\""},
-      {"bare number as a GEMM ratio", gemm + "g, 1, 5, 16, 1,\n", "2: field 5 (Sparsity): ",
-       "expected a sparsity ratio N:M with 1 <= N <= M, got \"1\""},
-      {"too many values", gemm + "g, 4, 4, 4,\nh, 4, 4, 4, 4, 4,\n", "3: ",
-       "expected a GEMM row like line 2 (a layer name, M, N, K, then an optional N:M ratio), got 6 fields"},
-      {"conv row in a GEMM file", gemm + "g, 4, 4, 4,\na, 8, 8, 3, 3, 1, 1, 1,\n", "3: ",
-       "expected a GEMM row like line 2"},
+      {"bad ratio", sparse + "a, 8, 8, 3, 3, 1, 1, 1, 4:2,\n",
+       "2: field 9 (Sparsity): ", "expected a sparsity ratio N:M with 1 <= N <= M, got \"4:2\""},
+      {"value after the ratio", sparse + "a, 8, 8, 3, 3, 1, 1, 1, 1:1, 2,\n",
+       "2: field 10 (Sparsity): ", "expected the end of the row after the sparsity ratio, got \"2\""},
+      {"bare number as a GEMM ratio", gemm + "g, 1, 5, 16, 1,\n",
+       "2: field 5 (Sparsity): ", "expected a sparsity ratio N:M with 1 <= N <= M, got \"1\""},
+      {"too many values", gemm + "g, 4, 4, 4,\nh, 4, 4, 4, 4, 4,\n",
+       "3: ", "expected a GEMM row like line 2 (a layer name, M, N, K, then an optional N:M ratio), got 6 fields"},
+      {"conv row in a GEMM file", gemm + "g, 4, 4, 4,\na, 8, 8, 3, 3, 1, 1, 1,\n",
+       "3: ", "expected a GEMM row like line 2"},
       {"neither form", kConvHeader + "a, 8, 8, 3, 3, 1,\n", "2: ",
        "expected a conv row (a layer name and 7 or 8 integers) or a GEMM row (a layer name, M, N, K), each with "
        "an optional N:M sparsity ratio, got 6 fields"},
-      {"non-integer", kConvHeader + "a, 8, 8, 3, 3, 1.5, 1, 1,\n", "2: field 6 (Channels): ",
-       "expected an integer in [1, " + max + "], got \"1.5\""},
-      {"template letter", gemm + "g, 12, N, 4,\n", "2: field 3 (N): ", "expected an integer in [1, " + max + "], got \"N\""},
+      {"non-integer", kConvHeader + "a, 8, 8, 3, 3, 1.5, 1, 1,\n",
+       "2: field 6 (Channels): ", "expected an integer in [1, " + max + "], got \"1.5\""},
+      {"template letter", gemm + "g, 12, N, 4,\n",
+       "2: field 3 (N): ", "expected an integer in [1, " + max + "], got \"N\""},
       {"label row", kConvHeader + "a, 8, 8, 3, 3, 1, 1, 1,\n" + kConvHeader, "3: field 2 (IFMAP height): ",
        "got \"IFMAP Height\" (a label row: SCALE-Sim reads only line 1 as the header and stops on this one)"},
-      {"zero", kConvHeader + "\na, 8, 8, 3, 3, 1, 0, 1,\n", "3: field 7 (Num filter): ",
-       "expected an integer in [1, " + max + "], got \"0\""},
+      {"zero", kConvHeader + "\na, 8, 8, 3, 3, 1, 0, 1,\n",
+       "3: field 7 (Num filter): ", "expected an integer in [1, " + max + "], got \"0\""},
       {"negative", gemm + "g, -4, 2, 4,\n", "2: field 2 (M): ", "got \"-4\""},
       {"empty value", kConvHeader + "a, 8, , 3, 3, 1, 1, 1,\n", "2: field 3 (IFMAP width): ", "got \"\""},
       {"past int", gemm + "g, 2147483648, 2, 4,\n", "2: field 2 (M): ", "got \"2147483648\""},
-      {"huge value", gemm + "g, 99999999999999999999, 2, 4,\n", "2: field 2 (M): ",
-       "got \"99999999999999999999\""},
+      {"huge value", gemm + "g, 99999999999999999999, 2, 4,\n", "2: field 2 (M): ", "got \"99999999999999999999\""},
       {"double underscore", gemm + "g, 1__0, 2, 4,\n", "2: field 2 (M): ", "got \"1__0\""},
-      {"zero-width space", gemm + "g, 12\u200b, 2, 4,\n", "2: field 2 (M): ",
-       "got \"12\u200b\" (U+200B at column 6)"},
-      {"non-breaking space inside", gemm + "g,\u00a01\u00a0024, 2, 4,\n", "2: field 2 (M): ",
-       "got \"1\u00a0024\" (U+00A0 at column 5)"},
+      {"zero-width space", gemm + "g, 12\u200b, 2, 4,\n", "2: field 2 (M): ", "got \"12\u200b\" (U+200B at column 6)"},
+      {"non-breaking space inside", gemm + "g,\u00a01\u00a0024, 2, 4,\n",
+       "2: field 2 (M): ", "got \"1\u00a0024\" (U+00A0 at column 5)"},
       {"fullwidth digit", gemm + "g, \uff11, 2, 4,\n", "2: field 2 (M): ", "(U+FF11 at column 4)"},
-      {"tab-separated", kConvHeader + "Conv1_1\t572\t572\t3\t3\t1\t64\t1\t\n", "2: ",
-       "expected comma-separated fields, got a tab-separated line (SCALE-Sim splits rows at commas only"},
+      {"tab-separated", kConvHeader + "Conv1_1\t572\t572\t3\t3\t1\t64\t1\t\n",
+       "2: ", "expected comma-separated fields, got a tab-separated line (SCALE-Sim splits rows at commas only"},
       {"no commas", kConvHeader + "just\u00a0text\n", "2: ",
        "expected comma-separated fields (a layer name, then 7 or 8 integers for a conv row or 3 for a GEMM row), "
        "got \"just\u00a0text\" (U+00A0 at column 5)"},
       {"filter taller than ifmap", kConvHeader + "a, 8, 8, 3, 3, 1, 1, 1,\nb, 7, 20, 11, 11, 3, 96, 4,\n",
        "3: field 4 (Filter height): ", "expected at most the IFMAP height 7, got 11"},
-      {"filter wider than ifmap", kConvHeader + "a, 8, 4, 3, 5, 1, 1, 1,\n", "2: field 5 (Filter width): ",
-       "expected at most the IFMAP width 4, got 5"},
-      {"too many weights", gemm + "g, 4, 2147483647, 2147483647,\n", "2: layer \"g\": ",
-       "expected a weight count of at most 2^48, got more"},
-      {"too many MACs", gemm + "g, 2147483647, 65536, 4096,\n", "2: layer \"g\": ",
-       "expected a MAC count of at most 2^48, got more"},
-      {"too large an input", kConvHeader + "a, 2147483647, 2147483647, 1, 1, 1, 1, 1,\n", "2: layer \"a\": ",
-       "expected an input element count of at most 2^48, got more"},
-      {"depthwise too wide", kConvHeader + "DP1, 8, 8, 3, 3, 2147483647, 2147483647, 1,\n", "2: layer \"DP1\": ",
-       "expected Channels x Num filter of at most 2^48, got more"},
+      {"filter wider than ifmap", kConvHeader + "a, 8, 4, 3, 5, 1, 1, 1,\n",
+       "2: field 5 (Filter width): ", "expected at most the IFMAP width 4, got 5"},
+      {"too many weights", gemm + "g, 4, 2147483647, 2147483647,\n",
+       "2: layer \"g\": ", "expected a weight count of at most 2^48, got more"},
+      {"too many MACs", gemm + "g, 2147483647, 65536, 4096,\n",
+       "2: layer \"g\": ", "expected a MAC count of at most 2^48, got more"},
+      {"too large an input", kConvHeader + "a, 2147483647, 2147483647, 1, 1, 1, 1, 1,\n",
+       "2: layer \"a\": ", "expected an input element count of at most 2^48, got more"},
+      {"depthwise too wide", kConvHeader + "DP1, 8, 8, 3, 3, 2147483647, 2147483647, 1,\n",
+       "2: layer \"DP1\": ", "expected Channels x Num filter of at most 2^48, got more"},
   };
   for (const auto& c : cases) {
     const std::string message = error_of(c.text);

@@ -45,7 +45,8 @@ inline std::vector<std::string> missing_slurm_programs() {
     for (std::string dir; std::getline(list, dir, ':');) dirs.push_back(dir);
   }
   std::vector<std::string> missing;
-  for (const char* program : {"munged", "mungekey", "slurmctld", "slurmd", "sinfo", "sbatch", "squeue", "scancel", "scontrol"}) {
+  for (const char* program :
+       {"munged", "mungekey", "slurmctld", "slurmd", "sinfo", "sbatch", "squeue", "scancel", "scontrol"}) {
     bool found = false;
     for (const auto& dir : dirs) found = found || access((dir + "/" + program).c_str(), X_OK) == 0;
     if (!found) missing.emplace_back(program);
@@ -89,8 +90,7 @@ class LocalSlurmCluster {
   std::string log_tails() const {
     std::string text;
     for (const char* name : {"slurmctld.log", "slurmd.log"}) {
-      text += "---- " + std::string(name) + "\n" +
-              run_shell("tail -n 15 " + (state_dir_ / "log" / name).string()).out;
+      text += "---- " + std::string(name) + "\n" + run_shell("tail -n 15 " + (state_dir_ / "log" / name).string()).out;
     }
     return text;
   }
@@ -134,7 +134,8 @@ inline std::map<int, std::string> array_task_states(const std::string& job_id) {
   const std::regex task(R"(ArrayTaskId=([0-9]+)\b)"), state(R"(JobState=([A-Z_]+))");
   for (std::string line; std::getline(lines, line);) {
     std::smatch t, s;
-    if (std::regex_search(line, t, task) && std::regex_search(line, s, state)) states[std::stoi(t[1].str())] = s[1].str();
+    if (std::regex_search(line, t, task) && std::regex_search(line, s, state))
+      states[std::stoi(t[1].str())] = s[1].str();
   }
   return states;
 }

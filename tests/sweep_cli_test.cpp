@@ -104,10 +104,11 @@ TEST_F(SweepCliTest, EveryPointEqualsAPlainRunAndOutputsAreDeterministic) {
   std::ifstream csv(dir_ / "a" / "results.csv");
   std::string header;
   std::getline(csv, header);
-  EXPECT_EQ(header.rfind("index,key,network,formats,array.rows,array.cols,format,array_rows,array_cols,sram_kb,status,pareto,"
-                         "latency_us,cycles,energy_per_inference_uj,pj_per_mac,area_mm2,",
-                         0),
-            0u)
+  EXPECT_EQ(
+      header.rfind("index,key,network,formats,array.rows,array.cols,format,array_rows,array_cols,sram_kb,status,pareto,"
+                   "latency_us,cycles,energy_per_inference_uj,pj_per_mac,area_mm2,",
+                   0),
+      0u)
       << header;
   std::vector<std::string> columns;
   std::stringstream hs(header);
@@ -138,8 +139,9 @@ TEST_F(SweepCliTest, EveryPointEqualsAPlainRunAndOutputsAreDeterministic) {
 
   // Same spec, fresh directory: the same bytes.
   ASSERT_EQ((sweep(kSmallSpec, "b", "-j 1"), last_status_), 0);
-  for (const char* file : {"merged.jsonl", "results.csv", "pareto.json", "dropped.jsonl", "energy_vs_latency_lenet5.svg",
-                           "energy_vs_array_lenet5.svg", "latency_vs_array_lenet5.svg"}) {
+  for (const char* file :
+       {"merged.jsonl", "results.csv", "pareto.json", "dropped.jsonl", "energy_vs_latency_lenet5.svg",
+        "energy_vs_array_lenet5.svg", "latency_vs_array_lenet5.svg"}) {
     EXPECT_EQ(testing::read_text(dir_ / "a" / file), testing::read_text(dir_ / "b" / file)) << file;
   }
   const std::string svg = testing::read_text(dir_ / "a" / "energy_vs_latency_lenet5.svg");
@@ -270,11 +272,13 @@ TEST_F(SweepCliTest, SlurmScriptAndSubmitWithoutSbatch) {
   EXPECT_EQ(out.rfind(script_path.string() + "\n", 0), 0u) << out;
   const std::string script = testing::read_text(script_path);
   EXPECT_NE(script.find("#SBATCH --array=0-2\n"), std::string::npos) << script;
-  EXPECT_NE(script.find("#SBATCH --output=" + script_path.parent_path().string() + "/slurm-%A_%a.out\n"), std::string::npos);
+  EXPECT_NE(script.find("#SBATCH --output=" + script_path.parent_path().string() + "/slurm-%A_%a.out\n"),
+            std::string::npos);
   EXPECT_NE(script.find("#SBATCH --time=00:10:00\n"), std::string::npos);
-  EXPECT_NE(script.find("exec " + std::filesystem::canonical(NPUSIM_BINARY).string() + " sweep " + kSmallSpec + " --out " +
-                        script_path.parent_path().string() + " --shard \"${SLURM_ARRAY_TASK_ID}/3\" -j 2 --quiet\n"),
-            std::string::npos)
+  EXPECT_NE(
+      script.find("exec " + std::filesystem::canonical(NPUSIM_BINARY).string() + " sweep " + kSmallSpec + " --out " +
+                  script_path.parent_path().string() + " --shard \"${SLURM_ARRAY_TASK_ID}/3\" -j 2 --quiet\n"),
+      std::string::npos)
       << script;
   EXPECT_NE(std::filesystem::status(script_path).permissions() & std::filesystem::perms::owner_exec,
             std::filesystem::perms::none);

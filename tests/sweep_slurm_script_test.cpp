@@ -47,7 +47,8 @@ TEST(SweepSlurmScriptTest, OptionalLinesAreLeftOutAndOddPathsQuoted) {
   EXPECT_EQ(script.find("--partition"), std::string::npos);
   EXPECT_EQ(script.find("--time"), std::string::npos);
   EXPECT_EQ(script.find("--timeout-s"), std::string::npos);
-  EXPECT_NE(script.find("exec /x/npusim sweep '/my sweeps/it'\\''s.json' --out /out --shard \"${SLURM_ARRAY_TASK_ID}/1\" -j 1 --quiet\n"),
+  EXPECT_NE(script.find("exec /x/npusim sweep '/my sweeps/it'\\''s.json' --out /out --shard "
+                        "\"${SLURM_ARRAY_TASK_ID}/1\" -j 1 --quiet\n"),
             std::string::npos);
   o.out_dir = "/my sweeps/out";
   const std::string spaced = slurm_script(o);

@@ -64,9 +64,11 @@ class SweepSlurm : public npusim::testing::TempDirTest {
     const auto missing = npusim::testing::missing_slurm_programs();
     std::string list;
     for (const auto& p : missing) list += " " + p;
-    ASSERT_TRUE(missing.empty()) << "this machine lacks" << list
-                                 << ": run scripts/install_deps.sh (Debian's slurm-wlm and munge) for the Slurm sweep test";
-    ASSERT_EQ(geteuid(), 0u) << "the Slurm sweep test starts slurmctld and slurmd with SlurmUser=root: run it as root (CI does)";
+    ASSERT_TRUE(missing.empty())
+        << "this machine lacks" << list
+        << ": run scripts/install_deps.sh (Debian's slurm-wlm and munge) for the Slurm sweep test";
+    ASSERT_EQ(geteuid(), 0u)
+        << "the Slurm sweep test starts slurmctld and slurmd with SlurmUser=root: run it as root (CI does)";
   }
 
   fs::path write_spec(const std::string& name, const nlohmann::json& spec) {

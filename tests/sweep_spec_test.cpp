@@ -54,9 +54,10 @@ TEST(SweepKeyTest, SetTextKeepsStringsStrings) {
 }
 
 TEST_F(SweepSpecTest, ExpandsNetworksTimesAxesTimesZippedGroups) {
-  const auto spec = load_sweep_spec(write_spec("{" + base() + ", \"networks\": [" + lenet() + ", " + tiny() +
-                                               "], \"axes\": {\"array.rows\": [8, 16], \"formats\": [\"fp32\", \"int4\"]},"
-                                               " \"zip\": [{\"memory.sram.ifmap.kb\": [64, 128], \"memory.sram.weight.kb\": [32, 96]}]}"));
+  const auto spec = load_sweep_spec(
+      write_spec("{" + base() + ", \"networks\": [" + lenet() + ", " + tiny() +
+                 "], \"axes\": {\"array.rows\": [8, 16], \"formats\": [\"fp32\", \"int4\"]},"
+                 " \"zip\": [{\"memory.sram.ifmap.kb\": [64, 128], \"memory.sram.weight.kb\": [32, 96]}]}"));
   const SweepPlan plan = expand_sweep(spec);
   ASSERT_EQ(plan.points.size(), 2u * 2 * 2 * 2);
   EXPECT_TRUE(plan.dropped.empty());
@@ -90,21 +91,23 @@ TEST_F(SweepSpecTest, ExpandsNetworksTimesAxesTimesZippedGroups) {
 
 TEST_F(SweepSpecTest, ConstraintsDropPointsBeforeTheyRunAndCountThem) {
   const std::string axes = "\"axes\": {\"array.rows\": [8, 16, 32, 64], \"array.cols\": [16]}";
-  const auto all = expand_sweep(load_sweep_spec(write_spec("{" + base() + ", \"networks\": [" + lenet() + "], " + axes + "}")));
+  const auto all =
+      expand_sweep(load_sweep_spec(write_spec("{" + base() + ", \"networks\": [" + lenet() + "], " + axes + "}")));
   ASSERT_EQ(all.points.size(), 4u);
   // The area of each point from the area model directly, independent of the sweep.
   std::vector<double> areas;
   for (const int rows : {8, 16, 32, 64}) {
     AcceleratorConfig config = all.points[0].config;
     config.array.rows = rows;
-    areas.push_back(compute_area(config.array, capacities_of(config.memory.sram), load_config_energy_table(config)).total_mm2);
+    areas.push_back(
+        compute_area(config.array, capacities_of(config.memory.sram), load_config_energy_table(config)).total_mm2);
     EXPECT_DOUBLE_EQ(all.points[areas.size() - 1].area_mm2, areas.back());
   }
   ASSERT_LT(areas[1], areas[2]);
   const double budget = (areas[1] + areas[2]) / 2;
-  const auto limited = expand_sweep(load_sweep_spec(write_spec(
-      "{" + base() + ", \"networks\": [" + lenet() + "], " + axes + ", \"constraints\": {\"max_area_mm2\": " +
-      std::to_string(budget) + "}}")));
+  const auto limited = expand_sweep(
+      load_sweep_spec(write_spec("{" + base() + ", \"networks\": [" + lenet() + "], " + axes +
+                                 ", \"constraints\": {\"max_area_mm2\": " + std::to_string(budget) + "}}")));
   ASSERT_EQ(limited.points.size(), 2u);
   ASSERT_EQ(limited.dropped.size(), 2u);
   EXPECT_EQ(limited.dropped[0].values["array.rows"], 32);
@@ -113,13 +116,13 @@ TEST_F(SweepSpecTest, ConstraintsDropPointsBeforeTheyRunAndCountThem) {
   EXPECT_EQ(limited.points[1].key, all.points[1].key);
   EXPECT_EQ(limited.points[1].index, 1u);
 
-  const auto pes = expand_sweep(load_sweep_spec(write_spec(
-      "{" + base() + ", \"networks\": [" + lenet() + "], " + axes + ", \"constraints\": {\"max_pes\": 512}}")));
+  const auto pes = expand_sweep(load_sweep_spec(write_spec("{" + base() + ", \"networks\": [" + lenet() + "], " + axes +
+                                                           ", \"constraints\": {\"max_pes\": 512}}")));
   EXPECT_EQ(pes.points.size(), 3u);  // 8x16, 16x16 and 32x16 = 512 PEs fit; 64x16 does not
   EXPECT_EQ(pes.dropped.size(), 1u);
-  const auto sram = expand_sweep(load_sweep_spec(write_spec(
-      "{" + base() + ", \"networks\": [" + lenet() + "], \"axes\": {\"memory.sram.weight.kb\": [64, 256]}, "
-      "\"constraints\": {\"max_sram_kb\": 512}}")));
+  const auto sram = expand_sweep(load_sweep_spec(write_spec("{" + base() + ", \"networks\": [" + lenet() +
+                                                            "], \"axes\": {\"memory.sram.weight.kb\": [64, 256]}, "
+                                                            "\"constraints\": {\"max_sram_kb\": 512}}")));
   ASSERT_EQ(sram.points.size(), 1u);  // 256 + 64 + 128 = 448 fits; 256 + 256 + 128 = 640 does not
   EXPECT_EQ(sram.dropped.size(), 1u);
 }
@@ -137,17 +140,18 @@ TEST_F(SweepSpecTest, KeysAreStableAndFollowTheResolvedConfig) {
   EXPECT_EQ(a.points[0].key, point_key(point_identity(a.points[0].config, kSource + "/models/zoo/lenet5.json",
                                                       file_fnv1a_64(kSource + "/models/zoo/lenet5.json"))));
   // A changed config field outside the axes changes every key.
-  const auto c = expand_sweep(load_sweep_spec(write_spec(
-      "{" + base() + ", \"set\": {\"clock_mhz\": 900}, \"networks\": [" + lenet() + "], \"axes\": {\"array.rows\": [8, 16]}}")));
+  const auto c =
+      expand_sweep(load_sweep_spec(write_spec("{" + base() + ", \"set\": {\"clock_mhz\": 900}, \"networks\": [" +
+                                              lenet() + "], \"axes\": {\"array.rows\": [8, 16]}}")));
   EXPECT_NE(c.points[0].key, a.points[0].key);
   // Writing the same value another way (an axis instead of the base) does not.
-  const auto d = expand_sweep(load_sweep_spec(write_spec(
-      "{" + base() + ", \"set\": {\"array.rows\": 8}, \"networks\": [" + lenet() + "]}")));
+  const auto d = expand_sweep(
+      load_sweep_spec(write_spec("{" + base() + ", \"set\": {\"array.rows\": 8}, \"networks\": [" + lenet() + "]}")));
   EXPECT_EQ(d.points[0].key, a.points[0].key);
   // Extra run options are part of the key; none keeps the plain key.
-  const auto e = expand_sweep(load_sweep_spec(write_spec(
-      "{" + base() + ", \"run_args\": [\"--calibration\", \"percentile\"], \"networks\": [" + lenet() +
-      "], \"axes\": {\"array.rows\": [8, 16]}}")));
+  const auto e = expand_sweep(
+      load_sweep_spec(write_spec("{" + base() + ", \"run_args\": [\"--calibration\", \"percentile\"], \"networks\": [" +
+                                 lenet() + "], \"axes\": {\"array.rows\": [8, 16]}}")));
   EXPECT_NE(e.points[0].key, a.points[0].key);
   EXPECT_EQ(e.points[0].key, point_key(point_identity(e.points[0].config, kSource + "/models/zoo/lenet5.json",
                                                       file_fnv1a_64(kSource + "/models/zoo/lenet5.json"),
@@ -171,17 +175,20 @@ TEST_F(SweepSpecTest, BadSpecsFailInOneLineNamingFileAndPath) {
     for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message << " lacks " << part;
   };
   expect_error("{" + base() + ", " + net + ", \"axes\": {\"array.rowz\": [8]}}", {"$.axes[\"array.rowz\"][0]", "rowz"});
-  expect_error("{" + base() + ", " + net + ", \"axes\": {\"array.rows\": []}}", {"$.axes[\"array.rows\"]", "non-empty"});
+  expect_error("{" + base() + ", " + net + ", \"axes\": {\"array.rows\": []}}",
+               {"$.axes[\"array.rows\"]", "non-empty"});
   expect_error("{" + base() + ", " + net + ", \"axes\": {\"array.rows\": [8, -1]}}", {"$.axes[\"array.rows\"][1]"});
   expect_error("{" + base() + ", " + net + ", \"zip\": [{\"array.rows\": [8, 16], \"array.cols\": [8]}]}",
                {"$.zip[0]", "equal lengths", "array.cols has 1"});
   expect_error("{" + base() + ", \"networks\": [\"missing.json\"]}", {"$.networks[0]", "missing.json"});
   expect_error("{" + base() + ", \"networks\": []}", {"$.networks"});
   expect_error("{\"base\": \"nope.json\", " + net + "}", {"$.base", "nope.json"});
-  expect_error("{" + base() + ", " + net + ", \"axes\": {\"formats\": [\"int3\"]}}", {"$.axes[\"formats\"][0]", "int3"});
+  expect_error("{" + base() + ", " + net + ", \"axes\": {\"formats\": [\"int3\"]}}",
+               {"$.axes[\"formats\"][0]", "int3"});
   expect_error("{" + base() + ", " + net + ", \"objectives\": [\"speed\"]}", {"$.objectives[0]", "speed"});
   expect_error("{" + base() + ", " + net + ", \"axis\": {}}", {"$.axis", "unknown key"});
-  expect_error("{" + base() + ", " + net + ", \"constraints\": {\"max_area_mm2\": -1}}", {"$.constraints.max_area_mm2"});
+  expect_error("{" + base() + ", " + net + ", \"constraints\": {\"max_area_mm2\": -1}}",
+               {"$.constraints.max_area_mm2"});
   expect_error("{" + base() + ", " + net + ", \"constraints\": {\"min_sqnr_db\": \"20\"}}",
                {"$.constraints.min_sqnr_db", "expected a number of dB"});
   expect_error("{" + base() + ", " + net + ", \"axes\": {\"array.rows\": [8]}, \"zip\": [{\"array.rows\": [8]}]}",

@@ -55,8 +55,7 @@ void expect_equal_runs(const GemmRun& pe, const GemmRun& tile, const std::string
   ASSERT_EQ(pe.output.acc_float.size(), tile.output.acc_float.size()) << what;
   for (std::size_t i = 0; i < pe.output.acc_float.size(); ++i) {
     ASSERT_TRUE(same_bits(pe.output.acc_float[i], tile.output.acc_float[i]))
-        << what << " output " << i << ": pe " << pe.output.acc_float[i] << " tile "
-        << tile.output.acc_float[i];
+        << what << " output " << i << ": pe " << pe.output.acc_float[i] << " tile " << tile.output.acc_float[i];
   }
 }
 
@@ -66,9 +65,8 @@ TEST_P(SystolicEquivalence, RandomShapesAgreeCycleForCycleAndBitForBit) {
   std::mt19937_64 rng(1000 + format_index * 17 + static_cast<int>(dataflow) * 3 + static_cast<int>(timing));
   // Edge shapes first (dimensions of 1, K far larger than the array), then random ones.
   std::vector<std::tuple<int, int, GemmShape>> cases = {
-      {4, 4, {1, 1, 1}},   {4, 4, {1, 7, 1}},  {4, 4, {9, 1, 1}},  {4, 4, {1, 1, 13}},
-      {3, 5, {7, 11, 97}}, {2, 2, {3, 3, 40}}, {1, 1, {2, 3, 5}},  {8, 8, {8, 8, 8}},
-      {5, 3, {16, 9, 33}}, {6, 2, {1, 40, 3}},
+      {4, 4, {1, 1, 1}},  {4, 4, {1, 7, 1}}, {4, 4, {9, 1, 1}}, {4, 4, {1, 1, 13}},  {3, 5, {7, 11, 97}},
+      {2, 2, {3, 3, 40}}, {1, 1, {2, 3, 5}}, {8, 8, {8, 8, 8}}, {5, 3, {16, 9, 33}}, {6, 2, {1, 40, 3}},
   };
   while (cases.size() < 60) {
     const int rows = 1 + static_cast<int>(rng() % 8);
@@ -89,25 +87,22 @@ TEST_P(SystolicEquivalence, RandomShapesAgreeCycleForCycleAndBitForBit) {
     const GemmRun pe = core.run(data.operands());
     const GemmRun tile = make_tile_engine(array)->run(data.operands());
     expect_equal_runs(pe, tile,
-                      std::string(format.name) + " " + std::to_string(rows) + "x" + std::to_string(cols) +
-                          " M=" + std::to_string(shape.m) + " N=" + std::to_string(shape.n) +
-                          " K=" + std::to_string(shape.k));
+                      std::string(format.name) + " " + std::to_string(rows) + "x" + std::to_string(cols) + " M=" +
+                          std::to_string(shape.m) + " N=" + std::to_string(shape.n) + " K=" + std::to_string(shape.k));
     if (::testing::Test::HasFatalFailure()) return;
   }
 }
 
 std::string param_name(const ::testing::TestParamInfo<Param>& info) {
   const auto [dataflow, timing, format_index] = info.param;
-  return std::string(to_string(dataflow)) + "_" + std::string(to_string(timing)) + "_" +
-         kFormats[format_index].name;
+  return std::string(to_string(dataflow)) + "_" + std::string(to_string(timing)) + "_" + kFormats[format_index].name;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllDataflowsFormatsConventions, SystolicEquivalence,
-    ::testing::Combine(::testing::Values(Dataflow::ws, Dataflow::os, Dataflow::is),
-                       ::testing::Values(TimingConvention::overlapped, TimingConvention::scalesim),
-                       ::testing::Range(0, static_cast<int>(std::size(kFormats)))),
-    param_name);
+INSTANTIATE_TEST_SUITE_P(AllDataflowsFormatsConventions, SystolicEquivalence,
+                         ::testing::Combine(::testing::Values(Dataflow::ws, Dataflow::os, Dataflow::is),
+                                            ::testing::Values(TimingConvention::overlapped, TimingConvention::scalesim),
+                                            ::testing::Range(0, static_cast<int>(std::size(kFormats)))),
+                         param_name);
 
 // The accumulation order is observable in fp32: with w = {1, 1e8, -1e8, 1}
 // a sequential sum gives 1, while chunks of two give (1 + 1e8) + (-1e8 + 1) =

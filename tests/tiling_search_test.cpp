@@ -72,8 +72,8 @@ TEST(TilingSearch, TwoKTilesWithSpilledPartialSumsBeatRereadingAnOperand) {
   const GemmMemoryPlan plan = plan_gemm_memory(needs, array_of(Dataflow::ws), buffers);
   EXPECT_EQ(plan.dram_read_bytes[0], 262'144);
   EXPECT_EQ(plan.dram_read_bytes[1], 131'072);
-  EXPECT_EQ(plan.dram_read_bytes[2], 32'768);           // psums read back
-  EXPECT_EQ(plan.dram_write_bytes, 8'192 + 32'768);     // outputs + psums spilled
+  EXPECT_EQ(plan.dram_read_bytes[2], 32'768);        // psums read back
+  EXPECT_EQ(plan.dram_write_bytes, 8'192 + 32'768);  // outputs + psums spilled
   EXPECT_EQ(plan.compulsory_dram_bytes, 262'144 + 131'072 + 8'192);
   EXPECT_EQ(legacy::plan_gemm_memory(needs, array_of(Dataflow::ws), buffers).dram_bytes(), 532'480);
 }
@@ -117,7 +117,8 @@ TEST(TilingSearch, ClosedFormEqualsTheBuiltProgram) {
   GemmMemoryNeeds conv = gemm_needs(144, 40, 72);
   conv.m_per_output_row = 12;
   conv.input_bytes = [](std::int64_t m0, std::int64_t m1, std::int64_t k0, std::int64_t k1) {
-    const std::int64_t iy0 = std::max<std::int64_t>(0, m0 / 12 - 1), iy1 = std::min<std::int64_t>(11, (m1 - 1) / 12 + 1);
+    const std::int64_t iy0 = std::max<std::int64_t>(0, m0 / 12 - 1),
+                       iy1 = std::min<std::int64_t>(11, (m1 - 1) / 12 + 1);
     return (iy1 - iy0 + 1) * 12 * ((k1 + 8) / 9 - k0 / 9);
   };
   const std::vector<GemmMemoryNeeds> gemms{conv, gemm_needs(100, 70, 90), gemm_needs(1, 50, 300)};
@@ -189,10 +190,18 @@ TEST(TilingSearch, NeverMovesMoreThanTheFormerPlannerOnTheZoo) {
   const std::vector<std::string> config_files{"configs/edge_int8_32x32.json", "configs/presets/nvdla_small_like.json"};
   std::vector<AcceleratorConfig> configs;
   for (const auto& file : config_files) configs.push_back(load_accelerator_config(kRoot + "/" + file, {}));
-  const std::vector<std::string> networks{"alexnet",      "bert_base_layer_s128", "cifar10_binaryconnect",
-                                          "cifar10_vgg_small", "lenet5",         "mobilenet_v1",
-                                          "mobilenet_v2", "resnet18",             "resnet50",
-                                          "squeezenet1_1", "tiny_mixed",          "tiny_yolo_v2_voc",
+  const std::vector<std::string> networks{"alexnet",
+                                          "bert_base_layer_s128",
+                                          "cifar10_binaryconnect",
+                                          "cifar10_vgg_small",
+                                          "lenet5",
+                                          "mobilenet_v1",
+                                          "mobilenet_v2",
+                                          "resnet18",
+                                          "resnet50",
+                                          "squeezenet1_1",
+                                          "tiny_mixed",
+                                          "tiny_yolo_v2_voc",
                                           "vgg16"};
   std::vector<std::int64_t> before(configs.size(), 0), after(configs.size(), 0);
   for (const std::string& network : networks) {

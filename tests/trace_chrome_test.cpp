@@ -2,8 +2,8 @@
 // bandwidth counters, all worked out by hand from a small event list.
 #include <gtest/gtest.h>
 
-#include "temp_dir_test_support.h"
 #include <unistd.h>
+#include "temp_dir_test_support.h"
 
 #include <filesystem>
 #include <fstream>

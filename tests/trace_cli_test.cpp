@@ -2,16 +2,16 @@
 // CSV timeline and the VCD, consistent with the run's own report.
 #include <gtest/gtest.h>
 
-#include "cli_test_support.h"
 #include <sys/wait.h>
 #include <unistd.h>
+#include "cli_test_support.h"
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <set>
+#include <sstream>
 #include <string>
 
 namespace {
@@ -21,8 +21,8 @@ namespace fs = std::filesystem;
 using npusim::testing::kSourceDir;
 using npusim::testing::read_text;
 using Result = npusim::testing::CommandResult;
-const std::string kRun = "run --config " + kSourceDir +
-                         "/configs/edge_int8_32x32.json --model " + kSourceDir + "/models/zoo/lenet5.json";
+const std::string kRun =
+    "run --config " + kSourceDir + "/configs/edge_int8_32x32.json --model " + kSourceDir + "/models/zoo/lenet5.json";
 
 fs::path fresh_dir(const std::string& name) {
   const fs::path dir = fs::temp_directory_path() / ("npusim_trace_" + std::to_string(getpid()) + "_" + name);
@@ -95,7 +95,8 @@ TEST(TraceCli, LayerFilterKeepsOnlyThoseLayersAndUnknownNamesFail) {
   const auto trace = nlohmann::json::parse(read_text(dir / "trace.json"));
   std::set<std::string> layers;
   for (const auto& e : trace.at("traceEvents")) {
-    if (e.contains("args") && e.at("args").contains("layer")) layers.insert(e.at("args").at("layer").get<std::string>());
+    if (e.contains("args") && e.at("args").contains("layer"))
+      layers.insert(e.at("args").at("layer").get<std::string>());
   }
   EXPECT_EQ(layers, (std::set<std::string>{"fc1", "fc2"}));
   const Result r = npusim::testing::run_npusim(kRun + " --trace " + dir.string() + " --trace-layers fc9");

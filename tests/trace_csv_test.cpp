@@ -2,8 +2,8 @@
 // GB/s worked out by hand, the truncation sidecar, determinism, unwritable path.
 #include <gtest/gtest.h>
 
-#include "temp_dir_test_support.h"
 #include <unistd.h>
+#include "temp_dir_test_support.h"
 
 #include <filesystem>
 #include <fstream>

@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "temp_dir_test_support.h"
 #include <unistd.h>
+#include "temp_dir_test_support.h"
 
 #include <filesystem>
 #include <fstream>

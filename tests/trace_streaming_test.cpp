@@ -9,18 +9,18 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
 
+#include <systemc>
 #include "cli_test_support.h"
 #include "models/network_json.h"
-#include "sim/config/accelerator_config.h"
 #include "sim/commands/simulation.h"
-#include <systemc>
+#include "sim/config/accelerator_config.h"
 #include "temp_dir_test_support.h"
 #include "traces/chrome_trace_writer.h"
 #include "traces/csv_timeline_writer.h"
@@ -73,20 +73,16 @@ void record_mixed_events(const std::vector<TraceRecorder*>& recorders, int count
         case 0:
           r->record(ComputeEvent{layer, i, random.below(4) == 0 ? ComputeUnit::ppu : ComputeUnit::array, start, end});
           break;
-        case 1:
-          r->record(StallEvent{layer, static_cast<StallCause>(i % kStallCauseCount), start, end});
-          break;
+        case 1: r->record(StallEvent{layer, static_cast<StallCause>(i % kStallCauseCount), start, end}); break;
         case 2:
           r->record(TransferEvent{"dram", i % 2 ? "ifmap" : "weight", i % 2 ? "ifmap" : "weight", layer, 64 + i * 7,
                                   start, end, i % 3 == 0});
           break;
         case 3:
-          r->record(DramCommandEvent{i % 2, 0, i % 4, i % 3, 100 + i,
-                                     static_cast<DramCommandKind>(i % 5), start, i % 5 == 1 || i % 5 == 2 ? 64 : 0});
+          r->record(DramCommandEvent{i % 2, 0, i % 4, i % 3, 100 + i, static_cast<DramCommandKind>(i % 5), start,
+                                     i % 5 == 1 || i % 5 == 2 ? 64 : 0});
           break;
-        default:
-          r->record_buffer_access(i % 3 ? "ifmap" : "ofmap", start, end, 100 + i, i % 2 ? 50 : 0);
-          break;
+        default: r->record_buffer_access(i % 3 ? "ifmap" : "ofmap", start, end, 100 + i, i % 2 ? 50 : 0); break;
       }
     }
   }
@@ -220,7 +216,8 @@ TEST_F(TraceStreaming, SummaryEqualsTheInMemoryAggregatesAndCoarsensExactly) {
   TraceEvents one;
   one.computes.push_back({"conv", 0, ComputeUnit::array, 900, 2'100});
   one.computes.push_back({"pool", 0, ComputeUnit::ppu, 0, 5'000});  // not the array's
-  EXPECT_EQ(summarize_trace(one, 1000).array_busy_ps, (std::map<std::int64_t, std::int64_t>{{0, 100}, {1, 1000}, {2, 100}}));
+  EXPECT_EQ(summarize_trace(one, 1000).array_busy_ps,
+            (std::map<std::int64_t, std::int64_t>{{0, 100}, {1, 1000}, {2, 100}}));
 }
 
 // A real run: `npusim run --trace` (streaming) against the same simulation
@@ -230,9 +227,8 @@ TEST_F(TraceStreaming, CliTraceOfARealRunEqualsTheInMemoryWriters) {
   const std::string model_path = std::string(NPUSIM_SOURCE_DIR) + "/models/zoo/tiny_mixed.json";
   const fs::path in = dir_ / "in", out = dir_ / "out";
   fs::create_directories(in);
-  const testing::CommandResult r =
-      testing::run_npusim("run --config " + config_path + " --model " + model_path + " --trace " + out.string() +
-                          " --trace-window-ns 50");
+  const testing::CommandResult r = testing::run_npusim("run --config " + config_path + " --model " + model_path +
+                                                       " --trace " + out.string() + " --trace-window-ns 50");
   ASSERT_EQ(r.status, 0) << r.out;
 
   // The memory system elaborates SystemC modules, which a process whose
@@ -280,7 +276,7 @@ TEST(TraceRecorderStreaming, AWindowReopenedAfterAFlushIsNotCountedTwice) {
   limits.buffer_window_ps = 1000;
   TraceRecorder recorder(limits);
   recorder.stream_to(&sink, 1);
-  recorder.record_buffer_access("ifmap", 0, 500, 10, 0);    // window 0: counted, flushed
+  recorder.record_buffer_access("ifmap", 0, 500, 10, 0);     // window 0: counted, flushed
   recorder.record_buffer_access("ifmap", 500, 1000, 20, 4);  // window 0 again: more bytes, no new event
   recorder.record_buffer_access("ifmap", 1000, 1500, 5, 0);  // window 1: counted
   recorder.flush();

@@ -4,9 +4,9 @@
 // and a write after the simulator's own kernel already ran sc_start.
 #include <gtest/gtest.h>
 
-#include "temp_dir_test_support.h"
 #include <sys/wait.h>
 #include <unistd.h>
+#include "temp_dir_test_support.h"
 
 #include <filesystem>
 #include <fstream>
@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "traces/vcd_plan.h"
 #include "traces/gtkwave_save.h"
+#include "traces/vcd_plan.h"
 #include "traces/vcd_writer.h"
 
 namespace npusim {
@@ -42,7 +42,19 @@ TraceEvents sample_events() {
 }
 
 // Signal indices of the sample's plan.
-enum : int { kArray, kPpu, kDma, kStallIfmap, kStallWeight, kStallOfmap, kStallSram, kStallPpu, kIfmapMbps, kDmaMbps, kDramMbps };
+enum : int {
+  kArray,
+  kPpu,
+  kDma,
+  kStallIfmap,
+  kStallWeight,
+  kStallOfmap,
+  kStallSram,
+  kStallPpu,
+  kIfmapMbps,
+  kDmaMbps,
+  kDramMbps
+};
 
 TEST(VcdPlan, SignalsAndChangesWorkedOutByHand) {
   const VcdPlan plan = plan_vcd(sample_events(), 1000);

@@ -43,8 +43,7 @@ Tensor run_both(const QuantizedGraph& q, const Tensor& input, int rows = 3, int 
     config.array.dataflow = dataflow;
     const auto engine = make_tile_engine(config.array);
     const NetworkRun run = run_network(q, input, *engine, config);
-    const auto checks =
-        check_against_reference(run, run_reference(q, input, reference_reduction_chunk(config.array)));
+    const auto checks = check_against_reference(run, run_reference(q, input, reference_reduction_chunk(config.array)));
     for (std::size_t i = 0; i < checks.size(); ++i) {
       EXPECT_TRUE(checks[i].bit_exact) << q.graph.layers[i].name << " " << static_cast<int>(dataflow) << ": "
                                        << checks[i].detail;
@@ -114,7 +113,8 @@ TEST(RequantMode, FloatHalfEvenRoundsTiesToEvenBeforeTheZeroPoint) {
   const std::vector<std::int64_t> sums{5, 7, -5, 1};
   std::vector<std::int8_t> fixed;
   for (const auto s : sums) {
-    fixed.push_back(static_cast<std::int8_t>(multiply_by_quantized_multiplier(static_cast<std::int32_t>(s), q.layers[0].requant) + 1));
+    fixed.push_back(static_cast<std::int8_t>(
+        multiply_by_quantized_multiplier(static_cast<std::int32_t>(s), q.layers[0].requant) + 1));
   }
   EXPECT_EQ(fixed[0], 4);
   EXPECT_EQ(fixed[3], 2);
@@ -159,9 +159,9 @@ TEST(RequantMode, OnnxQLinearMatMul2D) {
 // onnx/backend/test/case/node/qlinearconv.py, test_qlinearconv: a 1x1 conv of
 // a 7x7 uint8 image with one weight 0 at zero point 255 (int8: -128, zp 127).
 TEST(RequantMode, OnnxQLinearConv) {
-  const std::vector<int> x{255, 174, 162, 25,  203, 168, 58,  15,  59,  237, 95,  129, 0,   64,  56,  242, 153,
-                           221, 168, 12,  166, 232, 178, 186, 195, 237, 162, 237, 188, 39,  124, 77,  80,  102,
-                           43,  127, 230, 21,  83,  41,  40,  134, 255, 154, 92,  141, 42,  148, 247};
+  const std::vector<int> x{255, 174, 162, 25,  203, 168, 58,  15,  59,  237, 95,  129, 0,  64,  56, 242, 153,
+                           221, 168, 12,  166, 232, 178, 186, 195, 237, 162, 237, 188, 39, 124, 77, 80,  102,
+                           43,  127, 230, 21,  83,  41,  40,  134, 255, 154, 92,  141, 42, 148, 247};
   const std::vector<int> expected{0,   81,  93,  230, 52,  87,  197, 240, 196, 18,  160, 126, 255, 191, 199, 13,  102,
                                   34,  87,  243, 89,  23,  77,  69,  60,  18,  93,  18,  67,  216, 131, 178, 175, 153,
                                   212, 128, 25,  234, 172, 214, 215, 121, 0,   101, 163, 114, 213, 107, 8};
@@ -184,8 +184,7 @@ TEST(RequantMode, OnnxQLinearConv) {
 // A random graph: conv (padded, strided) -> grouped conv -> fc, every layer
 // with random weights and weight zero points (per tensor or per channel),
 // random biases, fixed-point or float requantization.
-QuantizedGraph random_graph(SeededRandom& random, NumberFormat weight_format, bool per_channel,
-                            RequantMode mode) {
+QuantizedGraph random_graph(SeededRandom& random, NumberFormat weight_format, bool per_channel, RequantMode mode) {
   const auto uniform_int = [&](int lo, int hi) {
     return lo + static_cast<int>(random.uniform(0.0, 1.0) * (hi - lo + 1) * 0.999999);
   };
@@ -193,12 +192,25 @@ QuantizedGraph random_graph(SeededRandom& random, NumberFormat weight_format, bo
   q.mac = {weight_format, NumberFormat::int8, AccumulatorFormat::int32, 1};
   q.graph.input_dims = {4, 6, 5};
   q.input_quant = {0.02, uniform_int(-60, 60)};
-  Layer conv1 = conv_layer({.filters = 6, .kernel_h = 3, .kernel_w = 2, .stride_h = 2, .stride_w = 1,
-                            .pad_top = 1, .pad_left = 0, .pad_bottom = 1, .pad_right = 1},
+  Layer conv1 = conv_layer({.filters = 6,
+                            .kernel_h = 3,
+                            .kernel_w = 2,
+                            .stride_h = 2,
+                            .stride_w = 1,
+                            .pad_top = 1,
+                            .pad_left = 0,
+                            .pad_bottom = 1,
+                            .pad_right = 1},
                            q.graph.input_dims);
   conv1.name = "conv1";
-  Layer conv2 = conv_layer({.filters = 4, .kernel_h = 3, .kernel_w = 3, .pad_top = 1, .pad_left = 1,
-                            .pad_bottom = 1, .pad_right = 1, .groups = 2},
+  Layer conv2 = conv_layer({.filters = 4,
+                            .kernel_h = 3,
+                            .kernel_w = 3,
+                            .pad_top = 1,
+                            .pad_left = 1,
+                            .pad_bottom = 1,
+                            .pad_right = 1,
+                            .groups = 2},
                            conv1.output_dims, Activation::relu);
   conv2.name = "conv2";
   conv2.inputs = {"conv1"};
@@ -219,7 +231,8 @@ QuantizedGraph random_graph(SeededRandom& random, NumberFormat weight_format, bo
     const auto channels = static_cast<std::size_t>(ql.weights.dims[0]);
     ql.weights.quant = {0.01, uniform_int(w_lo, w_hi)};
     if (per_channel) {
-      for (std::size_t n = 0; n < channels; ++n) ql.weights.quant.channel_zero_points.push_back(uniform_int(w_lo, w_hi));
+      for (std::size_t n = 0; n < channels; ++n)
+        ql.weights.quant.channel_zero_points.push_back(uniform_int(w_lo, w_hi));
     }
     std::vector<std::int64_t> bias(channels);
     for (auto& b : bias) b = uniform_int(-3000, 3000);

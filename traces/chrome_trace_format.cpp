@@ -9,8 +9,8 @@ constexpr int kPid = 1;
 
 double to_us(std::int64_t ps) { return static_cast<double>(ps) / 1e6; }
 
-Json complete_event(const std::string& name, const char* category, std::int64_t start_ps, std::int64_t end_ps,
-                    int tid, Json args) {
+Json complete_event(const std::string& name, const char* category, std::int64_t start_ps, std::int64_t end_ps, int tid,
+                    Json args) {
   return Json{{"name", name},
               {"cat", category},
               {"ph", "X"},
@@ -75,7 +75,8 @@ Json compute_event(const ComputeEvent& c, int tid) {
 
 Json stall_event(const StallEvent& s, int tid) {
   const std::string cause(to_string(s.cause));
-  return complete_event("stall: " + cause, "stall", s.start_ps, s.end_ps, tid, Json{{"layer", s.layer}, {"cause", cause}});
+  return complete_event("stall: " + cause, "stall", s.start_ps, s.end_ps, tid,
+                        Json{{"layer", s.layer}, {"cause", cause}});
 }
 
 Json transfer_event(const TransferEvent& t, int tid) {
@@ -107,8 +108,8 @@ Json buffer_window_event(const BufferAccessWindow& w, int tid) {
 }
 
 Json truncation_event(const std::string& truncated, std::int64_t end_ps, int tid) {
-  return Json{{"name", truncated}, {"cat", "trace"}, {"ph", "i"}, {"s", "g"},
-              {"ts", to_us(end_ps)},   {"pid", kPid},   {"tid", tid}};
+  return Json{{"name", truncated},   {"cat", "trace"}, {"ph", "i"}, {"s", "g"},
+              {"ts", to_us(end_ps)}, {"pid", kPid},    {"tid", tid}};
 }
 
 // One counter per direction, each with a single series named by its unit:

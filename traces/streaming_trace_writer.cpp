@@ -110,8 +110,8 @@ TransferEvent to_transfer(const SpillRecord& r, const std::vector<std::string>& 
 }
 
 DramCommandEvent to_command(const SpillRecord& r) {
-  return DramCommandEvent{r.ints[0], r.ints[1], r.ints[2], r.ints[3], r.value,
-                          static_cast<DramCommandKind>(r.ints[4]), r.start_ps, r.value2};
+  return DramCommandEvent{r.ints[0],  r.ints[1], r.ints[2], r.ints[3], r.value, static_cast<DramCommandKind>(r.ints[4]),
+                          r.start_ps, r.value2};
 }
 
 }  // namespace
@@ -275,8 +275,8 @@ void StreamingTraceWriter::write_chrome(const TraceSummary& summary) {
       LaneAssigner lanes;
       for (const BufferAccessWindow& w : windows) {
         if (w.buffer != traffic.buffers[b].name) continue;
-        stream.add(buffer_window_event(w, buffer_tid[b] + lanes.assign(w.window_start_ps,
-                                                                        w.window_start_ps + w.window_length_ps)));
+        stream.add(buffer_window_event(
+            w, buffer_tid[b] + lanes.assign(w.window_start_ps, w.window_start_ps + w.window_length_ps)));
       }
     }
     write_counters(stream, traffic);

@@ -52,8 +52,8 @@ class StreamingTraceWriter : public TraceSink {
   void consume(TraceEvents batch) override;
 
   // After the recorder's last flush(): writes <dir>/trace.json, timeline.csv
-  // (and timeline.truncated.txt for a truncated trace), trace.vcd and trace.gtkw. Throws std::runtime_error naming a file that cannot be
-  // written. No-op without a directory.
+  // (and timeline.truncated.txt for a truncated trace), trace.vcd and trace.gtkw. Throws std::runtime_error naming a
+  // file that cannot be written. No-op without a directory.
   void finish();
 
   // The per-window aggregates of everything consumed so far.

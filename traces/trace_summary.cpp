@@ -43,7 +43,7 @@ void TraceAggregator::add(const TraceEvents& batch) {
     }
     if (c.command != DramCommandKind::rd && c.command != DramCommandKind::wr) continue;
     add_series_bytes(dram_channels_[static_cast<std::size_t>(c.channel)], c.time_ps, c.time_ps, c.data_bytes,
-              c.command == DramCommandKind::wr, window_ps_);
+                     c.command == DramCommandKind::wr, window_ps_);
   }
   for (const ComputeEvent& c : batch.computes) {
     cover(c.start_ps, c.end_ps);

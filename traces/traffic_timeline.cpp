@@ -77,8 +77,8 @@ TrafficTimeline build_traffic_timeline(const TraceEvents& events, std::int64_t w
   for (int ch = 0; ch < channels; ++ch) timeline.dram_channels[ch].name = "dram_ch" + std::to_string(ch);
   for (const DramCommandEvent& c : events.dram_commands) {
     if (c.command != DramCommandKind::rd && c.command != DramCommandKind::wr) continue;
-    add_series_bytes(timeline.dram_channels[c.channel], c.time_ps, c.time_ps, c.data_bytes, c.command == DramCommandKind::wr,
-              window_ps);
+    add_series_bytes(timeline.dram_channels[c.channel], c.time_ps, c.time_ps, c.data_bytes,
+                     c.command == DramCommandKind::wr, window_ps);
   }
 
   // Every event's last window, not only the traffic's: the timeline spans the run.

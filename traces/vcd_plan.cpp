@@ -111,7 +111,8 @@ VcdPlan plan_vcd(const TraceEvents& events, std::int64_t window_ps) {
   auto add_counter = [&](const TrafficSeries& series) {
     const int signal = static_cast<int>(plan.signals.size());
     plan.signals.push_back({series.name + "_mbps", 64});
-    for (const auto& [time_ps, mbps] : counter_changes(series, window_ps)) plan.changes.push_back({time_ps, signal, mbps});
+    for (const auto& [time_ps, mbps] : counter_changes(series, window_ps))
+      plan.changes.push_back({time_ps, signal, mbps});
   };
   for (const TrafficSeries& series : traffic.buffers) add_counter(series);
   add_counter(traffic.dma);

@@ -71,7 +71,6 @@ class FlagUnion {
 };
 
 // A bandwidth signal's changes (time, MB/s) for one series, in time order.
-std::vector<std::pair<std::int64_t, std::int64_t>> counter_changes(const TrafficSeries& series,
-                                                                   std::int64_t window_ps);
+std::vector<std::pair<std::int64_t, std::int64_t>> counter_changes(const TrafficSeries& series, std::int64_t window_ps);
 
 }  // namespace npusim

@@ -5,8 +5,7 @@
 
 namespace npusim {
 
-VcdReplayModule::VcdReplayModule(sc_core::sc_module_name name, std::vector<VcdSignal> signals,
-                                 VcdChangeSource changes)
+VcdReplayModule::VcdReplayModule(sc_core::sc_module_name name, std::vector<VcdSignal> signals, VcdChangeSource changes)
     : sc_core::sc_module(name), signals_(std::move(signals)), changes_(std::move(changes)) {
   for (const VcdSignal& signal : signals_) {
     if (signal.width_bits == 1) {

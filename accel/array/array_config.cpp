@@ -34,8 +34,6 @@ std::string_view to_string(TimingConvention timing) {
   return timing == TimingConvention::overlapped ? "overlapped" : "scalesim";
 }
 
-std::string_view to_string(Fidelity fidelity) {
-  return fidelity == Fidelity::tile ? "tile" : "pe";
-}
+std::string_view to_string(Fidelity fidelity) { return fidelity == Fidelity::tile ? "tile" : "pe"; }
 
 }  // namespace npusim

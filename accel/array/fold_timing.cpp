@@ -66,8 +66,8 @@ GemmTiming gemm_timing(const GemmShape& shape, const ArrayConfig& array) {
       timing.cycles = (folds - 1) * period + t + rows + cols - 2 + readout;
     }
   }
-  timing.mapping_efficiency = static_cast<double>(map.spatial_rows) * map.spatial_cols /
-                              (static_cast<double>(folds) * rows * cols);
+  timing.mapping_efficiency =
+      static_cast<double>(map.spatial_rows) * map.spatial_cols / (static_cast<double>(folds) * rows * cols);
   return timing;
 }
 

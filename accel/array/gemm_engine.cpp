@@ -21,8 +21,7 @@ class TileEngine final : public GemmEngine {
   GemmRun run(const GemmOperands& operands) override {
     GemmRun run;
     run.cycles = gemm_timing(operands.shape, array_).cycles;
-    run.output = compute_gemm_values(operands, array_.mac,
-                                     reduction_chunk(array_, operands.shape.k));
+    run.output = compute_gemm_values(operands, array_.mac, reduction_chunk(array_, operands.shape.k));
     return run;
   }
 
@@ -35,8 +34,7 @@ class TileEngine final : public GemmEngine {
 class PeEngine final : public GemmEngine {
  public:
   PeEngine(const ArrayConfig& array, double clock_mhz)
-      : clock_("clk", sc_core::sc_time(1.0e6 / clock_mhz, sc_core::SC_PS)),
-        array_module_("pe_array", array) {
+      : clock_("clk", sc_core::sc_time(1.0e6 / clock_mhz, sc_core::SC_PS)), array_module_("pe_array", array) {
     array_module_.clk(clock_);
   }
 
@@ -49,9 +47,7 @@ class PeEngine final : public GemmEngine {
 
 }  // namespace
 
-std::unique_ptr<GemmEngine> make_tile_engine(const ArrayConfig& array) {
-  return std::make_unique<TileEngine>(array);
-}
+std::unique_ptr<GemmEngine> make_tile_engine(const ArrayConfig& array) { return std::make_unique<TileEngine>(array); }
 
 std::unique_ptr<GemmEngine> make_pe_engine(const ArrayConfig& array, double clock_mhz) {
   if (!(clock_mhz > 0)) throw std::invalid_argument("clock_mhz must be positive");

@@ -23,10 +23,9 @@ class SystolicDatapath {
   virtual GemmRun result() = 0;
 };
 
-std::unique_ptr<SystolicDatapath> make_stationary_datapath(const ArrayConfig& array,
-                                                          const GemmOperands& operands);
+std::unique_ptr<SystolicDatapath> make_stationary_datapath(const ArrayConfig& array, const GemmOperands& operands);
 std::unique_ptr<SystolicDatapath> make_output_stationary_datapath(const ArrayConfig& array,
-                                                                 const GemmOperands& operands);
+                                                                  const GemmOperands& operands);
 
 // Integer operands: exact int64 sums with the int32 range checked at every step.
 struct IntegerDomain {
@@ -61,9 +60,7 @@ struct FloatDomain {
   static std::span<const Operand> a(const GemmOperands& op) { return op.a_float; }
   static std::span<const Operand> w(const GemmOperands& op) { return op.w_float; }
   static void store(GemmOutput& out, std::size_t count) { out.acc_float.assign(count, 0.0f); }
-  static void write(GemmOutput& out, std::size_t index, Sum value, bool) {
-    out.acc_float[index] = value;
-  }
+  static void write(GemmOutput& out, std::size_t index, Sum value, bool) { out.acc_float[index] = value; }
 };
 
 }  // namespace npusim

@@ -84,7 +84,7 @@ class OutputStationaryDatapath final : public SystolicDatapath {
     std::int64_t first_row;  // m of array row 0
     std::int64_t first_col;  // n of array column 0
     std::int64_t stream_start;
-    bool drained = false;    // last operands have left the array
+    bool drained = false;  // last operands have left the array
   };
 
   struct Token {
@@ -223,7 +223,7 @@ class OutputStationaryDatapath final : public SystolicDatapath {
 }  // namespace
 
 std::unique_ptr<SystolicDatapath> make_output_stationary_datapath(const ArrayConfig& array,
-                                                                 const GemmOperands& operands) {
+                                                                  const GemmOperands& operands) {
   if (array.mac.integer()) {
     return std::make_unique<OutputStationaryDatapath<IntegerDomain>>(array, operands);
   }

@@ -284,8 +284,7 @@ class StationaryDatapath final : public SystolicDatapath {
 
 }  // namespace
 
-std::unique_ptr<SystolicDatapath> make_stationary_datapath(const ArrayConfig& array,
-                                                          const GemmOperands& operands) {
+std::unique_ptr<SystolicDatapath> make_stationary_datapath(const ArrayConfig& array, const GemmOperands& operands) {
   if (array.mac.integer()) {
     return std::make_unique<StationaryDatapath<IntegerDomain>>(array, operands);
   }

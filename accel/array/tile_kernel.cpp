@@ -142,8 +142,7 @@ bool binary_gemm(const GemmOperands& op, GemmOutput& out) {
 
 }  // namespace
 
-GemmOutput compute_gemm_values(const GemmOperands& op, const MacFormat& mac,
-                               std::int64_t reduction_chunk) {
+GemmOutput compute_gemm_values(const GemmOperands& op, const MacFormat& mac, std::int64_t reduction_chunk) {
   const auto outputs = static_cast<std::size_t>(op.shape.m * op.shape.n);
   const auto a_size = static_cast<std::size_t>(op.shape.m * op.shape.k);
   const auto w_size = static_cast<std::size_t>(op.shape.k * op.shape.n);

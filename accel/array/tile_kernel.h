@@ -12,7 +12,6 @@
 
 namespace npusim {
 
-GemmOutput compute_gemm_values(const GemmOperands& operands, const MacFormat& mac,
-                               std::int64_t reduction_chunk);
+GemmOutput compute_gemm_values(const GemmOperands& operands, const MacFormat& mac, std::int64_t reduction_chunk);
 
 }  // namespace npusim

@@ -88,9 +88,7 @@ std::uint16_t fp32_to_bf16_bits(float value) {
   return static_cast<std::uint16_t>((u & kFp32AbsMask) > kFp32Inf ? nan : rounded);
 }
 
-float bf16_bits_to_fp32(std::uint16_t bits) {
-  return std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16);
-}
+float bf16_bits_to_fp32(std::uint16_t bits) { return std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16); }
 
 float round_to_format(float value, NumberFormat format) {
   switch (format) {
@@ -101,8 +99,7 @@ float round_to_format(float value, NumberFormat format) {
     case NumberFormat::int4:
     case NumberFormat::binary: break;
   }
-  throw std::invalid_argument("round_to_format: " + std::string(to_string(format)) +
-                              " is not a floating-point format");
+  throw std::invalid_argument("round_to_format: " + std::string(to_string(format)) + " is not a floating-point format");
 }
 
 }  // namespace npusim

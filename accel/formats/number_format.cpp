@@ -23,9 +23,7 @@ constexpr std::array<FormatInfo, 6> kFormats{{
     {NumberFormat::binary, "binary", 1, true, -1, 1},
 }};
 
-const FormatInfo& info(NumberFormat format) {
-  return kFormats[static_cast<std::size_t>(format)];
-}
+const FormatInfo& info(NumberFormat format) { return kFormats[static_cast<std::size_t>(format)]; }
 
 }  // namespace
 
@@ -59,16 +57,13 @@ bool is_integer_class(NumberFormat format) { return info(format).integer; }
 int min_integer_value(NumberFormat format) { return info(format).min_value; }
 int max_integer_value(NumberFormat format) { return info(format).max_value; }
 
-int max_integer_magnitude(NumberFormat format) {
-  return -min_integer_value(format);
-}
+int max_integer_magnitude(NumberFormat format) { return -min_integer_value(format); }
 
 std::string MacFormat::label() const {
   if (!integer()) {
     return std::string(to_string(weight)) + "/" + std::string(to_string(activation));
   }
-  return "W" + std::to_string(storage_bits(weight)) + "A" +
-         std::to_string(storage_bits(activation));
+  return "W" + std::to_string(storage_bits(weight)) + "A" + std::to_string(storage_bits(activation));
 }
 
 AccumulatorFormat default_accumulator(NumberFormat weight, NumberFormat) {

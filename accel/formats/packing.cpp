@@ -19,8 +19,8 @@ std::vector<std::uint8_t> pack_int4(std::span<const std::int8_t> values) {
   for (std::size_t i = 0; i < values.size(); ++i) {
     const int v = values[i];
     if (v < -8 || v > 7) {
-      throw std::invalid_argument("pack_int4: element " + std::to_string(i) + " is " +
-                                  std::to_string(v) + ", outside [-8, 7]");
+      throw std::invalid_argument("pack_int4: element " + std::to_string(i) + " is " + std::to_string(v) +
+                                  ", outside [-8, 7]");
     }
     const auto nibble = static_cast<std::uint8_t>(static_cast<unsigned>(v) & 0x0Fu);
     bytes[i / 2] |= static_cast<std::uint8_t>(nibble << (4 * (i % 2)));
@@ -31,8 +31,7 @@ std::vector<std::uint8_t> pack_int4(std::span<const std::int8_t> values) {
 std::vector<std::int8_t> unpack_int4(std::span<const std::uint8_t> bytes, std::size_t count) {
   if (bytes.size() < (count + 1) / 2) {
     throw std::invalid_argument("unpack_int4: " + std::to_string(count) + " elements need " +
-                                std::to_string((count + 1) / 2) + " bytes, got " +
-                                std::to_string(bytes.size()));
+                                std::to_string((count + 1) / 2) + " bytes, got " + std::to_string(bytes.size()));
   }
   std::vector<std::int8_t> values(count);
   for (std::size_t i = 0; i < count; ++i) {
@@ -48,8 +47,8 @@ std::vector<std::uint64_t> pack_binary(std::span<const std::int8_t> values) {
   for (std::size_t i = 0; i < values.size(); ++i) {
     const int v = values[i];
     if (v != 1 && v != -1) {
-      throw std::invalid_argument("pack_binary: element " + std::to_string(i) + " is " +
-                                  std::to_string(v) + ", expected -1 or +1");
+      throw std::invalid_argument("pack_binary: element " + std::to_string(i) + " is " + std::to_string(v) +
+                                  ", expected -1 or +1");
     }
     if (v == -1) words[i / kWordBits] |= std::uint64_t{1} << (i % kWordBits);
   }
@@ -59,8 +58,7 @@ std::vector<std::uint64_t> pack_binary(std::span<const std::int8_t> values) {
 std::vector<std::int8_t> unpack_binary(std::span<const std::uint64_t> words, std::size_t count) {
   if (words.size() < words_for(count)) {
     throw std::invalid_argument("unpack_binary: " + std::to_string(count) + " elements need " +
-                                std::to_string(words_for(count)) + " words, got " +
-                                std::to_string(words.size()));
+                                std::to_string(words_for(count)) + " words, got " + std::to_string(words.size()));
   }
   std::vector<std::int8_t> values(count);
   for (std::size_t i = 0; i < count; ++i) {
@@ -70,13 +68,12 @@ std::vector<std::int8_t> unpack_binary(std::span<const std::uint64_t> words, std
   return values;
 }
 
-std::int32_t binary_dot(std::span<const std::uint64_t> a, std::span<const std::uint64_t> w,
-                        std::size_t n) {
+std::int32_t binary_dot(std::span<const std::uint64_t> a, std::span<const std::uint64_t> w, std::size_t n) {
   const std::size_t words = words_for(n);
   if (a.size() < words || w.size() < words) {
-    throw std::invalid_argument("binary_dot: " + std::to_string(n) + " elements need " +
-                                std::to_string(words) + " words per operand, got " +
-                                std::to_string(a.size()) + " and " + std::to_string(w.size()));
+    throw std::invalid_argument("binary_dot: " + std::to_string(n) + " elements need " + std::to_string(words) +
+                                " words per operand, got " + std::to_string(a.size()) + " and " +
+                                std::to_string(w.size()));
   }
   const std::size_t full_words = n / kWordBits;
   std::size_t differing = 0;
@@ -88,16 +85,15 @@ std::int32_t binary_dot(std::span<const std::uint64_t> a, std::span<const std::u
     const std::uint64_t mask = (std::uint64_t{1} << tail_bits) - 1;
     differing += static_cast<std::size_t>(std::popcount((a[full_words] ^ w[full_words]) & mask));
   }
-  return static_cast<std::int32_t>(static_cast<std::int64_t>(n) -
-                                   2 * static_cast<std::int64_t>(differing));
+  return static_cast<std::int32_t>(static_cast<std::int64_t>(n) - 2 * static_cast<std::int64_t>(differing));
 }
 
 std::int32_t binary_dot_masked(std::span<const std::uint64_t> a, std::span<const std::uint64_t> w,
                                std::span<const std::uint64_t> skip, std::size_t n) {
   const std::size_t words = words_for(n);
   if (a.size() < words || w.size() < words || skip.size() < words) {
-    throw std::invalid_argument("binary_dot_masked: " + std::to_string(n) + " elements need " +
-                                std::to_string(words) + " words per operand and mask");
+    throw std::invalid_argument("binary_dot_masked: " + std::to_string(n) + " elements need " + std::to_string(words) +
+                                " words per operand and mask");
   }
   std::int64_t counted = 0, differing = 0;
   for (std::size_t i = 0; i < words; ++i) {
@@ -117,8 +113,7 @@ std::int64_t packed_bytes_of(std::int64_t count, int bits) {
 
 std::size_t packed_bytes(std::size_t count, int bits) {
   if (bits <= 0) {
-    throw std::invalid_argument("packed_bytes: bits per element must be positive, got " +
-                                std::to_string(bits));
+    throw std::invalid_argument("packed_bytes: bits per element must be positive, got " + std::to_string(bits));
   }
   const auto b = static_cast<std::size_t>(bits);
   // Whole groups of 8 elements fill exactly `bits` bytes; splitting them off

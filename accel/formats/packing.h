@@ -21,8 +21,7 @@ std::vector<std::int8_t> unpack_int4(std::span<const std::uint8_t> bytes, std::s
 std::vector<std::uint64_t> pack_binary(std::span<const std::int8_t> values);
 std::vector<std::int8_t> unpack_binary(std::span<const std::uint64_t> words, std::size_t count);
 // Dot product of two packed vectors of n elements (bits past n are ignored).
-std::int32_t binary_dot(std::span<const std::uint64_t> a, std::span<const std::uint64_t> w,
-                        std::size_t n);
+std::int32_t binary_dot(std::span<const std::uint64_t> a, std::span<const std::uint64_t> w, std::size_t n);
 // The same with a padding mask, as an XNOR-popcount array skips the positions
 // im2col padded: a position whose bit is set in `skip` adds nothing, so the
 // dot is (n - popcount(skip)) - 2 * popcount((a XOR w) & ~skip).

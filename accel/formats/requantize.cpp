@@ -81,8 +81,7 @@ std::int32_t multiply_by_quantized_multiplier(std::int32_t x, FixedPointMultipli
   // most one half, so clamping them keeps the shift defined without changing
   // any result.
   const int right_shift = std::min(-m.shift, 62);
-  return static_cast<std::int32_t>(
-      rounding_divide_by_pot(round_half_up_shift_saturated(product, 31), right_shift));
+  return static_cast<std::int32_t>(rounding_divide_by_pot(round_half_up_shift_saturated(product, 31), right_shift));
 }
 
 std::int32_t saturate(std::int64_t value, std::int32_t lo, std::int32_t hi) {
@@ -104,8 +103,7 @@ std::int32_t rounding_divide(std::int64_t numerator, std::int64_t denominator) {
   const bool negative = (numerator < 0) != (denominator < 0);
   const std::uint64_t limit = negative ? std::uint64_t{1} << 31 : (std::uint64_t{1} << 31) - 1;
   q = std::min(q, limit);
-  return negative ? static_cast<std::int32_t>(-static_cast<std::int64_t>(q))
-                  : static_cast<std::int32_t>(q);
+  return negative ? static_cast<std::int32_t>(-static_cast<std::int64_t>(q)) : static_cast<std::int32_t>(q);
 }
 
 }  // namespace npusim

@@ -19,10 +19,9 @@ void DmaEngine::configure(std::int64_t burst_bytes, double peak_gbps) {
   transactions_ = 0;
 }
 
-std::int64_t DmaEngine::transfer(std::uint64_t address, std::int64_t bytes, bool is_write,
-                                 std::int64_t issue_ps) {
-  const std::int64_t now_ps = static_cast<std::int64_t>(sc_core::sc_time_stamp().value() /
-                                                         (sc_core::sc_time(1, sc_core::SC_PS).value()));
+std::int64_t DmaEngine::transfer(std::uint64_t address, std::int64_t bytes, bool is_write, std::int64_t issue_ps) {
+  const std::int64_t now_ps =
+      static_cast<std::int64_t>(sc_core::sc_time_stamp().value() / (sc_core::sc_time(1, sc_core::SC_PS).value()));
   const std::int64_t offset_ps = std::max<std::int64_t>(0, issue_ps - now_ps);
   std::int64_t done_ps = issue_ps;
   tlm::tlm_generic_payload payload;
@@ -39,8 +38,8 @@ std::int64_t DmaEngine::transfer(std::uint64_t address, std::int64_t bytes, bool
     sc_core::sc_time delay(static_cast<double>(offset_ps), sc_core::SC_PS);
     socket->b_transport(payload, delay);
     if (payload.is_response_error()) {
-      throw std::runtime_error("DMA " + std::string(is_write ? "write" : "read") + " of " +
-                               std::to_string(length) + " bytes at address " + std::to_string(address + moved) +
+      throw std::runtime_error("DMA " + std::string(is_write ? "write" : "read") + " of " + std::to_string(length) +
+                               " bytes at address " + std::to_string(address + moved) +
                                " failed: " + payload.get_response_string());
     }
     ++transactions_;

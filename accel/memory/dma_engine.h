@@ -12,9 +12,9 @@
 #include <cstdint>
 #include <vector>
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "accel/memory/memory_port.h"
 
@@ -31,8 +31,7 @@ class DmaEngine : public sc_core::sc_module, public MemoryPort {
   // MemoryPort: times are on the run's time axis. The kernel's time stamp is
   // subtracted from the annotated delay, so the axes agree whenever the
   // kernel has not run ahead of the memory schedule (always, in tile fidelity).
-  std::int64_t transfer(std::uint64_t address, std::int64_t bytes, bool is_write,
-                        std::int64_t issue_ps) override;
+  std::int64_t transfer(std::uint64_t address, std::int64_t bytes, bool is_write, std::int64_t issue_ps) override;
   double peak_gbps() const override { return peak_gbps_; }
   // For the next run (one engine per process).
   void configure(std::int64_t burst_bytes, double peak_gbps);

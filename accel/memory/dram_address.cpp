@@ -40,7 +40,8 @@ std::optional<MappingFields> parse_address_mapping(std::string_view spelled) {
     const std::string_view text = std::string_view(mapping).substr(i, 2);
     const Token* match = nullptr;
     for (const Token& token : kTokens) {
-      if (text[0] == std::tolower(static_cast<unsigned char>(token.text[0])) && text[1] == token.text[1]) match = &token;
+      if (text[0] == std::tolower(static_cast<unsigned char>(token.text[0])) && text[1] == token.text[1])
+        match = &token;
     }
     if (match == nullptr) return std::nullopt;
     const int index = static_cast<int>(match->field);
@@ -71,7 +72,8 @@ AddressMapper::AddressMapper(const DramConfig& config) {
     switch (f) {
       case AddressField::row: return log2_exact(static_cast<std::uint64_t>(config.rows));
       case AddressField::bank:
-        return log2_exact(static_cast<std::uint64_t>(config.banks_per_group)) + (bank_has_group_ ? bank_group_bits_ : 0);
+        return log2_exact(static_cast<std::uint64_t>(config.banks_per_group)) +
+               (bank_has_group_ ? bank_group_bits_ : 0);
       case AddressField::bank_group: return bank_group_bits_;
       case AddressField::rank: return log2_exact(static_cast<std::uint64_t>(config.ranks));
       case AddressField::column: return column_bits - granule_column_bits_;

@@ -51,7 +51,7 @@ class AddressMapper {
   Field& field(AddressField f) { return fields_[static_cast<int>(f)]; }
   const Field& field(AddressField f) const { return fields_[static_cast<int>(f)]; }
 
-  int burst_shift_ = 0;         // log2(burst bytes)
+  int burst_shift_ = 0;          // log2(burst bytes)
   int granule_column_bits_ = 0;  // low column bits below every field
   bool bank_has_group_ = false;  // no Bg token: Ba holds bank group in its low bits
   int bank_group_bits_ = 0;

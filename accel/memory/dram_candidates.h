@@ -71,11 +71,11 @@ class DramCandidates {
 
   std::vector<Cycle> bound_;  // per slot: the ready cycle last evaluated (-1: not yet)
   std::vector<State> state_;
-  std::vector<int> at_;       // due / far: position in due_ / far_
+  std::vector<int> at_;           // due / far: position in due_ / far_
   std::vector<int> next_, prev_;  // wheel: neighbours in the cycle's list (-1: none)
   std::vector<int> due_;
-  std::vector<int> far_;      // waiting beyond the wheel
-  std::array<int, kWheelCycles> head_{};   // per cycle of the wheel: first slot (-1: none)
+  std::vector<int> far_;                  // waiting beyond the wheel
+  std::array<int, kWheelCycles> head_{};  // per cycle of the wheel: first slot (-1: none)
   std::array<std::uint64_t, kWords> occupied_{};
   Cycle cursor_ = 0;  // the wheel holds cycles cursor_ .. cursor_ + kWheelCycles - 1
   int waiting_ = 0;   // on the wheel or far

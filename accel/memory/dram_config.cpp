@@ -62,8 +62,9 @@ std::string validate_timing_model(const DramConfig& c) {
   check.power_of_two("transfers_per_clock", c.transfers_per_clock, 16);
   check.power_of_two("burst_length", c.burst_length, 256);
   check.require(c.burst_length >= c.transfers_per_clock,
-                expected("burst_length", "at least transfers_per_clock (" + std::to_string(c.transfers_per_clock) +
-                                             ") so a burst lasts whole clocks",
+                expected("burst_length",
+                         "at least transfers_per_clock (" + std::to_string(c.transfers_per_clock) +
+                             ") so a burst lasts whole clocks",
                          c.burst_length));
   check.in_range("tCK_ps", c.tCK_ps, 1, 1'000'000);
   check.require(c.columns >= c.burst_length,
@@ -100,8 +101,8 @@ std::string validate_timing_model(const DramConfig& c) {
     check.require(is_power_of_two(c.interleave_bytes) && c.interleave_bytes >= c.burst_bytes() &&
                       c.interleave_bytes <= c.row_bytes(),
                   expected("interleave_bytes",
-                           "a power of two between the burst (" + std::to_string(c.burst_bytes()) + " B) and the row (" +
-                               std::to_string(c.row_bytes()) + " B)",
+                           "a power of two between the burst (" + std::to_string(c.burst_bytes()) +
+                               " B) and the row (" + std::to_string(c.row_bytes()) + " B)",
                            c.interleave_bytes));
   }
   check.in_range("timing.tPPD", t.tPPD, 0, kMaxCycles);
@@ -130,8 +131,9 @@ std::string validate_ideal(const IdealMemoryConfig& ideal) {
                 expected_real("ideal.bandwidth_gbps", "a positive number", ideal.bandwidth_gbps));
   check.require(std::isfinite(ideal.latency_ns) && ideal.latency_ns >= 0 && ideal.latency_ns <= 1e9,
                 expected_real("ideal.latency_ns", "a number in [0, 1e9]", ideal.latency_ns));
-  check.require(ideal.capacity_bytes > 0 && ideal.capacity_bytes <= (std::uint64_t{1} << 48),
-                expected("ideal.capacity_bytes", "a size in [1, 2^48]", static_cast<std::int64_t>(ideal.capacity_bytes)));
+  check.require(
+      ideal.capacity_bytes > 0 && ideal.capacity_bytes <= (std::uint64_t{1} << 48),
+      expected("ideal.capacity_bytes", "a size in [1, 2^48]", static_cast<std::int64_t>(ideal.capacity_bytes)));
   return check.error();
 }
 

@@ -22,26 +22,26 @@ std::string_view to_string(DramKind kind);
 // Every field is in cycles of the command clock (tCK_ps), as the datasheets
 // give them in nCK after rounding the ns minimums up.
 struct DramTimingCycles {
-  int CL = 22;      // read command to first data beat (RL; AL = 0)
-  int CWL = 16;     // write command to first data beat (WL)
-  int tRCD = 22;    // ACT to RD/WR, same bank
-  int tRP = 22;     // PRE to ACT, same bank
-  int tRAS = 52;    // ACT to PRE, same bank
-  int tRC = 74;     // ACT to ACT, same bank
-  int tWR = 24;     // end of write data to PRE, same bank
-  int tRTP = 12;    // RD to PRE, same bank
-  int tWTR_S = 4;   // end of write data to RD, other bank group of the rank
-  int tWTR_L = 12;  // end of write data to RD, same bank group
-  int tCCD_S = 4;   // RD to RD (WR to WR), other bank group
-  int tCCD_L = 8;   // RD to RD (WR to WR), same bank group
-  int tRRD_S = 4;   // ACT to ACT, other bank group
-  int tRRD_L = 8;   // ACT to ACT, same bank group
-  int tFAW = 34;    // window holding at most four ACTs of one rank
-  int tRFC = 560;   // REF to ACT: the rank is blocked this long
+  int CL = 22;        // read command to first data beat (RL; AL = 0)
+  int CWL = 16;       // write command to first data beat (WL)
+  int tRCD = 22;      // ACT to RD/WR, same bank
+  int tRP = 22;       // PRE to ACT, same bank
+  int tRAS = 52;      // ACT to PRE, same bank
+  int tRC = 74;       // ACT to ACT, same bank
+  int tWR = 24;       // end of write data to PRE, same bank
+  int tRTP = 12;      // RD to PRE, same bank
+  int tWTR_S = 4;     // end of write data to RD, other bank group of the rank
+  int tWTR_L = 12;    // end of write data to RD, same bank group
+  int tCCD_S = 4;     // RD to RD (WR to WR), other bank group
+  int tCCD_L = 8;     // RD to RD (WR to WR), same bank group
+  int tRRD_S = 4;     // ACT to ACT, other bank group
+  int tRRD_L = 8;     // ACT to ACT, same bank group
+  int tFAW = 34;      // window holding at most four ACTs of one rank
+  int tRFC = 560;     // REF to ACT: the rank is blocked this long
   int tREFI = 12480;  // mean interval between REF commands of a rank
-  int tRTRS = 1;    // data-bus switch between ranks
-  int tPPD = 0;     // PRE to PRE, same rank (LPDDR4: 4 nCK); 0: no such rule
-  int tDQSS = 0;    // write DQS delay after WL, added where write data ends (LPDDR4: 1)
+  int tRTRS = 1;      // data-bus switch between ranks
+  int tPPD = 0;       // PRE to PRE, same rank (LPDDR4: 4 nCK); 0: no such rule
+  int tDQSS = 0;      // write DQS delay after WL, added where write data ends (LPDDR4: 1)
 };
 
 // How the controller picks the next command (DramController).
@@ -95,14 +95,14 @@ struct DramConfig {
   DramKind kind = DramKind::timing;
 
   // Organization. Counts are powers of two so an address splits into bit fields.
-  int channels = 1;          // independent command + data buses
-  int ranks = 1;             // per channel, sharing its data bus
-  int bank_groups = 4;       // per rank; 1 when the part has none
+  int channels = 1;     // independent command + data buses
+  int ranks = 1;        // per channel, sharing its data bus
+  int bank_groups = 4;  // per rank; 1 when the part has none
   int banks_per_group = 4;
-  std::int64_t rows = 65536;   // per bank
-  int columns = 1024;          // per row, each one bus width wide: row = columns * bus bytes
-  int bus_width_bits = 64;     // data bus of one channel
-  int burst_length = 8;        // beats per RD/WR (= the prefetch of every preset part)
+  std::int64_t rows = 65536;    // per bank
+  int columns = 1024;           // per row, each one bus width wide: row = columns * bus bytes
+  int bus_width_bits = 64;      // data bus of one channel
+  int burst_length = 8;         // beats per RD/WR (= the prefetch of every preset part)
   int transfers_per_clock = 2;  // beats per tCK: 2 for DDR, 8 for LPDDR5's 4:1 WCK
   std::int64_t tCK_ps = 625;
   DramTimingCycles timing;

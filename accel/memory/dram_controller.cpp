@@ -92,8 +92,8 @@ int DramController::queue_of(const Location& at) const {
 DramController::Cycle DramController::earliest(DramCommand command, const Location& at) const {
   const int c = static_cast<int>(command);
   const RankState& rank = ranks_[at.rank];
-  Cycle t = std::max({banks_[at.bank].earliest[c], groups_[at.group][c], rank.earliest[c],
-                      channels_[at.where.channel].earliest[c]});
+  Cycle t = std::max(
+      {banks_[at.bank].earliest[c], groups_[at.group][c], rank.earliest[c], channels_[at.where.channel].earliest[c]});
   if (command == DramCommand::act) {
     t = std::max(t, rank.recent_acts[rank.oldest_act] + table_.four_activate_window_cycles());
   }
@@ -147,7 +147,7 @@ DramController::RequestId DramController::new_request(bool report) {
 }
 
 const std::vector<int>& DramController::enqueue(RequestId id, std::uint64_t address, std::uint64_t bytes, bool is_write,
-                                         Cycle arrival) {
+                                                Cycle arrival) {
   const auto burst_bytes = static_cast<std::uint64_t>(config_.burst_bytes());
   const std::uint64_t first = address / burst_bytes;
   const std::uint64_t last = first + (address % burst_bytes + bytes - 1) / burst_bytes;
@@ -225,7 +225,7 @@ void DramController::admit(ChannelState& ch) {
       ++ch.buffered[b.address];
       ch.writes.push_back(b);
       ch.moved = true;
-      ++stats_.write_bursts;  // on entry, so a run's writes all count although the last may still be buffered
+      ++stats_.write_bursts;      // on entry, so a run's writes all count although the last may still be buffered
       complete_burst(b, ch.now);  // posted
     }
     ch.incoming.pop_front();
@@ -299,8 +299,14 @@ void DramController::scan_refresh(ChannelState& ch, Choice& best, Cycle& next) {
       at = bank_location(b);
       if (banks_[b].open_row >= 0) {
         any_open = true;
-        Choice c{true, DramCommand::pre, std::max(earliest(DramCommand::pre, at), bus_ready(ch, DramCommand::pre)),
-                 0, 0, -1, 0, at};
+        Choice c{true,
+                 DramCommand::pre,
+                 std::max(earliest(DramCommand::pre, at), bus_ready(ch, DramCommand::pre)),
+                 0,
+                 0,
+                 -1,
+                 0,
+                 at};
         consider(best, next, c, ch.now);
       } else {
         ref_ready = std::max(ref_ready, earliest(DramCommand::ref, at));
@@ -472,8 +478,8 @@ void DramController::scan_rank_queues(ChannelState& ch, Choice& best, Cycle& nex
         command = b.open_row >= 0 ? DramCommand::pre : DramCommand::act;
       }
       const Cycle ready = std::max(earliest(command, e.at), bus_ready(ch, command));
-      consider(best, next, Choice{true, command, ready, priority, e.seq, static_cast<int>(qi), static_cast<int>(i), e.at},
-               ch.now);
+      consider(best, next,
+               Choice{true, command, ready, priority, e.seq, static_cast<int>(qi), static_cast<int>(i), e.at}, ch.now);
     }
   }
 }

@@ -108,15 +108,15 @@ class DramController final : public DramModel {
 
   struct Request {
     Cycle done = 0;
-    int remaining = 0;  // bursts not yet complete
+    int remaining = 0;    // bursts not yet complete
     bool report = false;  // submit(): goes to next_completion()
   };
 
   struct BankState {
     Earliest earliest{};
-    std::int64_t open_row = -1;  // -1: precharged
-    int hits = 0;                // column commands since the ACT
-    bool conflict = false;       // the ACT followed a PRE that closed another row
+    std::int64_t open_row = -1;       // -1: precharged
+    int hits = 0;                     // column commands since the ACT
+    bool conflict = false;            // the ACT followed a PRE that closed another row
     bool closed_by_conflict = false;  // the last PRE was for a request to another row
   };
 
@@ -142,26 +142,26 @@ class DramController final : public DramModel {
   struct ChannelState {
     int index = 0;  // in channels_
     Earliest earliest{};
-    Cycle now = 0;  // every cycle before it is settled
+    Cycle now = 0;             // every cycle before it is settled
     Cycle refresh_due = 0;     // the earliest of its ranks' refresh_due
     int refreshing_ranks = 0;  // ranks with refreshing set
     Cycle row_bus_free = 0;
     Cycle column_bus_free = 0;
-    std::deque<Burst> incoming;  // arrived, not yet in the controller
-    std::deque<Burst> reads;     // transaction queue
-    std::deque<Burst> writes;    // write buffer, not yet in a command queue
+    std::deque<Burst> incoming;              // arrived, not yet in the controller
+    std::deque<Burst> reads;                 // transaction queue
+    std::deque<Burst> writes;                // write buffer, not yet in a command queue
     std::vector<std::vector<Burst>> queues;  // command queues
     std::vector<QueueSummary> summaries;     // per_bank: per queue, valid unless dirty
     std::vector<char> dirty;
-    std::vector<int> dirty_queues;           // per_bank: the queues with dirty set
+    std::vector<int> dirty_queues;  // per_bank: the queues with dirty set
     // per_bank: the candidates of every queue whose rank is not refreshing,
     // keyed by a lower bound of the cycle their command can issue.
     DramCandidates candidates;
-    int queued_reads = 0;        // reads in command queues
-    int held_writes = 0;         // writes in the buffer or a command queue
-    int queued_writes = 0;       // writes in command queues
+    int queued_reads = 0;   // reads in command queues
+    int held_writes = 0;    // writes in the buffer or a command queue
+    int queued_writes = 0;  // writes in command queues
     enum class Drain { off, watermark, idle } drain = Drain::off;
-    bool moved = true;           // queues changed: refill the command queues
+    bool moved = true;                                // queues changed: refill the command queues
     std::unordered_map<std::uint64_t, int> buffered;  // burst address -> writes not yet issued
   };
 
@@ -188,7 +188,8 @@ class DramController final : public DramModel {
   RequestId new_request(bool report);
   // Splits the request into bursts on their channels; returns the channels
   // (valid until the next call).
-  const std::vector<int>& enqueue(RequestId id, std::uint64_t address, std::uint64_t bytes, bool is_write, Cycle arrival);
+  const std::vector<int>& enqueue(RequestId id, std::uint64_t address, std::uint64_t bytes, bool is_write,
+                                  Cycle arrival);
   void complete_burst(const Burst& burst, Cycle done);
   void advance_to(ChannelState& ch, Cycle cycle);
   void step(ChannelState& ch, Cycle limit);

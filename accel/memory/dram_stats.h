@@ -7,7 +7,7 @@
 namespace npusim {
 
 struct DramStats {
-  std::uint64_t bytes_read = 0;     // as requested, not rounded up to bursts
+  std::uint64_t bytes_read = 0;  // as requested, not rounded up to bursts
   std::uint64_t bytes_written = 0;
   std::uint64_t read_bursts = 0;    // RD commands; ideal memory: one per access
   std::uint64_t write_bursts = 0;   // bursts written into the write buffer (merged ones not)
@@ -15,8 +15,8 @@ struct DramStats {
   std::uint64_t row_misses = 0;     // the bank was closed: ACT only
   std::uint64_t row_conflicts = 0;  // another row was open: PRE + ACT
   std::uint64_t activations = 0;
-  std::uint64_t precharges = 0;     // including those that close banks for refresh
-  std::uint64_t refreshes = 0;      // REF commands, counted per rank
+  std::uint64_t precharges = 0;               // including those that close banks for refresh
+  std::uint64_t refreshes = 0;                // REF commands, counted per rank
   std::uint64_t reads_from_write_buffer = 0;  // read bursts served by a buffered write (no command)
   std::vector<std::int64_t> channel_busy_ps;  // time each channel's data bus carried data
 

@@ -15,9 +15,9 @@
 #include <cstdint>
 #include <memory>
 
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "accel/memory/dram_backing_store.h"
 #include "accel/memory/dram_model.h"

@@ -14,8 +14,7 @@ class MemoryPort {
   // Moves `bytes` at `address` (read from or written to memory), starting no
   // earlier than `issue_ps`; returns when the last byte has moved (ps).
   // Calls come in non-decreasing issue_ps order.
-  virtual std::int64_t transfer(std::uint64_t address, std::int64_t bytes, bool is_write,
-                                std::int64_t issue_ps) = 0;
+  virtual std::int64_t transfer(std::uint64_t address, std::int64_t bytes, bool is_write, std::int64_t issue_ps) = 0;
   // Theoretical peak bandwidth, GB/s (0 = unbounded).
   virtual double peak_gbps() const = 0;
 };
@@ -23,9 +22,7 @@ class MemoryPort {
 // Completes every transfer at its issue time: the array never waits for data.
 class UnboundedMemoryPort final : public MemoryPort {
  public:
-  std::int64_t transfer(std::uint64_t, std::int64_t, bool, std::int64_t issue_ps) override {
-    return issue_ps;
-  }
+  std::int64_t transfer(std::uint64_t, std::int64_t, bool, std::int64_t issue_ps) override { return issue_ps; }
   double peak_gbps() const override { return 0.0; }
 };
 

@@ -12,7 +12,6 @@ namespace {
 
 constexpr int kThreads = 4;  // DMA loads, array, PPU, DMA stores
 
-
 }  // namespace
 
 std::int64_t sram_cycles(const FoldStep& step, const SramSet& sram) {
@@ -259,7 +258,8 @@ std::int64_t NpuNetlist::load_ready_ps(BufferKind buffer, const LoadCursor& curs
     if (spill.stores_pending > 0) return -1;
     ready = std::max(ready, spill.stores_end_ps);
   }
-  if (buffer != BufferKind::ofmap && in_buffer_[b] > 0 && in_buffer_[b] + t.bytes > params_.sram[buffer].capacity_bytes) {
+  if (buffer != BufferKind::ofmap && in_buffer_[b] > 0 &&
+      in_buffer_[b] + t.bytes > params_.sram[buffer].capacity_bytes) {
     return -1;
   }
   return ready;
@@ -320,7 +320,8 @@ void NpuNetlist::load_queues() {
       waiting_[who] = "buffer space or an input's write-back";
       if (next_time >= 0) {
         ++timed_waits_;
-        wait(sc_core::sc_time(static_cast<double>(next_time - now_ps()), sc_core::SC_PS), step_done_ | stores_done_ | results_);
+        wait(sc_core::sc_time(static_cast<double>(next_time - now_ps()), sc_core::SC_PS),
+             step_done_ | stores_done_ | results_);
         --timed_waits_;
       } else {
         wait(step_done_ | stores_done_ | results_);
@@ -421,13 +422,17 @@ std::int64_t NpuNetlist::run_step(std::size_t l, std::size_t s, std::int64_t uni
     space_ps = reserve_writeback(store_bytes, who);
     state.writeback_entry = writeback_base_ + static_cast<std::int64_t>(writeback_.size()) - 1;
   }
-  const std::int64_t start = edge_at_or_after(std::max({unit_free_ps, state.ready_ps, space_ps, earliest_ps, now_ps()}));
+  const std::int64_t start =
+      edge_at_or_after(std::max({unit_free_ps, state.ready_ps, space_ps, earliest_ps, now_ps()}));
   if (start > unit_free_ps) {
     // The wait is blamed on what was ready last.
     StallCause cause = state.late_buffer == BufferKind::weight ? StallCause::weight : StallCause::ifmap;
     std::int64_t last = state.ready_ps;
     if (state.late_buffer == BufferKind::ofmap) cause = StallCause::ofmap;
-    if (space_ps > last) { cause = StallCause::ofmap; last = space_ps; }
+    if (space_ps > last) {
+      cause = StallCause::ofmap;
+      last = space_ps;
+    }
     // An earlier layer's results come out of the PPU (its epilogue or its own pass).
     if (earliest_ps > last) cause = StallCause::ppu;
     layers_[l].waits.push_back({unit_free_ps, start, cause});
@@ -575,9 +580,8 @@ void NpuNetlist::store_queue() {
 void NpuNetlist::record_transfer(std::size_t l, const Transfer& t, std::int64_t start, std::int64_t end) {
   if (!trace_ || !trace_->accepting()) return;
   const std::string buffer(to_string(t.buffer));
-  trace_->record(TransferEvent{t.is_write ? buffer : "dram", t.is_write ? "dram" : buffer, buffer,
-                               layers_[l].name, t.bytes, start - origin_ps_, end - origin_ps_,
-                               t.is_write});
+  trace_->record(TransferEvent{t.is_write ? buffer : "dram", t.is_write ? "dram" : buffer, buffer, layers_[l].name,
+                               t.bytes, start - origin_ps_, end - origin_ps_, t.is_write});
 }
 
 // Layer spans tile the run: each ends at its last result (never before the
@@ -610,7 +614,8 @@ void NpuNetlist::finish_timings(std::size_t layer_count) {
         case StallCause::sram: t.stalls.sram += cycles; break;
         case StallCause::ppu: t.stalls.ppu += cycles; break;
       }
-      if (trace_ && trace_->accepting()) trace_->record(StallEvent{layer.name, w.cause, from - origin_ps_, to - origin_ps_});
+      if (trace_ && trace_->accepting())
+        trace_->record(StallEvent{layer.name, w.cause, from - origin_ps_, to - origin_ps_});
     }
     layer.waits.clear();
     layer.waits.shrink_to_fit();

@@ -55,11 +55,11 @@ class NpuNetlist : public sc_core::sc_module {
 
  private:
   struct StepState {
-    std::int64_t ready_ps = 0;    // all loads issued so far have arrived by then
-    int loads_pending = 0;        // loads not issued yet
+    std::int64_t ready_ps = 0;                   // all loads issued so far have arrived by then
+    int loads_pending = 0;                       // loads not issued yet
     BufferKind late_buffer = BufferKind::ifmap;  // the buffer of the load that arrived last
-    std::int64_t start_ps = -1;   // the unit started the step
-    std::int64_t done_ps = -1;    // the unit finished the step (-1: not yet)
+    std::int64_t start_ps = -1;                  // the unit started the step
+    std::int64_t done_ps = -1;                   // the unit finished the step (-1: not yet)
     std::int64_t writeback_entry = -1;
     std::int64_t stores_pending = 0;  // stores not completed yet
     std::int64_t stores_end_ps = 0;   // the latest completion of its stores so far
@@ -83,10 +83,10 @@ class NpuNetlist : public sc_core::sc_module {
     std::string name;
     std::map<std::uint64_t, OutputRange> outputs;  // by footprint begin
     std::uint64_t longest_output = 0;              // the longest footprint in `outputs`
-    std::int64_t results_ps = -1;      // last result in the buffer
+    std::int64_t results_ps = -1;                  // last result in the buffer
     std::int64_t stores_total = 0, stores_done = 0;
-    std::int64_t stores_end_ps = 0;    // latest write-back completion so far
-    std::vector<WaitInterval> waits;   // the unit's waits while on this layer
+    std::int64_t stores_end_ps = 0;   // latest write-back completion so far
+    std::vector<WaitInterval> waits;  // the unit's waits while on this layer
     LayerTiming timing;
     bool stores_complete() const { return results_ps >= 0 && stores_done == stores_total; }
   };
@@ -104,10 +104,18 @@ class NpuNetlist : public sc_core::sc_module {
   };
 
   // Threads.
-  void load_thread() { thread_body([this] { load_queues(); }); }
-  void array_thread() { thread_body([this] { array_process(); }); }
-  void ppu_thread() { thread_body([this] { ppu_process(); }); }
-  void store_thread() { thread_body([this] { store_queue(); }); }
+  void load_thread() {
+    thread_body([this] { load_queues(); });
+  }
+  void array_thread() {
+    thread_body([this] { array_process(); });
+  }
+  void ppu_thread() {
+    thread_body([this] { ppu_process(); });
+  }
+  void store_thread() {
+    thread_body([this] { store_queue(); });
+  }
   void thread_body(const std::function<void()>& body);
 
   // The DMA's load side: one queue per buffer, each in program order; of the
@@ -151,8 +159,7 @@ class NpuNetlist : public sc_core::sc_module {
   void finish_timings(std::size_t layer_count);
 
   MemoryPort* memory_ = nullptr;
-  sc_core::sc_event start_, loads_issued_, step_done_, results_, writeback_freed_, stores_queued_,
-      stores_done_;
+  sc_core::sc_event start_, loads_issued_, step_done_, results_, writeback_freed_, stores_queued_, stores_done_;
 
   // Per run.
   NpuParams params_;
@@ -166,12 +173,12 @@ class NpuNetlist : public sc_core::sc_module {
   std::size_t first_live_ = 0;
   std::vector<LayerState> layers_;
   std::int64_t in_buffer_[kBufferKinds] = {0, 0, 0};
-  std::size_t load_cursor_[kBufferKinds] = {0, 0, 0};  // the layer each load queue is at
+  std::size_t load_cursor_[kBufferKinds] = {0, 0, 0};    // the layer each load queue is at
   static constexpr std::size_t kDmaLookaheadLayers = 2;  // how far ahead of the compute units the DMA reads the program
   std::size_t array_cursor_ = 0, ppu_cursor_ = 0;
   bool ppu_finished_ = false;
   std::deque<WritebackEntry> writeback_;
-  std::int64_t writeback_base_ = 0;  // id of writeback_.front()
+  std::int64_t writeback_base_ = 0;        // id of writeback_.front()
   std::int64_t writeback_held_bytes_ = 0;  // bytes of the entries in writeback_
   std::deque<StoreJob> store_jobs_;
   std::uint64_t generation_ = 0;  // runs started

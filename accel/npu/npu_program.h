@@ -44,7 +44,9 @@ struct Transfer {
   // A partial-sum load: the step of the same layer whose spill it reads back
   // (the load waits until that step's stores have completed); -1: none.
   std::int64_t after_step = -1;
-  ByteRange range() const { return footprint.empty() ? ByteRange{address, address + static_cast<std::uint64_t>(bytes)} : footprint; }
+  ByteRange range() const {
+    return footprint.empty() ? ByteRange{address, address + static_cast<std::uint64_t>(bytes)} : footprint;
+  }
 };
 
 struct FoldStep {

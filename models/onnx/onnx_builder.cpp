@@ -7,9 +7,7 @@
 
 namespace npusim {
 
-bool operator==(const OnnxQuant& a, const OnnxQuant& b) {
-  return a.scale == b.scale && a.zero_point == b.zero_point;
-}
+bool operator==(const OnnxQuant& a, const OnnxQuant& b) { return a.scale == b.scale && a.zero_point == b.zero_point; }
 
 OnnxDims canonical_dims(const OnnxDims& shape) {
   OnnxDims d = shape;
@@ -47,16 +45,14 @@ OnnxBuilder::OnnxBuilder(const OnnxGraphView& view) : view_(view) {
   const bool integer = in.data_type == static_cast<int>(OnnxElementType::uint8) ||
                        in.data_type == static_cast<int>(OnnxElementType::int8);
   if (!integer && in.data_type != static_cast<int>(OnnxElementType::float32)) {
-    throw InputError(view.file() + ": graph input \"" + in.name + "\": element type " +
-                     onnx_type_name(in.data_type) + " is not supported (expected FLOAT, UINT8 or INT8)");
+    throw InputError(view.file() + ": graph input \"" + in.name + "\": element type " + onnx_type_name(in.data_type) +
+                     " is not supported (expected FLOAT, UINT8 or INT8)");
   }
   v.view = integer ? OnnxView::integer : OnnxView::real;
   values_[in.name] = std::move(v);
 }
 
-std::string OnnxBuilder::where(const onnx::NodeProto& node) const {
-  return file() + ": " + describe_node(node) + ": ";
-}
+std::string OnnxBuilder::where(const onnx::NodeProto& node) const { return file() + ": " + describe_node(node) + ": "; }
 
 bool OnnxBuilder::has_input(const onnx::NodeProto& node, int index) const {
   return index >= 0 && index < node.input_size() && !node.input(index).empty();
@@ -100,8 +96,7 @@ const OnnxValue& OnnxBuilder::runtime_input(const onnx::NodeProto& node, int ind
   return v;
 }
 
-const OnnxTensor& OnnxBuilder::constant_input(const onnx::NodeProto& node, int index,
-                                              const std::string& what) const {
+const OnnxTensor& OnnxBuilder::constant_input(const onnx::NodeProto& node, int index, const std::string& what) const {
   const OnnxValue& v = *input(node, index);
   if (!v.is_constant()) {
     throw OnnxUnsupported(what + " (input " + std::to_string(index) + ", \"" + node.input(index) +
@@ -144,8 +139,8 @@ int OnnxBuilder::add_layer(Layer layer) {
   }
   used_names_[name] = 1;
   layer.name = name;
-  tensors_.push_back(OnnxIrTensor{name, layer.output_dims, static_cast<int>(graph_.layers.size()),
-                                  std::nullopt, {}, 0});
+  tensors_.push_back(
+      OnnxIrTensor{name, layer.output_dims, static_cast<int>(graph_.layers.size()), std::nullopt, {}, 0});
   graph_.layers.push_back(std::move(layer));
   layer_quant_.emplace_back();
   return static_cast<int>(tensors_.size()) - 1;
@@ -155,8 +150,8 @@ int OnnxBuilder::with_dims(const OnnxValue& value, const OnnxDims& dims) {
   const OnnxIrTensor& t = tensors_.at(static_cast<std::size_t>(value.tensor));
   if (t.dims == dims) return value.tensor;
   if (element_count(t.dims) != element_count(dims)) {
-    throw std::logic_error("onnx import: reshape of " + t.name + " " + dims_text(t.dims) + " to " +
-                           dims_text(dims) + " changes the element count");
+    throw std::logic_error("onnx import: reshape of " + t.name + " " + dims_text(t.dims) + " to " + dims_text(dims) +
+                           " changes the element count");
   }
   Layer layer;
   layer.name = t.name + "_reshape";

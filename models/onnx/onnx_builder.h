@@ -19,10 +19,10 @@
 #include <vector>
 
 #include "models/graph.h"
-#include "models/quant/quantized_graph.h"
 #include "models/onnx/onnx_graph.h"
 #include "models/onnx/onnx_model.h"
 #include "models/onnx/onnx_reader.h"
+#include "models/quant/quantized_graph.h"
 
 namespace onnx {
 class NodeProto;
@@ -50,9 +50,9 @@ bool operator==(const OnnxQuant& a, const OnnxQuant& b);
 // An integer constant read through DequantizeLinear: the file's integers and
 // parameters (per tensor, or per slice along `axis`).
 struct OnnxDequantized {
-  int data_type = 0;                  // UINT8, INT8 or INT32
-  std::vector<std::int64_t> values;   // as in the file
-  std::vector<double> scales;         // 1 or dims[axis] entries
+  int data_type = 0;                      // UINT8, INT8 or INT32
+  std::vector<std::int64_t> values;       // as in the file
+  std::vector<double> scales;             // 1 or dims[axis] entries
   std::vector<std::int64_t> zero_points;  // as in the file, same count as scales
   int axis = 0;
 };
@@ -93,12 +93,12 @@ struct OnnxIrTensor {
 
 // The file's own quantization of a conv2d / fc layer, int8 terms.
 struct OnnxLayerQuant {
-  std::vector<std::int8_t> weights;        // dims as Layer::weights
-  std::vector<double> weight_scales;       // 1 (per tensor) or one per output channel
-  std::vector<std::int32_t> weight_zero_points;  // same count as weight_scales
+  std::vector<std::int8_t> weights;                     // dims as Layer::weights
+  std::vector<double> weight_scales;                    // 1 (per tensor) or one per output channel
+  std::vector<std::int32_t> weight_zero_points;         // same count as weight_scales
   std::optional<std::vector<std::int32_t>> bias_int32;  // the file's int32 bias
-  std::vector<double> bias_scales;  // its scale(s), which should be s_in * s_w[n]
-  bool accumulator_output = false;         // ConvInteger / MatMulInteger: no requantization
+  std::vector<double> bias_scales;                      // its scale(s), which should be s_in * s_w[n]
+  bool accumulator_output = false;                      // ConvInteger / MatMulInteger: no requantization
 };
 
 // {C, H, W} of an ONNX shape: a leading 1 (batch) is dropped when the rank is
@@ -166,8 +166,8 @@ class OnnxBuilder {
 // read from `node`) over runtime input `x`; `w_dims` are the ONNX weight dims
 // {M, C/groups, kh[, kw]}, `weights` and `bias` fp32 (bias empty for none).
 // Returns the output value (real view, FLOAT).
-OnnxValue add_conv_layer(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxValue& x,
-                         const OnnxDims& w_dims, std::vector<float> weights, std::vector<float> bias);
+OnnxValue add_conv_layer(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxValue& x, const OnnxDims& w_dims,
+                         std::vector<float> weights, std::vector<float> bias);
 // An fc layer for a Gemm / MatMul-like node whose runtime input `a` has shape
 // [..., 1, K] (one row); `weights` {N, K}. Output shape a.shape[:-1] + [N].
 OnnxValue add_fc_layer(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxValue& a, std::int64_t n,
@@ -186,8 +186,8 @@ OnnxTensor matmul_b_matrix(const OnnxBuilder& b, const OnnxTensor& bt, const Onn
 // integers, scales and zero points for the layer, and the int32 bias when
 // `bias` is also dequantized. `channel_axis` is the weights' output-channel
 // axis in the file (0 for Conv and a transposed Gemm B, 1 for MatMul's B).
-void attach_file_quantization(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxValue& out,
-                              const OnnxValue& w, const OnnxValue* bias, int channel_axis);
+void attach_file_quantization(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxValue& out, const OnnxValue& w,
+                              const OnnxValue* bias, int channel_axis);
 
 // The QuantizedGraph of a graph whose file carries its own quantization:
 // int8 MacFormat, the file's scales and zero points. Throws InputError when a

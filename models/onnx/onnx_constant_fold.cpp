@@ -63,8 +63,8 @@ OnnxTensor convert(const OnnxTensor& value, int to, const std::string& where) {
     const double t = std::trunc(v);
     const auto [lo, hi] = integer_range(to);
     if (!std::isfinite(t) || t < lo || t > hi) {
-      throw InputError(where + ": value " + std::to_string(v) + " (entry " + std::to_string(j) +
-                       ") does not fit " + onnx_type_name(to));
+      throw InputError(where + ": value " + std::to_string(v) + " (entry " + std::to_string(j) + ") does not fit " +
+                       onnx_type_name(to));
     }
     // An INT64 source is copied as is: the double above may have rounded it.
     out.i.push_back(value.is_float() ? static_cast<std::int64_t>(t) : value.i[j]);
@@ -98,8 +98,10 @@ OnnxTensor constant_of_shape(const onnx::NodeProto& node, const OnnxTensor& shap
                        " elements (2^24) is not supported (expected a shape of a bias or mask)");
     }
   }
-  if (fill.is_float()) out.f.assign(static_cast<std::size_t>(count), fill.f.at(0));
-  else out.i.assign(static_cast<std::size_t>(count), fill.i.at(0));
+  if (fill.is_float())
+    out.f.assign(static_cast<std::size_t>(count), fill.f.at(0));
+  else
+    out.i.assign(static_cast<std::size_t>(count), fill.i.at(0));
   return out;
 }
 

@@ -166,7 +166,8 @@ void map_reduce_mean(OnnxBuilder& b, const onnx::NodeProto& node) {
   for (const auto a : attrs.integers("axes", {})) axes.insert(normalize_axis(a, x.shape.size(), b.where(node)));
   const std::set<std::int64_t> spatial = rank == 4 ? std::set<std::int64_t>{2, 3} : std::set<std::int64_t>{2};
   if (axes != spatial) {
-    throw OnnxUnsupported("only a mean over the spatial axes (2 and 3 of [N, C, H, W]) is supported: a global average pool");
+    throw OnnxUnsupported(
+        "only a mean over the spatial axes (2 and 3 of [N, C, H, W]) is supported: a global average pool");
   }
   Layer layer;
   layer.name = b.layer_name(node);
@@ -178,7 +179,8 @@ void map_reduce_mean(OnnxBuilder& b, const onnx::NodeProto& node) {
   const int input = b.with_dims(x, in.dims());
   layer.inputs = {b.tensors()[static_cast<std::size_t>(input)].name};
   const int t = b.add_layer(std::move(layer));
-  OnnxDims out_shape = attrs.integer("keepdims", 1) != 0 ? spatial_shape(in, in.channels, 1, 1) : OnnxDims{1, in.channels};
+  OnnxDims out_shape =
+      attrs.integer("keepdims", 1) != 0 ? spatial_shape(in, in.channels, 1, 1) : OnnxDims{1, in.channels};
   b.set_output(node, 0, b.layer_value(t, std::move(out_shape), x.data_type, x.view, false));
 }
 

@@ -34,7 +34,8 @@ std::int64_t normalize_axis(std::int64_t axis, std::size_t rank, const std::stri
 const OnnxValue& real_input(OnnxBuilder& b, const onnx::NodeProto& node, int index, bool allow_pad) {
   const OnnxValue& v = b.runtime_input(node, index, allow_pad);
   if (v.view == OnnxView::accumulator) {
-    throw OnnxUnsupported("reads the int32 accumulators of a ConvInteger/MatMulInteger (only supported as the graph output)");
+    throw OnnxUnsupported(
+        "reads the int32 accumulators of a ConvInteger/MatMulInteger (only supported as the graph output)");
   }
   if (v.view != OnnxView::real || v.data_type != kFloat) {
     throw OnnxUnsupported("input " + std::to_string(index) + " has element type " + onnx_type_name(v.data_type) +
@@ -47,7 +48,8 @@ const OnnxValue& real_input(OnnxBuilder& b, const onnx::NodeProto& node, int ind
 const OnnxValue& any_input(OnnxBuilder& b, const onnx::NodeProto& node, int index) {
   const OnnxValue& v = b.runtime_input(node, index);
   if (v.view == OnnxView::accumulator) {
-    throw OnnxUnsupported("reads the int32 accumulators of a ConvInteger/MatMulInteger (only supported as the graph output)");
+    throw OnnxUnsupported(
+        "reads the int32 accumulators of a ConvInteger/MatMulInteger (only supported as the graph output)");
   }
   return v;
 }
@@ -58,7 +60,6 @@ OnnxValue alias(const OnnxValue& in, OnnxDims shape) {
   v.direct_layer = -1;
   return v;
 }
-
 
 Spatial spatial_of(const OnnxValue& x) {
   const OnnxDims& s = x.shape;
@@ -76,8 +77,6 @@ OnnxDims spatial_shape(const Spatial& in, std::int64_t channels, std::int64_t h,
   return {1, channels, h, w};
 }
 
-
-
 // Reads kernel (given), strides, dilations, pads / auto_pad and computes the
 // output size; `ceil_mode` rounds the output size up (pools), realized as extra
 // bottom/right padding that no window reaches with zero input elements.
@@ -92,11 +91,13 @@ Window read_window(const OnnxBuilder& b, const onnx::NodeProto& node, const Spat
   const auto strides = attrs.integers("strides", std::vector<std::int64_t>(rank, 1));
   const auto dilations = attrs.integers("dilations", std::vector<std::int64_t>(rank, 1));
   const auto pads = attrs.integers("pads", std::vector<std::int64_t>(2 * rank, 0));
-  if (strides.size() != rank) throw InputError(attrs.where("strides") + ": expected " + std::to_string(rank) + " values");
+  if (strides.size() != rank)
+    throw InputError(attrs.where("strides") + ": expected " + std::to_string(rank) + " values");
   if (dilations.size() != rank) {
     throw InputError(attrs.where("dilations") + ": expected " + std::to_string(rank) + " values");
   }
-  if (pads.size() != 2 * rank) throw InputError(attrs.where("pads") + ": expected " + std::to_string(2 * rank) + " values");
+  if (pads.size() != 2 * rank)
+    throw InputError(attrs.where("pads") + ": expected " + std::to_string(2 * rank) + " values");
   auto check_range = [&](const std::vector<std::int64_t>& v, std::int64_t lo, const char* name) {
     for (const auto x : v) {
       if (x < lo || x > kMaxWindow) {
@@ -133,12 +134,12 @@ Window read_window(const OnnxBuilder& b, const onnx::NodeProto& node, const Spat
   } else if (auto_pad == "VALID") {
     w.pad_top = w.pad_bottom = w.pad_left = w.pad_right = 0;
   } else if (auto_pad != "NOTSET") {
-    throw InputError(attrs.where("auto_pad") + ": expected NOTSET, SAME_UPPER, SAME_LOWER or VALID, got \"" +
-                     auto_pad + "\"");
+    throw InputError(attrs.where("auto_pad") + ": expected NOTSET, SAME_UPPER, SAME_LOWER or VALID, got \"" + auto_pad +
+                     "\"");
   }
   const bool ceil = allow_ceil && attrs.integer("ceil_mode", 0) != 0;
-  auto out_size = [&](std::int64_t size, std::int64_t pb, std::int64_t& pe, std::int64_t extent,
-                      std::int64_t stride, const char* axis) {
+  auto out_size = [&](std::int64_t size, std::int64_t pb, std::int64_t& pe, std::int64_t extent, std::int64_t stride,
+                      const char* axis) {
     const std::int64_t padded = size + pb + pe;
     if (extent > padded) {
       throw InputError(b.where(node) + "the " + std::string(axis) + " window (" + std::to_string(extent) +

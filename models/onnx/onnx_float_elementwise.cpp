@@ -17,14 +17,13 @@ namespace {
 
 // Folds a constant per-channel addend into the bias of the conv2d / fc layer
 // that made `x`; false when it does not fit.
-bool fold_bias_add(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxValue& x, const OnnxTensor& c,
-                   int x_index) {
+bool fold_bias_add(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxValue& x, const OnnxTensor& c, int x_index) {
   if (x.direct_layer < 0 || b.consumers(node.input(x_index)) != 1 || !c.is_float()) return false;
   Layer& layer = b.graph().layers[static_cast<std::size_t>(x.direct_layer)];
   if (layer.activation != Activation::none || b.layer_quant()[static_cast<std::size_t>(x.direct_layer)]) return false;
-  const std::int64_t n = layer.type == LayerType::fc ? layer.fc.out_features
+  const std::int64_t n = layer.type == LayerType::fc       ? layer.fc.out_features
                          : layer.type == LayerType::conv2d ? layer.conv.out_channels
-                                                            : 0;
+                                                           : 0;
   if (n == 0 || c.elements() != n) return false;
   // The addend must vary along the channel axis only: [N] / [1, N] after an
   // fc (channel last), [N, 1, 1] / [1, N, 1, 1] after a conv2d.
@@ -59,7 +58,8 @@ OnnxValue constant_layer(OnnxBuilder& b, const onnx::NodeProto& node, int index,
   }
   if (!fits) {
     throw OnnxUnsupported("broadcasting the constant input " + std::to_string(index) + " " + shape_text(c.dims) +
-                          " to " + shape_text(shape) + " is not supported (a constant operand may not enlarge the "
+                          " to " + shape_text(shape) +
+                          " is not supported (a constant operand may not enlarge the "
                           "runtime one)");
   }
   // Source strides of the constant, aligned to `shape` from the right (0 on a
@@ -120,7 +120,8 @@ void map_add(OnnxBuilder& b, const onnx::NodeProto& node) {
   layer.type = LayerType::add;
   const OnnxDims dims = b.tensors()[static_cast<std::size_t>(a.tensor)].dims;
   const int second = b.with_dims(c, dims);
-  layer.inputs = {b.tensors()[static_cast<std::size_t>(a.tensor)].name, b.tensors()[static_cast<std::size_t>(second)].name};
+  layer.inputs = {b.tensors()[static_cast<std::size_t>(a.tensor)].name,
+                  b.tensors()[static_cast<std::size_t>(second)].name};
   layer.output_dims = dims;
   const int t = b.add_layer(std::move(layer));
   b.set_output(node, 0, b.layer_value(t, a.shape, a.data_type, a.view, true));
@@ -153,10 +154,12 @@ void map_mul(OnnxBuilder& b, const onnx::NodeProto& node) {
   Layer layer;
   layer.name = b.layer_name(node);
   layer.type = LayerType::mul;
-  const OnnxDims dims = gate ? OnnxDims{a->shape[1], a->shape[2], a->shape[3]} : b.tensors()[static_cast<std::size_t>(a->tensor)].dims;
+  const OnnxDims dims =
+      gate ? OnnxDims{a->shape[1], a->shape[2], a->shape[3]} : b.tensors()[static_cast<std::size_t>(a->tensor)].dims;
   const int first = b.with_dims(*a, dims);
   const int second = b.with_dims(*c, gate ? OnnxDims{a->shape[1], 1, 1} : dims);
-  layer.inputs = {b.tensors()[static_cast<std::size_t>(first)].name, b.tensors()[static_cast<std::size_t>(second)].name};
+  layer.inputs = {b.tensors()[static_cast<std::size_t>(first)].name,
+                  b.tensors()[static_cast<std::size_t>(second)].name};
   layer.output_dims = dims;
   const int t = b.add_layer(std::move(layer));
   b.set_output(node, 0, b.layer_value(t, a->shape, a->data_type, a->view, false));
@@ -202,9 +205,8 @@ void map_concat(OnnxBuilder& b, const onnx::NodeProto& node) {
     for (std::size_t d = 0; ok && d < s.size(); ++d) ok = d == axis || s[d] == first[d];
     if (!ok) {
       throw InputError(b.where(node) + "mismatched inputs: input 0 is " + onnx_type_name(xs[0]->data_type) + " " +
-                       shape_text(first) + ", input " + std::to_string(i) + " is " +
-                       onnx_type_name(xs[i]->data_type) + " " + shape_text(s) + " (concat axis " +
-                       std::to_string(axis) + ")");
+                       shape_text(first) + ", input " + std::to_string(i) + " is " + onnx_type_name(xs[i]->data_type) +
+                       " " + shape_text(s) + " (concat axis " + std::to_string(axis) + ")");
     }
     out[axis] += s[axis];
   }
@@ -253,13 +255,16 @@ void map_softmax(OnnxBuilder& b, const onnx::NodeProto& node) {
   const OnnxAttributes attrs(node, b.file());
   const OnnxValue& x = real_input(b, node, 0);
   const bool legacy = b.view().opset() < 13;  // softmax over the flattened [axis:] block
-  const auto axis = static_cast<std::size_t>(
-      normalize_axis(attrs.integer("axis", legacy ? 1 : -1), x.shape.size(), b.where(node)));
+  const auto axis =
+      static_cast<std::size_t>(normalize_axis(attrs.integer("axis", legacy ? 1 : -1), x.shape.size(), b.where(node)));
   std::int64_t outer = 1, length = 1, inner = 1;
   for (std::size_t d = 0; d < x.shape.size(); ++d) {
-    if (d < axis) outer *= x.shape[d];
-    else if (d == axis || legacy) length *= x.shape[d];
-    else inner *= x.shape[d];
+    if (d < axis)
+      outer *= x.shape[d];
+    else if (d == axis || legacy)
+      length *= x.shape[d];
+    else
+      inner *= x.shape[d];
   }
   int input = x.tensor;
   int ir_axis = -1;
@@ -279,6 +284,5 @@ void map_softmax(OnnxBuilder& b, const onnx::NodeProto& node) {
   const int t = b.add_layer(std::move(layer));
   b.set_output(node, 0, b.layer_value(t, x.shape, x.data_type, x.view, false));
 }
-
 
 }  // namespace npusim::onnx_float

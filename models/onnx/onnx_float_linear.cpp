@@ -46,9 +46,8 @@ void map_gemm(OnnxBuilder& b, const onnx::NodeProto& node) {
   const std::int64_t bk = trans_b ? bt.dims[1] : bt.dims[0];
   const std::int64_t n = trans_b ? bt.dims[0] : bt.dims[1];
   if (bk != k) {
-    throw InputError(b.where(node) + "mismatched shapes: A " + shape_text(a.shape) + " and B " +
-                     shape_text(bt.dims) + " (transA " + std::to_string(trans_a) + ", transB " +
-                     std::to_string(trans_b) + ")");
+    throw InputError(b.where(node) + "mismatched shapes: A " + shape_text(a.shape) + " and B " + shape_text(bt.dims) +
+                     " (transA " + std::to_string(trans_a) + ", transB " + std::to_string(trans_b) + ")");
   }
   const float alpha = attrs.real("alpha", 1.0f);
   const float beta = attrs.real("beta", 1.0f);
@@ -74,8 +73,8 @@ void map_gemm(OnnxBuilder& b, const onnx::NodeProto& node) {
     const std::int64_t count = per_row ? c.dims[1] : c.elements();
     const std::size_t first = per_row ? static_cast<std::size_t>(rows.row * count) : 0;
     if (!c.is_float() || (count != 1 && count != n) || (!per_row && c.dims.size() == 2 && c.dims[0] != 1)) {
-      throw InputError(b.where(node) + "C: expected FLOAT values broadcastable to [" +
-                       std::to_string(rows.rows) + ", " + std::to_string(n) + "], got " + shape_text(c.dims));
+      throw InputError(b.where(node) + "C: expected FLOAT values broadcastable to [" + std::to_string(rows.rows) +
+                       ", " + std::to_string(n) + "], got " + shape_text(c.dims));
     }
     bias.resize(static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i) {
@@ -106,7 +105,8 @@ void map_matmul(OnnxBuilder& b, const onnx::NodeProto& node) {
   const std::int64_t k = bt.dims[0], n = bt.dims[1];
   std::vector<float> weights(static_cast<std::size_t>(n * k));
   for (std::int64_t i = 0; i < n; ++i) {
-    for (std::int64_t j = 0; j < k; ++j) weights[static_cast<std::size_t>(i * k + j)] = bt.f[static_cast<std::size_t>(j * n + i)];
+    for (std::int64_t j = 0; j < k; ++j)
+      weights[static_cast<std::size_t>(i * k + j)] = bt.f[static_cast<std::size_t>(j * n + i)];
   }
   OnnxValue out = add_fc_layer(b, node, a, n, std::move(weights), {});
   attach_file_quantization(b, node, out, bv, nullptr, 1);
@@ -185,10 +185,11 @@ void map_batchnorm(OnnxBuilder& b, const onnx::NodeProto& node) {
   const std::int64_t n = x.shape[1];
   const ChannelAffine affine = read_batchnorm(b, node, n);
   Layer* producer = x.direct_layer >= 0 ? &b.graph().layers[static_cast<std::size_t>(x.direct_layer)] : nullptr;
-  const bool foldable = producer && b.consumers(node.input(0)) == 1 &&
-                        ((producer->type == LayerType::conv2d && producer->conv.out_channels == n) ||
-                         (producer->type == LayerType::fc && producer->fc.out_features == n && element_count(x.shape) == n)) &&
-                        producer->activation == Activation::none && !b.layer_quant()[static_cast<std::size_t>(x.direct_layer)];
+  const bool foldable =
+      producer && b.consumers(node.input(0)) == 1 &&
+      ((producer->type == LayerType::conv2d && producer->conv.out_channels == n) ||
+       (producer->type == LayerType::fc && producer->fc.out_features == n && element_count(x.shape) == n)) &&
+      producer->activation == Activation::none && !b.layer_quant()[static_cast<std::size_t>(x.direct_layer)];
   if (foldable) {
     fold_into(*producer, affine);
     OnnxValue out = x;  // still the producer's direct output: a Relu may fuse
@@ -203,14 +204,14 @@ void map_batchnorm(OnnxBuilder& b, const onnx::NodeProto& node) {
     layer.bias.push_back(static_cast<float>(affine.shift[c]));
   }
   layer.has_bias = true;
-  const OnnxDims dims = x.shape.size() == 4 ? OnnxDims{n, x.shape[2], x.shape[3]} : OnnxDims{n, element_count(x.shape) / n, 1};
+  const OnnxDims dims =
+      x.shape.size() == 4 ? OnnxDims{n, x.shape[2], x.shape[3]} : OnnxDims{n, element_count(x.shape) / n, 1};
   layer.output_dims = dims;
   const int input = b.with_dims(x, dims);
   layer.inputs = {b.tensors()[static_cast<std::size_t>(input)].name};
   const int t = b.add_layer(std::move(layer));
   b.set_output(node, 0, b.layer_value(t, x.shape, kFloat, OnnxView::real, false));
 }
-
 
 }  // namespace npusim::onnx_float
 
@@ -234,9 +235,8 @@ OnnxTensor matmul_b_matrix(const OnnxBuilder& b, const OnnxTensor& bt, const Onn
   // A's batch dims: under rows_as_batch a value of the input's rank has the
   // file input's leading dims (every row-wise op keeps them).
   const OnnxRowBatch& rows = b.view().row_batch();
-  const OnnxDims& a_dims = rows.rows > 1 && !rows.transposed && a.shape.size() == rows.file_shape.size()
-                               ? rows.file_shape
-                               : a.shape;
+  const OnnxDims& a_dims =
+      rows.rows > 1 && !rows.transposed && a.shape.size() == rows.file_shape.size() ? rows.file_shape : a.shape;
   const std::size_t a_batch = a_dims.size() < 2 ? 0 : a_dims.size() - 2;
   const std::size_t b_batch = rank - 2;
   bool broadcasts = b_batch <= a_batch;
@@ -245,8 +245,8 @@ OnnxTensor matmul_b_matrix(const OnnxBuilder& b, const OnnxTensor& bt, const Onn
     broadcasts = bd == 1 || bd == ad;
   }
   if (!broadcasts) {
-    throw OnnxUnsupported("batched MatMul: B " + shape_text(bt.dims) + " adds batch dims to A " +
-                          shape_text(a_dims) + " (the output would have more rows than A)");
+    throw OnnxUnsupported("batched MatMul: B " + shape_text(bt.dims) + " adds batch dims to A " + shape_text(a_dims) +
+                          " (the output would have more rows than A)");
   }
   const std::int64_t k = bt.dims[rank - 2], n = bt.dims[rank - 1];
   const auto slice = static_cast<std::size_t>(k * n);
@@ -262,13 +262,15 @@ OnnxTensor matmul_b_matrix(const OnnxBuilder& b, const OnnxTensor& bt, const Onn
   m.name = bt.name;
   m.dims = {k, n};
   m.data_type = bt.data_type;
-  if (is_float) m.f.assign(bt.f.begin(), bt.f.begin() + static_cast<std::ptrdiff_t>(slice));
-  else m.i.assign(bt.i.begin(), bt.i.begin() + static_cast<std::ptrdiff_t>(slice));
+  if (is_float)
+    m.f.assign(bt.f.begin(), bt.f.begin() + static_cast<std::ptrdiff_t>(slice));
+  else
+    m.i.assign(bt.i.begin(), bt.i.begin() + static_cast<std::ptrdiff_t>(slice));
   return m;
 }
 
-OnnxValue add_conv_layer(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxValue& x,
-                         const OnnxDims& w_dims, std::vector<float> weights, std::vector<float> bias) {
+OnnxValue add_conv_layer(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxValue& x, const OnnxDims& w_dims,
+                         std::vector<float> weights, std::vector<float> bias) {
   const OnnxAttributes attrs(node, b.file());
   const Spatial in = spatial_of(x);
   if (w_dims.size() != x.shape.size()) {
@@ -332,8 +334,10 @@ OnnxValue add_fc_layer(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxVa
   layer.inputs = {b.tensors()[static_cast<std::size_t>(a.tensor)].name};
   const int t = b.add_layer(std::move(layer));
   OnnxDims shape = a.shape;
-  if (shape.empty()) shape.push_back(n);
-  else shape.back() = n;
+  if (shape.empty())
+    shape.push_back(n);
+  else
+    shape.back() = n;
   return b.layer_value(t, std::move(shape), kFloat, OnnxView::real, true);
 }
 

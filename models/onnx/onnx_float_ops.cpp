@@ -15,10 +15,18 @@ namespace npusim {
 using namespace onnx_float;  // the mappers
 
 bool is_float_op(const std::string& op_type) {
-  static const std::set<std::string> ops = {
-      "Conv", "Gemm", "MatMul", "Relu", "Clip", "MaxPool", "AveragePool", "GlobalAveragePool",
-      "GlobalMaxPool", "Add", "Concat", "Flatten", "Reshape", "BatchNormalization", "Softmax",
-      "Identity", "Dropout", "Squeeze", "Unsqueeze", "Pad", "ReduceMean", "Sigmoid", "HardSigmoid", "Mul"};
+  static const std::set<std::string> ops = {"Conv",          "Gemm",
+                                            "MatMul",        "Relu",
+                                            "Clip",          "MaxPool",
+                                            "AveragePool",   "GlobalAveragePool",
+                                            "GlobalMaxPool", "Add",
+                                            "Concat",        "Flatten",
+                                            "Reshape",       "BatchNormalization",
+                                            "Softmax",       "Identity",
+                                            "Dropout",       "Squeeze",
+                                            "Unsqueeze",     "Pad",
+                                            "ReduceMean",    "Sigmoid",
+                                            "HardSigmoid",   "Mul"};
   return ops.count(op_type) > 0;
 }
 

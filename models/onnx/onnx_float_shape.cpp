@@ -22,8 +22,8 @@ void map_flatten(OnnxBuilder& b, const onnx::NodeProto& node) {
   std::int64_t axis_value = attrs.integer("axis", 1);
   const auto rank = static_cast<std::int64_t>(x.shape.size());
   if (axis_value < -rank || axis_value > rank) {
-    throw InputError(attrs.where("axis") + ": " + std::to_string(axis_value) + " is outside [-" +
-                     std::to_string(rank) + ", " + std::to_string(rank) + "]");
+    throw InputError(attrs.where("axis") + ": " + std::to_string(axis_value) + " is outside [-" + std::to_string(rank) +
+                     ", " + std::to_string(rank) + "]");
   }
   const auto axis = static_cast<std::size_t>(axis_value < 0 ? axis_value + rank : axis_value);
   std::int64_t outer = 1, inner = 1;
@@ -45,7 +45,8 @@ void map_reshape(OnnxBuilder& b, const onnx::NodeProto& node) {
   for (std::size_t d = 0; d < target.i.size(); ++d) {
     std::int64_t v = target.i[d];
     if (v == 0 && !allow_zero) {
-      if (d >= x.shape.size()) throw InputError(b.where(node) + "shape: 0 at position " + std::to_string(d) + " beyond the input's rank");
+      if (d >= x.shape.size())
+        throw InputError(b.where(node) + "shape: 0 at position " + std::to_string(d) + " beyond the input's rank");
       v = x.shape[d];
     }
     if (v == -1) {
@@ -100,7 +101,8 @@ void map_pad(OnnxBuilder& b, const onnx::NodeProto& node) {
   double value = 0.0;
   if (b.view().opset() >= 11) {
     const OnnxTensor& p = b.constant_input(node, 1, "pads");
-    if (p.data_type != static_cast<int>(OnnxElementType::int64)) throw InputError(b.where(node) + "pads: expected INT64 values");
+    if (p.data_type != static_cast<int>(OnnxElementType::int64))
+      throw InputError(b.where(node) + "pads: expected INT64 values");
     pads = p.i;
     if (b.has_input(node, 2)) {
       const OnnxTensor& v = b.constant_input(node, 2, "constant_value");
@@ -124,7 +126,8 @@ void map_pad(OnnxBuilder& b, const onnx::NodeProto& node) {
   if (value != 0.0) throw OnnxUnsupported("constant value " + std::to_string(value) + " (only 0 folds into a Conv)");
   if (rank != 4 || pads[0] || pads[1] || pads[4] || pads[5] ||
       std::any_of(pads.begin(), pads.end(), [](std::int64_t p) { return p < 0; }) || x.pad) {
-    throw OnnxUnsupported("pads " + dims_text(pads) + " (only non-negative padding of H and W of [N, C, H, W] folds into a Conv)");
+    throw OnnxUnsupported("pads " + dims_text(pads) +
+                          " (only non-negative padding of H and W of [N, C, H, W] folds into a Conv)");
   }
   OnnxValue out = alias(x, {x.shape[0], x.shape[1], x.shape[2] + pads[2] + pads[6], x.shape[3] + pads[3] + pads[7]});
   out.pad = OnnxPendingPad{pads[2], pads[3], pads[6], pads[7], describe_node(node)};
@@ -151,6 +154,5 @@ void map_identity(OnnxBuilder& b, const onnx::NodeProto& node) {
   }
   b.set_output(node, 0, alias(x, x.shape));
 }
-
 
 }  // namespace npusim::onnx_float

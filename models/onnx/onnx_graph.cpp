@@ -64,7 +64,7 @@ OnnxTensor constant_node_value(const onnx::NodeProto& node, const std::string& f
 }  // namespace
 
 std::string describe_node(const onnx::NodeProto& node) {
-  const std::string name = !node.name().empty() ? node.name()
+  const std::string name = !node.name().empty()     ? node.name()
                            : node.output_size() > 0 ? node.output(0)
                                                     : std::string("(unnamed)");
   return "node " + quoted(name) + " (" + node.op_type() + ")";
@@ -301,8 +301,7 @@ std::string OnnxAttributes::text(const std::string& name, const std::string& fal
   return a->s();
 }
 
-std::vector<std::int64_t> OnnxAttributes::integers(const std::string& name,
-                                                   std::vector<std::int64_t> fallback) const {
+std::vector<std::int64_t> OnnxAttributes::integers(const std::string& name, std::vector<std::int64_t> fallback) const {
   const auto* a = find_attribute(node_, name);
   if (!a) return fallback;
   if (a->type() != onnx::AttributeProto_AttributeType_INTS) {

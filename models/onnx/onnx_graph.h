@@ -32,10 +32,10 @@ struct OnnxGraphInput {
 // OnnxImportOptions::rows_as_batch: the runtime input's rows taken as
 // independent batch-1 inferences (models/onnx/onnx_rows.cpp).
 struct OnnxRowBatch {
-  std::int64_t rows = 1;         // rows of the file's input; 1 when not split
-  bool transposed = false;       // the rows are the input's columns (a Gemm's transA)
-  std::int64_t row = 0;          // the row this import is for (a Gemm's per-row bias C)
-  bool model_per_row = false;    // some Gemm has a per-row bias: the model depends on `row`
+  std::int64_t rows = 1;                 // rows of the file's input; 1 when not split
+  bool transposed = false;               // the rows are the input's columns (a Gemm's transA)
+  std::int64_t row = 0;                  // the row this import is for (a Gemm's per-row bias C)
+  bool model_per_row = false;            // some Gemm has a per-row bias: the model depends on `row`
   std::vector<std::int64_t> file_shape;  // the file's input shape, before the split
 };
 

@@ -10,11 +10,11 @@
 #include "models/input_error.h"
 #include "models/onnx/onnx_builder.h"
 #include "models/onnx/onnx_constant_fold.h"
-#include "models/onnx/onnx_shape_fold.h"
 #include "models/onnx/onnx_graph.h"
 #include "models/onnx/onnx_model.h"
 #include "models/onnx/onnx_proto.h"
 #include "models/onnx/onnx_reader.h"
+#include "models/onnx/onnx_shape_fold.h"
 
 namespace npusim {
 namespace {
@@ -78,11 +78,41 @@ bool fold_in_builder(OnnxBuilder& b, const onnx::NodeProto& node) {
 // are still checked and reported, not hidden behind the first failure. The
 // import fails anyway; the stand-in never reaches a graph.
 bool shape_preserving(const std::string& op) {
-  static const std::set<std::string> ops = {
-      "BatchNormalization", "Sigmoid", "HardSigmoid", "HardSwish", "Relu", "LeakyRelu", "PRelu", "Tanh", "Erf",
-      "Elu", "Selu", "Softplus", "Gelu", "Clip", "Neg", "Abs", "Exp", "Log", "Sqrt", "Reciprocal", "Softmax",
-      "LogSoftmax", "Mul", "Add", "Sub", "Div", "Pow", "Dropout", "Identity", "Cast", "LRN",
-      "InstanceNormalization", "LayerNormalization", "QuantizeLinear", "DequantizeLinear"};
+  static const std::set<std::string> ops = {"BatchNormalization",
+                                            "Sigmoid",
+                                            "HardSigmoid",
+                                            "HardSwish",
+                                            "Relu",
+                                            "LeakyRelu",
+                                            "PRelu",
+                                            "Tanh",
+                                            "Erf",
+                                            "Elu",
+                                            "Selu",
+                                            "Softplus",
+                                            "Gelu",
+                                            "Clip",
+                                            "Neg",
+                                            "Abs",
+                                            "Exp",
+                                            "Log",
+                                            "Sqrt",
+                                            "Reciprocal",
+                                            "Softmax",
+                                            "LogSoftmax",
+                                            "Mul",
+                                            "Add",
+                                            "Sub",
+                                            "Div",
+                                            "Pow",
+                                            "Dropout",
+                                            "Identity",
+                                            "Cast",
+                                            "LRN",
+                                            "InstanceNormalization",
+                                            "LayerNormalization",
+                                            "QuantizeLinear",
+                                            "DequantizeLinear"};
   return ops.count(op) > 0;
 }
 
@@ -127,9 +157,12 @@ void map_nodes(OnnxBuilder& b, const OnnxGraphView& view) {
     }
     try {
       if (fold_in_builder(b, *node)) continue;
-      if (is_float_op(node->op_type())) map_float_node(b, *node);
-      else if (is_quant_op(node->op_type())) map_quant_node(b, *node);
-      else throw OnnxUnsupported("only of constants (folded at import); this input is computed at run time");
+      if (is_float_op(node->op_type()))
+        map_float_node(b, *node);
+      else if (is_quant_op(node->op_type()))
+        map_quant_node(b, *node);
+      else
+        throw OnnxUnsupported("only of constants (folded at import); this input is computed at run time");
     } catch (const OnnxUnsupported& e) {
       unsupported.push_back(describe_node(*node) + ": " + e.what());
       stand_in_or_poison(b, *node);
@@ -217,16 +250,17 @@ OnnxImport import_onnx(const std::string& path, const OnnxImportOptions& options
   for (const auto& file : options.constant_input_files) bound.push_back(read_onnx_tensor_file(file));
   bound.insert(bound.end(), options.constant_inputs.begin(), options.constant_inputs.end());
   OnnxGraphView view(model.graph(), default_opset(model, path), path, bound);
-  if (options.rows_as_batch) view.split_rows(options.row);
-  else if (options.row != 0) throw InputError(path + ": row " + std::to_string(options.row) + " given without rows_as_batch");
+  if (options.rows_as_batch)
+    view.split_rows(options.row);
+  else if (options.row != 0)
+    throw InputError(path + ": row " + std::to_string(options.row) + " given without rows_as_batch");
   OnnxBuilder b(view);
   map_nodes(b, view);
   const OnnxValue& out = finish_output(b, view);
 
   OnnxImport result;
   Graph& graph = b.graph();
-  graph.name = !model.graph().name().empty() ? model.graph().name()
-                                             : std::filesystem::path(path).stem().string();
+  graph.name = !model.graph().name().empty() ? model.graph().name() : std::filesystem::path(path).stem().string();
   const bool integer_input = b.find_value(view.input().name)->view == OnnxView::integer;
   if (integer_input && !b.tensors()[0].quant) {
     // Integers without a scale: the values themselves (scale 1).

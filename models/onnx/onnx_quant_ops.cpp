@@ -31,8 +31,8 @@ std::vector<double> read_scales(const OnnxBuilder& b, const onnx::NodeProto& nod
   for (std::size_t j = 0; j < t.f.size(); ++j) {
     const double s = t.f[j];
     if (!(s > 0.0) || !std::isfinite(s)) {
-      throw InputError(b.where(node) + what + ": zero, negative or non-finite scale " + std::to_string(s) +
-                       " (entry " + std::to_string(j) + "); expected a positive scale");
+      throw InputError(b.where(node) + what + ": zero, negative or non-finite scale " + std::to_string(s) + " (entry " +
+                       std::to_string(j) + "); expected a positive scale");
     }
     scales.push_back(s);
   }
@@ -75,7 +75,8 @@ ZeroPoints read_zero_points(const OnnxBuilder& b, const onnx::NodeProto& node, i
 OnnxQuant tensor_quant(const OnnxBuilder& b, const onnx::NodeProto& node, const std::vector<double>& scales,
                        const ZeroPoints& zp, const std::string& what) {
   if (scales.size() != 1 || zp.values.size() != 1) {
-    throw OnnxUnsupported(what + ": per-axis quantization of an activation tensor is not supported (npusim "
+    throw OnnxUnsupported(what +
+                          ": per-axis quantization of an activation tensor is not supported (npusim "
                           "quantizes activations per tensor)");
   }
   if (zp.data_type != kUint8 && zp.data_type != kInt8) {
@@ -104,7 +105,7 @@ OnnxQuant read_tensor_quant(const OnnxBuilder& b, const onnx::NodeProto& node, i
 // An integer weight constant with its scales and zero points.
 struct IntegerWeights {
   const OnnxTensor* tensor = nullptr;
-  std::vector<double> scales;         // 1 or one per output channel
+  std::vector<double> scales;             // 1 or one per output channel
   std::vector<std::int64_t> zero_points;  // as in the file, same count
 };
 
@@ -114,12 +115,14 @@ IntegerWeights read_integer_weights(const OnnxBuilder& b, const onnx::NodeProto&
   IntegerWeights w;
   w.tensor = &b.constant_input(node, w_index, name);
   if (w.tensor->data_type != kUint8 && w.tensor->data_type != kInt8) {
-    throw InputError(b.where(node) + name + ": expected UINT8 or INT8 values, got " + onnx_type_name(w.tensor->data_type));
+    throw InputError(b.where(node) + name + ": expected UINT8 or INT8 values, got " +
+                     onnx_type_name(w.tensor->data_type));
   }
   w.scales = scales_required ? read_scales(b, node, scale_index, name + "_scale") : std::vector<double>{1.0};
-  const std::size_t count = b.has_input(node, zp_index) ? b.constant_input(node, zp_index, name + "_zero_point").f.size() +
-                                                               b.constant_input(node, zp_index, name + "_zero_point").i.size()
-                                                         : w.scales.size();
+  const std::size_t count = b.has_input(node, zp_index)
+                                ? b.constant_input(node, zp_index, name + "_zero_point").f.size() +
+                                      b.constant_input(node, zp_index, name + "_zero_point").i.size()
+                                : w.scales.size();
   const ZeroPoints zp = read_zero_points(b, node, zp_index, name + "_zero_point", w.tensor->data_type, count);
   if (zp.data_type != w.tensor->data_type) {
     throw InputError(b.where(node) + name + "_zero_point: type " + onnx_type_name(zp.data_type) + " differs from " +
@@ -136,8 +139,10 @@ IntegerWeights read_integer_weights(const OnnxBuilder& b, const onnx::NodeProto&
   check_count(w.zero_points.size(), name + "_zero_point");
   if (w.scales.size() != w.zero_points.size()) {
     // Broadcast the per-tensor one so that both are per channel.
-    if (w.scales.size() == 1) w.scales.assign(w.zero_points.size(), w.scales[0]);
-    else w.zero_points.assign(w.scales.size(), w.zero_points[0]);
+    if (w.scales.size() == 1)
+      w.scales.assign(w.zero_points.size(), w.scales[0]);
+    else
+      w.zero_points.assign(w.scales.size(), w.zero_points[0]);
   }
   return w;
 }
@@ -203,7 +208,8 @@ void map_dequantize(OnnxBuilder& b, const onnx::NodeProto& node) {
     if (rank == 1) axis = 0;  // a bias vector: its one axis, whatever the default says
     std::int64_t inner = 1, channels = 1;
     if (dq->scales.size() > 1) {
-      if (axis < 0 || axis >= rank || t.dims[static_cast<std::size_t>(axis)] != static_cast<std::int64_t>(dq->scales.size())) {
+      if (axis < 0 || axis >= rank ||
+          t.dims[static_cast<std::size_t>(axis)] != static_cast<std::int64_t>(dq->scales.size())) {
         throw InputError(b.where(node) + "x_scale: " + std::to_string(dq->scales.size()) +
                          " scales do not match axis " + std::to_string(axis) + " of x " + dims_text(t.dims));
       }
@@ -374,8 +380,8 @@ void map_cast(OnnxBuilder& b, const onnx::NodeProto& node) {
 
 }  // namespace
 
-void attach_file_quantization(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxValue& out,
-                              const OnnxValue& w, const OnnxValue* bias, int channel_axis) {
+void attach_file_quantization(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxValue& out, const OnnxValue& w,
+                              const OnnxValue* bias, int channel_axis) {
   const int layer = b.tensors()[static_cast<std::size_t>(out.tensor)].layer;
   if (!w.dequantized) {
     if (bias && bias->dequantized) throw OnnxUnsupported("a dequantized bias with fp32 weights is not supported");
@@ -399,7 +405,8 @@ void attach_file_quantization(OnnxBuilder& b, const onnx::NodeProto& node, const
   OnnxLayerQuant lq = layer_quant_of(iw, channel_axis, real);
   if (bias && bias->dequantized) {
     const OnnxDequantized& bq = *bias->dequantized;
-    if (bq.data_type != kInt32) throw OnnxUnsupported("bias dequantized from " + onnx_type_name(bq.data_type) + " (expected INT32)");
+    if (bq.data_type != kInt32)
+      throw OnnxUnsupported("bias dequantized from " + onnx_type_name(bq.data_type) + " (expected INT32)");
     if (std::any_of(bq.zero_points.begin(), bq.zero_points.end(), [](std::int64_t z) { return z != 0; })) {
       throw InputError(b.where(node) + "bias: expected zero point 0 for an INT32 bias");
     }

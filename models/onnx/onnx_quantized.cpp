@@ -5,9 +5,9 @@
 #include <utility>
 
 #include "models/input_error.h"
-#include "models/quant/layer_ops.h"
 #include "models/layer_weights.h"
 #include "models/onnx/onnx_builder.h"
+#include "models/quant/layer_ops.h"
 #include "models/quant/quantize.h"
 
 // Assembles the QuantizedGraph of a QDQ or QOperator file from the scales and
@@ -44,8 +44,8 @@ const char* type_name(LayerType type) {
 // less than fp32 rounding of the product.
 bool same_scale(double a, double b) { return std::fabs(a - b) <= 1e-6 * std::fabs(b); }
 
-void fill_compute_layer(const Layer& layer, const OnnxLayerQuant& lq, const OnnxQuant& in,
-                        const OnnxQuant& out, QuantizedLayer& ql) {
+void fill_compute_layer(const Layer& layer, const OnnxLayerQuant& lq, const OnnxQuant& in, const OnnxQuant& out,
+                        QuantizedLayer& ql) {
   const auto channels = static_cast<std::size_t>(output_channels(layer));
   const bool per_channel = lq.weight_scales.size() > 1;
   ql.weights.dims = weight_dims(layer);
@@ -110,8 +110,7 @@ void resolve_layer_quant(OnnxBuilder& b, const TensorIndex& index, std::size_t i
   const Graph& graph = b.graph();
   const Layer& layer = graph.layers[i];
   OnnxIrTensor& t = tensors[i + 1];
-  const std::optional<OnnxQuant> in =
-      layer.inputs.empty() ? std::nullopt : tensors[index.at(layer.inputs[0])].quant;
+  const std::optional<OnnxQuant> in = layer.inputs.empty() ? std::nullopt : tensors[index.at(layer.inputs[0])].quant;
   const auto& lq = b.layer_quant()[i];
   if (keeps_input_quantization(layer.type)) {
     if (in && t.quant && !(*t.quant == *in)) {
@@ -152,8 +151,7 @@ void resolve_layer_quant(OnnxBuilder& b, const TensorIndex& index, std::size_t i
     case LayerType::scale:  // the file's QuantizeLinear gives its output's parameters
     case LayerType::sigmoid:
     case LayerType::hard_sigmoid:
-    case LayerType::mul:
-      break;
+    case LayerType::mul: break;
     case LayerType::constant:
       // Not quantized in the file: per tensor from its own min/max, as
       // quantize_graph does.

@@ -13,9 +13,7 @@ namespace {
 
 constexpr std::int64_t kMaxTensorElements = std::int64_t{1} << 31;
 
-std::string read_file_bytes(const std::string& path) {
-  return read_file_bounded(path, kMaxBinaryInputBytes, "ONNX");
-}
+std::string read_file_bytes(const std::string& path) { return read_file_bounded(path, kMaxBinaryInputBytes, "ONNX"); }
 
 int element_bytes(int data_type) {
   switch (static_cast<OnnxElementType>(data_type)) {
@@ -40,8 +38,7 @@ T load_little_endian(const char* p) {
   return v;
 }
 
-void read_raw(const std::string& raw, int data_type, std::int64_t count, OnnxTensor& t,
-              const std::string& where) {
+void read_raw(const std::string& raw, int data_type, std::int64_t count, OnnxTensor& t, const std::string& where) {
   const int size = element_bytes(data_type);
   if (static_cast<std::int64_t>(raw.size()) != count * size) {
     throw InputError(where + ": raw_data holds " + std::to_string(raw.size()) + " bytes, expected " +
@@ -98,9 +95,7 @@ std::int64_t OnnxTensor::elements() const {
   return n;
 }
 
-double OnnxTensor::value(std::size_t j) const {
-  return is_float() ? double{f.at(j)} : static_cast<double>(i.at(j));
-}
+double OnnxTensor::value(std::size_t j) const { return is_float() ? double{f.at(j)} : static_cast<double>(i.at(j)); }
 
 void read_model_proto(const std::string& path, onnx::ModelProto& model) {
   const std::string bytes = read_file_bytes(path);

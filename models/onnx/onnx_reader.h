@@ -16,7 +16,14 @@ namespace npusim {
 
 // ONNX element types the importer reads (TensorProto.DataType values).
 enum class OnnxElementType : int {
-  undefined = 0, float32 = 1, uint8 = 2, int8 = 3, int32 = 6, int64 = 7, bool_ = 9, float64 = 11,
+  undefined = 0,
+  float32 = 1,
+  uint8 = 2,
+  int8 = 3,
+  int32 = 6,
+  int64 = 7,
+  bool_ = 9,
+  float64 = 11,
 };
 
 std::string onnx_type_name(int data_type);

@@ -44,15 +44,14 @@ void OnnxGraphView::split_rows(std::int64_t row) {
   for (const auto* node : order_) {
     const bool default_domain = node->domain().empty() || node->domain() == "ai.onnx";
     if (!default_domain || !kRowWiseOps.count(node->op_type())) {
-      throw InputError(where + describe_node(*node) + " may mix the rows of the input (row-wise ops: " +
-                       row_wise_list() + ")");
+      throw InputError(where + describe_node(*node) +
+                       " may mix the rows of the input (row-wise ops: " + row_wise_list() + ")");
     }
     if (!is_gemm_with_trans_a(*node, file_)) continue;
     // transA: the rows of op(A) are the columns of A, which only the input
     // itself can give (the caller transposes the data).
     if (node->input_size() < 1 || node->input(0) != input_.name || consumers(input_.name) != 1) {
-      throw InputError(where + describe_node(*node) +
-                       ": transA needs A to be the graph input, read by this node only");
+      throw InputError(where + describe_node(*node) + ": transA needs A to be the graph input, read by this node only");
     }
     transposed = true;
   }

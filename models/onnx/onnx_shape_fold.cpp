@@ -41,12 +41,15 @@ OnnxTensor empty_like(const OnnxTensor& in, std::vector<std::int64_t> dims) {
 }
 
 void push(OnnxTensor& out, const OnnxTensor& in, std::size_t j) {
-  if (in.is_float()) out.f.push_back(in.f[j]);
-  else out.i.push_back(in.i[j]);
+  if (in.is_float())
+    out.f.push_back(in.f[j]);
+  else
+    out.i.push_back(in.i[j]);
 }
 
 std::vector<std::int64_t> integers_of(const OnnxTensor& t, const std::string& where) {
-  if (!integer_type(t.data_type)) throw InputError(where + ": expected an integer tensor, got " + onnx_type_name(t.data_type));
+  if (!integer_type(t.data_type))
+    throw InputError(where + ": expected an integer tensor, got " + onnx_type_name(t.data_type));
   return t.i;
 }
 
@@ -71,9 +74,8 @@ Blocks blocks(const std::vector<std::int64_t>& dims, std::int64_t axis) {
 }
 
 // Axes from input 1 (opset >= 13) or the `axes` attribute (older), for Squeeze / Unsqueeze.
-std::optional<std::vector<std::int64_t>> axes_of(const std::vector<const OnnxTensor*>& in,
-                                                 const OnnxAttributes& attrs, std::int64_t opset,
-                                                 const std::string& where) {
+std::optional<std::vector<std::int64_t>> axes_of(const std::vector<const OnnxTensor*>& in, const OnnxAttributes& attrs,
+                                                 std::int64_t opset, const std::string& where) {
   if (opset >= 13) {
     if (in.size() > 1 && in[1]) return integers_of(*in[1], where + ": axes");
     return std::nullopt;
@@ -102,7 +104,8 @@ OnnxTensor gather(const OnnxTensor& data, const OnnxTensor& indices, std::int64_
                          std::to_string(b.length - 1) + "]");
       }
       if (k < 0) k += b.length;
-      for (std::int64_t i = 0; i < b.inner; ++i) push(out, data, static_cast<std::size_t>((o * b.length + k) * b.inner + i));
+      for (std::int64_t i = 0; i < b.inner; ++i)
+        push(out, data, static_cast<std::size_t>((o * b.length + k) * b.inner + i));
     }
   }
   return out;
@@ -122,7 +125,8 @@ OnnxTensor concat(const std::vector<const OnnxTensor*>& in, std::int64_t axis_at
       same = d == axis || t->dims[static_cast<std::size_t>(d)] == first.dims[static_cast<std::size_t>(d)];
     }
     if (!same) {
-      throw InputError(where + ": mismatched shapes or types: " + dims_string(t->dims) + " and " + dims_string(first.dims));
+      throw InputError(where + ": mismatched shapes or types: " + dims_string(t->dims) + " and " +
+                       dims_string(first.dims));
     }
     dims[static_cast<std::size_t>(axis)] += t->dims[static_cast<std::size_t>(axis)];
   }
@@ -141,7 +145,8 @@ OnnxTensor unsqueeze(const OnnxTensor& x, const std::vector<std::int64_t>& axes,
   const auto rank = static_cast<std::int64_t>(x.dims.size() + axes.size());
   std::set<std::int64_t> at;
   for (const auto a : axes) {
-    if (!at.insert(axis_in(a, rank, where)).second) throw InputError(where + ": axes: repeated axis " + std::to_string(a));
+    if (!at.insert(axis_in(a, rank, where)).second)
+      throw InputError(where + ": axes: repeated axis " + std::to_string(a));
   }
   OnnxTensor out = x;
   out.dims.clear();
@@ -151,7 +156,8 @@ OnnxTensor unsqueeze(const OnnxTensor& x, const std::vector<std::int64_t>& axes,
   return out;
 }
 
-OnnxTensor squeeze(const OnnxTensor& x, const std::optional<std::vector<std::int64_t>>& axes, const std::string& where) {
+OnnxTensor squeeze(const OnnxTensor& x, const std::optional<std::vector<std::int64_t>>& axes,
+                   const std::string& where) {
   const auto rank = static_cast<std::int64_t>(x.dims.size());
   std::set<std::int64_t> at;
   if (axes) {
@@ -174,7 +180,8 @@ OnnxTensor squeeze(const OnnxTensor& x, const std::optional<std::vector<std::int
 }
 
 // ONNX Slice's clamping of one start/end pair for a dimension of size n.
-std::pair<std::int64_t, std::int64_t> slice_bounds(std::int64_t start, std::int64_t end, std::int64_t step, std::int64_t n) {
+std::pair<std::int64_t, std::int64_t> slice_bounds(std::int64_t start, std::int64_t end, std::int64_t step,
+                                                   std::int64_t n) {
   const auto wrap = [n](std::int64_t v) { return v < 0 ? (v < -n ? -1 - n : v) + n : v; };
   start = wrap(start);
   end = wrap(end);
@@ -208,7 +215,8 @@ OnnxTensor slice(const OnnxTensor& x, const std::vector<std::int64_t>& starts, c
   OnnxTensor out = empty_like(x, dims);
   std::vector<std::int64_t> stride(static_cast<std::size_t>(rank), 1);
   for (std::int64_t d = rank - 2; d >= 0; --d) {
-    stride[static_cast<std::size_t>(d)] = stride[static_cast<std::size_t>(d + 1)] * x.dims[static_cast<std::size_t>(d + 1)];
+    stride[static_cast<std::size_t>(d)] =
+        stride[static_cast<std::size_t>(d + 1)] * x.dims[static_cast<std::size_t>(d + 1)];
   }
   const std::int64_t total = count_of(dims);
   for (std::int64_t flat = 0; flat < total; ++flat) {
@@ -230,7 +238,8 @@ OnnxTensor reshape(const OnnxTensor& x, const OnnxTensor& shape, bool allow_zero
   int infer = -1;
   for (std::size_t d = 0; d < dims.size(); ++d) {
     if (dims[d] == 0 && !allow_zero) {
-      if (d >= x.dims.size()) throw InputError(where + ": shape: 0 at position " + std::to_string(d) + " beyond the input's rank");
+      if (d >= x.dims.size())
+        throw InputError(where + ": shape: 0 at position " + std::to_string(d) + " beyond the input's rank");
       dims[d] = x.dims[d];
     }
     if (dims[d] == -1) {
@@ -244,7 +253,8 @@ OnnxTensor reshape(const OnnxTensor& x, const OnnxTensor& shape, bool allow_zero
   }
   if (infer >= 0) dims[static_cast<std::size_t>(infer)] = known == 0 ? 0 : x.elements() / known;
   if (count_of(dims) != x.elements()) {
-    throw InputError(where + ": mismatched shapes: cannot reshape " + dims_string(x.dims) + " to " + dims_string(shape.i));
+    throw InputError(where + ": mismatched shapes: cannot reshape " + dims_string(x.dims) + " to " +
+                     dims_string(shape.i));
   }
   OnnxTensor out = x;
   out.dims = std::move(dims);

@@ -32,7 +32,6 @@ std::optional<OnnxTensor> fold_shape_op(const onnx::NodeProto& node, const std::
 
 // The value of Shape(x) for a tensor of shape `shape` (opset 15's start/end
 // attributes honoured).
-OnnxTensor shape_tensor(const onnx::NodeProto& node, const std::vector<std::int64_t>& shape,
-                        const std::string& file);
+OnnxTensor shape_tensor(const onnx::NodeProto& node, const std::vector<std::int64_t>& shape, const std::string& file);
 
 }  // namespace npusim

@@ -85,23 +85,17 @@ ClipRange mse_range(const RangeStats& stats, const Histogram& histogram, NumberF
 
 }  // namespace
 
-ClipRange choose_range(const RangeStats& stats, const Histogram& histogram,
-                       CalibrationMethod method, const QuantizationOptions& options,
-                       NumberFormat format) {
+ClipRange choose_range(const RangeStats& stats, const Histogram& histogram, CalibrationMethod method,
+                       const QuantizationOptions& options, NumberFormat format) {
   switch (method) {
-    case CalibrationMethod::min_max:
-      return {stats.min, stats.max};
-    case CalibrationMethod::percentile:
-      return percentile_range(stats, histogram, options.percentile);
-    case CalibrationMethod::mse:
-      return mse_range(stats, histogram, format);
+    case CalibrationMethod::min_max: return {stats.min, stats.max};
+    case CalibrationMethod::percentile: return percentile_range(stats, histogram, options.percentile);
+    case CalibrationMethod::mse: return mse_range(stats, histogram, format);
   }
   return {stats.min, stats.max};
 }
 
-bool binary_needs_histogram(const RangeStats& stats) {
-  return stats.count > 0 && stats.min >= 0.0 && stats.max > 0.0;
-}
+bool binary_needs_histogram(const RangeStats& stats) { return stats.count > 0 && stats.min >= 0.0 && stats.max > 0.0; }
 
 QuantParams binary_quant(const RangeStats& stats, const Histogram& histogram) {
   if (stats.count == 0) return {1.0, 0, {}};

@@ -43,9 +43,8 @@ double quantization_mse(const Histogram& histogram, const QuantParams& quant, Nu
 
 // The clipping range of `method` (percentile from `options`), for int8 / int4.
 // `histogram` spans [stats.min, stats.max]; min/max does not read it.
-ClipRange choose_range(const RangeStats& stats, const Histogram& histogram,
-                       CalibrationMethod method, const QuantizationOptions& options,
-                       NumberFormat format);
+ClipRange choose_range(const RangeStats& stats, const Histogram& histogram, CalibrationMethod method,
+                       const QuantizationOptions& options, NumberFormat format);
 
 // Two-level (binary) parameters: {-s, +s} with s = mean |x| when the tensor
 // takes negative values; {0, 2s} (scale s, zero point -1) when it does not,

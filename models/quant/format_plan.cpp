@@ -9,9 +9,7 @@
 namespace npusim {
 namespace {
 
-bool is_compute(const Layer& layer) {
-  return layer.type == LayerType::conv2d || layer.type == LayerType::fc;
-}
+bool is_compute(const Layer& layer) { return layer.type == LayerType::conv2d || layer.type == LayerType::fc; }
 
 // Layers whose output is in their input's format (softmax: not its quantization).
 bool keeps_format(const Layer& layer) {
@@ -52,16 +50,14 @@ NumberFormat wider(std::optional<NumberFormat> a, NumberFormat b) {
 bool keeps_ends(const MacFormat& mac, EightBitEnds ends) {
   switch (ends) {
     case EightBitEnds::none: return false;
-    case EightBitEnds::binary_only:
-      return mac.weight == NumberFormat::binary || mac.activation == NumberFormat::binary;
-    case EightBitEnds::narrow:
-      return storage_bits(mac.weight) < 8 || storage_bits(mac.activation) < 8;
+    case EightBitEnds::binary_only: return mac.weight == NumberFormat::binary || mac.activation == NumberFormat::binary;
+    case EightBitEnds::narrow: return storage_bits(mac.weight) < 8 || storage_bits(mac.activation) < 8;
   }
   return false;
 }
 
-void assign_eight_bit_layers(const Graph& graph, const MacFormat& mac,
-                             const QuantizationOptions& options, std::vector<MacFormat>& macs) {
+void assign_eight_bit_layers(const Graph& graph, const MacFormat& mac, const QuantizationOptions& options,
+                             std::vector<MacFormat>& macs) {
   // The same PE runs the W8A8 layers, so it keeps its bit-products per cycle:
   // a 64-lane XNOR-popcount PE (64 1x1-bit products) does one 8x8-bit MAC per
   // cycle (bit-serially), not 64; a 2-lane W4A4 PE does one as well.

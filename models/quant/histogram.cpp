@@ -11,13 +11,9 @@ Histogram::Histogram(double lo_value, double hi_value, int bins)
   if (bins < 1 || !(hi >= lo)) throw std::invalid_argument("Histogram: needs bins >= 1 and lo <= hi");
 }
 
-double Histogram::bin_width() const {
-  return counts.empty() ? 0.0 : (hi - lo) / static_cast<double>(counts.size());
-}
+double Histogram::bin_width() const { return counts.empty() ? 0.0 : (hi - lo) / static_cast<double>(counts.size()); }
 
-double Histogram::bin_center(std::size_t bin) const {
-  return lo + (static_cast<double>(bin) + 0.5) * bin_width();
-}
+double Histogram::bin_center(std::size_t bin) const { return lo + (static_cast<double>(bin) + 0.5) * bin_width(); }
 
 void Histogram::add(double value) {
   if (counts.empty() || std::isnan(value)) return;

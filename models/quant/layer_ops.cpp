@@ -31,14 +31,12 @@ std::int64_t relu6_ceiling(const QuantParams& quant) {
   return quant.zero_point + static_cast<std::int64_t>(six);
 }
 
-std::int8_t integer_output(std::int64_t v, Activation activation, const QuantParams& quant,
-                           NumberFormat format) {
+std::int8_t integer_output(std::int64_t v, Activation activation, const QuantParams& quant, NumberFormat format) {
   if (activation == Activation::relu || activation == Activation::relu6) {
     v = std::max<std::int64_t>(v, quant.zero_point);
   }
   if (activation == Activation::relu6) v = std::min(v, relu6_ceiling(quant));
-  return static_cast<std::int8_t>(
-      saturate(v, min_integer_value(format), max_integer_value(format)));
+  return static_cast<std::int8_t>(saturate(v, min_integer_value(format), max_integer_value(format)));
 }
 
 // `reaches_threshold`: the real value before the activation is at least the
@@ -110,8 +108,8 @@ void require(bool condition, const Layer& layer, const char* what) {
 
 // QuantArithmetic::onnx average of a pooling window: the dequantized values
 // summed in fp32 row by row, divided by the in-bounds count in fp32.
-float onnx_window_mean(const Tensor& in, std::int64_t c, std::int64_t y_begin, std::int64_t y_end,
-                       std::int64_t x_begin, std::int64_t x_end) {
+float onnx_window_mean(const Tensor& in, std::int64_t c, std::int64_t y_begin, std::int64_t y_end, std::int64_t x_begin,
+                       std::int64_t x_end) {
   float sum = 0.0f;
   for (std::int64_t y = y_begin; y < y_end; ++y) {
     for (std::int64_t x = x_begin; x < x_end; ++x) {
@@ -188,8 +186,7 @@ Tensor run_pool(const QuantizedGraph& qgraph, std::size_t layer_index, const Ten
   return out;
 }
 
-Tensor run_add(const QuantizedGraph& qgraph, std::size_t layer_index, const Tensor& a,
-               const Tensor& b) {
+Tensor run_add(const QuantizedGraph& qgraph, std::size_t layer_index, const Tensor& a, const Tensor& b) {
   const Layer& layer = qgraph.graph.layers[layer_index];
   const QuantizedLayer& ql = qgraph.layers[layer_index];
   require(a.dims == b.dims, layer, "add inputs differ in shape");
@@ -213,11 +210,13 @@ Tensor run_add(const QuantizedGraph& qgraph, std::size_t layer_index, const Tens
       // activations would need no offset (not tracked: a known limitation).
       const float rac = static_cast<float>(a.quant.scale) / static_cast<float>(out.quant.scale);
       const float rbc = static_cast<float>(b.quant.scale) / static_cast<float>(out.quant.scale);
-      const float fixed = static_cast<float>(out.quant.zero_point + 128) -
-                          (rac * static_cast<float>(a.quant.zero_point + 128) + rbc * static_cast<float>(b.quant.zero_point + 128));
+      const float fixed =
+          static_cast<float>(out.quant.zero_point + 128) -
+          (rac * static_cast<float>(a.quant.zero_point + 128) + rbc * static_cast<float>(b.quant.zero_point + 128));
       float t = std::fma(static_cast<float>(b.q[i] + 128), rbc, fixed);
       t = std::fma(static_cast<float>(a.q[i] + 128), rac, t);
-      out.q[i] = integer_output(static_cast<std::int64_t>(std::nearbyint(t)) - 128, layer.activation, out.quant, out.format);
+      out.q[i] =
+          integer_output(static_cast<std::int64_t>(std::nearbyint(t)) - 128, layer.activation, out.quant, out.format);
     }
   } else if (is_integer_class(out.format)) {
     const TfliteAdd m = tflite_add_multipliers(a.quant.scale, b.quant.scale, out.quant.scale);
@@ -238,8 +237,7 @@ Tensor run_add(const QuantizedGraph& qgraph, std::size_t layer_index, const Tens
 
 Tensor run_activation_layer(const QuantizedGraph& qgraph, std::size_t layer_index, const Tensor& in) {
   const Layer& layer = qgraph.graph.layers[layer_index];
-  const Activation activation =
-      layer.type == LayerType::relu6 ? Activation::relu6 : Activation::relu;
+  const Activation activation = layer.type == LayerType::relu6 ? Activation::relu6 : Activation::relu;
   Tensor out = output_tensor(qgraph, layer_index);
   const std::size_t n = out.q.size() + out.f.size();
   for (std::size_t i = 0; i < n; ++i) {
@@ -262,7 +260,10 @@ class Requantizer {
  public:
   Requantizer(const QuantParams& from, NumberFormat from_format, const QuantParams& to, NumberFormat to_format,
               QuantArithmetic arithmetic)
-      : from_(from), to_(to), to_format_(to_format), onnx_(arithmetic == QuantArithmetic::onnx),
+      : from_(from),
+        to_(to),
+        to_format_(to_format),
+        onnx_(arithmetic == QuantArithmetic::onnx),
         same_(from.scale == to.scale && from.zero_point == to.zero_point &&
               (to_format != NumberFormat::binary || from_format == NumberFormat::binary)),
         multiplier_(quantize_multiplier(from.scale / to.scale)) {}
@@ -308,15 +309,15 @@ Tensor run_concat(const QuantizedGraph& qgraph, std::size_t layer_index, std::sp
     std::int64_t shift[3] = {0, 0, 0};
     shift[axis] = offset;
     const std::optional<Requantizer> requantize =
-        integer ? std::optional<Requantizer>(std::in_place, in->quant, in->format, out.quant, out.format,
-                                                      qgraph.arithmetic)
-                : std::nullopt;
+        integer
+            ? std::optional<Requantizer>(std::in_place, in->quant, in->format, out.quant, out.format, qgraph.arithmetic)
+            : std::nullopt;
     std::size_t i = 0;
     for (std::int64_t c = 0; c < in->dims[0]; ++c) {
       for (std::int64_t h = 0; h < in->dims[1]; ++h) {
         for (std::int64_t w = 0; w < in->dims[2]; ++w, ++i) {
-          const auto o = static_cast<std::size_t>(
-              ((c + shift[0]) * out.dims[1] + h + shift[1]) * out.dims[2] + w + shift[2]);
+          const auto o =
+              static_cast<std::size_t>(((c + shift[0]) * out.dims[1] + h + shift[1]) * out.dims[2] + w + shift[2]);
           if (integer) {
             out.q[o] = (*requantize)(in->q[i]);
           } else {
@@ -371,8 +372,8 @@ Tensor run_softmax(const QuantizedGraph& qgraph, std::size_t layer_index, const 
           out.q[at(l)] = p / out.quant.scale + out.quant.zero_point >= 0.0 ? 1 : -1;
         } else {
           const double level = std::clamp(std::round(p / out.quant.scale), -1e12, 1e12);
-          out.q[at(l)] = integer_output(static_cast<std::int64_t>(level) + out.quant.zero_point,
-                                        Activation::none, out.quant, out.format);
+          out.q[at(l)] = integer_output(static_cast<std::int64_t>(level) + out.quant.zero_point, Activation::none,
+                                        out.quant, out.format);
         }
       }
     }
@@ -600,8 +601,7 @@ Tensor requantize_compute_layer(const QuantizedGraph& qgraph, std::size_t layer_
 }
 
 Tensor finish_compute_layer(const QuantizedGraph& qgraph, std::size_t layer_index,
-                            std::span<const std::int32_t> acc_int,
-                            std::span<const float> acc_float,
+                            std::span<const std::int32_t> acc_int, std::span<const float> acc_float,
                             std::span<const std::int64_t> row_sums) {
   const Layer& layer = qgraph.graph.layers[layer_index];
   const QuantizedLayer& ql = qgraph.layers[layer_index];
@@ -649,19 +649,19 @@ Tensor run_elementwise_layer(const QuantizedGraph& qgraph, std::size_t layer_ind
                              std::span<const Tensor* const> inputs) {
   const Layer& layer = qgraph.graph.layers[layer_index];
   const std::size_t expected = layer.type == LayerType::add || layer.type == LayerType::mul ? 2
-                               : layer.type == LayerType::constant                         ? 0
-                                                                                           : 1;
+                               : layer.type == LayerType::constant                          ? 0
+                                                                                            : 1;
   require(layer.type == LayerType::concat ? !inputs.empty() : inputs.size() == expected, layer,
           "wrong number of input tensors");
   const NumberFormat out_format = qgraph.output_format_of(layer_index);
   for (const Tensor* input : inputs) {
     // An add or concat rescales integer inputs of any format; the other
     // layers keep their input's format.
-    const bool rescales = layer.type == LayerType::add || layer.type == LayerType::concat || layer.type == LayerType::mul;
+    const bool rescales =
+        layer.type == LayerType::add || layer.type == LayerType::concat || layer.type == LayerType::mul;
     const bool format_ok =
-        input != nullptr && (rescales && is_integer_class(out_format)
-                                 ? is_integer_class(input->format)
-                                 : input->format == out_format);
+        input != nullptr &&
+        (rescales && is_integer_class(out_format) ? is_integer_class(input->format) : input->format == out_format);
     require(format_ok, layer, "input tensor missing or not in the layer's format");
     require(input->q.size() + input->f.size() == static_cast<std::size_t>(input->elements()), layer,
             "input tensor values do not match its dims");

@@ -30,8 +30,7 @@ QuantParams softmax_output_quant(NumberFormat format);
 // GEMM's A row, padded positions counted as the input's zero point). It is
 // ignored otherwise and may be empty.
 Tensor finish_compute_layer(const QuantizedGraph& qgraph, std::size_t layer_index,
-                            std::span<const std::int32_t> acc_int,
-                            std::span<const float> acc_float,
+                            std::span<const std::int32_t> acc_int, std::span<const float> acc_float,
                             std::span<const std::int64_t> row_sums = {});
 
 // Integer-class conv2d / fc: the output tensor from the full sums in

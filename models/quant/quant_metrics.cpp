@@ -30,9 +30,7 @@ void describe(std::span<const float> values, double& min, double& max, Histogram
   }
 }
 
-std::vector<double> as_doubles(const Tensor& fp32) {
-  return std::vector<double>(fp32.f.begin(), fp32.f.end());
-}
+std::vector<double> as_doubles(const Tensor& fp32) { return std::vector<double>(fp32.f.begin(), fp32.f.end()); }
 
 }  // namespace
 
@@ -112,8 +110,7 @@ std::size_t top1_index(const Tensor& tensor) {
   return best;
 }
 
-void Top1Tally::add(const Tensor& quantized_output, const Tensor& fp32_output,
-                    std::optional<std::size_t> label) {
+void Top1Tally::add(const Tensor& quantized_output, const Tensor& fp32_output, std::optional<std::size_t> label) {
   const std::size_t quantized = top1_index(quantized_output);
   const std::size_t fp32 = top1_index(fp32_output);
   ++samples_;

@@ -64,13 +64,12 @@ std::size_t top1_index(const Tensor& tensor);
 // with fp32's, and accuracy against labels where they are given.
 class Top1Tally {
  public:
-  void add(const Tensor& quantized_output, const Tensor& fp32_output,
-           std::optional<std::size_t> label = std::nullopt);
+  void add(const Tensor& quantized_output, const Tensor& fp32_output, std::optional<std::size_t> label = std::nullopt);
   std::int64_t samples() const { return samples_; }
   std::int64_t labeled() const { return labeled_; }
-  double agreement() const;       // in [0, 1]; 0 without samples
-  double accuracy() const;        // quantized top-1 == label, over labeled samples
-  double fp32_accuracy() const;   // fp32 top-1 == label, over labeled samples
+  double agreement() const;      // in [0, 1]; 0 without samples
+  double accuracy() const;       // quantized top-1 == label, over labeled samples
+  double fp32_accuracy() const;  // fp32 top-1 == label, over labeled samples
 
  private:
   std::int64_t samples_ = 0;

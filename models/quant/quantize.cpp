@@ -9,11 +9,11 @@
 
 #include "accel/formats/float_formats.h"
 #include "accel/formats/requantize.h"
+#include "models/layer_weights.h"
 #include "models/quant/calibration.h"
 #include "models/quant/format_plan.h"
-#include "models/reference/fp32_executor.h"
 #include "models/quant/layer_ops.h"
-#include "models/layer_weights.h"
+#include "models/reference/fp32_executor.h"
 #include "models/seeded_random.h"
 
 // The integer-only scheme. For a compute layer with input (s_a, zp_a),
@@ -50,8 +50,8 @@ std::int8_t quantize_value(double x, const QuantParams& quant, NumberFormat form
   if (format == NumberFormat::binary) return x / quant.scale + quant.zero_point >= 0.0 ? 1 : -1;
   // std::round rounds half away from zero; the clamp keeps the int64 cast defined.
   const double q = std::clamp(std::round(x / quant.scale), -1e12, 1e12);
-  return static_cast<std::int8_t>(saturate(static_cast<std::int64_t>(q) + quant.zero_point,
-                                           min_integer_value(format), max_integer_value(format)));
+  return static_cast<std::int8_t>(
+      saturate(static_cast<std::int64_t>(q) + quant.zero_point, min_integer_value(format), max_integer_value(format)));
 }
 
 // Symmetric scale of a group of weights: max |w| onto the largest symmetric
@@ -62,9 +62,8 @@ double weight_scale(std::span<const float> w, NumberFormat format) {
     max_abs = std::max(max_abs, std::fabs(double{v}));
     sum_abs += std::fabs(double{v});
   }
-  const double scale = format == NumberFormat::binary
-                           ? (w.empty() ? 0.0 : sum_abs / static_cast<double>(w.size()))
-                           : max_abs / max_integer_value(format);
+  const double scale = format == NumberFormat::binary ? (w.empty() ? 0.0 : sum_abs / static_cast<double>(w.size()))
+                                                      : max_abs / max_integer_value(format);
   return scale > 0.0 && std::isfinite(scale) ? scale : 1.0;
 }
 
@@ -92,8 +91,8 @@ Tensor quantize_weights(const Layer& layer, NumberFormat format, bool per_channe
 
 // Weights, bias (with the cross term of the header comment) and
 // requantization of one compute layer.
-void quantize_compute_layer(const Layer& layer, const MacFormat& mac, const QuantParams& in,
-                            NumberFormat out_format, bool per_channel, QuantizedLayer& ql) {
+void quantize_compute_layer(const Layer& layer, const MacFormat& mac, const QuantParams& in, NumberFormat out_format,
+                            bool per_channel, QuantizedLayer& ql) {
   ql.weights = quantize_weights(layer, mac.weight, per_channel);
   const auto channels = static_cast<std::size_t>(ql.weights.dims[0]);
   const std::size_t k_len = channels > 0 ? ql.weights.q.size() / channels : 0;
@@ -112,8 +111,7 @@ void quantize_compute_layer(const Layer& layer, const MacFormat& mac, const Quan
       // that threshold into the bias leaves the PPU a sign test.
       bias -= round_to_int32(std::ceil(-out.zero_point * out.scale / acc_scale));
     }
-    ql.bias_int[n] = saturate(bias, std::numeric_limits<std::int32_t>::min(),
-                              std::numeric_limits<std::int32_t>::max());
+    ql.bias_int[n] = saturate(bias, std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max());
     if (per_channel) ql.channel_requant.push_back(quantize_multiplier(acc_scale / out.scale));
   }
   if (!per_channel) ql.requant = quantize_multiplier(in.scale * ql.weights.quant.scale / out.scale);
@@ -126,17 +124,16 @@ void quantize_compute_layer(const Layer& layer, const MacFormat& mac, const Quan
 bool calibrated_tensor(const Graph& graph, std::size_t t) {
   if (t == 0) return true;
   const Layer& producer = graph.layers[t - 1];
-  return is_compute_layer(producer) || producer.type == LayerType::add ||
-         producer.type == LayerType::concat || producer.type == LayerType::scale ||
-         producer.type == LayerType::sigmoid || producer.type == LayerType::hard_sigmoid ||
-         producer.type == LayerType::mul;
+  return is_compute_layer(producer) || producer.type == LayerType::add || producer.type == LayerType::concat ||
+         producer.type == LayerType::scale || producer.type == LayerType::sigmoid ||
+         producer.type == LayerType::hard_sigmoid || producer.type == LayerType::mul;
 }
 
 // Quantization parameters of the calibrated tensors, from fp32 runs of every
 // calibration input: one pass for min/max and mean |x|, a second to fill the
 // histograms when the method or a binary fit needs them.
-std::vector<QuantParams> calibrate(const Graph& graph, std::span<const Tensor> inputs,
-                                   const FormatPlan& plan, const QuantizationOptions& options) {
+std::vector<QuantParams> calibrate(const Graph& graph, std::span<const Tensor> inputs, const FormatPlan& plan,
+                                   const QuantizationOptions& options) {
   const std::size_t count = graph.layers.size() + 1;
   auto format_of = [&](std::size_t t) { return t == 0 ? plan.input_format : plan.output_formats[t - 1]; };
   const Fp32Executor fp32(graph);
@@ -204,14 +201,12 @@ void quantize_integer_layers(QuantizedGraph& qgraph, const std::vector<QuantPara
       case LayerType::conv2d:
       case LayerType::fc:
         ql.output_quant = calibrated[i + 1];
-        quantize_compute_layer(layer, qgraph.mac_of(i), in, qgraph.output_format_of(i),
-                               options.per_channel, ql);
+        quantize_compute_layer(layer, qgraph.mac_of(i), in, qgraph.output_format_of(i), options.per_channel, ql);
         break;
       case LayerType::add:
         ql.output_quant = calibrated[i + 1];
         for (std::size_t j = 0; j < 2; ++j) {
-          ql.add_requant[j] =
-              quantize_multiplier(tensor_quant.at(layer.inputs[j]).scale / ql.output_quant.scale);
+          ql.add_requant[j] = quantize_multiplier(tensor_quant.at(layer.inputs[j]).scale / ql.output_quant.scale);
         }
         break;
       case LayerType::concat:
@@ -219,15 +214,11 @@ void quantize_integer_layers(QuantizedGraph& qgraph, const std::vector<QuantPara
         // post-processing unit (layer_ops.cpp), the others copied.
         ql.output_quant = calibrated[i + 1];
         break;
-      case LayerType::softmax:
-        ql.output_quant = softmax_output_quant(qgraph.output_format_of(i));
-        break;
+      case LayerType::softmax: ql.output_quant = softmax_output_quant(qgraph.output_format_of(i)); break;
       case LayerType::scale:
       case LayerType::sigmoid:
       case LayerType::hard_sigmoid:
-      case LayerType::mul:
-        ql.output_quant = calibrated[i + 1];
-        break;
+      case LayerType::mul: ql.output_quant = calibrated[i + 1]; break;
       default:  // constant and keeps_input_quantization(): handled above
         break;
     }
@@ -291,8 +282,7 @@ std::vector<Tensor> make_calibration_inputs(const Graph& graph, int count) {
   return inputs;
 }
 
-QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac,
-                              std::span<const Tensor> calibration_inputs_fp32,
+QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac, std::span<const Tensor> calibration_inputs_fp32,
                               const QuantizationOptions& options) {
   if (const auto problem = validate(mac)) throw std::invalid_argument("quantize_graph: " + *problem);
   check_options(options);
@@ -323,8 +313,7 @@ QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac,
   return qgraph;
 }
 
-QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac,
-                              const Tensor& calibration_input_fp32,
+QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac, const Tensor& calibration_input_fp32,
                               const QuantizationOptions& options) {
   return quantize_graph(graph, mac, std::span<const Tensor>(&calibration_input_fp32, 1), options);
 }
@@ -375,9 +364,9 @@ Tensor quantize_input(const QuantizedGraph& qgraph, const Tensor& input_fp32) {
       for (const float x : input_fp32.f) {
         // nearbyint rounds half to even in the default rounding mode.
         const float q = std::clamp(std::nearbyint(x / scale), -1e12f, 1e12f);
-        out.q.push_back(static_cast<std::int8_t>(saturate(static_cast<std::int64_t>(q) + out.quant.zero_point,
-                                                          min_integer_value(out.format),
-                                                          max_integer_value(out.format))));
+        out.q.push_back(
+            static_cast<std::int8_t>(saturate(static_cast<std::int64_t>(q) + out.quant.zero_point,
+                                              min_integer_value(out.format), max_integer_value(out.format))));
       }
     } else {
       for (const float x : input_fp32.f) out.q.push_back(quantize_value(x, out.quant, out.format));

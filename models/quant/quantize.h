@@ -37,9 +37,9 @@ enum class CalibrationMethod { min_max, percentile, mse };
 
 // Which compute layers run at W8A8 instead of a narrower integer MacFormat.
 enum class EightBitEnds {
-  none,          // every layer in the requested format
-  binary_only,   // the first and last compute layers, when the format has a binary operand
-  narrow,        // the first and last compute layers, when the format is narrower than W8A8
+  none,         // every layer in the requested format
+  binary_only,  // the first and last compute layers, when the format has a binary operand
+  narrow,       // the first and last compute layers, when the format is narrower than W8A8
 };
 
 struct QuantizationOptions {
@@ -70,13 +70,11 @@ std::vector<Tensor> make_calibration_inputs(const Graph& graph, int count);
 // Throws std::invalid_argument for an invalid MacFormat, options out of range,
 // an unknown layer name in eight_bit_layers, or calibration inputs that are not
 // fp32 of the graph's input dims (at least one is needed for integer formats).
-QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac,
-                              std::span<const Tensor> calibration_inputs_fp32,
+QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac, std::span<const Tensor> calibration_inputs_fp32,
                               const QuantizationOptions& options = {});
 
 // One calibration input.
-QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac,
-                              const Tensor& calibration_input_fp32,
+QuantizedGraph quantize_graph(const Graph& graph, const MacFormat& mac, const Tensor& calibration_input_fp32,
                               const QuantizationOptions& options = {});
 
 // A constant layer's stored tensor in `format` (dims output_dims): int8 /

@@ -2,17 +2,13 @@
 
 namespace npusim {
 
-MacFormat QuantizedGraph::mac_of(std::size_t layer) const {
-  return layers.at(layer).mac.value_or(mac);
-}
+MacFormat QuantizedGraph::mac_of(std::size_t layer) const { return layers.at(layer).mac.value_or(mac); }
 
 NumberFormat QuantizedGraph::output_format_of(std::size_t layer) const {
   return layers.at(layer).output_format.value_or(mac.activation);
 }
 
-NumberFormat QuantizedGraph::graph_input_format() const {
-  return input_format.value_or(mac.activation);
-}
+NumberFormat QuantizedGraph::graph_input_format() const { return input_format.value_or(mac.activation); }
 
 bool keeps_input_quantization(LayerType type) {
   switch (type) {
@@ -22,8 +18,7 @@ bool keeps_input_quantization(LayerType type) {
     case LayerType::relu6:
     case LayerType::clip:
     case LayerType::flatten:
-    case LayerType::reshape:
-      return true;
+    case LayerType::reshape: return true;
     case LayerType::conv2d:
     case LayerType::fc:
     case LayerType::add:
@@ -33,19 +28,15 @@ bool keeps_input_quantization(LayerType type) {
     case LayerType::scale:
     case LayerType::sigmoid:
     case LayerType::hard_sigmoid:
-    case LayerType::mul:
-      return false;
+    case LayerType::mul: return false;
   }
   return false;
 }
 
-const char* to_string(QuantArithmetic arithmetic) {
-  return arithmetic == QuantArithmetic::onnx ? "onnx" : "tflite";
-}
+const char* to_string(QuantArithmetic arithmetic) { return arithmetic == QuantArithmetic::onnx ? "onnx" : "tflite"; }
 
 bool same_mac_format(const MacFormat& a, const MacFormat& b) {
-  return a.weight == b.weight && a.activation == b.activation &&
-         a.accumulator == b.accumulator && a.lanes == b.lanes;
+  return a.weight == b.weight && a.activation == b.activation && a.accumulator == b.accumulator && a.lanes == b.lanes;
 }
 
 }  // namespace npusim

@@ -20,9 +20,15 @@ constexpr std::int32_t kBinaryOne = 256;
 // TFLite's add.cc: inputs shifted left by 20 bits before their multipliers.
 constexpr int kAddLeftShift = 20;
 
-inline std::int64_t clamp64(std::int64_t v, std::int64_t lo, std::int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
-inline std::int64_t format_min(NumberFormat f) { return f == NumberFormat::int4 ? -8 : (f == NumberFormat::binary ? -1 : -128); }
-inline std::int64_t format_max(NumberFormat f) { return f == NumberFormat::int4 ? 7 : (f == NumberFormat::binary ? 1 : 127); }
+inline std::int64_t clamp64(std::int64_t v, std::int64_t lo, std::int64_t hi) {
+  return v < lo ? lo : (v > hi ? hi : v);
+}
+inline std::int64_t format_min(NumberFormat f) {
+  return f == NumberFormat::int4 ? -8 : (f == NumberFormat::binary ? -1 : -128);
+}
+inline std::int64_t format_max(NumberFormat f) {
+  return f == NumberFormat::int4 ? 7 : (f == NumberFormat::binary ? 1 : 127);
+}
 
 inline void fail_unless(bool ok, const Layer& layer, const char* what) {
   if (!ok) throw std::invalid_argument("reference: layer " + layer.name + ": " + what);

@@ -112,8 +112,8 @@ class FloatSums {
 
 // Output columns [begin, end) whose input column ox * stride + offset lies
 // inside [0, width); the same for every output row.
-std::pair<std::int64_t, std::int64_t> inside_columns(std::int64_t out_w, std::int64_t width,
-                                                     std::int64_t stride, std::int64_t offset) {
+std::pair<std::int64_t, std::int64_t> inside_columns(std::int64_t out_w, std::int64_t width, std::int64_t stride,
+                                                     std::int64_t offset) {
   std::int64_t begin = 0;
   while (begin < out_w && begin * stride + offset < 0) ++begin;
   std::int64_t end = begin;
@@ -128,9 +128,8 @@ std::pair<std::int64_t, std::int64_t> inside_columns(std::int64_t out_w, std::in
 template <typename Sums>
 std::int64_t conv_accumulators(const Layer& layer, const std::vector<std::int64_t>& in_dims,
                                const std::vector<typename Sums::Operand>& x,
-                               const std::vector<typename Sums::Operand>& w,
-                               typename Sums::Operand pad, std::int64_t chunk, Sums& sums,
-                               std::vector<typename Sums::Result>& acc) {
+                               const std::vector<typename Sums::Operand>& w, typename Sums::Operand pad,
+                               std::int64_t chunk, Sums& sums, std::vector<typename Sums::Result>& acc) {
   using T = typename Sums::Operand;
   const Conv2dParams& c = layer.conv;
   const std::int64_t height = in_dims[1], width = in_dims[2];
@@ -190,8 +189,8 @@ std::int64_t conv_accumulators(const Layer& layer, const std::vector<std::int64_
 // holds one output.
 template <typename Sums>
 std::int64_t fc_accumulators(const Layer& layer, const std::vector<typename Sums::Operand>& x,
-                             const std::vector<typename Sums::Operand>& w, std::int64_t chunk,
-                             Sums& sums, std::vector<typename Sums::Result>& acc) {
+                             const std::vector<typename Sums::Operand>& w, std::int64_t chunk, Sums& sums,
+                             std::vector<typename Sums::Result>& acc) {
   const std::int64_t n_out = layer.fc.out_features;
   const auto k_len = static_cast<std::int64_t>(x.size());
   if (static_cast<std::int64_t>(w.size()) != n_out * k_len) {
@@ -219,11 +218,9 @@ std::int64_t fc_accumulators(const Layer& layer, const std::vector<typename Sums
 
 // Accumulators of a conv2d or fc layer and the number of overflowed outputs.
 template <typename Sums>
-std::int64_t accumulators(const Layer& layer, const Tensor& in,
-                          const std::vector<typename Sums::Operand>& x,
-                          const std::vector<typename Sums::Operand>& w,
-                          typename Sums::Operand pad, std::int64_t chunk, Sums sums_of_one,
-                          Sums sums_of_plane, std::vector<typename Sums::Result>& acc) {
+std::int64_t accumulators(const Layer& layer, const Tensor& in, const std::vector<typename Sums::Operand>& x,
+                          const std::vector<typename Sums::Operand>& w, typename Sums::Operand pad, std::int64_t chunk,
+                          Sums sums_of_one, Sums sums_of_plane, std::vector<typename Sums::Result>& acc) {
   if (layer.type == LayerType::conv2d) {
     return conv_accumulators(layer, in.dims, x, w, pad, chunk, sums_of_plane, acc);
   }
@@ -252,8 +249,8 @@ std::vector<std::int64_t> zero_point_sums(const Layer& layer, const Tensor& in, 
     const std::int8_t* w = weights.q.data() + n * k_len;
     std::int64_t weight_sum = 0;
     for (std::int64_t k = 0; k < k_len; ++k) weight_sum += w[k];
-    const std::int64_t bias = (bias_int.empty() ? 0 : bias_int[static_cast<std::size_t>(n)]) +
-                              zp_x * weight_sum - k_len * zp_x * zp_w;
+    const std::int64_t bias =
+        (bias_int.empty() ? 0 : bias_int[static_cast<std::size_t>(n)]) + zp_x * weight_sum - k_len * zp_x * zp_w;
     for (std::int64_t oy = 0; oy < out_h; ++oy) {
       for (std::int64_t ox = 0; ox < out_w; ++ox) {
         std::int64_t d = 0;
@@ -270,7 +267,8 @@ std::vector<std::int64_t> zero_point_sums(const Layer& layer, const Tensor& in, 
                 const std::int64_t iy = oy * c.stride_h - c.pad_top + std::int64_t{r} * c.dilation_h;
                 const std::int64_t ix = ox * c.stride_w - c.pad_left + std::int64_t{s} * c.dilation_w;
                 if (iy < 0 || iy >= in.dims[1] || ix < 0 || ix >= in.dims[2]) continue;  // (zp_x - zp_x) = 0
-                const std::int64_t x = in.q[static_cast<std::size_t>(((first_channel + cg) * in.dims[1] + iy) * in.dims[2] + ix)];
+                const std::int64_t x =
+                    in.q[static_cast<std::size_t>(((first_channel + cg) * in.dims[1] + iy) * in.dims[2] + ix)];
                 d += (x - zp_x) * (w[k] - zp_w);
               }
             }
@@ -302,8 +300,7 @@ void check_tensor(const Tensor& t, const std::vector<std::int64_t>& dims, Number
 
 }  // namespace
 
-ReferenceResult run_reference(const QuantizedGraph& qgraph, const Tensor& input,
-                              std::int64_t reduction_chunk) {
+ReferenceResult run_reference(const QuantizedGraph& qgraph, const Tensor& input, std::int64_t reduction_chunk) {
   const Graph& graph = qgraph.graph;
   check_tensor(input, graph.input_dims, qgraph.graph_input_format(), "the input tensor");
   if (qgraph.layers.size() != graph.layers.size()) {
@@ -329,8 +326,7 @@ ReferenceResult run_reference(const QuantizedGraph& qgraph, const Tensor& input,
       }
       const std::int64_t k_len = layer.type == LayerType::fc
                                      ? in.elements()
-                                     : in.dims[0] / layer.conv.groups * layer.conv.kernel_h *
-                                           layer.conv.kernel_w;
+                                     : in.dims[0] / layer.conv.groups * layer.conv.kernel_h * layer.conv.kernel_w;
       const std::int64_t chunk = reduction_chunk > 0 ? reduction_chunk : k_len;
       const auto pixels = static_cast<std::size_t>(layer.output_dims[1] * layer.output_dims[2]);
       if (mac.integer()) {

@@ -21,7 +21,6 @@ struct ReferenceResult {
 
 // `reduction_chunk`: the chunk length of accel/array/mac_arithmetic.h (K for OS,
 // rows*lanes for WS/IS); a value <= 0 means one chunk covering all of K.
-ReferenceResult run_reference(const QuantizedGraph& qgraph, const Tensor& input,
-                              std::int64_t reduction_chunk);
+ReferenceResult run_reference(const QuantizedGraph& qgraph, const Tensor& input, std::int64_t reduction_chunk);
 
 }  // namespace npusim

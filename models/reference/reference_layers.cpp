@@ -99,8 +99,9 @@ Tensor add(const QuantizedGraph& qgraph, std::size_t i, const Tensor& a, const T
       // t = fma(u_a, s_a/s_c, fma(u_b, s_b/s_c, zp_c - (s_a/s_c zp_a + s_b/s_c zp_b))), rne.
       const float rac = static_cast<float>(a.quant.scale) / static_cast<float>(oq.scale);
       const float rbc = static_cast<float>(b.quant.scale) / static_cast<float>(oq.scale);
-      const float fixed = static_cast<float>(oq.zero_point + 128) -
-                          (rac * static_cast<float>(a.quant.zero_point + 128) + rbc * static_cast<float>(b.quant.zero_point + 128));
+      const float fixed =
+          static_cast<float>(oq.zero_point + 128) -
+          (rac * static_cast<float>(a.quant.zero_point + 128) + rbc * static_cast<float>(b.quant.zero_point + 128));
       float t = std::fma(static_cast<float>(b.q[j] + 128), rbc, fixed);
       t = std::fma(static_cast<float>(a.q[j] + 128), rac, t);
       out.q[j] = to_level(static_cast<std::int64_t>(std::nearbyint(t)) - 128, layer.activation, oq, out.format);
@@ -157,7 +158,8 @@ Tensor concat(const QuantizedGraph& qgraph, std::size_t i, std::span<const Tenso
         for (std::int64_t x = 0; x < in->dims[2]; ++x) {
           const std::int64_t oc = c + (layer.axis == 0 ? offset : 0), oy = y + (layer.axis == 1 ? offset : 0);
           const std::int64_t ox = x + (layer.axis == 2 ? offset : 0);
-          fail_unless(oc < out.dims[0] && oy < out.dims[1] && ox < out.dims[2], layer, "concat inputs exceed the output");
+          fail_unless(oc < out.dims[0] && oy < out.dims[1] && ox < out.dims[2], layer,
+                      "concat inputs exceed the output");
           if (is_integer_class(out.format)) {
             out.q[at3(out, oc, oy, ox)] = rescaled(in->q[at3(*in, c, y, x)], *in, out, qgraph.arithmetic);
           } else {
@@ -177,9 +179,8 @@ Tensor concat(const QuantizedGraph& qgraph, std::size_t i, std::span<const Tenso
 Tensor run_other_layer(const QuantizedGraph& qgraph, std::size_t i, std::span<const Tensor* const> inputs) {
   using namespace detail;  // NOLINT
   const Layer& layer = qgraph.graph.layers[i];
-  const std::size_t needed = layer.type == LayerType::add || layer.type == LayerType::mul
-                                 ? 2
-                                 : (layer.type == LayerType::constant ? 0 : 1);
+  const std::size_t needed =
+      layer.type == LayerType::add || layer.type == LayerType::mul ? 2 : (layer.type == LayerType::constant ? 0 : 1);
   fail_unless(layer.type == LayerType::concat ? !inputs.empty() : inputs.size() == needed, layer,
               "wrong number of inputs");
   switch (layer.type) {
@@ -209,8 +210,8 @@ Tensor run_other_layer(const QuantizedGraph& qgraph, std::size_t i, std::span<co
       const Tensor& stored = qgraph.layers[i].weights;
       fail_unless(stored.dims == out.dims && stored.format == out.format && stored.q.size() == out.q.size() &&
                       stored.f.size() == out.f.size() &&
-                      (!is_integer_class(out.format) || (stored.quant.scale == out.quant.scale &&
-                                                         stored.quant.zero_point == out.quant.zero_point)),
+                      (!is_integer_class(out.format) ||
+                       (stored.quant.scale == out.quant.scale && stored.quant.zero_point == out.quant.zero_point)),
                   layer, "stored constant does not match the layer's output");
       out.q = stored.q;
       out.f = stored.f;

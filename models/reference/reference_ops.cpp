@@ -126,7 +126,8 @@ Tensor detail::softmax_layer(const QuantizedGraph& qgraph, std::size_t i, const 
         e[static_cast<std::size_t>(l)] = integer ? dequantize_fp32(in.q[at], in.quant) : in.f[at];
       }
       float max = e[0];
-      for (std::int64_t l = 1; l < length; ++l) max = e[static_cast<std::size_t>(l)] > max ? e[static_cast<std::size_t>(l)] : max;
+      for (std::int64_t l = 1; l < length; ++l)
+        max = e[static_cast<std::size_t>(l)] > max ? e[static_cast<std::size_t>(l)] : max;
       float sum = 0.0f;
       for (std::int64_t l = 0; l < length; ++l) {
         e[static_cast<std::size_t>(l)] = std::exp(e[static_cast<std::size_t>(l)] - max);

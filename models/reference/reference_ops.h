@@ -25,8 +25,7 @@ Tensor requantize_sums(const QuantizedGraph& qgraph, std::size_t layer_index, st
 Tensor finish_float_sums(const QuantizedGraph& qgraph, std::size_t layer_index, std::span<const float> acc);
 
 // Every other layer type; `inputs` in the layer's input order.
-Tensor run_other_layer(const QuantizedGraph& qgraph, std::size_t layer_index,
-                       std::span<const Tensor* const> inputs);
+Tensor run_other_layer(const QuantizedGraph& qgraph, std::size_t layer_index, std::span<const Tensor* const> inputs);
 
 // gemmlowp / TFLite fixed point, from their published definitions: exposed
 // for tests/reference_ops_test.cpp.

@@ -43,10 +43,10 @@ int accuracy_main(const std::vector<std::string>& args) {
       ("csv", po::value<std::string>()->value_name("out.csv"), "also write the table as CSV");
   // clang-format on
   description.add(quantization_options_description());
-  const auto parsed = parse_subcommand(
-      args, description, "accuracy",
-      "Top-1 accuracy of a classifier on a labelled test set through the modeled NPU, per format.",
-      {"config", "model"});
+  const auto parsed =
+      parse_subcommand(args, description, "accuracy",
+                       "Top-1 accuracy of a classifier on a labelled test set through the modeled NPU, per format.",
+                       {"config", "model"});
   if (!parsed) return 0;
   const po::variables_map& values = *parsed;
   if (values.count("calibration-samples")) {
@@ -57,7 +57,8 @@ int accuracy_main(const std::vector<std::string>& args) {
   options.model_paths = values["model"].as<std::vector<std::string>>();
   if (values.count("images")) options.images_path = values["images"].as<std::string>();
   if (values.count("labels")) options.labels_path = values["labels"].as<std::string>();
-  if (values.count("calibration-images")) options.calibration_images_path = values["calibration-images"].as<std::string>();
+  if (values.count("calibration-images"))
+    options.calibration_images_path = values["calibration-images"].as<std::string>();
   if (values.count("calibration-count")) {
     options.calibration_count = values["calibration-count"].as<std::int64_t>();
     if (options.calibration_count < 1) throw UsageError("--calibration-count expects a positive count");

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-
 namespace npusim::cli {
 
 namespace {
@@ -129,7 +128,8 @@ npusim::QuantizationOptions read_quantization_options(const po::variables_map& v
       if (name.empty()) throw UsageError("--eight-bit-layers expects a comma-separated list of layer names");
       q.eight_bit_layers.push_back(name);
     }
-    if (q.eight_bit_layers.empty()) throw UsageError("--eight-bit-layers expects a comma-separated list of layer names");
+    if (q.eight_bit_layers.empty())
+      throw UsageError("--eight-bit-layers expects a comma-separated list of layer names");
   }
   return q;
 }

@@ -42,7 +42,6 @@ constexpr const char* kUsage =
     "4 internal error, 5 sweep --merge: points missing, 6 sweep: some points failed,\n"
     "130 sweep interrupted\n";
 
-
 int dispatch(int argc, char** argv) {
   if (argc < 2) throw UsageError("missing command (try npusim --help)");
   const std::string command = argv[1];

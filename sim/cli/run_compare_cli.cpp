@@ -71,9 +71,9 @@ po::options_description run_options_description() {
 
 int run_main(const std::vector<std::string>& args) {
   const po::options_description description = run_options_description();
-  const auto parsed = parse_subcommand(args, description, "run",
-                                       "Simulate a network on an accelerator and check it against the reference.",
-                                       {"config", "model"});
+  const auto parsed =
+      parse_subcommand(args, description, "run",
+                       "Simulate a network on an accelerator and check it against the reference.", {"config", "model"});
   if (!parsed) return 0;
   const po::variables_map& values = *parsed;
   npusim::RunOptions options;
@@ -118,7 +118,8 @@ int run_main(const std::vector<std::string>& args) {
     options.trace_window_ns = option_int(values, "trace-window-ns", 1, kMaxTraceWindowNs, "a duration in ns");
   }
   if (values.count("max-memory-mb")) {
-    options.max_memory_mb = static_cast<std::uint64_t>(option_int(values, "max-memory-mb", 1, kMaxMemoryMb, "megabytes"));
+    options.max_memory_mb =
+        static_cast<std::uint64_t>(option_int(values, "max-memory-mb", 1, kMaxMemoryMb, "megabytes"));
   }
   if (values.count("max-sim-minutes")) {
     options.max_sim_minutes = option_double(values, "max-sim-minutes", 0.01, 1e7, "minutes");
@@ -153,9 +154,9 @@ int compare_main(const std::vector<std::string>& args) {
        "refuse a design whose estimated peak memory is above MB (default: half the physical memory)");
   // clang-format on
   description.add(quantization_options_description());
-  const auto parsed = parse_subcommand(
-      args, description, "compare",
-      "Compare designs on one network: energy, DRAM traffic, latency, area, accuracy.", {"config", "model"});
+  const auto parsed = parse_subcommand(args, description, "compare",
+                                       "Compare designs on one network: energy, DRAM traffic, latency, area, accuracy.",
+                                       {"config", "model"});
   if (!parsed) return 0;
   const po::variables_map& values = *parsed;
   npusim::CompareOptions options;
@@ -186,7 +187,8 @@ int compare_main(const std::vector<std::string>& args) {
   if (values.count("html")) options.html_path = values["html"].as<std::string>();
   if (values.count("csv")) options.csv_path = values["csv"].as<std::string>();
   if (values.count("max-memory-mb")) {
-    options.max_memory_mb = static_cast<std::uint64_t>(option_int(values, "max-memory-mb", 1, kMaxMemoryMb, "megabytes"));
+    options.max_memory_mb =
+        static_cast<std::uint64_t>(option_int(values, "max-memory-mb", 1, kMaxMemoryMb, "megabytes"));
   }
   options.show_progress = isatty(STDERR_FILENO) != 0;
   return npusim::compare_command(options, std::cout, std::cerr);

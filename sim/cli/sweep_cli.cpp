@@ -28,14 +28,15 @@ void read_slurm_options(const po::variables_map& values, npusim::SweepOptions& o
   options.submit = values.count("submit") > 0;
   const bool slurm_only = options.slurm_shards || options.slurm_partition || options.slurm_time || options.submit ||
                           values.count("slurm-cpus");
-  if (slurm_only && !options.slurm) throw UsageError("--slurm-shards, --slurm-partition, --slurm-time, --slurm-cpus and --submit go with --slurm");
+  if (slurm_only && !options.slurm)
+    throw UsageError("--slurm-shards, --slurm-partition, --slurm-time, --slurm-cpus and --submit go with --slurm");
 }
 
 // A terminal gets one line redrawn in place; a log file (nohup, Slurm) a
 // plain line every few seconds, so a long sweep shows it is alive.
 void read_progress_options(const po::variables_map& values, npusim::SweepOptions& options) {
   using Progress = npusim::SweepOptions::Progress;
-  options.progress = values.count("quiet") ? Progress::none
+  options.progress = values.count("quiet")        ? Progress::none
                      : isatty(STDERR_FILENO) != 0 ? Progress::terminal
                                                   : Progress::lines;
   if (values.count("progress-interval-s")) {
@@ -78,14 +79,16 @@ int sweep_main(const std::vector<std::string>& args) {
               << description;
     return 0;
   }
-  if (!values.count("spec")) throw UsageError("sweep needs a sweep file: npusim sweep S.json (try npusim sweep --help)");
+  if (!values.count("spec"))
+    throw UsageError("sweep needs a sweep file: npusim sweep S.json (try npusim sweep --help)");
   npusim::SweepOptions options;
   options.spec_path = values["spec"].as<std::string>();
   const unsigned cores = std::thread::hardware_concurrency();
   options.jobs = cores > 0 ? static_cast<int>(cores) : 1;
   if (values.count("jobs")) {
     options.jobs = values["jobs"].as<int>();
-    if (options.jobs < 1 || options.jobs > 4096) throw UsageError("-j expects a number of parallel points in [1, 4096]");
+    if (options.jobs < 1 || options.jobs > 4096)
+      throw UsageError("-j expects a number of parallel points in [1, 4096]");
   }
   if (values.count("out")) options.out_dir = values["out"].as<std::string>();
   if (values.count("timeout-s")) {
@@ -101,7 +104,8 @@ int sweep_main(const std::vector<std::string>& args) {
   }
   read_slurm_options(values, options);
   options.merge = values.count("merge") > 0;
-  if (options.merge && (options.slurm || options.shard)) throw UsageError("--merge gathers results: it takes neither --slurm nor --shard");
+  if (options.merge && (options.slurm || options.shard))
+    throw UsageError("--merge gathers results: it takes neither --slurm nor --shard");
   if (options.slurm && options.shard) throw UsageError("--slurm writes the script for every shard: drop --shard");
   read_progress_options(values, options);
   return npusim::sweep_command(options, std::cout, std::cerr);

@@ -114,7 +114,8 @@ ModelResult evaluate_model(const AccuracyOptions& options, const PreparedModel& 
   const std::vector<Tensor> tests = image_tensors(data.images, p.preprocess, graph.input_dims, p.path);
   const std::vector<Tensor> calibration = image_tensors(data.calibration, p.preprocess, graph.input_dims, p.path);
   const auto count = static_cast<std::int64_t>(tests.size());
-  if (options.show_progress) progress << "npusim: " << result.name << ": fp32 golden runs of " << count << " images" << std::endl;
+  if (options.show_progress)
+    progress << "npusim: " << result.name << ": fp32 golden runs of " << count << " images" << std::endl;
   result.golden = golden_runs(graph, tests, threads);
   for (std::size_t i = 0; i < tests.size(); ++i) {
     result.fp32_correct += static_cast<std::int64_t>(result.golden.top1[i]) == data.labels[i];
@@ -134,8 +135,8 @@ ModelResult evaluate_model(const AccuracyOptions& options, const PreparedModel& 
 int accuracy_command(const AccuracyOptions& options, std::ostream& out, std::ostream& progress) {
   AccuracySummary summary;
   summary.config_name = check_options(options);
-  const int threads = options.threads > 0 ? options.threads
-                                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const auto started = std::chrono::steady_clock::now();
   const Dataset data = read_dataset(options);
   summary.images = data.images.shape[0];

@@ -33,7 +33,8 @@ ImageFile read_npy_images(const std::string& path, std::optional<std::int64_t> l
   const NpyArray array = read_npy(path);
   const bool type_ok = array.type == NpyType::u8 || array.type == NpyType::f32;
   if (!type_ok || array.shape.size() < 3 || array.shape.size() > 4) {
-    throw InputError(path + ": expected uint8 or float32 images of shape (N, C, H, W), (N, H, W, C) or (N, H, W), got " +
+    throw InputError(path +
+                     ": expected uint8 or float32 images of shape (N, C, H, W), (N, H, W, C) or (N, H, W), got " +
                      to_string(array.type) + " of shape (" + shape_text(array.shape) + ")");
   }
   ImageFile images{path, array.shape, {}};

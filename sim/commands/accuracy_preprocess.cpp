@@ -31,8 +31,8 @@ std::vector<double> channel_list(const nlohmann::json& doc, const char* key, con
   }
   std::vector<double> values;
   for (std::size_t c = 0; c < list.size(); ++c) {
-    const bool ok = list[c].is_number() && std::isfinite(list[c].get<double>()) &&
-                    (!positive || list[c].get<double>() > 0.0);
+    const bool ok =
+        list[c].is_number() && std::isfinite(list[c].get<double>()) && (!positive || list[c].get<double>() > 0.0);
     if (!ok) {
       throw InputError(path + ": $." + key + "[" + std::to_string(c) + "]: " + expected + ", got " +
                        describe_json(list[c]));

@@ -20,8 +20,8 @@ namespace npusim {
 struct Preprocess {
   double scale = 1.0;
   double offset = 0.0;
-  std::vector<double> mean;  // one per channel, or empty (0)
-  std::vector<double> stddev;  // $.std: one per channel, each > 0, or empty (1)
+  std::vector<double> mean;                   // one per channel, or empty (0)
+  std::vector<double> stddev;                 // $.std: one per channel, each > 0, or empty (1)
   std::optional<double> torch_fp32_accuracy;  // the training script's, on the whole test set
   std::optional<double> torch_int8_accuracy;  // torch's own quantized model (an export script's), whole test set
 

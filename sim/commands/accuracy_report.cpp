@@ -18,9 +18,7 @@ std::string percent(std::int64_t n, std::int64_t count) {
   return fixed(100.0 * static_cast<double>(n) / static_cast<double>(count), 2);
 }
 
-std::string sqnr_text(double db) {
-  return std::isinf(db) ? std::string(db > 0 ? "inf" : "-inf") : fixed(db, 1);
-}
+std::string sqnr_text(double db) { return std::isinf(db) ? std::string(db > 0 ? "inf" : "-inf") : fixed(db, 1); }
 
 bool classes_fit_digits(const std::vector<std::size_t>& top1) {
   return std::all_of(top1.begin(), top1.end(), [](std::size_t c) { return c < 10; });
@@ -120,9 +118,9 @@ void print_header(std::ostream& out, const AccuracyOptions& options, const Accur
 
 void print_accuracy_report(std::ostream& out, const AccuracyOptions& options, const AccuracySummary& s) {
   print_header(out, options, s);
-  const std::vector<std::string> titles{"model",          "format",  "mac",          "top1_pct",  "correct",
-                                        "agree_fp32_pct", "sqnr_db", "weight_bytes", "energy_uj", "latency_us",
-                                        "check",          "note"};
+  const std::vector<std::string> titles{"model",     "format",         "mac",     "top1_pct",
+                                        "correct",   "agree_fp32_pct", "sqnr_db", "weight_bytes",
+                                        "energy_uj", "latency_us",     "check",   "note"};
   std::vector<std::vector<std::string>> table;
   for (const auto& r : s.models) {
     for (const auto& row : r.rows) {
@@ -158,8 +156,9 @@ std::string accuracy_json(const AccuracyOptions& options, const AccuracySummary&
 }
 
 std::string accuracy_csv(const AccuracySummary& s) {
-  std::string csv = "model,format,mac,top1_pct,correct,images,agree_fp32_pct,sqnr_db,macs,weight_bytes,energy_uj,"
-                    "latency_us,bit_exact,note\n";
+  std::string csv =
+      "model,format,mac,top1_pct,correct,images,agree_fp32_pct,sqnr_db,macs,weight_bytes,energy_uj,"
+      "latency_us,bit_exact,note\n";
   for (const auto& r : s.models) {
     for (const auto& row : r.rows) {
       csv += r.name + "," + row.format + "," + row.mac + "," + percent(row.correct, s.images) + "," +

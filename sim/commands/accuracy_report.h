@@ -14,7 +14,7 @@ namespace npusim {
 
 struct AccuracySummary {
   std::string config_name;
-  std::int64_t images = 0;            // test images run
+  std::int64_t images = 0;  // test images run
   std::int64_t calibration_images = 0;
   std::vector<ModelResult> models;
 };

@@ -171,7 +171,8 @@ AcceleratorConfig format_config(const AccuracyOptions& options, const std::strin
   overrides.push_back("formats.accumulator=" + std::string(to_string(default_accumulator(*parsed, *parsed))));
   AcceleratorConfig config = load_accelerator_config(options.config_path, overrides);
   if (config.fidelity == Fidelity::pe) {
-    throw InputError(options.config_path + ": $.array.fidelity: accuracy runs thousands of images on several "
+    throw InputError(options.config_path +
+                     ": $.array.fidelity: accuracy runs thousands of images on several "
                      "threads, so it needs tile fidelity");
   }
   return config;

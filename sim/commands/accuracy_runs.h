@@ -27,9 +27,9 @@ struct Golden {
 };
 
 struct FormatRow {
-  std::string format;   // as asked: "int8"
-  std::string mac;      // the config's MacFormat label: "W8A8"
-  std::string mixed;    // compute layers not in `mac`, e.g. "2/3 layers at W8A8"
+  std::string format;  // as asked: "int8"
+  std::string mac;     // the config's MacFormat label: "W8A8"
+  std::string mixed;   // compute layers not in `mac`, e.g. "2/3 layers at W8A8"
   std::vector<std::size_t> top1;
   std::vector<std::vector<float>> logits;  // per image, when AccuracyOptions::logits
   std::int64_t correct = 0;
@@ -58,8 +58,8 @@ struct ModelResult {
 // What every row of one model runs on.
 struct RowInputs {
   const AccuracyOptions& options;
-  const std::vector<Tensor>& images;       // fp32 graph inputs, test-set order
-  const std::vector<Tensor>& calibration;  // fp32 graph inputs
+  const std::vector<Tensor>& images;        // fp32 graph inputs, test-set order
+  const std::vector<Tensor>& calibration;   // fp32 graph inputs
   const std::vector<std::int64_t>& labels;  // one per image, each below the class count
   const Golden& golden;
   int threads;

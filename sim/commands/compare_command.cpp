@@ -7,16 +7,16 @@
 #include "models/input_error.h"
 #include "models/model_loader.h"
 #include "sim/commands/resource_estimate.h"
-#include "sim/report/output_paths.h"
+#include "sim/commands/run_command.h"
+#include "sim/commands/simulation.h"
 #include "sim/config/accelerator_config.h"
 #include "sim/report/atomic_file.h"
 #include "sim/report/html_report.h"
-#include "sim/run/memory_system.h"
+#include "sim/report/output_paths.h"
 #include "sim/report/report.h"
 #include "sim/report/report_energy.h"
-#include "sim/commands/run_command.h"
-#include "sim/commands/simulation.h"
 #include "sim/report/text_table.h"
+#include "sim/run/memory_system.h"
 
 namespace npusim {
 namespace {
@@ -44,7 +44,10 @@ int array_side_for_area(const AcceleratorConfig& config, const EnergyTable& tabl
   int lo = 1, hi = 4096;
   while (lo < hi) {
     const int mid = lo + (hi - lo + 1) / 2;
-    if (area_of(mid) <= area_mm2) lo = mid; else hi = mid - 1;
+    if (area_of(mid) <= area_mm2)
+      lo = mid;
+    else
+      hi = mid - 1;
   }
   return lo;
 }
@@ -198,8 +201,7 @@ std::vector<std::vector<std::string>> breakdown_table(const std::vector<Design>&
     std::vector<std::string> line{row.name};
     for (std::size_t c = 0; c < designs.size(); ++c) {
       const double total = designs[c].sim.energy.total.total_pj;
-      line.push_back(fixed(row.values[c], 1) + " (" + fixed(total > 0 ? 100.0 * row.values[c] / total : 0.0, 1) +
-                     "%)");
+      line.push_back(fixed(row.values[c], 1) + " (" + fixed(total > 0 ? 100.0 * row.values[c] / total : 0.0, 1) + "%)");
     }
     table.push_back(line);
   }
@@ -242,7 +244,8 @@ void write_compare_json(const std::string& path, const CompareOptions& options, 
     nlohmann::ordered_json metrics;
     for (const auto& row : rows) metrics[row.name] = row_value(row, c);
     const double db = d.sim.metrics.network_sqnr_db;
-    metrics["network_sqnr_db"] = std::isfinite(db) ? nlohmann::ordered_json(rounded(db, 4)) : nlohmann::ordered_json(nullptr);
+    metrics["network_sqnr_db"] =
+        std::isfinite(db) ? nlohmann::ordered_json(rounded(db, 4)) : nlohmann::ordered_json(nullptr);
     metrics["bit_exact"] = d.totals.layers_mismatched == 0;
     entry["metrics"] = metrics;
     entry["quantization"] = quantization_json(d.sim, options.quantization);
@@ -310,7 +313,8 @@ int compare_command(const CompareOptions& options, std::ostream& out, std::ostre
   }
   // A SCALE-Sim CSV: its rows run one after another as one network (simulate_all()).
   CompareModel model;
-  model.name = models.size() == 1 ? models.front().graph.name : std::filesystem::path(options.model_path).stem().string();
+  model.name =
+      models.size() == 1 ? models.front().graph.name : std::filesystem::path(options.model_path).stem().string();
   model.scalesim_rows = models.size();
   for (const LoadedModel& m : models) model.macs += m.graph.total_macs();
 

@@ -14,16 +14,16 @@
 namespace npusim {
 
 struct CompareOptions {
-  std::vector<std::string> config_paths;  // at least one
-  std::string model_path;  // .json, .onnx or .csv (models/model_loader.h)
-  QuantizationOptions quantization;  // npusim's calibration, for every design
+  std::vector<std::string> config_paths;   // at least one
+  std::string model_path;                  // .json, .onnx or .csv (models/model_loader.h)
+  QuantizationOptions quantization;        // npusim's calibration, for every design
   std::vector<std::string> set_overrides;  // applied to every design
   // When given: the first config at each of these formats (weight = activation).
   std::vector<std::string> formats;
   // When given: each design's square array is sized to the largest that fits this area.
   std::optional<double> iso_area_mm2;
   std::optional<std::string> json_path;
-  std::optional<std::string> csv_path;  // one row per design, one column per metric
+  std::optional<std::string> csv_path;   // one row per design, one column per metric
   std::optional<std::string> html_path;  // self-contained HTML: the table and bar charts
   bool show_progress = false;
   std::uint64_t max_memory_mb = 0;  // refuse a design estimated above this (0: half the physical memory)

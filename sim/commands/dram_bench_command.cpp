@@ -133,7 +133,8 @@ DramBenchResult run_dram_bench(const DramConfig& config, DramBenchPattern patter
   r.outstanding = outstanding;
   r.request_bytes = static_cast<int>(request_bytes);
   r.elapsed_ns = static_cast<double>(last_ps) * 1e-3;
-  r.bandwidth_gbps = r.elapsed_ns > 0 ? static_cast<double>(requests) * static_cast<double>(request_bytes) / r.elapsed_ns : 0;
+  r.bandwidth_gbps =
+      r.elapsed_ns > 0 ? static_cast<double>(requests) * static_cast<double>(request_bytes) / r.elapsed_ns : 0;
   r.peak_gbps = config.peak_bandwidth_gbps();
   const double tck_ps = static_cast<double>(config.tCK_ps);
   if (!latencies.empty()) {
@@ -202,8 +203,8 @@ int dram_bench_command(const DramBenchOptions& options, std::ostream& out, std::
   out << "  refresh_share_pct         " << r.refresh_share_pct << "\n";
   out.flags(flags);
   // Host speed varies run to run: on stderr, apart from the deterministic figures.
-  err << "dram-bench: " << static_cast<double>(r.requests) / r.wall_seconds / 1e6 << " M requests/s ("
-      << r.wall_seconds << " s)\n";
+  err << "dram-bench: " << static_cast<double>(r.requests) / r.wall_seconds / 1e6 << " M requests/s (" << r.wall_seconds
+      << " s)\n";
   if (options.json_path) {
     std::ofstream file(*options.json_path);
     if (!file) throw InputError(*options.json_path + ": cannot open for writing");

@@ -39,7 +39,7 @@ struct DramBenchResult {
   std::int64_t requests = 0;
   int outstanding = 0;
   int request_bytes = 0;
-  double elapsed_ns = 0;        // first arrival to last completion
+  double elapsed_ns = 0;  // first arrival to last completion
   double bandwidth_gbps = 0;
   double peak_gbps = 0;
   double read_latency_avg_cycles = 0;

@@ -53,9 +53,12 @@ std::string gigabytes(double bytes) {
 
 std::string duration(double seconds) {
   char text[48];
-  if (seconds < 120) std::snprintf(text, sizeof text, "%.1f s", seconds);
-  else if (seconds < 7200) std::snprintf(text, sizeof text, "%.0f minutes", seconds / 60);
-  else std::snprintf(text, sizeof text, "%.3g hours", seconds / 3600);
+  if (seconds < 120)
+    std::snprintf(text, sizeof text, "%.1f s", seconds);
+  else if (seconds < 7200)
+    std::snprintf(text, sizeof text, "%.0f minutes", seconds / 60);
+  else
+    std::snprintf(text, sizeof text, "%.3g hours", seconds / 3600);
   return text;
 }
 
@@ -83,9 +86,9 @@ double add_graph(Tally& tally, const Graph& graph) {
     dims[layer.name] = &layer.output_dims;
     const double out = elements_as_double(layer.output_dims);
     activations += out;
-    tally.add("layer " + quoted(layer.name) + " (its output, " + std::to_string(static_cast<long long>(out)) +
-                  " values)",
-              out * kBytesPerActivation);
+    tally.add(
+        "layer " + quoted(layer.name) + " (its output, " + std::to_string(static_cast<long long>(out)) + " values)",
+        out * kBytesPerActivation);
     if (layer.type == LayerType::constant) {
       tally.add("layer " + quoted(layer.name) + " (constant values)", out * kBytesPerWeight);
       continue;
@@ -105,7 +108,8 @@ double add_graph(Tally& tally, const Graph& graph) {
     const Conv2dParams& c = layer.conv;
     const double window = static_cast<double>(c.kernel_h) * c.kernel_w;
     const double k = static_cast<double>((*input->second)[0]) / std::max(c.groups, 1) * window;
-    const double pixels = layer.output_dims.size() == 3 ? elements_as_double(layer.output_dims) / layer.output_dims[0] : 0;
+    const double pixels =
+        layer.output_dims.size() == 3 ? elements_as_double(layer.output_dims) / layer.output_dims[0] : 0;
     tally.add("layer " + quoted(layer.name) + " (weights)", static_cast<double>(c.out_channels) * k * kBytesPerWeight);
     const double im2col = k * pixels * kBytesPerIm2colElement;
     if (im2col > tally.largest_im2col.bytes) {
@@ -152,9 +156,9 @@ ResourceEstimate estimate_resources(const AcceleratorConfig& config, const std::
     passes += samples;
   }
   tally.estimate.seconds = tally.estimate.macs * passes / kMacsPerSecond;
-  tally.estimate.slowest = passes > 2 ? "--calibration-samples " + std::to_string(options.quantization.calibration_samples)
-                                      : "the network's " + std::to_string(static_cast<long long>(tally.estimate.macs)) +
-                                            " MACs";
+  tally.estimate.slowest =
+      passes > 2 ? "--calibration-samples " + std::to_string(options.quantization.calibration_samples)
+                 : "the network's " + std::to_string(static_cast<long long>(tally.estimate.macs)) + " MACs";
   if (config.fidelity == Fidelity::pe) {
     const double pes = static_cast<double>(config.array.rows) * config.array.cols;
     tally.add("pe fidelity on a " + std::to_string(config.array.rows) + "x" + std::to_string(config.array.cols) +
@@ -162,8 +166,8 @@ ResourceEstimate estimate_resources(const AcceleratorConfig& config, const std::
               pes * kBytesPerPe);
     const double pe_seconds = tally.estimate.pe_updates / kPeUpdatesPerSecond;
     if (pe_seconds > tally.estimate.seconds) {
-      tally.estimate.slowest = "pe fidelity on a " + std::to_string(config.array.rows) + "x" +
-                               std::to_string(config.array.cols) + " array";
+      tally.estimate.slowest =
+          "pe fidelity on a " + std::to_string(config.array.rows) + "x" + std::to_string(config.array.cols) + " array";
     }
     tally.estimate.seconds += pe_seconds;
   }

@@ -23,7 +23,7 @@ struct ResourceOptions {
   QuantizationOptions quantization;
   bool tracing = false;
   std::int64_t trace_flush_events = 0;
-  std::uint64_t max_memory_bytes = 0;  // 0: default_max_memory_bytes()
+  std::uint64_t max_memory_bytes = 0;          // 0: default_max_memory_bytes()
   double max_seconds = kDefaultMaxSimSeconds;  // refuse a run expected to take longer
 };
 
@@ -34,8 +34,8 @@ struct ResourceItem {
 
 struct ResourceEstimate {
   double peak_bytes = 0;
-  ResourceItem largest;  // the single item that asks for the most
-  double macs = 0;       // multiply-accumulates of one inference
+  ResourceItem largest;   // the single item that asks for the most
+  double macs = 0;        // multiply-accumulates of one inference
   double pe_updates = 0;  // pe fidelity: PE evaluations (folds x cycles per fold x PEs)
   double seconds = 0;     // expected wall time of the run
   std::string slowest;    // what the time goes to

@@ -10,20 +10,20 @@
 #include "models/model_loader.h"
 #include "models/quant/quantize.h"
 #include "models/reference/reference_executor.h"
-#include "sim/config/accelerator_config.h"
-#include "sim/report/atomic_file.h"
-#include "sim/report/html_report.h"
-#include "sim/report/output_paths.h"
-#include "sim/run/memory_system.h"
-#include "sim/run/network_runner.h"
-#include "sim/run/reference_check.h"
-#include "sim/report/report.h"
-#include "sim/energy/run_energy.h"
 #include "sim/commands/resource_estimate.h"
 #include "sim/commands/simulation.h"
 #include "sim/commands/tensor_io.h"
-#include "traces/trace_file_output.h"
+#include "sim/config/accelerator_config.h"
+#include "sim/energy/run_energy.h"
+#include "sim/report/atomic_file.h"
+#include "sim/report/html_report.h"
+#include "sim/report/output_paths.h"
+#include "sim/report/report.h"
+#include "sim/run/memory_system.h"
+#include "sim/run/network_runner.h"
+#include "sim/run/reference_check.h"
 #include "traces/streaming_trace_writer.h"
+#include "traces/trace_file_output.h"
 #include "traces/trace_recorder.h"
 
 namespace npusim {
@@ -36,8 +36,8 @@ TraceLimits trace_limits(const RunOptions& options, const Graph& graph) {
   limits.buffer_window_ps = options.trace_window_ns * 1000;  // range-checked by the CLI (at most 10^12 ns)
   limits.layers = options.trace_layers;
   for (const auto& name : limits.layers) {
-    const bool known = std::any_of(graph.layers.begin(), graph.layers.end(),
-                                   [&](const Layer& layer) { return layer.name == name; });
+    const bool known =
+        std::any_of(graph.layers.begin(), graph.layers.end(), [&](const Layer& layer) { return layer.name == name; });
     if (!known) throw InputError("--trace-layers: " + options.model_path + " has no layer named '" + name + "'");
   }
   if (options.trace_from_us) limits.from_ps = std::llround(*options.trace_from_us * 1e6);
@@ -115,8 +115,8 @@ std::vector<LoadedModel> load_run_models(const RunOptions& options, const Accele
     }
   }
   // A SCALE-Sim CSV's rows each start at time 0: one trace cannot hold them.
-  if (models.size() > 1 && (options.trace_dir || !options.trace_layers.empty() || options.trace_from_us ||
-                            options.trace_to_us)) {
+  if (models.size() > 1 &&
+      (options.trace_dir || !options.trace_layers.empty() || options.trace_from_us || options.trace_to_us)) {
     throw InputError("--trace: " + options.model_path + " holds " + std::to_string(models.size()) +
                      " independent SCALE-Sim rows, each timed from 0; trace one row at a time (a CSV of that row)");
   }
@@ -177,14 +177,16 @@ RunResults simulate_samples(const RunOptions& options, const RunInputs& in, Gemm
   const std::vector<Tensor>& samples = in.samples;
   RunResults r{simulate_all(in.config, in.models, std::filesystem::path(options.model_path).stem().string(), engine,
                             in.table, in.quantization, on_layer, trace, samples.empty() ? nullptr : &samples[0]),
-               {}, std::vector<std::vector<Tensor>>(in.dumped.size()), true};
+               {},
+               std::vector<std::vector<Tensor>>(in.dumped.size()),
+               true};
   r.outputs.push_back(r.sim.run.layers.back().output);
   for (std::size_t d = 0; d < in.dumped.size(); ++d) r.dumps[d].push_back(r.sim.run.layers[in.dumped[d]].output);
   r.every_sample_exact = all_bit_exact(r.sim.checks);
   // Samples after the first: run and checked without trace or progress.
   for (std::size_t n = 1; n < samples.size(); ++n) {
-    const Simulation more = simulate_all(in.config, in.models, "", engine, in.table, in.quantization, {}, nullptr,
-                                         &samples[n]);
+    const Simulation more =
+        simulate_all(in.config, in.models, "", engine, in.table, in.quantization, {}, nullptr, &samples[n]);
     r.every_sample_exact = r.every_sample_exact && all_bit_exact(more.checks);
     r.outputs.push_back(more.run.layers.back().output);
     for (std::size_t d = 0; d < in.dumped.size(); ++d) r.dumps[d].push_back(more.run.layers[in.dumped[d]].output);
@@ -212,7 +214,8 @@ void report_run(const RunOptions& options, const RunInputs& in, const RunResults
     nlohmann::ordered_json json = to_json(report);
     json["quantization"] = quantization_json(r.sim, in.quantization);
     if (in.models.size() > 1) json["model"]["scalesim_rows"] = in.models.size();
-    write_file_atomically(*options.json_path, json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    write_file_atomically(*options.json_path,
+                          json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
 }
 
@@ -225,8 +228,8 @@ int run_command_unchecked(const RunOptions& options, std::ostream& out, std::ost
   LayerProgress on_layer;
   if (options.show_progress) {
     on_layer = [&progress](std::size_t index, std::size_t count, const LayerRecord& layer) {
-      progress << "npusim: [" << index + 1 << "/" << count << "] " << layer.name << " ("
-               << to_string(layer.type) << "): " << layer.cycles << " cycles" << std::endl;
+      progress << "npusim: [" << index + 1 << "/" << count << "] " << layer.name << " (" << to_string(layer.type)
+               << "): " << layer.cycles << " cycles" << std::endl;
     };
   }
   std::optional<TraceRecorder> trace;
@@ -243,7 +246,8 @@ int run_command_unchecked(const RunOptions& options, std::ostream& out, std::ost
   for (std::size_t d = 0; d < in.dumped.size(); ++d) {
     write_layer_outputs(*options.outputs_dir, graph.layers[in.dumped[d]], r.dumps[d]);
   }
-  const RunReport report{in.config, in.models.size() == 1 ? graph : r.sim.qgraph.graph, r.sim.run, r.sim.checks,
+  const RunReport report{in.config,      in.models.size() == 1 ? graph : r.sim.qgraph.graph,
+                         r.sim.run,      r.sim.checks,
                          &r.sim.metrics, &r.sim.energy};
   report_run(options, in, r, report, out);
   if (trace) trace->flush();

@@ -15,12 +15,12 @@ namespace npusim {
 
 struct RunOptions {
   std::string config_path;
-  std::string model_path;  // .json, .onnx or .csv (models/model_loader.h)
+  std::string model_path;                  // .json, .onnx or .csv (models/model_loader.h)
   std::vector<std::string> set_overrides;  // applied in order; a later one wins
   // npusim's calibration (integer formats of a model without its own quantization).
   QuantizationOptions quantization;
-  std::optional<std::string> json_path;    // also write the JSON report here
-  bool show_progress = false;              // one line per layer on `progress`
+  std::optional<std::string> json_path;  // also write the JSON report here
+  bool show_progress = false;            // one line per layer on `progress`
   // Trace files (trace.json for Perfetto, timeline.csv, trace.vcd) go here.
   std::optional<std::string> trace_dir;
   std::int64_t trace_max_events = 2'000'000;
@@ -28,7 +28,7 @@ struct RunOptions {
   // Trace events held in memory before they are written out (not a limit on
   // the trace: trace_max_events is).
   std::int64_t trace_flush_events = 131'072;
-  std::vector<std::string> trace_layers;  // keep only these layers' events (empty: all)
+  std::vector<std::string> trace_layers;             // keep only these layers' events (empty: all)
   std::optional<double> trace_from_us, trace_to_us;  // keep only events overlapping this range
   // The self-contained HTML report (sim/report/html_report.h); records a trace in
   // memory for its time charts even without trace_dir.
@@ -43,7 +43,7 @@ struct RunOptions {
   // `--calibration-data x.npy`: calibrate on these float32 samples.
   std::optional<std::string> calibration_data_path;
   std::uint64_t max_memory_mb = 0;  // refuse a run estimated above this (0: half the physical memory)
-  double max_sim_minutes = 60;  // refuse a run expected to take longer (sim/commands/resource_estimate.h)
+  double max_sim_minutes = 60;      // refuse a run expected to take longer (sim/commands/resource_estimate.h)
 };
 
 // Exit status of a completed run: everything bit-exact, or a reference mismatch

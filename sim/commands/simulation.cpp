@@ -5,8 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "models/reference/fp32_executor.h"
 #include "models/input_error.h"
+#include "models/reference/fp32_executor.h"
 #include "models/reference/reference_executor.h"
 #include "sim/report/text_table.h"
 
@@ -21,8 +21,7 @@ Simulation run_quantized(const AcceleratorConfig& config, const Graph& graph, Qu
   sim.qgraph = std::move(qgraph);
   sim.input = quantize_input(sim.qgraph, sample);
   sim.run = run_network(sim.qgraph, sim.input, engine, config, progress, trace);
-  const ReferenceResult reference =
-      run_reference(sim.qgraph, sim.input, reference_reduction_chunk(config.array));
+  const ReferenceResult reference = run_reference(sim.qgraph, sim.input, reference_reduction_chunk(config.array));
   sim.checks = check_against_reference(sim.run, reference);
 
   const std::vector<Tensor> golden = Fp32Executor(graph).run(sample);
@@ -40,9 +39,8 @@ std::unique_ptr<GemmEngine> make_engine(const AcceleratorConfig& config) {
   return make_tile_engine(config.array);
 }
 
-Simulation simulate(const AcceleratorConfig& config, const Graph& graph, GemmEngine& engine,
-                    const EnergyTable& table, const LayerProgress& progress, TraceRecorder* trace,
-                    const QuantizationOptions& quantization) {
+Simulation simulate(const AcceleratorConfig& config, const Graph& graph, GemmEngine& engine, const EnergyTable& table,
+                    const LayerProgress& progress, TraceRecorder* trace, const QuantizationOptions& quantization) {
   // Sample 0 is both a calibration input and the run's input.
   const std::vector<Tensor> calibration = quantization.calibration_data.empty()
                                               ? make_calibration_inputs(graph, quantization.calibration_samples)
@@ -58,18 +56,18 @@ std::optional<std::string> file_quantization_mismatch(const AcceleratorConfig& c
   if (file.weight == array.weight && file.activation == array.activation) return std::nullopt;
   return "the file is already quantized to " + file.label() + " (its own scales and zero points), but the config's " +
          "MAC format is " + array.label() + " (use a config with " + std::string(to_string(file.weight)) +
-         " weights and " + std::string(to_string(file.activation)) + " activations, e.g. --set formats.weight=" +
-         std::string(to_string(file.weight)) + " --set formats.activation=" + std::string(to_string(file.activation)) +
-         ")";
+         " weights and " + std::string(to_string(file.activation)) +
+         " activations, e.g. --set formats.weight=" + std::string(to_string(file.weight)) +
+         " --set formats.activation=" + std::string(to_string(file.activation)) + ")";
 }
 
 Simulation simulate(const AcceleratorConfig& config, const LoadedModel& model, GemmEngine& engine,
-                    const EnergyTable& table, const QuantizationOptions& quantization,
-                    const LayerProgress& progress, TraceRecorder* trace, const Tensor* sample) {
+                    const EnergyTable& table, const QuantizationOptions& quantization, const LayerProgress& progress,
+                    TraceRecorder* trace, const Tensor* sample) {
   if (!model.quantized && sample) {
-    const std::vector<Tensor> calibration =
-        quantization.calibration_data.empty() ? make_calibration_inputs(model.graph, quantization.calibration_samples)
-                                              : quantization.calibration_data;
+    const std::vector<Tensor> calibration = quantization.calibration_data.empty()
+                                                ? make_calibration_inputs(model.graph, quantization.calibration_samples)
+                                                : quantization.calibration_data;
     QuantizedGraph qgraph = quantize_graph(model.graph, config.array.mac, calibration, quantization);
     return run_quantized(config, model.graph, std::move(qgraph), *sample, engine, table, progress, trace);
   }
@@ -78,16 +76,16 @@ Simulation simulate(const AcceleratorConfig& config, const LoadedModel& model, G
   QuantizedGraph qgraph = *model.quantized;
   // The file decides the scales; the config decides the hardware (accumulator, lanes).
   qgraph.mac = config.array.mac;
-  Simulation sim = run_quantized(config, model.graph, std::move(qgraph), sample ? *sample : make_sample_input(model.graph),
-                                 engine, table, progress, trace);
+  Simulation sim = run_quantized(config, model.graph, std::move(qgraph),
+                                 sample ? *sample : make_sample_input(model.graph), engine, table, progress, trace);
   sim.quantization_from_file = true;
   return sim;
 }
 
 Simulation simulate_all(const AcceleratorConfig& config, const std::vector<LoadedModel>& models,
                         const std::string& name, GemmEngine& engine, const EnergyTable& table,
-                        const QuantizationOptions& quantization, const LayerProgress& progress,
-                        TraceRecorder* trace, const Tensor* sample) {
+                        const QuantizationOptions& quantization, const LayerProgress& progress, TraceRecorder* trace,
+                        const Tensor* sample) {
   if (models.empty()) throw std::invalid_argument("simulate_all: no model");
   if (models.size() == 1) return simulate(config, models.front(), engine, table, quantization, progress, trace, sample);
   if (sample) throw std::invalid_argument("simulate_all: one input cannot feed several models");
@@ -122,7 +120,9 @@ Simulation simulate_all(const AcceleratorConfig& config, const std::vector<Loade
       all.qgraph.graph.layers.push_back(row.qgraph.graph.layers[i]);
       QuantizedLayer layer = row.qgraph.layers[i];
       // A row's default format becomes explicit: the combined graph has one default.
-      if (!layer.mac && (row.qgraph.graph.layers[i].type == LayerType::conv2d || row.qgraph.graph.layers[i].type == LayerType::fc)) layer.mac = row.qgraph.mac_of(i);
+      if (!layer.mac &&
+          (row.qgraph.graph.layers[i].type == LayerType::conv2d || row.qgraph.graph.layers[i].type == LayerType::fc))
+        layer.mac = row.qgraph.mac_of(i);
       if (!layer.output_format) layer.output_format = row.qgraph.output_format_of(i);
       all.qgraph.layers.push_back(std::move(layer));
     }
@@ -174,9 +174,10 @@ std::vector<LoadedModel> load_models_checked(const std::string& path, const Quan
   const bool file_quantized =
       std::any_of(models.begin(), models.end(), [](const LoadedModel& m) { return m.quantized.has_value(); });
   if (file_quantized && !default_calibration(quantization)) {
-    throw InputError(path + ": the file carries its own quantization, so the calibration options "
-                            "(--calibration, --percentile, --per-tensor-weights, --calibration-samples, "
-                            "--eight-bit-ends, --eight-bit-layers, --calibration-data) do not apply");
+    throw InputError(path +
+                     ": the file carries its own quantization, so the calibration options "
+                     "(--calibration, --percentile, --per-tensor-weights, --calibration-samples, "
+                     "--eight-bit-ends, --eight-bit-layers, --calibration-data) do not apply");
   }
   return models;
 }

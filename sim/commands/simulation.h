@@ -19,15 +19,15 @@
 #include "models/quant/quantize.h"
 #include "models/quant/quantized_graph.h"
 #include "sim/config/accelerator_config.h"
+#include "sim/energy/run_energy.h"
 #include "sim/run/network_runner.h"
 #include "sim/run/reference_check.h"
-#include "sim/energy/run_energy.h"
 
 namespace npusim {
 
 struct Simulation {
   QuantizedGraph qgraph;  // qgraph.graph is the network the report describes
-  Tensor input;  // the graph input in its quantized format
+  Tensor input;           // the graph input in its quantized format
   NetworkRun run;
   std::vector<LayerCheck> checks;
   QuantMetrics metrics;
@@ -45,9 +45,9 @@ std::unique_ptr<GemmEngine> make_engine(const AcceleratorConfig& config);
 // `table` prices the run (load_config_energy_table, loaded before the run so a
 // bad table fails fast). Calibrates with make_calibration_inputs(graph,
 // quantization.calibration_samples) and runs the first of them.
-Simulation simulate(const AcceleratorConfig& config, const Graph& graph, GemmEngine& engine,
-                    const EnergyTable& table, const LayerProgress& progress = {},
-                    TraceRecorder* trace = nullptr, const QuantizationOptions& quantization = {});
+Simulation simulate(const AcceleratorConfig& config, const Graph& graph, GemmEngine& engine, const EnergyTable& table,
+                    const LayerProgress& progress = {}, TraceRecorder* trace = nullptr,
+                    const QuantizationOptions& quantization = {});
 
 // The same for a loaded model: with `model.quantized` set, its own
 // quantization runs (check_file_quantization() first), else the graph is
@@ -56,8 +56,7 @@ Simulation simulate(const AcceleratorConfig& config, const Graph& graph, GemmEng
 // instead of the seeded one; calibration still uses the seeded samples.
 Simulation simulate(const AcceleratorConfig& config, const LoadedModel& model, GemmEngine& engine,
                     const EnergyTable& table, const QuantizationOptions& quantization,
-                    const LayerProgress& progress = {}, TraceRecorder* trace = nullptr,
-                    const Tensor* sample = nullptr);
+                    const LayerProgress& progress = {}, TraceRecorder* trace = nullptr, const Tensor* sample = nullptr);
 
 // Why `config` cannot run the quantization `model` carries (its MAC formats
 // must be the file's: int8 weights and activations for an ONNX QDQ or
@@ -79,7 +78,6 @@ Simulation simulate_all(const AcceleratorConfig& config, const std::vector<Loade
                         const std::string& name, GemmEngine& engine, const EnergyTable& table,
                         const QuantizationOptions& quantization, const LayerProgress& progress = {},
                         TraceRecorder* trace = nullptr, const Tensor* sample = nullptr);
-
 
 // The model file of `npusim run` / `compare` (load_models()), checked against
 // the quantization options: an --eight-bit-layers name no compute layer has,

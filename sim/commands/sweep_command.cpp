@@ -11,13 +11,13 @@
 
 #include "models/input_error.h"
 #include "sim/report/atomic_file.h"
+#include "sim/report/text_table.h"
 #include "sim/sweep/sweep_metrics.h"
 #include "sim/sweep/sweep_outputs.h"
 #include "sim/sweep/sweep_process.h"
 #include "sim/sweep/sweep_slurm.h"
 #include "sim/sweep/sweep_spec.h"
 #include "sim/sweep/sweep_store.h"
-#include "sim/report/text_table.h"
 
 namespace npusim {
 namespace {
@@ -40,8 +40,10 @@ std::string clock_text(double seconds) {
   const long total = static_cast<long>(seconds + 0.5);
   const long h = total / 3600, m = total / 60 % 60, s = total % 60;
   char text[32];
-  if (h > 0) std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", h, m, s);
-  else std::snprintf(text, sizeof text, "%ld:%02ld", m, s);
+  if (h > 0)
+    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", h, m, s);
+  else
+    std::snprintf(text, sizeof text, "%ld:%02ld", m, s);
   return text;
 }
 
@@ -139,8 +141,7 @@ int write_slurm(const SweepOptions& options, const SweepSpec& spec, const SweepP
   script.timeout_s = options.timeout_s;
   const fs::path path = dir / "sweep.slurm";
   write_file_atomically(path.string(), slurm_script(script));
-  fs::permissions(path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
-                  fs::perm_options::add);
+  fs::permissions(path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec, fs::perm_options::add);
   out << path.string() << '\n';
   out << "npusim sweep: job array of " << script.shards << " tasks over " << plan.points.size()
       << " points; gather with: npusim sweep " << spec.file << " --out " << dir.string() << " --merge\n";
@@ -201,8 +202,10 @@ SweepWork work_of(const SweepOptions& options, const SweepPlan& plan, const Stor
     ++work.mine;
     const auto it = stored.by_key.find(point.key);
     const bool done = it != stored.by_key.end() && (it->second["status"] == "ok" || !options.retry_failed);
-    if (done) ++work.already;
-    else work.todo.push_back(&point);
+    if (done)
+      ++work.already;
+    else
+      work.todo.push_back(&point);
   }
   return work;
 }
@@ -284,9 +287,12 @@ void count_outcome(RunCounts& counts, const SweepPoint& point, const ProcessOutc
   counts.child_wall_s += outcome.wall_s;
   counts.child_cpu_s += outcome.cpu_s;
   const std::string status = line["status"];
-  if (status == "ok") ++counts.ok;
-  else if (status == "timeout") ++counts.timed_out;
-  else ++counts.failed;
+  if (status == "ok")
+    ++counts.ok;
+  else if (status == "timeout")
+    ++counts.timed_out;
+  else
+    ++counts.failed;
   if (status != "ok") {
     counts.failures.push_back(point.values.dump() + ": " + status + ": " + line["error"].get<std::string>());
   }
@@ -295,7 +301,8 @@ void count_outcome(RunCounts& counts, const SweepPoint& point, const ProcessOutc
 void print_run_summary(std::ostream& out, const RunCounts& counts, double wall_s, double cpu_s) {
   out << "ran " << counts.finished << " points: ok " << counts.ok << ", failed " << counts.failed << ", timeout "
       << counts.timed_out << '\n';
-  for (std::size_t i = 0; i < counts.failures.size() && i < kListedLines; ++i) out << "  " << counts.failures[i] << '\n';
+  for (std::size_t i = 0; i < counts.failures.size() && i < kListedLines; ++i)
+    out << "  " << counts.failures[i] << '\n';
   if (counts.failures.size() > kListedLines) out << "  ... and " << counts.failures.size() - kListedLines << " more\n";
   if (counts.finished == 0) return;
   const double n = static_cast<double>(counts.finished);
@@ -319,8 +326,8 @@ void print_run_header(std::ostream& out, const SweepOptions& options, const Swee
 int run_sweep(const SweepOptions& options, const SweepSpec& spec, const SweepPlan& plan, const fs::path& dir,
               std::ostream& out, std::ostream& progress) {
   ensure_directory(dir);
-  const std::string file = options.shard ? shard_results_file(options.shard->index, options.shard->count)
-                                         : std::string(kLocalResultsFile);
+  const std::string file =
+      options.shard ? shard_results_file(options.shard->index, options.shard->count) : std::string(kLocalResultsFile);
   ResultsAppender appender((dir / file).string());
   if (!appender.note().empty()) print_notes(out, {appender.note()});
   const StoredResults stored = read_results(dir);

@@ -12,8 +12,8 @@
 namespace npusim {
 
 // Exit statuses beyond 0 (done), 1 (bad input) and 2 (bad command line).
-inline constexpr int kSweepIncomplete = 5;    // --merge: some points have no result yet
-inline constexpr int kSweepPointsFailed = 6;  // every output written, but some points failed or timed out
+inline constexpr int kSweepIncomplete = 5;     // --merge: some points have no result yet
+inline constexpr int kSweepPointsFailed = 6;   // every output written, but some points failed or timed out
 inline constexpr int kSweepInterrupted = 130;  // SIGINT/SIGTERM/SIGHUP: finished points are saved
 
 struct SweepShard {

@@ -84,7 +84,8 @@ void write_outputs(const std::string& dir, const Graph& graph, const std::vector
   write_layer_outputs(dir, graph.layers.back(), outputs);
 }
 
-std::vector<std::size_t> dump_layer_indices(const std::string& list, const Graph& graph, const std::string& model_path) {
+std::vector<std::size_t> dump_layer_indices(const std::string& list, const Graph& graph,
+                                            const std::string& model_path) {
   std::vector<std::size_t> indices;
   if (list == "all") {
     for (std::size_t i = 0; i < graph.layers.size(); ++i) indices.push_back(i);
@@ -94,7 +95,8 @@ std::vector<std::size_t> dump_layer_indices(const std::string& list, const Graph
   while (begin <= list.size()) {
     const std::size_t comma = std::min(list.find(',', begin), list.size());
     const std::string name = list.substr(begin, comma - begin);
-    const auto it = std::find_if(graph.layers.begin(), graph.layers.end(), [&](const Layer& l) { return l.name == name; });
+    const auto it =
+        std::find_if(graph.layers.begin(), graph.layers.end(), [&](const Layer& l) { return l.name == name; });
     if (it == graph.layers.end()) {
       throw InputError("--dump-layers: " + model_path + " has no layer named '" + name + "' (give names, or all)");
     }

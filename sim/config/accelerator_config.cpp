@@ -20,8 +20,8 @@ constexpr std::int64_t kMaxPpuElementsPerCycle = 1 << 20;
 
 // Reads an enumerated string field through `parse` (parse_dataflow ...).
 template <typename Parse>
-auto read_enum(JsonObjectReader& reader, const std::string& key,
-               const std::optional<std::string>& fallback, Parse parse, const char* choices) {
+auto read_enum(JsonObjectReader& reader, const std::string& key, const std::optional<std::string>& fallback,
+               Parse parse, const char* choices) {
   const std::string text = fallback ? reader.string_or(key, *fallback) : reader.string(key);
   const auto value = parse(text);
   if (!value) reader.fail(key, std::string("one of ") + choices);
@@ -30,13 +30,11 @@ auto read_enum(JsonObjectReader& reader, const std::string& key,
 
 MacFormat read_formats(JsonObjectReader& formats) {
   MacFormat mac;
-  mac.weight = read_enum(formats, "weight", std::nullopt, parse_number_format,
-                         "fp32, fp16, bf16, int8, int4, binary");
-  mac.activation = read_enum(formats, "activation", std::nullopt, parse_number_format,
-                             "fp32, fp16, bf16, int8, int4, binary");
+  mac.weight = read_enum(formats, "weight", std::nullopt, parse_number_format, "fp32, fp16, bf16, int8, int4, binary");
+  mac.activation =
+      read_enum(formats, "activation", std::nullopt, parse_number_format, "fp32, fp16, bf16, int8, int4, binary");
   const std::string fallback(to_string(default_accumulator(mac.weight, mac.activation)));
-  mac.accumulator =
-      read_enum(formats, "accumulator", fallback, parse_accumulator_format, "int32, fp32, fp16");
+  mac.accumulator = read_enum(formats, "accumulator", fallback, parse_accumulator_format, "int32, fp32, fp16");
   formats.finish();
   return mac;
 }
@@ -65,8 +63,8 @@ AcceleratorConfig read_config(const nlohmann::json& document, const std::string&
   config.array.cols = static_cast<int>(array.integer("cols", 1, kMaxArrayDim));
   config.array.dataflow = read_enum(array, "dataflow", std::nullopt, parse_dataflow, "ws, os, is");
   const int lanes = static_cast<int>(array.integer_or("lanes", 1, kMaxLanes, 1));
-  config.array.timing = read_enum(array, "timing", std::string("overlapped"),
-                                  parse_timing_convention, "overlapped, scalesim");
+  config.array.timing =
+      read_enum(array, "timing", std::string("overlapped"), parse_timing_convention, "overlapped, scalesim");
   config.fidelity = read_enum(array, "fidelity", std::string("tile"), parse_fidelity, "tile, pe");
   array.finish();
 
@@ -79,8 +77,8 @@ AcceleratorConfig read_config(const nlohmann::json& document, const std::string&
 
   if (root.has("ppu")) {
     auto ppu = root.child("ppu");
-    config.ppu.elements_per_cycle = static_cast<int>(ppu.integer_or(
-        "elements_per_cycle", 1, kMaxPpuElementsPerCycle, config.ppu.elements_per_cycle));
+    config.ppu.elements_per_cycle = static_cast<int>(
+        ppu.integer_or("elements_per_cycle", 1, kMaxPpuElementsPerCycle, config.ppu.elements_per_cycle));
     ppu.finish();
   }
   if (root.has("memory")) {
@@ -131,8 +129,7 @@ nlohmann::json read_config_document(const std::string& path) {
   return is_scalesim_cfg_path(path) ? read_scalesim_cfg(path).document : read_json_file(path);
 }
 
-AcceleratorConfig load_accelerator_config(const std::string& path,
-                                          const std::vector<std::string>& set_overrides) {
+AcceleratorConfig load_accelerator_config(const std::string& path, const std::vector<std::string>& set_overrides) {
   if (!is_scalesim_cfg_path(path)) return parse_accelerator_config(read_json_file(path), path, set_overrides);
   const TranslatedConfig cfg = read_scalesim_cfg(path);
   try {

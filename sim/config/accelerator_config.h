@@ -19,10 +19,10 @@ struct PpuConfig {
 
 // $.energy: which technology table prices the run's actions.
 struct EnergyConfig {
-  std::string technology = "45nm";  // "45nm", "7nm", a node in between, or a table path
+  std::string technology = "45nm";        // "45nm", "7nm", a node in between, or a table path
   double idle_pe_dynamic_fraction = 0.0;  // idle PEs are clock gated: share of dynamic energy they still burn
   std::string ideal_dram_type = "ddr4";   // energy type charged for the `ideal` memory
-  std::string config_file;               // where the config came from (resolves relative table paths)
+  std::string config_file;                // where the config came from (resolves relative table paths)
 };
 
 struct AcceleratorConfig {
@@ -44,8 +44,7 @@ nlohmann::json read_config_document(const std::string& path);
 // to the JSON document, then validates. Every error is an InputError naming the
 // file and the JSON path; an error on a path an override touched also names the
 // override ("--set array.rowz=64: ...").
-AcceleratorConfig load_accelerator_config(const std::string& path,
-                                          const std::vector<std::string>& set_overrides);
+AcceleratorConfig load_accelerator_config(const std::string& path, const std::vector<std::string>& set_overrides);
 
 // The same, from an already parsed document; `file` only names it in messages.
 AcceleratorConfig parse_accelerator_config(nlohmann::json document, const std::string& file,

@@ -25,12 +25,26 @@ void read_timing(JsonObjectReader& timing, DramTimingCycles& t) {
   const auto field = [&](const char* key, int& value) {
     value = static_cast<int>(timing.integer_or(key, 0, 1 << 20, value));
   };
-  field("CL", t.CL); field("CWL", t.CWL); field("tRCD", t.tRCD); field("tRP", t.tRP);
-  field("tRAS", t.tRAS); field("tRC", t.tRC); field("tWR", t.tWR); field("tRTP", t.tRTP);
-  field("tWTR_S", t.tWTR_S); field("tWTR_L", t.tWTR_L); field("tCCD_S", t.tCCD_S);
-  field("tCCD_L", t.tCCD_L); field("tRRD_S", t.tRRD_S); field("tRRD_L", t.tRRD_L);
-  field("tFAW", t.tFAW); field("tRFC", t.tRFC); field("tREFI", t.tREFI); field("tRTRS", t.tRTRS);
-  field("tPPD", t.tPPD); field("tDQSS", t.tDQSS);
+  field("CL", t.CL);
+  field("CWL", t.CWL);
+  field("tRCD", t.tRCD);
+  field("tRP", t.tRP);
+  field("tRAS", t.tRAS);
+  field("tRC", t.tRC);
+  field("tWR", t.tWR);
+  field("tRTP", t.tRTP);
+  field("tWTR_S", t.tWTR_S);
+  field("tWTR_L", t.tWTR_L);
+  field("tCCD_S", t.tCCD_S);
+  field("tCCD_L", t.tCCD_L);
+  field("tRRD_S", t.tRRD_S);
+  field("tRRD_L", t.tRRD_L);
+  field("tFAW", t.tFAW);
+  field("tRFC", t.tRFC);
+  field("tREFI", t.tREFI);
+  field("tRTRS", t.tRTRS);
+  field("tPPD", t.tPPD);
+  field("tDQSS", t.tDQSS);
   timing.finish();
 }
 
@@ -46,10 +60,10 @@ void read_controller(JsonObjectReader& controller, DramControllerConfig& k) {
   const auto count = [&](const char* key, int& value, std::int64_t min) {
     value = static_cast<int>(controller.integer_or(key, min, 1 << 20, value));
   };
-  k.scheduler = read_choice(controller, "scheduler", k.scheduler, parse_dram_scheduler,
-                            "one of fcfs, frfcfs, frfcfs_cap");
-  k.page_policy = read_choice(controller, "page_policy", k.page_policy, parse_dram_page_policy,
-                              "one of open, closed, adaptive");
+  k.scheduler =
+      read_choice(controller, "scheduler", k.scheduler, parse_dram_scheduler, "one of fcfs, frfcfs, frfcfs_cap");
+  k.page_policy =
+      read_choice(controller, "page_policy", k.page_policy, parse_dram_page_policy, "one of open, closed, adaptive");
   k.queue_structure = read_choice(controller, "queue_structure", k.queue_structure, parse_dram_queue_structure,
                                   "one of per_bank, per_rank");
   count("row_hit_cap", k.row_hit_cap, 1);
@@ -144,38 +158,53 @@ MemoryConfig read_memory_config(JsonObjectReader& memory) {
 
 nlohmann::ordered_json to_json(const MemoryConfig& memory) {
   const auto sram = [](const SramConfig& s) {
-    return nlohmann::ordered_json{{"kb", s.capacity_bytes / 1024}, {"banks", s.banks},
-                                  {"word_bytes", s.word_bytes}, {"read_ports", s.read_ports},
+    return nlohmann::ordered_json{{"kb", s.capacity_bytes / 1024},
+                                  {"banks", s.banks},
+                                  {"word_bytes", s.word_bytes},
+                                  {"read_ports", s.read_ports},
                                   {"write_ports", s.write_ports}};
   };
   const DramConfig& d = memory.dram;
   const DramTimingCycles& t = d.timing;
   const DramControllerConfig& k = d.controller;
   return {
-      {"sram", {{"ifmap", sram(memory.sram.ifmap)}, {"weight", sram(memory.sram.weight)},
-                {"ofmap", sram(memory.sram.ofmap)}}},
+      {"sram",
+       {{"ifmap", sram(memory.sram.ifmap)}, {"weight", sram(memory.sram.weight)}, {"ofmap", sram(memory.sram.ofmap)}}},
       {"dram",
-       {{"preset", d.name}, {"channels", d.channels}, {"ranks", d.ranks}, {"bank_groups", d.bank_groups},
-        {"banks_per_group", d.banks_per_group}, {"rows", d.rows}, {"columns", d.columns},
-        {"bus_width_bits", d.bus_width_bits}, {"burst_length", d.burst_length},
-        {"transfers_per_clock", d.transfers_per_clock}, {"tCK_ps", d.tCK_ps}, {"request_bytes", d.burst_bytes()},
+       {{"preset", d.name},
+        {"channels", d.channels},
+        {"ranks", d.ranks},
+        {"bank_groups", d.bank_groups},
+        {"banks_per_group", d.banks_per_group},
+        {"rows", d.rows},
+        {"columns", d.columns},
+        {"bus_width_bits", d.bus_width_bits},
+        {"burst_length", d.burst_length},
+        {"transfers_per_clock", d.transfers_per_clock},
+        {"tCK_ps", d.tCK_ps},
+        {"request_bytes", d.burst_bytes()},
         {"refresh", d.refresh},
-        {"address_mapping", d.address_mapping}, {"interleave_bytes", d.interleave_bytes},
+        {"address_mapping", d.address_mapping},
+        {"interleave_bytes", d.interleave_bytes},
         {"controller",
-         {{"scheduler", to_string(k.scheduler)}, {"row_hit_cap", k.row_hit_cap},
-          {"page_policy", to_string(k.page_policy)}, {"queue_structure", to_string(k.queue_structure)},
-          {"transaction_queue_depth", k.transaction_queue_depth}, {"command_queue_depth", k.command_queue_depth},
-          {"write_buffer_depth", k.write_buffer_depth}, {"write_high_watermark", k.write_high_watermark},
-          {"write_low_watermark", k.write_low_watermark}, {"frontend_latency_cycles", k.frontend_latency_cycles},
+         {{"scheduler", to_string(k.scheduler)},
+          {"row_hit_cap", k.row_hit_cap},
+          {"page_policy", to_string(k.page_policy)},
+          {"queue_structure", to_string(k.queue_structure)},
+          {"transaction_queue_depth", k.transaction_queue_depth},
+          {"command_queue_depth", k.command_queue_depth},
+          {"write_buffer_depth", k.write_buffer_depth},
+          {"write_high_watermark", k.write_high_watermark},
+          {"write_low_watermark", k.write_low_watermark},
+          {"frontend_latency_cycles", k.frontend_latency_cycles},
           {"commands_per_cycle", k.commands_per_cycle}}},
         {"bandwidth_gbps", d.ideal.bandwidth_gbps},
         {"latency_ns", d.ideal.latency_ns},
-        {"timing",
-         {{"CL", t.CL}, {"CWL", t.CWL}, {"tRCD", t.tRCD}, {"tRP", t.tRP}, {"tRAS", t.tRAS},
-          {"tRC", t.tRC}, {"tWR", t.tWR}, {"tRTP", t.tRTP}, {"tWTR_S", t.tWTR_S},
-          {"tWTR_L", t.tWTR_L}, {"tCCD_S", t.tCCD_S}, {"tCCD_L", t.tCCD_L}, {"tRRD_S", t.tRRD_S},
-          {"tRRD_L", t.tRRD_L}, {"tFAW", t.tFAW}, {"tRFC", t.tRFC}, {"tREFI", t.tREFI},
-          {"tRTRS", t.tRTRS}, {"tPPD", t.tPPD}, {"tDQSS", t.tDQSS}}}}},
+        {"timing", {{"CL", t.CL},         {"CWL", t.CWL},       {"tRCD", t.tRCD},     {"tRP", t.tRP},
+                    {"tRAS", t.tRAS},     {"tRC", t.tRC},       {"tWR", t.tWR},       {"tRTP", t.tRTP},
+                    {"tWTR_S", t.tWTR_S}, {"tWTR_L", t.tWTR_L}, {"tCCD_S", t.tCCD_S}, {"tCCD_L", t.tCCD_L},
+                    {"tRRD_S", t.tRRD_S}, {"tRRD_L", t.tRRD_L}, {"tFAW", t.tFAW},     {"tRFC", t.tRFC},
+                    {"tREFI", t.tREFI},   {"tRTRS", t.tRTRS},   {"tPPD", t.tPPD},     {"tDQSS", t.tDQSS}}}}},
       {"dma", {{"burst_bytes", memory.dma_burst_bytes}}},
       {"peak_window_ns", memory.peak_window_ns},
   };

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "accel/memory/dram_config.h"
-#include "models/json_reader.h"
 #include "accel/memory/sram_config.h"
+#include "models/json_reader.h"
 
 namespace npusim {
 
@@ -17,7 +17,7 @@ struct MemoryConfig {
   bool modeled = false;
   SramSet sram;
   DramConfig dram;
-  std::int64_t peak_window_ns = 1000;  // window of the peak-bandwidth figures
+  std::int64_t peak_window_ns = 1000;   // window of the peak-bandwidth figures
   std::int64_t dma_burst_bytes = 4096;  // largest TLM transaction the DMA issues
 };
 

@@ -52,8 +52,8 @@ std::string quote_text(std::string_view text) {
 std::map<std::string, Section> parse_ini(const std::string& text, const std::string& file) {
   std::map<std::string, Section> sections;
   Section* current = nullptr;
-  Entry* open = nullptr;      // the entry a more indented line continues
-  std::size_t indent = 0;     // that entry's indentation
+  Entry* open = nullptr;        // the entry a more indented line continues
+  std::size_t indent = 0;       // that entry's indentation
   std::size_t blank_lines = 0;  // blank lines inside a value so far
   const auto where = [&](std::size_t line) { return file + ":" + std::to_string(line); };
   const std::vector<std::string_view> lines = python_lines(text);
@@ -112,10 +112,10 @@ std::map<std::string, Section> parse_ini(const std::string& text, const std::str
 
 // What npusim does with a key.
 enum class Use {
-  read,     // the translation reads it
-  ignored,  // accepted: it does not change what npusim computes
+  read,             // the translation reads it
+  ignored,          // accepted: it does not change what npusim computes
   ignored_integer,  // the same, but SCALE-Sim int()s it, so a bad value fails there too
-  off,      // a boolean that must be false: npusim does not model it on
+  off,              // a boolean that must be false: npusim does not model it on
 };
 
 struct KeySpec {
@@ -127,28 +127,43 @@ struct KeySpec {
 // shipped configs carry (the layout keys in [architecture_presets], the
 // DRAM row and bank sizes of google.cfg) although SCALE-Sim does not read it.
 const std::map<std::string, std::vector<KeySpec>>& known_keys() {
-  static const std::vector<KeySpec> layout = {
-      {"ifmapcustomlayout", Use::off},        {"filtercustomlayout", Use::off},
-      {"ifmapsrambankbandwidth", Use::ignored_integer}, {"ifmapsrambanknum", Use::ignored_integer},
-      {"ifmapsrambankport", Use::ignored_integer},      {"filtersrambankbandwidth", Use::ignored_integer},
-      {"filtersrambanknum", Use::ignored_integer},      {"filtersrambankport", Use::ignored_integer}};
+  static const std::vector<KeySpec> layout = {{"ifmapcustomlayout", Use::off},
+                                              {"filtercustomlayout", Use::off},
+                                              {"ifmapsrambankbandwidth", Use::ignored_integer},
+                                              {"ifmapsrambanknum", Use::ignored_integer},
+                                              {"ifmapsrambankport", Use::ignored_integer},
+                                              {"filtersrambankbandwidth", Use::ignored_integer},
+                                              {"filtersrambanknum", Use::ignored_integer},
+                                              {"filtersrambankport", Use::ignored_integer}};
   static const std::map<std::string, std::vector<KeySpec>> keys = [&] {
     std::map<std::string, std::vector<KeySpec>> k;
     k["general"] = {{"run_name", Use::read}};
-    k["architecture_presets"] = {
-        {"arrayheight", Use::read},         {"arraywidth", Use::read},          {"ifmapsramszkb", Use::read},
-        {"filtersramszkb", Use::read},      {"ofmapsramszkb", Use::read},       {"dataflow", Use::read},
-        {"bandwidth", Use::read},           {"memorybanks", Use::read},         {"ifmapoffset", Use::ignored_integer},
-        {"filteroffset", Use::ignored_integer}, {"ofmapoffset", Use::ignored_integer},
-        {"readrequestbuffer", Use::ignored_integer}, {"writerequestbuffer", Use::ignored_integer},
-        {"onchipmemorybanks", Use::ignored_integer}, {"onchipmemorybankports", Use::ignored_integer}};
+    k["architecture_presets"] = {{"arrayheight", Use::read},
+                                 {"arraywidth", Use::read},
+                                 {"ifmapsramszkb", Use::read},
+                                 {"filtersramszkb", Use::read},
+                                 {"ofmapsramszkb", Use::read},
+                                 {"dataflow", Use::read},
+                                 {"bandwidth", Use::read},
+                                 {"memorybanks", Use::read},
+                                 {"ifmapoffset", Use::ignored_integer},
+                                 {"filteroffset", Use::ignored_integer},
+                                 {"ofmapoffset", Use::ignored_integer},
+                                 {"readrequestbuffer", Use::ignored_integer},
+                                 {"writerequestbuffer", Use::ignored_integer},
+                                 {"onchipmemorybanks", Use::ignored_integer},
+                                 {"onchipmemorybankports", Use::ignored_integer}};
     // SCALE-Sim reads the layout keys from [layout] only; in this section they are inert.
     for (const KeySpec& spec : layout) k["architecture_presets"].push_back({spec.key, Use::ignored});
     k["layout"] = layout;
-    k["sparsity"] = {{"sparsitysupport", Use::off}, {"enable", Use::off},
-                     {"sparserep", Use::ignored},   {"representation", Use::ignored},
-                     {"optimizedmapping", Use::ignored}, {"optimizemapping", Use::ignored},
-                     {"blocksize", Use::ignored},   {"nonzeroelems", Use::ignored},
+    k["sparsity"] = {{"sparsitysupport", Use::off},
+                     {"enable", Use::off},
+                     {"sparserep", Use::ignored},
+                     {"representation", Use::ignored},
+                     {"optimizedmapping", Use::ignored},
+                     {"optimizemapping", Use::ignored},
+                     {"blocksize", Use::ignored},
+                     {"nonzeroelems", Use::ignored},
                      {"randomnumbergeneratorseed", Use::ignored}};
     k["run_presets"] = {{"interfacebandwidth", Use::read}, {"useramulatortrace", Use::off},
                         {"timelinearmodel", Use::read},    {"sram_row_size", Use::ignored},
@@ -175,14 +190,14 @@ class CfgReader {
         throw InputError(where(section.line) + ": expected a SCALE-Sim section (" + names + "), got [" + name + "]");
       }
       for (const auto& [key, entry] : section.entries) {
-        const auto match = std::find_if(spec->second.begin(), spec->second.end(),
-                                        [&](const KeySpec& s) { return key == s.key; });
+        const auto match =
+            std::find_if(spec->second.begin(), spec->second.end(), [&](const KeySpec& s) { return key == s.key; });
         if (match == spec->second.end()) {
           throw InputError(at(entry) + ": expected a key SCALE-Sim reads in [" + name + "], got an unknown key");
         }
         if (match->use == Use::off && boolean(entry)) {
-          throw InputError(at(entry) + ": expected false, got " + quote_text(entry.value) +
-                           " (npusim does not model " + off_feature(key) + ")");
+          throw InputError(at(entry) + ": expected false, got " + quote_text(entry.value) + " (npusim does not model " +
+                           off_feature(key) + ")");
         }
         if (match->use == Use::ignored_integer) integer(entry, 0);
       }
@@ -194,8 +209,7 @@ class CfgReader {
     nlohmann::json& doc = out.document;
     doc["format_version"] = 1;
     const Entry* run_name = find("general", "run_name");
-    doc["name"] = run_name && !run_name->value.empty() ? run_name->value
-                                                        : std::filesystem::path(file_).stem().string();
+    doc["name"] = run_name && !run_name->value.empty() ? run_name->value : std::filesystem::path(file_).stem().string();
     if (run_name) out.origins.push_back({"$.name", at(*run_name)});
     doc["clock_mhz"] = 1000;
     const Entry& rows = require("architecture_presets", "ArrayHeight");
@@ -205,8 +219,8 @@ class CfgReader {
       throw InputError(at(dataflow) + ": expected os, ws or is (lower case, as SCALE-Sim compares it), got " +
                        quote_text(dataflow.value));
     }
-    doc["array"] = {{"rows", integer(rows, 1)}, {"cols", integer(cols, 1)}, {"dataflow", dataflow.value},
-                    {"lanes", 1},  {"timing", "scalesim"}, {"fidelity", "tile"}};
+    doc["array"] = {{"rows", integer(rows, 1)}, {"cols", integer(cols, 1)}, {"dataflow", dataflow.value}, {"lanes", 1},
+                    {"timing", "scalesim"},     {"fidelity", "tile"}};
     out.origins.push_back({"$.array.rows", at(rows)});
     out.origins.push_back({"$.array.cols", at(cols)});
     doc["formats"] = {{"weight", "int8"}, {"activation", "int8"}, {"accumulator", "int32"}};

@@ -10,8 +10,8 @@ namespace npusim {
 namespace {
 
 bool is_path_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '$' ||
-         c == '[' || c == ']' || c == '-';
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '$' || c == '[' || c == ']' ||
+         c == '-';
 }
 
 bool starts_with(const std::string& s, const std::string& prefix) {
@@ -73,8 +73,8 @@ void apply_set_override(nlohmann::json& document, const SetOverride& set_overrid
     if (!node->contains(key)) {
       (*node)[key] = nlohmann::json::object();
     } else if (!(*node)[key].is_object()) {
-      throw InputError("--set " + set_override.text + ": " + path + " is a " +
-                       std::string((*node)[key].type_name()) + ", not an object with fields");
+      throw InputError("--set " + set_override.text + ": " + path + " is a " + std::string((*node)[key].type_name()) +
+                       ", not an object with fields");
     }
     node = &(*node)[key];
   }

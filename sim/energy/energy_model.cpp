@@ -19,9 +19,7 @@ double sram_energy_pj(const SramCounter& sram, const EnergyTable& table, const c
          writes * table.sram_access_pj(sram.capacity_bytes, sram.word_bytes, /*write=*/true);
 }
 
-double ratio_or_zero(double numerator, double denominator) {
-  return denominator == 0 ? 0.0 : numerator / denominator;
-}
+double ratio_or_zero(double numerator, double denominator) { return denominator == 0 ? 0.0 : numerator / denominator; }
 
 }  // namespace
 
@@ -45,8 +43,7 @@ EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& other) {
   return *this;
 }
 
-EnergyBreakdown compute_energy(const EnergyCounters& counters, const EnergyTable& table,
-                               const EnergyOptions& options) {
+EnergyBreakdown compute_energy(const EnergyCounters& counters, const EnergyTable& table, const EnergyOptions& options) {
   if (!(options.idle_pe_dynamic_fraction >= 0.0 && options.idle_pe_dynamic_fraction <= 1.0)) {
     throw std::invalid_argument("compute_energy: idle_pe_dynamic_fraction must be in [0, 1]");
   }
@@ -80,8 +77,8 @@ EnergyBreakdown compute_energy(const EnergyCounters& counters, const EnergyTable
   const double leakage_mw = counters.logic_area_mm2 * table.logic_leakage_mw_per_mm2.value +
                             counters.sram_area_mm2 * table.sram_leakage_mw_per_mm2.value;
   e.leakage_pj = leakage_mw * static_cast<double>(counters.run_time_ps) * 1e-3;
-  e.total_pj = e.mac_pj + e.pe_idle_pj + e.sram_ifmap_pj + e.sram_weight_pj + e.sram_ofmap_pj + e.dram_pj +
-               e.ppu_pj + e.interconnect_pj + e.leakage_pj;
+  e.total_pj = e.mac_pj + e.pe_idle_pj + e.sram_ifmap_pj + e.sram_weight_pj + e.sram_ofmap_pj + e.dram_pj + e.ppu_pj +
+               e.interconnect_pj + e.leakage_pj;
   return e;
 }
 

@@ -14,8 +14,8 @@ namespace npusim {
 
 // The MAC work of one format (a run with one format has one of these).
 struct MacCounter {
-  MacFormat format;         // operands, accumulator, lanes
-  std::uint64_t macs = 0;   // multiply-accumulates (operand pairs)
+  MacFormat format;        // operands, accumulator, lanes
+  std::uint64_t macs = 0;  // multiply-accumulates (operand pairs)
   // Lane-group accumulations: the times a PE folds its lanes' sum into its
   // accumulator, M * N * ceil(K / lanes) for a GEMM. Charged the table's
   // group_add_pj (the popcount accumulate of XNOR arrays). 0 with macs > 0:
@@ -89,8 +89,8 @@ EnergyBreakdown compute_energy(const EnergyCounters& counters, const EnergyTable
 double pj_per_mac(const EnergyBreakdown& energy, std::uint64_t macs);          // everything
 double compute_pj_per_mac(const EnergyBreakdown& energy, std::uint64_t macs);  // the PE array only
 double average_power_mw(double energy_pj, std::int64_t time_ps);
-double tops(std::uint64_t macs, std::int64_t time_ps);           // 2 operations per MAC
-double tops_per_watt(std::uint64_t macs, double energy_pj);      // = operations per pJ
+double tops(std::uint64_t macs, std::int64_t time_ps);       // 2 operations per MAC
+double tops_per_watt(std::uint64_t macs, double energy_pj);  // = operations per pJ
 double inferences_per_second(double inferences, std::int64_t time_ps);
 double inferences_per_second_per_watt(double inferences, double energy_pj);  // = inferences per joule
 

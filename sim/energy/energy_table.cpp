@@ -27,8 +27,7 @@ std::string format_number(double value) {
 }
 
 // The child object `key`, or a "missing (<purpose>)" error when it is absent.
-JsonObjectReader required_child(JsonObjectReader& parent, const std::string& key,
-                                const std::string& purpose) {
+JsonObjectReader required_child(JsonObjectReader& parent, const std::string& key, const std::string& purpose) {
   if (!parent.has(key)) missing(parent.file(), parent.path_of(key), purpose);
   return parent.child(key);
 }
@@ -64,8 +63,10 @@ std::optional<MacFormat> parse_mac_key(const std::string& key) {
 
 void check_mac_key(const std::string& file, const std::string& path, const std::string& key) {
   if (!parse_mac_key(key)) {
-    throw InputError(file + ": " + path + ": expected a key <weight>_<activation>_<accumulator> of a valid MAC "
-                     "format (e.g. int8_int8_int32, int4_int8_int32, fp16_fp16_fp32), got \"" + key + "\"");
+    throw InputError(file + ": " + path +
+                     ": expected a key <weight>_<activation>_<accumulator> of a valid MAC "
+                     "format (e.g. int8_int8_int32, int4_int8_int32, fp16_fp16_fp32), got \"" +
+                     key + "\"");
   }
 }
 
@@ -245,12 +246,14 @@ std::string source_at(const std::vector<Point>& points, double kb) {
 
 // Energy of one table-width access, and area per KB, at `kb`.
 double sram_energy_at(const EnergyTable& table, double kb, bool write) {
-  return curve(table.sram_energy, kb, [write](const SramEnergyPoint& p) { return write ? p.write_pj : p.read_pj; },
-               /*extrapolate=*/true);
+  return curve(
+      table.sram_energy, kb, [write](const SramEnergyPoint& p) { return write ? p.write_pj : p.read_pj; },
+      /*extrapolate=*/true);
 }
 
 double sram_area_at(const EnergyTable& table, double kb) {
-  return curve(table.sram_area, kb, [](const SramAreaPoint& p) { return p.um2_per_kb; }, /*extrapolate=*/false);
+  return curve(
+      table.sram_area, kb, [](const SramAreaPoint& p) { return p.um2_per_kb; }, /*extrapolate=*/false);
 }
 
 // The per-op, per-MAC-format, per-PE and per-DRAM-type entries both tables have.
@@ -279,9 +282,9 @@ void interpolate_entries(const Interpolation& in, EnergyTable& out) {
     const auto it = b.pe_area.find(key);
     if (it == b.pe_area.end()) continue;
     const auto& pb = it->second;
-    out.pe_area.emplace(key, PeArea{in(pa.mult_um2, pb.mult_um2), in(pa.add_um2, pb.add_um2),
-                                    in(pa.register_um2, pb.register_um2), in(pa.pe_um2, pb.pe_um2),
-                                    in.source(pa.source, pb.source)});
+    out.pe_area.emplace(
+        key, PeArea{in(pa.mult_um2, pb.mult_um2), in(pa.add_um2, pb.add_um2), in(pa.register_um2, pb.register_um2),
+                    in(pa.pe_um2, pb.pe_um2), in.source(pa.source, pb.source)});
   }
   out.dram_note = a.dram_note;
   for (const auto& [type, da] : a.dram) {
@@ -302,9 +305,7 @@ void interpolate_sram_curves(const Interpolation& in, EnergyTable& out) {
   for (const double kb : union_of_capacities(capacities(a.sram_energy), capacities(b.sram_energy))) {
     auto at = [&](const EnergyTable& table, bool write) {
       const double per_word = sram_energy_at(table, kb, write);
-      return table.sram_word_bits == a.sram_word_bits
-                 ? per_word
-                 : per_word * a.sram_word_bits / table.sram_word_bits;
+      return table.sram_word_bits == a.sram_word_bits ? per_word : per_word * a.sram_word_bits / table.sram_word_bits;
     };
     out.sram_energy.push_back(SramEnergyPoint{kb, in(at(a, false), at(b, false)), in(at(a, true), at(b, true)),
                                               in.source(source_at(a.sram_energy, kb), source_at(b.sram_energy, kb))});
@@ -429,14 +430,16 @@ nlohmann::ordered_json to_json(const EnergyTable& table) {
   out["mac"] = mac;
   Json area = Json::object();
   for (const auto& [key, a] : table.pe_area) {
-    area[key] = Json{{"mult_um2", a.mult_um2}, {"add_um2", a.add_um2}, {"register_um2", a.register_um2},
-                     {"pe_um2", a.pe_um2}, {"source", a.source}};
+    area[key] = Json{{"mult_um2", a.mult_um2},
+                     {"add_um2", a.add_um2},
+                     {"register_um2", a.register_um2},
+                     {"pe_um2", a.pe_um2},
+                     {"source", a.source}};
   }
   out["pe_area"] = area;
   Json sram_energy = Json::array();
   for (const auto& p : table.sram_energy) {
-    sram_energy.push_back(
-        Json{{"kb", p.kb}, {"read_pj", p.read_pj}, {"write_pj", p.write_pj}, {"source", p.source}});
+    sram_energy.push_back(Json{{"kb", p.kb}, {"read_pj", p.read_pj}, {"write_pj", p.write_pj}, {"source", p.source}});
   }
   Json sram_area = Json::array();
   for (const auto& p : table.sram_area) {

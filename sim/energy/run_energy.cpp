@@ -9,10 +9,7 @@
 #include "sim/run/network_runner.h"
 
 namespace npusim {
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 EnergyTable load_config_energy_table(const AcceleratorConfig& config) {
   const std::string& tech = config.energy.technology;
@@ -33,8 +30,8 @@ EnergyTable load_config_energy_table(const AcceleratorConfig& config) {
   return load_energy_table(path.string());
 }
 
-RunEnergy estimate_run_energy(const AcceleratorConfig& config, const QuantizedGraph& qgraph,
-                              const NetworkRun& run, const EnergyTable& table) {
+RunEnergy estimate_run_energy(const AcceleratorConfig& config, const QuantizedGraph& qgraph, const NetworkRun& run,
+                              const EnergyTable& table) {
   RunEnergy result;
   const auto& array = config.array;
   const bool memory = config.memory.modeled;

@@ -33,7 +33,7 @@ struct RunEnergy {
 // table (relative paths from the config's directory).
 EnergyTable load_config_energy_table(const AcceleratorConfig& config);
 
-RunEnergy estimate_run_energy(const AcceleratorConfig& config, const QuantizedGraph& qgraph,
-                              const NetworkRun& run, const EnergyTable& table);
+RunEnergy estimate_run_energy(const AcceleratorConfig& config, const QuantizedGraph& qgraph, const NetworkRun& run,
+                              const EnergyTable& table);
 
 }  // namespace npusim

@@ -12,8 +12,8 @@ void require(bool ok, const std::string& what) {
 
 // im2col of one group, in the layout lowering.h states.
 template <typename T>
-void im2col_group(const ConvGeometry& geo, const Conv2dParams& conv, const std::vector<T>& in,
-                  T pad_value, std::int64_t group, std::vector<T>& a) {
+void im2col_group(const ConvGeometry& geo, const Conv2dParams& conv, const std::vector<T>& in, T pad_value,
+                  std::int64_t group, std::vector<T>& a) {
   const std::int64_t kr = conv.kernel_h, ks = conv.kernel_w;
   const std::int64_t k_len = geo.gemm.k;
   a.assign(static_cast<std::size_t>(geo.gemm.m * k_len), pad_value);
@@ -53,12 +53,10 @@ void check_storage(const Tensor& t, const char* what) {
   const auto expected = static_cast<std::size_t>(t.elements());
   if (is_integer_class(t.format)) {
     require(t.q.size() == expected, std::string(what) + " holds " + std::to_string(t.q.size()) +
-                                        " integer values for " + std::to_string(expected) +
-                                        " elements");
+                                        " integer values for " + std::to_string(expected) + " elements");
   } else {
-    require(t.f.size() == expected, std::string(what) + " holds " + std::to_string(t.f.size()) +
-                                        " float values for " + std::to_string(expected) +
-                                        " elements");
+    require(t.f.size() == expected, std::string(what) + " holds " + std::to_string(t.f.size()) + " float values for " +
+                                        std::to_string(expected) + " elements");
   }
 }
 
@@ -84,8 +82,8 @@ GemmOperands LoweredGemm::operands() const {
 
 ConvGeometry conv_geometry(const Conv2dParams& conv, const std::vector<std::int64_t>& input_dims) {
   require(input_dims.size() == 3, "conv2d input must have dims {C, H, W}");
-  require(conv.groups >= 1 && conv.kernel_h >= 1 && conv.kernel_w >= 1 && conv.stride_h >= 1 &&
-              conv.stride_w >= 1 && conv.dilation_h >= 1 && conv.dilation_w >= 1,
+  require(conv.groups >= 1 && conv.kernel_h >= 1 && conv.kernel_w >= 1 && conv.stride_h >= 1 && conv.stride_w >= 1 &&
+              conv.dilation_h >= 1 && conv.dilation_w >= 1,
           "conv2d parameters must be positive");
   ConvGeometry geo;
   geo.in_channels = input_dims[0];
@@ -113,8 +111,8 @@ LoweredGemm lower_conv2d_group(const Conv2dParams& conv, const Tensor& input, co
                                std::int64_t group) {
   const ConvGeometry geo = conv_geometry(conv, input.dims);
   require(group >= 0 && group < geo.groups, "conv2d group out of range");
-  require(weights.dims == std::vector<std::int64_t>{conv.out_channels, geo.channels_per_group,
-                                                    conv.kernel_h, conv.kernel_w},
+  require(weights.dims ==
+              std::vector<std::int64_t>{conv.out_channels, geo.channels_per_group, conv.kernel_h, conv.kernel_w},
           "conv2d weights must have dims {N, C/groups, R, S}");
   check_operand_classes(input, weights);
 
@@ -134,9 +132,8 @@ LoweredGemm lower_conv2d_group(const Conv2dParams& conv, const Tensor& input, co
 
 LoweredGemm lower_fc(const Tensor& input, const Tensor& weights) {
   require(weights.dims.size() == 2, "fc weights must have dims {N, K}");
-  require(weights.dims[1] == input.elements(),
-          "fc weights expect K = " + std::to_string(weights.dims[1]) + " inputs, the input has " +
-              std::to_string(input.elements()));
+  require(weights.dims[1] == input.elements(), "fc weights expect K = " + std::to_string(weights.dims[1]) +
+                                                   " inputs, the input has " + std::to_string(input.elements()));
   check_operand_classes(input, weights);
 
   LoweredGemm lowered;
@@ -151,9 +148,8 @@ LoweredGemm lower_fc(const Tensor& input, const Tensor& weights) {
   return lowered;
 }
 
-void scatter_gemm_output(const GemmOutput& output, const GemmShape& shape,
-                         std::int64_t first_channel, std::span<std::int32_t> acc_int,
-                         std::span<float> acc_float) {
+void scatter_gemm_output(const GemmOutput& output, const GemmShape& shape, std::int64_t first_channel,
+                         std::span<std::int32_t> acc_int, std::span<float> acc_float) {
   const auto count = static_cast<std::size_t>(shape.m * shape.n);
   const auto needed = static_cast<std::size_t>((first_channel + shape.n) * shape.m);
   auto scatter = [&](const auto& from, auto to) {

@@ -58,8 +58,7 @@ LoweredGemm lower_fc(const Tensor& input, const Tensor& weights);
 // accumulators {channels, M}: acc[(first_channel + n) * M + m] = out[m][n].
 // Fills `acc_int` for integer outputs, `acc_float` for float outputs; the
 // accumulator vector must already have its full size.
-void scatter_gemm_output(const GemmOutput& output, const GemmShape& shape,
-                         std::int64_t first_channel, std::span<std::int32_t> acc_int,
-                         std::span<float> acc_float);
+void scatter_gemm_output(const GemmOutput& output, const GemmShape& shape, std::int64_t first_channel,
+                         std::span<std::int32_t> acc_int, std::span<float> acc_float);
 
 }  // namespace npusim

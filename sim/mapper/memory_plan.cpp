@@ -15,10 +15,7 @@
 
 namespace npusim {
 
-std::string_view to_string(FoldOrder order) {
-  return order == FoldOrder::rows_inner ? "rows_inner" : "cols_inner";
-}
-
+std::string_view to_string(FoldOrder order) { return order == FoldOrder::rows_inner ? "rows_inner" : "cols_inner"; }
 
 namespace {
 
@@ -74,9 +71,18 @@ class PlanBuilder {
     const auto& s = needs.shape;
     dims_ = {s.m, s.n, s.k};
     switch (array.dataflow) {
-      case Dataflow::ws: rows_dim_ = GemmDim::k; cols_dim_ = GemmDim::n; break;
-      case Dataflow::is: rows_dim_ = GemmDim::k; cols_dim_ = GemmDim::m; break;
-      case Dataflow::os: rows_dim_ = GemmDim::m; cols_dim_ = GemmDim::n; break;
+      case Dataflow::ws:
+        rows_dim_ = GemmDim::k;
+        cols_dim_ = GemmDim::n;
+        break;
+      case Dataflow::is:
+        rows_dim_ = GemmDim::k;
+        cols_dim_ = GemmDim::m;
+        break;
+      case Dataflow::os:
+        rows_dim_ = GemmDim::m;
+        cols_dim_ = GemmDim::n;
+        break;
     }
     for (int d = 0; d < kGemmDims; ++d) counts_[d] = ceil_div(dims_[d], tiling.tile(static_cast<GemmDim>(d)));
     // Each temporal tile is one sub-GEMM: its closed-form cycles spread over its folds.
@@ -153,8 +159,8 @@ class PlanBuilder {
     count_sram(plan, step, buffer, 0, bytes);  // the DMA fills the buffer
   }
 
-  static void store(GemmMemoryPlan& plan, FoldStep& step, std::uint64_t address, std::int64_t bytes,
-                    TransferRole role, ByteRange footprint = {}) {
+  static void store(GemmMemoryPlan& plan, FoldStep& step, std::uint64_t address, std::int64_t bytes, TransferRole role,
+                    ByteRange footprint = {}) {
     step.stores.push_back(Transfer{BufferKind::ofmap, address, bytes, true, role, footprint});
     plan.dram_write_bytes += bytes;
     count_sram(plan, step, BufferKind::ofmap, bytes, 0);  // the DMA drains the buffer
@@ -195,10 +201,9 @@ class PlanBuilder {
     count_sram(plan, step, BufferKind::weight, w_slice, 0);
     {
       const bool whole = t_.weight_resident;
-      const std::int64_t bytes =
-          weight_.missing(whole ? TileSlices::Key{-1, -1} : TileSlices::Key{at[2], at[1]},
-                          packed_bytes_of(whole ? s.k * s.n : tile[2].size() * tile[1].size(), wb),
-                          {k.begin, n.begin}, w_slice);
+      const std::int64_t bytes = weight_.missing(
+          whole ? TileSlices::Key{-1, -1} : TileSlices::Key{at[2], at[1]},
+          packed_bytes_of(whole ? s.k * s.n : tile[2].size() * tile[1].size(), wb), {k.begin, n.begin}, w_slice);
       load(plan, step, BufferKind::weight,
            needs_.weight_address + static_cast<std::uint64_t>(packed_bytes_of(k.begin * s.n + n.begin * k.size(), wb)),
            bytes);
@@ -209,8 +214,8 @@ class PlanBuilder {
     // block and leave after its last. They sit in the output's DRAM slot
     // (sized for 32-bit elements).
     const std::int64_t psum_bytes = packed_bytes_of(m.size() * n.size(), needs_.psum_bits);
-    const std::uint64_t psum_address = needs_.output_address + static_cast<std::uint64_t>(
-        packed_bytes_of(m.begin * s.n + n.begin, needs_.psum_bits));
+    const std::uint64_t psum_address =
+        needs_.output_address + static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.n + n.begin, needs_.psum_bits));
     const std::int64_t k_tiles = counts_[2];
     const std::int64_t step_index = static_cast<std::int64_t>(plan.steps.size());
     if (t_.spill_psums && at[2] > 0 && k.begin == tile[2].begin) {
@@ -228,7 +233,8 @@ class PlanBuilder {
     if (k.end == s.k) step.output_elements = m.size() * n.size();  // finished: the PPU's epilogue takes them
     if (k.end == s.k && !needs_.output_on_chip) {
       store(plan, step,
-            needs_.output_address + static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.n + n.begin, needs_.output_bits)),
+            needs_.output_address +
+                static_cast<std::uint64_t>(packed_bytes_of(m.begin * s.n + n.begin, needs_.output_bits)),
             packed_bytes_of(m.size() * n.size(), needs_.output_bits), TransferRole::output, output_footprint(m, n));
     }
     plan.steps.push_back(std::move(step));
@@ -261,10 +267,10 @@ class PlanBuilder {
   for (BufferKind kind : {BufferKind::ifmap, BufferKind::weight, BufferKind::ofmap}) {
     const std::int64_t needed = minimal_tile_bytes(needs, array, kind);
     if (needed > sram[kind].capacity_bytes / 2) {
-      throw InputError("$.memory.sram." + std::string(to_string(kind)) + ".kb: " +
-                       std::to_string(sram[kind].capacity_bytes) +
-                       " bytes cannot hold one minimal tile: double buffering needs 2 x " +
-                       std::to_string(needed) + " = " + std::to_string(2 * needed) + " bytes");
+      throw InputError("$.memory.sram." + std::string(to_string(kind)) +
+                       ".kb: " + std::to_string(sram[kind].capacity_bytes) +
+                       " bytes cannot hold one minimal tile: double buffering needs 2 x " + std::to_string(needed) +
+                       " = " + std::to_string(2 * needed) + " bytes");
     }
   }
   throw InputError("$.memory.sram: the buffers cannot hold one minimal tile");
@@ -272,13 +278,12 @@ class PlanBuilder {
 
 }  // namespace
 
-GemmMemoryPlan build_gemm_plan(const GemmMemoryNeeds& needs, const ArrayConfig& array,
-                               const SramSet& sram, const GemmTiling& tiling) {
+GemmMemoryPlan build_gemm_plan(const GemmMemoryNeeds& needs, const ArrayConfig& array, const SramSet& sram,
+                               const GemmTiling& tiling) {
   return PlanBuilder(needs, array, with_residency(needs, sram, tiling)).build();
 }
 
-GemmMemoryPlan plan_gemm_memory(const GemmMemoryNeeds& needs, const ArrayConfig& array,
-                                const SramSet& sram) {
+GemmMemoryPlan plan_gemm_memory(const GemmMemoryNeeds& needs, const ArrayConfig& array, const SramSet& sram) {
   const auto choice = search_tiling(needs, array, sram);
   if (!choice) fail_minimal(needs, array, sram);
   return build_gemm_plan(needs, array, sram, choice->tiling);

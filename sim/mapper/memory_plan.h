@@ -41,8 +41,7 @@ struct GemmMemoryNeeds {
   // Bytes of the stored input tensor that rows [m0, m1) and reduction
   // [k0, k1) of A touch (for a conv, the input rows and channels behind the
   // im2col rows; never the duplicated im2col matrix).
-  std::function<std::int64_t(std::int64_t m0, std::int64_t m1, std::int64_t k0, std::int64_t k1)>
-      input_bytes;
+  std::function<std::int64_t(std::int64_t m0, std::int64_t m1, std::int64_t k0, std::int64_t k1)> input_bytes;
   // GEMM rows per output row of a conv (its output width; 0 for a GEMM
   // without rows): tiles of M in whole output rows share no input halo.
   std::int64_t m_per_output_row = 0;
@@ -100,13 +99,12 @@ struct GemmMemoryPlan {
 // fits the buffers (sim/mapper/tiling_search.h) and builds its fold program.
 // Throws InputError naming the buffer and the bytes needed when not even one
 // fold's minimal working set fits.
-GemmMemoryPlan plan_gemm_memory(const GemmMemoryNeeds& needs, const ArrayConfig& array,
-                                const SramSet& sram);
+GemmMemoryPlan plan_gemm_memory(const GemmMemoryNeeds& needs, const ArrayConfig& array, const SramSet& sram);
 
 // The fold program of a given tiling (loads at the first fold of a tile visit
 // that needs a slice not on chip, stores when outputs complete or partial sums
 // spill). The caller has checked that the tiling fits.
-GemmMemoryPlan build_gemm_plan(const GemmMemoryNeeds& needs, const ArrayConfig& array,
-                               const SramSet& sram, const GemmTiling& tiling);
+GemmMemoryPlan build_gemm_plan(const GemmMemoryNeeds& needs, const ArrayConfig& array, const SramSet& sram,
+                               const GemmTiling& tiling);
 
 }  // namespace npusim

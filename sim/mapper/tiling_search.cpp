@@ -72,8 +72,8 @@ class TilingModel {
     std::int64_t sum = 0, most = 0;
     for (std::int64_t m0 = 0; m0 < dim(GemmDim::m); m0 += tm) {
       for (std::int64_t k0 = 0; k0 < dim(GemmDim::k); k0 += tk) {
-        const std::int64_t b = needs_.input_bytes(m0, std::min(m0 + tm, dim(GemmDim::m)), k0,
-                                                  std::min(k0 + tk, dim(GemmDim::k)));
+        const std::int64_t b =
+            needs_.input_bytes(m0, std::min(m0 + tm, dim(GemmDim::m)), k0, std::min(k0 + tk, dim(GemmDim::k)));
         sum += b;
         most = std::max(most, b);
       }
@@ -97,8 +97,7 @@ class TilingModel {
   }
 
   bool fits(const GemmTiling& t) {
-    if (!needs_.input_on_chip && !input_resident_ &&
-        input_tiles(t.tile_m, t.tile_k).second > half(BufferKind::ifmap)) {
+    if (!needs_.input_on_chip && !input_resident_ && input_tiles(t.tile_m, t.tile_k).second > half(BufferKind::ifmap)) {
       return false;
     }
     if (!weight_resident_ && packed_bytes_of(t.tile_k * t.tile_n, needs_.weight_bits) > half(BufferKind::weight)) {
@@ -111,23 +110,24 @@ class TilingModel {
     if (!valid(t) || !fits(t)) return std::nullopt;
     TilingCost c;
     if (!needs_.input_on_chip) {
-      c.input_bytes = input_resident_ ? input_whole_
-                                      : refetches(t, GemmDim::m, GemmDim::k) * input_tiles(t.tile_m, t.tile_k).first;
+      c.input_bytes =
+          input_resident_ ? input_whole_ : refetches(t, GemmDim::m, GemmDim::k) * input_tiles(t.tile_m, t.tile_k).first;
     }
     c.weight_bytes = weight_resident_ ? weight_whole_
                                       : refetches(t, GemmDim::k, GemmDim::n) *
                                             grid_packed_bytes(dim(GemmDim::k), t.tile_k, dim(GemmDim::n), t.tile_n,
                                                               needs_.weight_bits);
     if (t.spill_psums) {
-      c.psum_write_bytes = (count(t, GemmDim::k) - 1) * packed_bytes_of(dim(GemmDim::m) * dim(GemmDim::n), needs_.psum_bits);
+      c.psum_write_bytes =
+          (count(t, GemmDim::k) - 1) * packed_bytes_of(dim(GemmDim::m) * dim(GemmDim::n), needs_.psum_bits);
       c.psum_read_bytes = c.psum_write_bytes;
     }
     if (!needs_.output_on_chip) {
       // Written fold block by fold block: the temporal dimension in tiles,
       // the spatial ones in fold blocks.
       const auto block = [&](GemmDim d) { return d == units_.temporal ? t.tile(d) : units_.of(d); };
-      c.output_bytes = grid_packed_bytes(dim(GemmDim::m), block(GemmDim::m), dim(GemmDim::n), block(GemmDim::n),
-                                         needs_.output_bits);
+      c.output_bytes =
+          grid_packed_bytes(dim(GemmDim::m), block(GemmDim::m), dim(GemmDim::n), block(GemmDim::n), needs_.output_bits);
     }
     c.compute_cycles = cycles(t.tile(units_.temporal));
     return c;
@@ -234,7 +234,10 @@ std::optional<std::int64_t> largest_temporal(TilingModel& model, GemmTiling base
   std::int64_t lo = 1, hi = model.dim(d);
   while (lo < hi) {
     const std::int64_t mid = lo + (hi - lo + 1) / 2;
-    if (model.fits(with(mid))) lo = mid; else hi = mid - 1;
+    if (model.fits(with(mid)))
+      lo = mid;
+    else
+      hi = mid - 1;
   }
   return lo;
 }
@@ -253,8 +256,8 @@ std::array<std::array<GemmDim, kGemmDims>, 2> former_orders(Dataflow dataflow) {
 
 }  // namespace
 
-std::optional<TilingCost> evaluate_tiling(const GemmMemoryNeeds& needs, const ArrayConfig& array,
-                                          const SramSet& sram, const GemmTiling& tiling) {
+std::optional<TilingCost> evaluate_tiling(const GemmMemoryNeeds& needs, const ArrayConfig& array, const SramSet& sram,
+                                          const GemmTiling& tiling) {
   TilingModel model(needs, array, sram);
   GemmTiling t = tiling;
   t.input_resident = model.input_resident();
@@ -262,8 +265,7 @@ std::optional<TilingCost> evaluate_tiling(const GemmMemoryNeeds& needs, const Ar
   return model.evaluate(t);
 }
 
-std::optional<TilingChoice> search_tiling(const GemmMemoryNeeds& needs, const ArrayConfig& array,
-                                          const SramSet& sram) {
+std::optional<TilingChoice> search_tiling(const GemmMemoryNeeds& needs, const ArrayConfig& array, const SramSet& sram) {
   TilingModel model(needs, array, sram);
   const FoldUnits& u = model.units();
   GemmTiling base;
@@ -330,8 +332,7 @@ std::optional<TilingChoice> search_tiling(const GemmMemoryNeeds& needs, const Ar
 
 GemmTiling with_residency(const GemmMemoryNeeds& needs, const SramSet& sram, GemmTiling tiling) {
   const auto& s = needs.shape;
-  tiling.input_resident =
-      !needs.input_on_chip && needs.input_bytes(0, s.m, 0, s.k) <= sram.ifmap.capacity_bytes / 2;
+  tiling.input_resident = !needs.input_on_chip && needs.input_bytes(0, s.m, 0, s.k) <= sram.ifmap.capacity_bytes / 2;
   tiling.weight_resident = packed_bytes_of(s.k * s.n, needs.weight_bits) <= sram.weight.capacity_bytes / 2;
   return tiling;
 }
@@ -344,7 +345,8 @@ std::int64_t minimal_tile_bytes(const GemmMemoryNeeds& needs, const ArrayConfig&
     case BufferKind::ifmap: return needs.input_bytes(0, tm, 0, tk);
     case BufferKind::weight: return packed_bytes_of(tk * tn, needs.weight_bits);
     case BufferKind::ofmap:
-      if (array.dataflow == Dataflow::os) return packed_bytes_of(std::int64_t{array.rows} * array.cols, needs.psum_bits);
+      if (array.dataflow == Dataflow::os)
+        return packed_bytes_of(std::int64_t{array.rows} * array.cols, needs.psum_bits);
       return packed_bytes_of(tm * tn, needs.psum_bits);
   }
   return 0;

@@ -51,8 +51,8 @@ FoldUnits fold_units(const GemmShape& shape, const ArrayConfig& array);
 
 // The cost of `tiling`, or nullopt when a working set does not fit half its
 // buffer (or the tiling cuts what the dataflow cannot: OS's K).
-std::optional<TilingCost> evaluate_tiling(const GemmMemoryNeeds& needs, const ArrayConfig& array,
-                                          const SramSet& sram, const GemmTiling& tiling);
+std::optional<TilingCost> evaluate_tiling(const GemmMemoryNeeds& needs, const ArrayConfig& array, const SramSet& sram,
+                                          const GemmTiling& tiling);
 
 // The best tiling of a bounded candidate set: per dimension, equal splits
 // ceil(B / j) for j = 1..8 (every divisor B / j among them) and powers of two,
@@ -60,8 +60,7 @@ std::optional<TilingCost> evaluate_tiling(const GemmMemoryNeeds& needs, const Ar
 // temporal tile that fits with one-block tiles of the other dimensions (the
 // two plans of the former all-or-nothing planner); all six loop orders, with
 // and without spilling. nullopt when nothing fits.
-std::optional<TilingChoice> search_tiling(const GemmMemoryNeeds& needs, const ArrayConfig& array,
-                                          const SramSet& sram);
+std::optional<TilingChoice> search_tiling(const GemmMemoryNeeds& needs, const ArrayConfig& array, const SramSet& sram);
 
 // `tiling` with its residency flags set by the rule the search uses: an
 // operand not on chip is resident when it fits whole in half its buffer.

@@ -12,9 +12,8 @@ namespace npusim {
 // as bad user input (an unwritable report path).
 void write_file_atomically(const std::string& path, const std::string& content) {
   try {
-    write_trace_file(path, [&](std::ostream& out) {
-      out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    });
+    write_trace_file(
+        path, [&](std::ostream& out) { out.write(content.data(), static_cast<std::streamsize>(content.size())); });
   } catch (const std::runtime_error& error) {
     throw InputError(error.what());
   }

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/energy/run_energy.h"
 #include "sim/report/atomic_file.h"
 #include "sim/report/report_memory.h"
-#include "sim/energy/run_energy.h"
 #include "sim/report/svg_chart.h"
 #include "sim/report/text_table.h"
 #include "traces/traffic_timeline.h"
@@ -34,8 +34,8 @@ p.note { color: #666; font-size: 13px; }
 </style>
 )";
 
-const std::vector<std::string> kPalette{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                                        "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+const std::vector<std::string> kPalette{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                        "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
 std::string sqnr_text(double db) {
   if (std::isinf(db)) return db > 0 ? "inf" : "-inf";
@@ -69,8 +69,8 @@ std::string summary_section(const RunReport& report) {
       {"MACs", std::to_string(totals.macs)},
       {"effective throughput (GMAC/s)", fixed(totals.effective_gmac_per_s, 3)},
       {"utilization (%)", fixed(100.0 * totals.utilization, 2)},
-      {"layers checked / mismatched", std::to_string(totals.layers_checked) + " / " +
-                                          std::to_string(totals.layers_mismatched)},
+      {"layers checked / mismatched",
+       std::to_string(totals.layers_checked) + " / " + std::to_string(totals.layers_mismatched)},
       {"overflowed outputs", std::to_string(totals.overflow_outputs)},
   };
   if (report.metrics) rows.push_back({"network SQNR (dB)", sqnr_text(report.metrics->network_sqnr_db)});
@@ -100,8 +100,8 @@ std::string summary_section(const RunReport& report) {
     rows.push_back({"memory", kNoMemory});
   }
   const auto& array = config.array;
-  const std::string design = config.name + ": " + std::to_string(array.rows) + "x" + std::to_string(array.cols) +
-                             " " + std::string(to_string(array.dataflow)) + ", " + array.mac.label() + ", lanes " +
+  const std::string design = config.name + ": " + std::to_string(array.rows) + "x" + std::to_string(array.cols) + " " +
+                             std::string(to_string(array.dataflow)) + ", " + array.mac.label() + ", lanes " +
                              std::to_string(array.mac.lanes) + ", " + fixed(config.clock_mhz, 1) + " MHz";
   return "<h2>Summary</h2>\n<p>" + html_escape(design) + "</p>\n" + key_value_table("summary-table", rows);
 }
@@ -116,19 +116,18 @@ std::string layer_table(const RunReport& report) {
     const bool on_array = layer.unit == ExecutionUnit::array;
     const bool exact = i < report.checks.size() && report.checks[i].bit_exact;
     const auto cell = [](const std::string& text) { return "<td class=\"num\">" + html_escape(text) + "</td>"; };
-    html += std::string("<tr class=\"layer-row") + (exact ? "" : " mismatch") + "\"><td>" + html_escape(layer.name) +
-            "</td><td>" + html_escape(std::string(to_string(layer.type))) + "</td><td>" +
-            html_escape(std::string(to_string(layer.unit))) + "</td>" + cell(std::to_string(layer.cycles)) +
-            cell(fixed(static_cast<double>(layer.cycles) / report.config.clock_mhz, 3)) +
-            cell(std::to_string(layer.macs)) + cell(on_array ? fixed(100.0 * layer.utilization, 2) : "-") +
-            cell(layer.memory ? std::to_string(layer.memory->dram_read_bytes + layer.memory->dram_write_bytes) : "-") +
-            cell(layer.memory ? std::to_string(layer.memory->stalls.total()) : "-") +
-            cell(report.energy && i < report.energy->layers.size()
-                     ? fixed(report.energy->layers[i].total_pj / 1e6, 4)
-                     : "-") +
-            cell(report.metrics && i < report.metrics->layers.size() ? sqnr_text(report.metrics->layers[i].sqnr_db)
-                                                                     : "-") +
-            "<td>" + (exact ? "bit-exact" : "MISMATCH") + "</td></tr>\n";
+    html +=
+        std::string("<tr class=\"layer-row") + (exact ? "" : " mismatch") + "\"><td>" + html_escape(layer.name) +
+        "</td><td>" + html_escape(std::string(to_string(layer.type))) + "</td><td>" +
+        html_escape(std::string(to_string(layer.unit))) + "</td>" + cell(std::to_string(layer.cycles)) +
+        cell(fixed(static_cast<double>(layer.cycles) / report.config.clock_mhz, 3)) + cell(std::to_string(layer.macs)) +
+        cell(on_array ? fixed(100.0 * layer.utilization, 2) : "-") +
+        cell(layer.memory ? std::to_string(layer.memory->dram_read_bytes + layer.memory->dram_write_bytes) : "-") +
+        cell(layer.memory ? std::to_string(layer.memory->stalls.total()) : "-") +
+        cell(report.energy && i < report.energy->layers.size() ? fixed(report.energy->layers[i].total_pj / 1e6, 4)
+                                                               : "-") +
+        cell(report.metrics && i < report.metrics->layers.size() ? sqnr_text(report.metrics->layers[i].sqnr_db) : "-") +
+        "<td>" + (exact ? "bit-exact" : "MISMATCH") + "</td></tr>\n";
   }
   return html + "</table>\n";
 }
@@ -136,7 +135,7 @@ std::string layer_table(const RunReport& report) {
 const std::vector<std::string> kEnergyParts{"MAC", "SRAM", "DRAM", "PPU", "interconnect", "leakage"};
 
 std::vector<double> energy_parts_uj(const EnergyBreakdown& e) {
-  return {e.compute_pj() / 1e6, e.sram_pj() / 1e6,         e.dram_pj / 1e6,
+  return {e.compute_pj() / 1e6, e.sram_pj() / 1e6,       e.dram_pj / 1e6,
           e.ppu_pj / 1e6,       e.interconnect_pj / 1e6, e.leakage_pj / 1e6};
 }
 
@@ -237,11 +236,12 @@ std::string time_charts(const RunReport& report, const TraceSummary* events) {
       for (std::size_t i = 0; i < r.size(); ++i) dram_read[i] += r[i], dram_write[i] += w[i];
     }
     // A memory without DRAM commands (the ideal pipe): its traffic is the DMA's.
-    if (!channel_traffic) dram_read = gbps_values(timeline.dma, t, true), dram_write = gbps_values(timeline.dma, t, false);
+    if (!channel_traffic)
+      dram_read = gbps_values(timeline.dma, t, true), dram_write = gbps_values(timeline.dma, t, false);
     LineChartSpec dram;
     dram.id = "dram-bandwidth-chart";
-    dram.title = "DRAM bandwidth, all channels (peak " +
-                 fixed(report.config.memory.dram.peak_bandwidth_gbps(), 1) + " GB/s)";
+    dram.title =
+        "DRAM bandwidth, all channels (peak " + fixed(report.config.memory.dram.peak_bandwidth_gbps(), 1) + " GB/s)";
     dram.x_label = "time (us)";
     dram.y_label = "bandwidth (GB/s)";
     dram.x_max = x_max;
@@ -258,8 +258,8 @@ std::string time_charts(const RunReport& report, const TraceSummary* events) {
       auto values = gbps_values(timeline.buffers[b], t, true);
       const auto writes = gbps_values(timeline.buffers[b], t, false);
       for (std::size_t i = 0; i < values.size(); ++i) values[i] += writes[i];
-      sram.series.push_back({timeline.buffers[b].name, kPalette[(b + 2) % kPalette.size()],
-                             step_points(values, t.window_us())});
+      sram.series.push_back(
+          {timeline.buffers[b].name, kPalette[(b + 2) % kPalette.size()], step_points(values, t.window_us())});
     }
     html += line_chart_svg(sram);
   }
@@ -312,8 +312,7 @@ std::string compare_table(const std::string& id, const std::vector<std::vector<s
     html += r == 0 ? "<tr>" : "<tr class=\"metric-row\">";
     for (std::size_t c = 0; c < table[r].size(); ++c) {
       const std::string tag = r == 0 ? "th" : "td";
-      html += "<" + tag + (r > 0 && c > 0 ? " class=\"num\"" : "") + ">" + html_escape(table[r][c]) + "</" +
-              tag + ">";
+      html += "<" + tag + (r > 0 && c > 0 ? " class=\"num\"" : "") + ">" + html_escape(table[r][c]) + "</" + tag + ">";
     }
     html += "</tr>\n";
   }

@@ -6,8 +6,8 @@
 
 #include "accel/array/fold_timing.h"
 #include "sim/report/report_energy.h"
-#include "sim/report/text_table.h"
 #include "sim/report/report_memory.h"
+#include "sim/report/text_table.h"
 
 namespace npusim {
 namespace {
@@ -20,8 +20,8 @@ std::string sqnr_text(double db) {
 
 std::string gemm_text(const LayerRecord& layer) {
   if (layer.unit != ExecutionUnit::array) return "-";
-  std::string text = std::to_string(layer.gemm.m) + "x" + std::to_string(layer.gemm.n) + "x" +
-                     std::to_string(layer.gemm.k);
+  std::string text =
+      std::to_string(layer.gemm.m) + "x" + std::to_string(layer.gemm.n) + "x" + std::to_string(layer.gemm.k);
   if (layer.gemm_count > 1) text += " (" + std::to_string(layer.gemm_count) + " GEMMs)";
   return text;
 }
@@ -52,29 +52,26 @@ RunTotals summarize(const RunReport& report) {
 void write_table(std::ostream& out, const RunReport& report) {
   const auto& config = report.config;
   const auto& array = config.array;
-  out << "npusim run: " << report.graph.name << " on " << config.name << " (" << array.rows << "x"
-      << array.cols << " " << to_string(array.dataflow) << ", " << array.mac.label() << ", lanes "
-      << array.mac.lanes << ", " << fixed(config.clock_mhz, 1) << " MHz, "
-      << to_string(array.timing) << " timing, " << to_string(config.fidelity) << " fidelity)\n\n";
+  out << "npusim run: " << report.graph.name << " on " << config.name << " (" << array.rows << "x" << array.cols << " "
+      << to_string(array.dataflow) << ", " << array.mac.label() << ", lanes " << array.mac.lanes << ", "
+      << fixed(config.clock_mhz, 1) << " MHz, " << to_string(array.timing) << " timing, " << to_string(config.fidelity)
+      << " fidelity)\n\n";
 
-  const std::vector<TableColumn> columns{
-      {"layer", false},          {"type", false},       {"unit", false},
-      {"format", false},         {"GEMM MxNxK", false}, {"MACs", true},
-      {"cycles", true},          {"latency_us", true},  {"utilization_pct", true},
-      {"mapping_eff_pct", true}, {"overflows", true},   {"sqnr_db", true},
-      {"check", false}};
+  const std::vector<TableColumn> columns{{"layer", false},          {"type", false},       {"unit", false},
+                                         {"format", false},         {"GEMM MxNxK", false}, {"MACs", true},
+                                         {"cycles", true},          {"latency_us", true},  {"utilization_pct", true},
+                                         {"mapping_eff_pct", true}, {"overflows", true},   {"sqnr_db", true},
+                                         {"check", false}};
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < report.run.layers.size(); ++i) {
     const LayerRecord& layer = report.run.layers[i];
     const bool on_array = layer.unit == ExecutionUnit::array;
     const bool exact = i < report.checks.size() && report.checks[i].bit_exact;
-    rows.push_back({layer.name, std::string(to_string(layer.type)),
-                    std::string(to_string(layer.unit)), layer.format, gemm_text(layer),
-                    std::to_string(layer.macs), std::to_string(layer.cycles),
+    rows.push_back({layer.name, std::string(to_string(layer.type)), std::string(to_string(layer.unit)), layer.format,
+                    gemm_text(layer), std::to_string(layer.macs), std::to_string(layer.cycles),
                     fixed(static_cast<double>(layer.cycles) / config.clock_mhz, 3),
                     on_array ? fixed(100.0 * layer.utilization, 2) : "-",
-                    on_array ? fixed(100.0 * layer.mapping_efficiency, 2) : "-",
-                    std::to_string(layer.overflow_outputs),
+                    on_array ? fixed(100.0 * layer.mapping_efficiency, 2) : "-", std::to_string(layer.overflow_outputs),
                     report.metrics ? sqnr_text(report.metrics->layers.at(i).sqnr_db) : "-",
                     exact ? "bit-exact" : "MISMATCH"});
   }
@@ -83,16 +80,14 @@ void write_table(std::ostream& out, const RunReport& report) {
   if (report.energy) write_energy_table(out, report);
 
   const RunTotals totals = summarize(report);
-  out << "\ntotal: cycles " << totals.cycles << " (array " << totals.array_cycles << ", ppu "
-      << totals.ppu_cycles << "), latency_us " << fixed(totals.latency_us, 3) << ", MACs "
-      << totals.macs << ", effective GMAC/s " << fixed(totals.effective_gmac_per_s, 3)
-      << ", utilization_pct " << fixed(100.0 * totals.utilization, 2) << ", overflows "
-      << totals.overflow_outputs;
+  out << "\ntotal: cycles " << totals.cycles << " (array " << totals.array_cycles << ", ppu " << totals.ppu_cycles
+      << "), latency_us " << fixed(totals.latency_us, 3) << ", MACs " << totals.macs << ", effective GMAC/s "
+      << fixed(totals.effective_gmac_per_s, 3) << ", utilization_pct " << fixed(100.0 * totals.utilization, 2)
+      << ", overflows " << totals.overflow_outputs;
   if (report.metrics) out << ", network_sqnr_db " << sqnr_text(report.metrics->network_sqnr_db);
   out << '\n';
   if (totals.layers_mismatched == 0) {
-    out << "check: all " << totals.layers_checked
-        << " layers bit-exact against the reference executor\n";
+    out << "check: all " << totals.layers_checked << " layers bit-exact against the reference executor\n";
   } else {
     out << "check: " << totals.layers_mismatched << " of " << totals.layers_checked
         << " layers MISMATCH the reference executor\n";

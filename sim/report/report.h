@@ -39,8 +39,8 @@ struct RunReport {
   const AcceleratorConfig& config;
   const Graph& graph;
   const NetworkRun& run;
-  const std::vector<LayerCheck>& checks;  // parallel to run.layers
-  const QuantMetrics* metrics = nullptr;  // accuracy against the fp32 golden run, when measured
+  const std::vector<LayerCheck>& checks;     // parallel to run.layers
+  const QuantMetrics* metrics = nullptr;     // accuracy against the fp32 golden run, when measured
   const struct RunEnergy* energy = nullptr;  // energy, power and area, when estimated
 };
 

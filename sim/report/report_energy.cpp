@@ -32,8 +32,8 @@ const std::vector<EnergyPart>& energy_parts() {
 void write_energy_table(std::ostream& out, const RunReport& report) {
   const RunEnergy& e = *report.energy;
   out << "\nenergy (technology " << report.config.energy.technology << "):\n\n";
-  std::vector<std::string> titles{"layer", "energy_nj", "mac_pj", "sram_pj", "dram_pj", "ppu_pj",
-                                  "interconnect_pj", "leakage_pj", "pj_per_mac"};
+  std::vector<std::string> titles{"layer",  "energy_nj",       "mac_pj",     "sram_pj",   "dram_pj",
+                                  "ppu_pj", "interconnect_pj", "leakage_pj", "pj_per_mac"};
   std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < report.run.layers.size(); ++i) {
     const auto& l = e.layers[i];
@@ -52,8 +52,8 @@ void write_energy_table(std::ostream& out, const RunReport& report) {
       << fixed(e.compute_pj_per_mac, 3) << ", average_power_mw " << fixed(e.average_power_mw, 2) << ", tops "
       << fixed(e.tops, 4) << ", tops_per_w " << fixed(e.tops_per_watt, 3) << ", inferences_per_s "
       << fixed(e.inferences_per_s, 1) << ", inferences_per_s_per_w " << fixed(e.inferences_per_s_per_watt, 1) << '\n';
-  out << "area: area_mm2 " << fixed(e.area.total_mm2, 4) << " (pe array " << fixed(e.area.pe_array_mm2, 4)
-      << ", sram " << fixed(e.area.sram_mm2(), 4) << "), peak_tops " << fixed(e.peak_tops, 4) << ", tops_per_mm2 "
+  out << "area: area_mm2 " << fixed(e.area.total_mm2, 4) << " (pe array " << fixed(e.area.pe_array_mm2, 4) << ", sram "
+      << fixed(e.area.sram_mm2(), 4) << "), peak_tops " << fixed(e.peak_tops, 4) << ", tops_per_mm2 "
       << fixed(e.tops_per_mm2, 4) << '\n';
 }
 

@@ -5,8 +5,8 @@
 #include <ostream>
 #include <vector>
 
-#include "sim/report/report.h"
 #include "sim/energy/run_energy.h"
+#include "sim/report/report.h"
 
 namespace npusim {
 

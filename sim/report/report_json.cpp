@@ -18,9 +18,7 @@ nlohmann::ordered_json db_json(double db) {
   return std::isfinite(db) ? nlohmann::ordered_json(rounded(db, 4)) : nlohmann::ordered_json(nullptr);
 }
 
-nlohmann::ordered_json histogram_json(const Histogram& h) {
-  return {{"lo", h.lo}, {"hi", h.hi}, {"counts", h.counts}};
-}
+nlohmann::ordered_json histogram_json(const Histogram& h) { return {{"lo", h.lo}, {"hi", h.hi}, {"counts", h.counts}}; }
 
 nlohmann::ordered_json quantization_json(const LayerQuantMetrics& m) {
   nlohmann::ordered_json json;
@@ -36,8 +34,7 @@ nlohmann::ordered_json quantization_json(const LayerQuantMetrics& m) {
   return json;
 }
 
-nlohmann::ordered_json layer_json(const LayerRecord& layer, const LayerCheck& check,
-                                  double clock_mhz) {
+nlohmann::ordered_json layer_json(const LayerRecord& layer, const LayerCheck& check, double clock_mhz) {
   const bool on_array = layer.unit == ExecutionUnit::array;
   nlohmann::ordered_json json;
   json["name"] = layer.name;
@@ -45,8 +42,7 @@ nlohmann::ordered_json layer_json(const LayerRecord& layer, const LayerCheck& ch
   json["unit"] = std::string(to_string(layer.unit));
   json["format"] = layer.format;
   if (on_array) {
-    json["gemm"] = {
-        {"m", layer.gemm.m}, {"n", layer.gemm.n}, {"k", layer.gemm.k}, {"count", layer.gemm_count}};
+    json["gemm"] = {{"m", layer.gemm.m}, {"n", layer.gemm.n}, {"k", layer.gemm.k}, {"count", layer.gemm_count}};
   } else {
     json["gemm"] = nullptr;
   }
@@ -55,9 +51,8 @@ nlohmann::ordered_json layer_json(const LayerRecord& layer, const LayerCheck& ch
   json["cycles"] = layer.cycles;
   json["latency_us"] = rounded(static_cast<double>(layer.cycles) / clock_mhz, kLatencyDecimals);
   json["folds"] = layer.folds;
-  json["utilization_pct"] =
-      on_array ? nlohmann::ordered_json(rounded(100.0 * layer.utilization, kPercentDecimals))
-               : nlohmann::ordered_json(nullptr);
+  json["utilization_pct"] = on_array ? nlohmann::ordered_json(rounded(100.0 * layer.utilization, kPercentDecimals))
+                                     : nlohmann::ordered_json(nullptr);
   json["mapping_efficiency_pct"] =
       on_array ? nlohmann::ordered_json(rounded(100.0 * layer.mapping_efficiency, kPercentDecimals))
                : nlohmann::ordered_json(nullptr);
@@ -73,18 +68,14 @@ nlohmann::ordered_json to_json(const RunReport& report) {
   nlohmann::ordered_json json;
   json["schema"] = kRunReportSchema;
   json["config"] = to_json(report.config);
-  json["model"] = {{"name", report.graph.name},
-                   {"input_dims", report.graph.input_dims},
-                   {"seed", report.graph.seed}};
+  json["model"] = {{"name", report.graph.name}, {"input_dims", report.graph.input_dims}, {"seed", report.graph.seed}};
   // The accumulation order the reference reproduced: chunks of this many K
   // elements (0: one chunk over the whole K, the OS order).
-  json["reference_check"] = {
-      {"reduction_chunk_elements", reference_reduction_chunk(report.config.array)}};
+  json["reference_check"] = {{"reduction_chunk_elements", reference_reduction_chunk(report.config.array)}};
 
   auto layers = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < report.run.layers.size(); ++i) {
-    layers.push_back(
-        layer_json(report.run.layers[i], report.checks.at(i), report.config.clock_mhz));
+    layers.push_back(layer_json(report.run.layers[i], report.checks.at(i), report.config.clock_mhz));
     if (report.metrics) layers.back()["quantization"] = quantization_json(report.metrics->layers.at(i));
     if (report.energy) layers.back()["energy"] = energy_json(report.energy->layers.at(i));
   }

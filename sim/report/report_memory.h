@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "sim/run/memory_system.h"
 #include "sim/report/report.h"
+#include "sim/run/memory_system.h"
 
 namespace npusim {
 
@@ -14,7 +14,7 @@ struct MemoryTotals {
   std::int64_t dram_read_bytes = 0, dram_write_bytes = 0;
   StallCycles stalls;
   std::int64_t compute_cycles = 0;
-  std::int64_t compulsory_dram_bytes = 0;  // each tensor once, per layer, summed
+  std::int64_t compulsory_dram_bytes = 0;          // each tensor once, per layer, summed
   double dram_read_gbps = 0, dram_write_gbps = 0;  // over the whole run
 };
 

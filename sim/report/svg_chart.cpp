@@ -48,9 +48,9 @@ double nice_step(double max, int count) {
 std::string open_svg(const std::string& id, const std::string& title) {
   return "<svg id=\"" + html_escape(id) + "\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
          std::to_string(kWidth) + "\" height=\"" + std::to_string(kHeight) + "\" viewBox=\"0 0 " +
-         std::to_string(kWidth) + " " + std::to_string(kHeight) + "\" role=\"img\">\n<title>" +
-         html_escape(title) + "</title>\n<text class=\"chart-title\" x=\"" + std::to_string(kLeft) +
-         "\" y=\"20\">" + html_escape(title) + "</text>\n";
+         std::to_string(kWidth) + " " + std::to_string(kHeight) + "\" role=\"img\">\n<title>" + html_escape(title) +
+         "</title>\n<text class=\"chart-title\" x=\"" + std::to_string(kLeft) + "\" y=\"20\">" + html_escape(title) +
+         "</text>\n";
 }
 
 std::string axis_labels(const std::string& x_label, const std::string& y_label) {
@@ -71,8 +71,8 @@ std::string legend_entry(int index, const std::string& color, const std::string&
   const double x = kWidth - kRight + 14;
   const double y = kTop + 4 + 18.0 * index;
   return "<rect class=\"legend-swatch\" x=\"" + num(x) + "\" y=\"" + num(y) + "\" width=\"12\" height=\"12\" fill=\"" +
-         color + "\"/><text class=\"legend\" x=\"" + num(x + 18) + "\" y=\"" + num(y + 10) + "\">" +
-         html_escape(text) + "</text>\n";
+         color + "\"/><text class=\"legend\" x=\"" + num(x + 18) + "\" y=\"" + num(y + 10) + "\">" + html_escape(text) +
+         "</text>\n";
 }
 
 // Horizontal grid lines and labels of a linear y axis from 0 to y_max.
@@ -173,9 +173,9 @@ std::string bar_chart_svg(const BarChartSpec& spec) {
       if (value <= 0) continue;
       const double y_top = kTop + kPlotHeight - kPlotHeight * (base + value) / y_max;
       const double height = kPlotHeight * value / y_max;
-      svg += "<rect class=\"bar\" x=\"" + num(x) + "\" y=\"" + num(y_top) + "\" width=\"" + num(bar) +
-             "\" height=\"" + num(height) + "\" fill=\"" + spec.part_colors[p % spec.part_colors.size()] +
-             "\"><title>" + html_escape(spec.item_labels[i]) + ": " + html_escape(spec.part_names[p]) + " " +
+      svg += "<rect class=\"bar\" x=\"" + num(x) + "\" y=\"" + num(y_top) + "\" width=\"" + num(bar) + "\" height=\"" +
+             num(height) + "\" fill=\"" + spec.part_colors[p % spec.part_colors.size()] + "\"><title>" +
+             html_escape(spec.item_labels[i]) + ": " + html_escape(spec.part_names[p]) + " " +
              fixed(value, spec.value_decimals) + " " + html_escape(spec.y_label) + "</title></rect>\n";
       base += value;
     }
@@ -261,9 +261,8 @@ std::string roofline_svg(const RooflineSpec& spec) {
 }
 
 std::string placeholder_svg(const std::string& id, const std::string& title, const std::string& reason) {
-  return open_svg(id, title) + frame() + "<text class=\"placeholder\" x=\"" + num(kLeft + kPlotWidth / 2) +
-         "\" y=\"" + num(kTop + kPlotHeight / 2) + "\" text-anchor=\"middle\">" + html_escape(reason) +
-         "</text>\n</svg>\n";
+  return open_svg(id, title) + frame() + "<text class=\"placeholder\" x=\"" + num(kLeft + kPlotWidth / 2) + "\" y=\"" +
+         num(kTop + kPlotHeight / 2) + "\" text-anchor=\"middle\">" + html_escape(reason) + "</text>\n</svg>\n";
 }
 
 }  // namespace npusim

@@ -40,7 +40,7 @@ struct BarChartSpec {
   std::vector<std::string> part_colors;
   std::vector<std::string> item_labels;
   std::vector<std::vector<double>> item_parts;  // [item][part], >= 0
-  int value_decimals = 2;                        // of the tooltips and value labels
+  int value_decimals = 2;                       // of the tooltips and value labels
 };
 std::string bar_chart_svg(const BarChartSpec& spec);
 

@@ -16,7 +16,6 @@ constexpr std::uint64_t kAlignBytes = 4096;
 
 std::uint64_t align(std::uint64_t v) { return (v + kAlignBytes - 1) / kAlignBytes * kAlignBytes; }
 
-
 bool is_address_remap(const Layer& layer) {
   return layer.type == LayerType::flatten || layer.type == LayerType::reshape;
 }
@@ -39,8 +38,8 @@ double gbps(std::int64_t bytes, std::int64_t ps) {
 // axis read: every line of the span when the kernel's taps cover the stride's
 // gaps (stride <= kernel, no dilation), else the taps of each output counted
 // once (a 1x1 stride-2 conv reads every other line).
-std::int64_t touched_lines(std::int64_t o0, std::int64_t o1, std::int64_t stride, std::int64_t pad,
-                           std::int64_t kernel, std::int64_t dilation, std::int64_t length) {
+std::int64_t touched_lines(std::int64_t o0, std::int64_t o1, std::int64_t stride, std::int64_t pad, std::int64_t kernel,
+                           std::int64_t dilation, std::int64_t length) {
   const std::int64_t first = std::max<std::int64_t>(0, o0 * stride - pad);
   const std::int64_t last = std::min<std::int64_t>(length - 1, o1 * stride - pad + dilation * (kernel - 1));
   if (last < first) return 0;
@@ -48,7 +47,8 @@ std::int64_t touched_lines(std::int64_t o0, std::int64_t o1, std::int64_t stride
   if (dilation == 1) {  // disjoint windows of `kernel` lines, clipped at the edges
     std::int64_t lines = 0;
     for (std::int64_t o = o0; o <= o1; ++o) {
-      lines += std::max<std::int64_t>(0, std::min(last, o * stride - pad + kernel - 1) - std::max(first, o * stride - pad) + 1);
+      lines += std::max<std::int64_t>(
+          0, std::min(last, o * stride - pad + kernel - 1) - std::max(first, o * stride - pad) + 1);
     }
     return lines;
   }
@@ -88,8 +88,8 @@ std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vec
     // reduction [k0, k1): the stored tensor, never the duplicated im2col
     // matrix, and of a strided conv only the rows and columns it touches (a
     // 2D-strided DMA skips the rest).
-    const std::int64_t cols = touched_lines(0, geo.out_w - 1, conv.stride_w, conv.pad_left, conv.kernel_w,
-                                            conv.dilation_w, geo.in_w);
+    const std::int64_t cols =
+        touched_lines(0, geo.out_w - 1, conv.stride_w, conv.pad_left, conv.kernel_w, conv.dilation_w, geo.in_w);
     base.input_bytes = [geo, conv, cols, activation_bits](std::int64_t m0, std::int64_t m1, std::int64_t k0,
                                                           std::int64_t k1) {
       if (m1 <= m0 || k1 <= k0) return std::int64_t{0};
@@ -102,9 +102,12 @@ std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vec
     for (std::int64_t g = 0; g < geo.groups; ++g) {
       GemmMemoryNeeds needs = base;
       const std::uint64_t group_offset = static_cast<std::uint64_t>(g);
-      needs.input_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.channels_per_group * geo.in_h * geo.in_w, activation_bits));
-      needs.weight_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.gemm.k * geo.gemm.n, weight_bits));
-      needs.output_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.gemm.m * geo.gemm.n, output_bits));
+      needs.input_address += group_offset * static_cast<std::uint64_t>(packed_bytes_of(
+                                                geo.channels_per_group * geo.in_h * geo.in_w, activation_bits));
+      needs.weight_address +=
+          group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.gemm.k * geo.gemm.n, weight_bits));
+      needs.output_address +=
+          group_offset * static_cast<std::uint64_t>(packed_bytes_of(geo.gemm.m * geo.gemm.n, output_bits));
       // Footprints in the stored order (rows, columns, channels): the input
       // rows the output rows read, over the channels of the K range; the
       // outputs' pixels over the group's channels.
@@ -113,12 +116,14 @@ std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vec
         const std::int64_t first = std::max<std::int64_t>(0, m0 / geo.out_w * conv.stride_h - conv.pad_top);
         const std::int64_t last = std::min<std::int64_t>(
             geo.in_h - 1, (m1 - 1) / geo.out_w * conv.stride_h - conv.pad_top + conv.dilation_h * (conv.kernel_h - 1));
-        const std::int64_t c0 = g * geo.channels_per_group + k0 / taps, c1 = g * geo.channels_per_group + ceil_div(k1, taps);
+        const std::int64_t c0 = g * geo.channels_per_group + k0 / taps,
+                           c1 = g * geo.channels_per_group + ceil_div(k1, taps);
         if (last < first) return ByteRange{};
         return element_range((first * geo.in_w) * geo.in_channels + c0,
                              (last * geo.in_w + geo.in_w - 1) * geo.in_channels + c1);
       };
-      needs.output_footprint = [geo, g, out_channels](std::int64_t m0, std::int64_t m1, std::int64_t n0, std::int64_t n1) {
+      needs.output_footprint = [geo, g, out_channels](std::int64_t m0, std::int64_t m1, std::int64_t n0,
+                                                      std::int64_t n1) {
         const std::int64_t c = g * geo.filters_per_group;
         return element_range(m0 * out_channels + c + n0, (m1 - 1) * out_channels + c + n1);
       };
@@ -142,7 +147,6 @@ std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vec
 
   return gemms;
 }
-
 
 namespace {
 
@@ -212,8 +216,7 @@ MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, 
   for (std::size_t i = 0; i + 1 < n; ++i) {
     const auto& r = readers[graph.layers[i].name];
     const std::int64_t bytes = packed_bytes_of(elements(graph.layers[i].output_dims), activation_bits);
-    output_on_chip_[i] = r.size() == 1 && r[0] == i + 1 &&
-                         graph.layers[i + 1].inputs.size() == 1 &&
+    output_on_chip_[i] = r.size() == 1 && r[0] == i + 1 && graph.layers[i + 1].inputs.size() == 1 &&
                          bytes <= config.memory.sram.ifmap.capacity_bytes / 2;
   }
 
@@ -290,8 +293,10 @@ LayerProgram MemorySystem::array_program(std::size_t index, const LayerMemorySha
   LayerProgram program;
   program.name = layer.name;
   program.unit = ComputeUnit::array;
-  if (input_on_chip) program.chip_inputs_from.push_back(index - 1);
-  else program.dram_inputs_from = dram_writers(index, 0);
+  if (input_on_chip)
+    program.chip_inputs_from.push_back(index - 1);
+  else
+    program.dram_inputs_from = dram_writers(index, 0);
   ArrayConfig array = config_.array;
   array.mac.lanes = shape.lanes;
   for (const auto& needs : gemms) {
@@ -319,7 +324,8 @@ LayerProgram MemorySystem::array_program(std::size_t index, const LayerMemorySha
     std::move(plan.steps.begin(), plan.steps.end(), std::back_inserter(program.steps));
   }
   if (!program.steps.empty()) {
-    program.steps.back().compute_cycles = std::max<std::int64_t>(0, program.steps.back().compute_cycles + shape.engine_extra_cycles);
+    program.steps.back().compute_cycles =
+        std::max<std::int64_t>(0, program.steps.back().compute_cycles + shape.engine_extra_cycles);
   }
   record.input_on_chip = input_on_chip;
   record.output_on_chip = output_on_chip_[index];
@@ -379,20 +385,24 @@ LayerProgram MemorySystem::ppu_program(std::size_t index, const LayerMemoryShape
     step.compute_cycles = piece(shape.ppu_cycles, n, c);
     // Chunk c of each tensor: its bytes, and as footprint its elements.
     const auto chunk = [&](std::uint64_t base, std::int64_t elements) {
-      const ByteRange r = element_range(piece_offset(elements, n, c), piece_offset(elements, n, c) + piece(elements, n, c));
+      const ByteRange r =
+          element_range(piece_offset(elements, n, c), piece_offset(elements, n, c) + piece(elements, n, c));
       return ByteRange{base + r.begin, base + r.end};
     };
     for (const Load& load : loads) {
       const std::int64_t part = piece(load.bytes, n, c);
       if (part > 0) {
-        step.loads.push_back(Transfer{BufferKind::ifmap, load.address + static_cast<std::uint64_t>(piece_offset(load.bytes, n, c)),
-                                      part, false, TransferRole::operand, chunk(load.address, load.elements)});
+        step.loads.push_back(Transfer{BufferKind::ifmap,
+                                      load.address + static_cast<std::uint64_t>(piece_offset(load.bytes, n, c)), part,
+                                      false, TransferRole::operand, chunk(load.address, load.elements)});
       }
     }
     const std::int64_t out = piece(shape.output_bytes, n, c);
     if (stores && out > 0) {
-      step.stores.push_back(Transfer{BufferKind::ofmap, output_address_[index] + static_cast<std::uint64_t>(piece_offset(shape.output_bytes, n, c)),
-                                     out, true, TransferRole::output, chunk(output_address_[index], output_elements)});
+      step.stores.push_back(
+          Transfer{BufferKind::ofmap,
+                   output_address_[index] + static_cast<std::uint64_t>(piece_offset(shape.output_bytes, n, c)), out,
+                   true, TransferRole::output, chunk(output_address_[index], output_elements)});
     }
   }
   std::int64_t in_total = 0;
@@ -411,8 +421,8 @@ double MemorySystem::dram_peak_gbps() const { return config_.memory.dram.peak_ba
 
 std::vector<LayerMemoryRecord> MemorySystem::run(const std::vector<LayerMemoryShape>& shapes) {
   Hardware& hw = hardware(config_);
-  const std::int64_t origin_ps = static_cast<std::int64_t>(sc_core::sc_time_stamp().value() /
-                                                           sc_core::sc_time(1, sc_core::SC_PS).value());
+  const std::int64_t origin_ps =
+      static_cast<std::int64_t>(sc_core::sc_time_stamp().value() / sc_core::sc_time(1, sc_core::SC_PS).value());
   hw.dram.reset(config_.memory.dram, origin_ps);
   hw.dma.configure(config_.memory.dma_burst_bytes, config_.memory.dram.peak_bandwidth_gbps());
   hw.dram.model().observe_data_bus(data_bus_.get());
@@ -467,8 +477,14 @@ void MemorySystem::flush_dram_commands() {
     switch (r.command) {
       case DramCommand::act: e.command = DramCommandKind::act; break;
       case DramCommand::pre: e.command = DramCommandKind::pre; break;
-      case DramCommand::rd: e.command = DramCommandKind::rd; e.data_bytes = dram.burst_bytes(); break;
-      case DramCommand::wr: e.command = DramCommandKind::wr; e.data_bytes = dram.burst_bytes(); break;
+      case DramCommand::rd:
+        e.command = DramCommandKind::rd;
+        e.data_bytes = dram.burst_bytes();
+        break;
+      case DramCommand::wr:
+        e.command = DramCommandKind::wr;
+        e.data_bytes = dram.burst_bytes();
+        break;
       case DramCommand::ref: e.command = DramCommandKind::ref; break;
     }
     trace_->record(e);
@@ -495,7 +511,8 @@ void MemorySystem::finish(std::size_t i, const LayerTiming& timing, LayerMemoryR
   const DramStats before = i > 0 ? stats_at_results_[i - 1] : DramStats{};
   const DramStats& after = stats_at_results_[i];
   const std::uint64_t hits = after.row_hits - before.row_hits;
-  const std::uint64_t all = hits + (after.row_misses - before.row_misses) + (after.row_conflicts - before.row_conflicts);
+  const std::uint64_t all =
+      hits + (after.row_misses - before.row_misses) + (after.row_conflicts - before.row_conflicts);
   r.row_hit_pct = all > 0 ? 100.0 * static_cast<double>(hits) / static_cast<double>(all) : 0.0;
   r.dram_activations = after.activations - before.activations;
   const std::int64_t bytes = timing.dram_read_bytes + timing.dram_write_bytes;
@@ -519,8 +536,8 @@ void check_memory_fits(const AcceleratorConfig& config, const Graph& graph, cons
   for (const Layer& layer : graph.layers) {
     dims[layer.name] = layer.output_dims;
     if (layer.type != LayerType::conv2d && layer.type != LayerType::fc) continue;
-    for (const auto& needs : layer_gemm_needs(layer, dims.at(layer.inputs.at(0)), activation_bits,
-                                              weight_bits, activation_bits)) {
+    for (const auto& needs :
+         layer_gemm_needs(layer, dims.at(layer.inputs.at(0)), activation_bits, weight_bits, activation_bits)) {
       try {
         plan_gemm_memory(needs, config.array, config.memory.sram);
       } catch (const InputError& error) {

@@ -13,37 +13,38 @@
 
 #include "accel/memory/data_bus_windows.h"
 #include "accel/memory/dma_engine.h"
+#include "accel/memory/dram_controller.h"
 #include "accel/memory/dram_target.h"
+#include "accel/npu/npu_netlist.h"
 #include "models/graph.h"
 #include "sim/config/accelerator_config.h"
 #include "sim/mapper/memory_plan.h"
-#include "accel/npu/npu_netlist.h"
-#include "accel/memory/dram_controller.h"
 #include "traces/trace_recorder.h"
 
 namespace npusim {
 
 struct LayerMemoryRecord {
-  std::string fold_order;            // array layers: rows_inner / cols_inner
-  std::int64_t temporal_tiles = 0;   // array layers: most temporal pieces of any GEMM
-  bool input_on_chip = false;        // first input came from the previous layer's buffer
-  bool output_on_chip = false;       // output stays for the next layer
+  std::string fold_order;           // array layers: rows_inner / cols_inner
+  std::int64_t temporal_tiles = 0;  // array layers: most temporal pieces of any GEMM
+  bool input_on_chip = false;       // first input came from the previous layer's buffer
+  bool output_on_chip = false;      // output stays for the next layer
   std::int64_t dram_read_bytes = 0, dram_write_bytes = 0;
   std::int64_t dram_read_bytes_by_buffer[kBufferKinds] = {0, 0, 0};
   std::int64_t sram_read_bytes[kBufferKinds] = {0, 0, 0};
   std::int64_t sram_write_bytes[kBufferKinds] = {0, 0, 0};
-  std::int64_t compute_cycles = 0;   // the unit's busy cycles without stalls
-  std::int64_t total_cycles = 0;     // the layer's span (accel/npu/npu_timing.h): compute + stalls unless it overlapped the previous layer
+  std::int64_t compute_cycles = 0;  // the unit's busy cycles without stalls
+  std::int64_t total_cycles =
+      0;  // the layer's span (accel/npu/npu_timing.h): compute + stalls unless it overlapped the previous layer
   StallCycles stalls;
   double dram_read_gbps = 0, dram_write_gbps = 0;  // averages over the layer
-  double dram_peak_gbps = 0;         // most bytes in one peak window
-  double dram_peak_share_pct = 0;    // average bandwidth / the DRAM's peak
+  double dram_peak_gbps = 0;                       // most bytes in one peak window
+  double dram_peak_share_pct = 0;                  // average bandwidth / the DRAM's peak
   double row_hit_pct = 0;
   std::uint64_t dram_activations = 0;  // row activations the layer caused
   double sram_read_gbps[kBufferKinds] = {0, 0, 0};
   double sram_write_gbps[kBufferKinds] = {0, 0, 0};
-  double macs_per_dram_byte = 0;     // arithmetic intensity
-  double required_gbps = 0;          // DRAM bandwidth to never stall: bytes / compute time
+  double macs_per_dram_byte = 0;  // arithmetic intensity
+  double required_gbps = 0;       // DRAM bandwidth to never stall: bytes / compute time
   // Memory stalls (ifmap, weight, ofmap) are at least a quarter of the layer's cycles.
   bool memory_bound = false;
   // Array layers: the buffer-level tiling (sim/mapper/tiling_search.h) in
@@ -98,10 +99,10 @@ class MemorySystem {
   const Graph& graph_;
   std::unique_ptr<DataBusWindows> data_bus_;
   std::vector<std::uint64_t> weight_address_, output_address_;  // per layer
-  std::map<std::string, std::uint64_t> tensor_address_;  // DRAM address of the graph input and each output
-  std::map<std::string, std::int64_t> tensor_elements_;  // of the graph input and each output
+  std::map<std::string, std::uint64_t> tensor_address_;         // DRAM address of the graph input and each output
+  std::map<std::string, std::int64_t> tensor_elements_;         // of the graph input and each output
   std::map<std::string, std::int64_t> writer_;  // the layer whose write-back puts a tensor in DRAM (-1: none)
-  std::vector<bool> output_on_chip_;  // per layer
+  std::vector<bool> output_on_chip_;            // per layer
   TraceRecorder* trace_ = nullptr;
   std::vector<DramCommandRecord> command_log_;
   std::vector<DramStats> stats_at_results_;  // the DRAM's counters when each layer's last result was ready

@@ -57,8 +57,8 @@ class ArrayLayerTally {
   double weighted_efficiency_ = 0.0;
 };
 
-void run_array_layer(const QuantizedGraph& qgraph, std::size_t index, const Tensor& input,
-                     GemmEngine& engine, const ArrayConfig& array, LayerRecord& record) {
+void run_array_layer(const QuantizedGraph& qgraph, std::size_t index, const Tensor& input, GemmEngine& engine,
+                     const ArrayConfig& array, LayerRecord& record) {
   const Layer& layer = qgraph.graph.layers[index];
   const Tensor& weights = qgraph.layers[index].weights;
   const MacFormat mac = qgraph.mac_of(index);
@@ -113,8 +113,7 @@ void run_array_layer(const QuantizedGraph& qgraph, std::size_t index, const Tens
 // process's one SystemC design, so pe fidelity takes one format only.
 class EngineSet {
  public:
-  EngineSet(GemmEngine& configured, const AcceleratorConfig& config)
-      : configured_(configured), config_(config) {}
+  EngineSet(GemmEngine& configured, const AcceleratorConfig& config) : configured_(configured), config_(config) {}
 
   void check_formats(const QuantizedGraph& qgraph) const {
     if (config_.fidelity != Fidelity::pe) return;
@@ -122,9 +121,9 @@ class EngineSet {
       if (!runs_on_array(qgraph.graph.layers[i].type)) continue;
       const MacFormat mac = qgraph.mac_of(i);
       if (!same_mac_format(mac, config_.array.mac)) {
-        throw InputError("pe fidelity runs one MAC format per process, but layer " +
-                         qgraph.graph.layers[i].name + " runs in " + mac.label() + " and the array in " +
-                         config_.array.mac.label() + " (use tile fidelity for mixed-format networks)");
+        throw InputError("pe fidelity runs one MAC format per process, but layer " + qgraph.graph.layers[i].name +
+                         " runs in " + mac.label() + " and the array in " + config_.array.mac.label() +
+                         " (use tile fidelity for mixed-format networks)");
       }
     }
   }
@@ -198,55 +197,35 @@ void time_on_memory(MemorySystem& memory, const std::vector<LayerMemoryShape>& s
 
 std::string_view to_string(LayerType type) {
   switch (type) {
-    case LayerType::conv2d:
-      return "conv2d";
-    case LayerType::fc:
-      return "fc";
-    case LayerType::maxpool:
-      return "maxpool";
-    case LayerType::avgpool:
-      return "avgpool";
-    case LayerType::add:
-      return "add";
-    case LayerType::relu:
-      return "relu";
-    case LayerType::relu6:
-      return "relu6";
-    case LayerType::concat:
-      return "concat";
-    case LayerType::softmax:
-      return "softmax";
-    case LayerType::flatten:
-      return "flatten";
-    case LayerType::reshape:
-      return "reshape";
-    case LayerType::clip:
-      return "clip";
-    case LayerType::constant:
-      return "constant";
-    case LayerType::scale:
-      return "scale";
-    case LayerType::sigmoid:
-      return "sigmoid";
-    case LayerType::hard_sigmoid:
-      return "hard_sigmoid";
-    case LayerType::mul:
-      return "mul";
+    case LayerType::conv2d: return "conv2d";
+    case LayerType::fc: return "fc";
+    case LayerType::maxpool: return "maxpool";
+    case LayerType::avgpool: return "avgpool";
+    case LayerType::add: return "add";
+    case LayerType::relu: return "relu";
+    case LayerType::relu6: return "relu6";
+    case LayerType::concat: return "concat";
+    case LayerType::softmax: return "softmax";
+    case LayerType::flatten: return "flatten";
+    case LayerType::reshape: return "reshape";
+    case LayerType::clip: return "clip";
+    case LayerType::constant: return "constant";
+    case LayerType::scale: return "scale";
+    case LayerType::sigmoid: return "sigmoid";
+    case LayerType::hard_sigmoid: return "hard_sigmoid";
+    case LayerType::mul: return "mul";
   }
   return "?";
 }
 
-std::string_view to_string(ExecutionUnit unit) {
-  return unit == ExecutionUnit::array ? "array" : "ppu";
-}
+std::string_view to_string(ExecutionUnit unit) { return unit == ExecutionUnit::array ? "array" : "ppu"; }
 
 // The PPU is a vector unit of `elements_per_cycle` lanes. Each lane produces one
 // output element per cycle per input tensor it reads: a pooling window reduces
 // through a pipelined comparator/adder tree at one output per cycle, and an add
 // of two tensors streams both operands, so it takes twice the cycles of a
 // one-input layer of the same size.
-std::int64_t ppu_cycles(std::int64_t output_elements, std::int64_t input_tensors,
-                        const PpuConfig& ppu) {
+std::int64_t ppu_cycles(std::int64_t output_elements, std::int64_t input_tensors, const PpuConfig& ppu) {
   const std::int64_t work = output_elements * input_tensors;
   const std::int64_t lanes = ppu.elements_per_cycle;
   return (work + lanes - 1) / lanes;
@@ -297,8 +276,7 @@ std::int64_t ppu_element_ops(LayerType type, std::int64_t output_elements, std::
 }
 
 NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEngine& engine,
-                       const AcceleratorConfig& config, const LayerProgress& progress,
-                       TraceRecorder* trace) {
+                       const AcceleratorConfig& config, const LayerProgress& progress, TraceRecorder* trace) {
   const auto& layers = qgraph.graph.layers;
   if (qgraph.layers.size() != layers.size()) {
     throw std::invalid_argument("run_network: quantized layers do not match the graph");
@@ -319,8 +297,7 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
     for (const auto& name : layer.inputs) {
       const auto found = tensors.find(name);
       if (found == tensors.end()) {
-        throw std::invalid_argument("run_network: layer " + layer.name + " reads unknown tensor " +
-                                    name);
+        throw std::invalid_argument("run_network: layer " + layer.name + " reads unknown tensor " + name);
       }
       inputs.push_back(found->second);
     }
@@ -340,9 +317,9 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
       record.unit = ExecutionUnit::ppu;
       record.output = run_elementwise_layer(qgraph, i, inputs);
       record.format = std::string(to_string(record.output.format));
-      record.cycles = ppu_cycles(
-          ppu_element_ops(layer.type, record.output.elements(), static_cast<std::int64_t>(inputs.size())), 1,
-          config.ppu);
+      record.cycles =
+          ppu_cycles(ppu_element_ops(layer.type, record.output.elements(), static_cast<std::int64_t>(inputs.size())), 1,
+                     config.ppu);
     }
     if (memory) shapes.push_back(memory_shape(qgraph, i, inputs, record, config));
     // Without a memory system the trace holds one interval per layer.

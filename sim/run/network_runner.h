@@ -52,8 +52,7 @@ std::string_view to_string(LayerType type);
 std::string_view to_string(ExecutionUnit unit);
 
 // PPU cycles of a layer: ceil(output elements * input tensors / elements per cycle).
-std::int64_t ppu_cycles(std::int64_t output_elements, std::int64_t input_tensors,
-                        const PpuConfig& ppu);
+std::int64_t ppu_cycles(std::int64_t output_elements, std::int64_t input_tensors, const PpuConfig& ppu);
 
 // The PPU work of a non-array layer in element operations (one lane for one
 // cycle each): the layer takes ppu_cycles(ops, 1, ppu) cycles and the energy

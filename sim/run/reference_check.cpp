@@ -38,9 +38,9 @@ std::optional<std::string> first_difference(const Tensor& sim, const Tensor& ref
            std::string(to_string(reference.format));
   }
   if (sim.q.size() != reference.q.size() || sim.f.size() != reference.f.size()) {
-    return "storage: sim " + std::to_string(sim.q.size()) + " int / " +
-           std::to_string(sim.f.size()) + " float values, reference " +
-           std::to_string(reference.q.size()) + " int / " + std::to_string(reference.f.size());
+    return "storage: sim " + std::to_string(sim.q.size()) + " int / " + std::to_string(sim.f.size()) +
+           " float values, reference " + std::to_string(reference.q.size()) + " int / " +
+           std::to_string(reference.f.size());
   }
   for (std::size_t i = 0; i < sim.q.size(); ++i) {
     if (sim.q[i] != reference.q[i]) {
@@ -54,24 +54,20 @@ std::optional<std::string> first_difference(const Tensor& sim, const Tensor& ref
              float_text(reference.f[i]);
     }
   }
-  if (sim.quant.scale != reference.quant.scale ||
-      sim.quant.zero_point != reference.quant.zero_point) {
+  if (sim.quant.scale != reference.quant.scale || sim.quant.zero_point != reference.quant.zero_point) {
     char buffer[128];
-    std::snprintf(
-        buffer, sizeof buffer,
-        "quantization: sim scale %.17g zero point %d, reference scale %.17g zero point %d",
-        sim.quant.scale, sim.quant.zero_point, reference.quant.scale, reference.quant.zero_point);
+    std::snprintf(buffer, sizeof buffer,
+                  "quantization: sim scale %.17g zero point %d, reference scale %.17g zero point %d", sim.quant.scale,
+                  sim.quant.zero_point, reference.quant.scale, reference.quant.zero_point);
     return std::string(buffer);
   }
   return std::nullopt;
 }
 
-std::vector<LayerCheck> check_against_reference(const NetworkRun& run,
-                                                const ReferenceResult& reference) {
+std::vector<LayerCheck> check_against_reference(const NetworkRun& run, const ReferenceResult& reference) {
   if (reference.outputs.size() != run.layers.size()) {
-    throw std::logic_error("reference check: the reference has " +
-                           std::to_string(reference.outputs.size()) + " layer outputs, the run " +
-                           std::to_string(run.layers.size()));
+    throw std::logic_error("reference check: the reference has " + std::to_string(reference.outputs.size()) +
+                           " layer outputs, the run " + std::to_string(run.layers.size()));
   }
   std::vector<LayerCheck> checks;
   for (std::size_t i = 0; i < run.layers.size(); ++i) {
@@ -83,8 +79,8 @@ std::vector<LayerCheck> check_against_reference(const NetworkRun& run,
       const std::int64_t reference_overflows =
           i < reference.overflow_outputs.size() ? reference.overflow_outputs[i] : 0;
       if (layer.overflow_outputs != reference_overflows) {
-        check.detail = "overflow outputs: sim " + std::to_string(layer.overflow_outputs) +
-                       ", reference " + std::to_string(reference_overflows);
+        check.detail = "overflow outputs: sim " + std::to_string(layer.overflow_outputs) + ", reference " +
+                       std::to_string(reference_overflows);
       } else {
         check.bit_exact = true;
         check.detail = "bit-exact";

@@ -28,8 +28,7 @@ std::int64_t reference_reduction_chunk(const ArrayConfig& array);
 std::optional<std::string> first_difference(const Tensor& sim, const Tensor& reference);
 
 // One check per layer: output tensor and overflow count.
-std::vector<LayerCheck> check_against_reference(const NetworkRun& run,
-                                                const ReferenceResult& reference);
+std::vector<LayerCheck> check_against_reference(const NetworkRun& run, const ReferenceResult& reference);
 
 bool all_bit_exact(const std::vector<LayerCheck>& checks);
 

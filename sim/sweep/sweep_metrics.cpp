@@ -65,7 +65,8 @@ nlohmann::ordered_json sweep_metrics_from_report(const nlohmann::json& report) {
   nlohmann::ordered_json metrics;
   for (const auto& source : sources()) {
     const nlohmann::json::json_pointer pointer(source.pointer);
-    metrics[source.name] = report.contains(pointer) ? nlohmann::ordered_json(report.at(pointer)) : nlohmann::ordered_json(nullptr);
+    metrics[source.name] =
+        report.contains(pointer) ? nlohmann::ordered_json(report.at(pointer)) : nlohmann::ordered_json(nullptr);
   }
   return metrics;
 }

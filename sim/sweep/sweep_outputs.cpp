@@ -123,7 +123,8 @@ std::string csv_row(const SweepSpec& spec, const SweepPoint& point, const std::v
                     const ojson& line) {
   const auto& config = point.config;
   const ojson& metrics = line["metrics"];
-  std::string csv = std::to_string(point.index) + "," + point.key + "," + csv_field(spec.networks[point.network].as_written);
+  std::string csv =
+      std::to_string(point.index) + "," + point.key + "," + csv_field(spec.networks[point.network].as_written);
   for (const auto& name : axis_names) csv += "," + cell(point.values.value(name, ojson()));
   csv += "," + csv_field(config.array.mac.label()) + "," + std::to_string(config.array.rows) + "," +
          std::to_string(config.array.cols) + "," + ojson(point.sram_kb).dump() + "," +
@@ -135,9 +136,12 @@ std::string csv_row(const SweepSpec& spec, const SweepPoint& point, const std::v
 }
 
 void count_status(SweepTally& tally, const std::string& status) {
-  if (status == "ok") ++tally.ok;
-  else if (status == "timeout") ++tally.timeout;
-  else ++tally.failed;
+  if (status == "ok")
+    ++tally.ok;
+  else if (status == "timeout")
+    ++tally.timeout;
+  else
+    ++tally.failed;
 }
 
 SweepTables tabulate(const SweepSpec& spec, const SweepPlan& plan, const StoredResults& results, SweepTally& tally) {
@@ -184,7 +188,8 @@ SweepTables tabulate(const SweepSpec& spec, const SweepPlan& plan, const StoredR
     }
     if (on_front) {
       ojson objectives;
-      for (const auto& objective : spec.objectives) objectives[objective.metric] = metrics.value(objective.metric, ojson());
+      for (const auto& objective : spec.objectives)
+        objectives[objective.metric] = metrics.value(objective.metric, ojson());
       tables.fronts[point.network].push_back(
           {{"index", point.index}, {"key", point.key}, {"point", point.values}, {"objectives", objectives}});
     }
@@ -210,7 +215,8 @@ std::string pareto_json_text(const SweepSpec& spec, const std::vector<ojson>& fr
   pareto_json["definition"] = definition;
   ojson networks = ojson::array();
   for (std::size_t n = 0; n < spec.networks.size(); ++n) {
-    networks.push_back({{"network", spec.networks[n].as_written}, {"name", spec.networks[n].name}, {"front", fronts[n]}});
+    networks.push_back(
+        {{"network", spec.networks[n].as_written}, {"name", spec.networks[n].name}, {"front", fronts[n]}});
   }
   pareto_json["networks"] = networks;
   return pareto_json.dump(2) + "\n";

@@ -23,7 +23,7 @@ struct SweepTally {
   std::size_t missing = 0;  // points of the plan with no result in the store
   std::size_t pareto = 0;
   std::size_t below_min_sqnr = 0;  // ok points under the spec's min_sqnr_db
-  std::size_t stale = 0;  // results whose key no point of the current spec has
+  std::size_t stale = 0;           // results whose key no point of the current spec has
 };
 
 struct SweepOutputs {

@@ -19,8 +19,8 @@ constexpr int kLeft = 80, kRight = 170, kTop = 34, kBottom = 84;  // room for sl
 constexpr double kPlotWidth = kWidth - kLeft - kRight;
 constexpr double kPlotHeight = kHeight - kTop - kBottom;
 
-const std::vector<std::string> kPalette{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                                        "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+const std::vector<std::string> kPalette{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                        "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
 constexpr const char* kStyle =
     "<style>\n"
@@ -91,12 +91,12 @@ std::string axis_labels(const std::string& x_label, const std::string& y_label) 
 // `slanted`: labels at 45 degrees, for many ticks.
 std::string x_tick(double x, const std::string& text, bool slanted = false) {
   const double y = kTop + kPlotHeight + 16;
-  const std::string placement =
-      slanted ? "\" text-anchor=\"end\" transform=\"rotate(-45 " + num(x) + " " + num(y) + ")\">"
-              : "\" text-anchor=\"middle\">";
-  return "<line class=\"grid\" x1=\"" + num(x) + "\" x2=\"" + num(x) + "\" y1=\"" + std::to_string(kTop) +
-         "\" y2=\"" + num(kTop + kPlotHeight) + "\"/><text class=\"tick\" x=\"" + num(x) + "\" y=\"" + num(y) +
-         placement + html_escape(text) + "</text>\n";
+  const std::string placement = slanted
+                                    ? "\" text-anchor=\"end\" transform=\"rotate(-45 " + num(x) + " " + num(y) + ")\">"
+                                    : "\" text-anchor=\"middle\">";
+  return "<line class=\"grid\" x1=\"" + num(x) + "\" x2=\"" + num(x) + "\" y1=\"" + std::to_string(kTop) + "\" y2=\"" +
+         num(kTop + kPlotHeight) + "\"/><text class=\"tick\" x=\"" + num(x) + "\" y=\"" + num(y) + placement +
+         html_escape(text) + "</text>\n";
 }
 
 std::string y_tick(double y, const std::string& text) {

@@ -106,9 +106,7 @@ void kill_group(pid_t pid) {
   if (kill(-pid, SIGKILL) != 0) kill(pid, SIGKILL);
 }
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 }  // namespace
 
@@ -158,9 +156,8 @@ bool run_processes(const std::vector<ProcessJob>& jobs, const ProcessPoolOptions
       // (the signal reaches the whole process group, and may reach the worker
       // first) was interrupted, not failed: leave it unrecorded so a resume
       // runs it again.
-      const bool interrupted =
-          outcome.kind == ProcessOutcome::Kind::signaled &&
-          (outcome.code == SIGINT || outcome.code == SIGTERM || outcome.code == SIGHUP);
+      const bool interrupted = outcome.kind == ProcessOutcome::Kind::signaled &&
+                               (outcome.code == SIGINT || outcome.code == SIGTERM || outcome.code == SIGHUP);
       if (interrupted || signals.stopped()) {
         reaped = true;
         continue;

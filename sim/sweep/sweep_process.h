@@ -16,7 +16,7 @@ struct ProcessJob {
   // rebuild has replaced the file at its path since the sweep started.
   std::string program;
   std::vector<std::string> argv;
-  std::string stderr_path;        // the child's stderr goes here; stdout is discarded
+  std::string stderr_path;  // the child's stderr goes here; stdout is discarded
 };
 
 struct ProcessOutcome {

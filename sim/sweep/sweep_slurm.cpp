@@ -16,8 +16,8 @@ namespace {
 bool is_safe_word(const std::string& text) {
   if (text.empty()) return false;
   for (const char c : text) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' || c == '-' ||
-          c == ':' || c == '+' || c == ',' || c == '=')) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' || c == '-' || c == ':' ||
+          c == '+' || c == ',' || c == '=')) {
       return false;
     }
   }
@@ -61,7 +61,8 @@ std::string slurm_script(const SlurmScriptOptions& o) {
   std::string s = "#!/bin/bash\n";
   s += "# Written by npusim sweep --slurm: task i of the array runs shard i of " + n +
        " of the sweep\n# and appends to its own results file in the shared directory; gather them with\n"
-       "#   npusim sweep " + shell_quote(o.spec_path) + " --out " + shell_quote(o.out_dir) + " --merge\n";
+       "#   npusim sweep " +
+       shell_quote(o.spec_path) + " --out " + shell_quote(o.out_dir) + " --merge\n";
   s += "#SBATCH --job-name=" + sbatch_value(o.job_name) + "\n";
   s += "#SBATCH --array=0-" + std::to_string(o.shards - 1) + "\n";
   s += "#SBATCH --output=" + sbatch_value(o.out_dir + "/slurm-%A_%a.out") + "\n";
@@ -79,7 +80,8 @@ std::string slurm_script(const SlurmScriptOptions& o) {
 
 std::string submit_slurm_script(const std::string& script_path) {
   const auto sbatch = find_on_path("sbatch");
-  if (!sbatch) throw InputError("--submit: sbatch is not on PATH (is Slurm installed here?); the script is " + script_path);
+  if (!sbatch)
+    throw InputError("--submit: sbatch is not on PATH (is Slurm installed here?); the script is " + script_path);
   const std::string command = shell_quote(*sbatch) + " " + shell_quote(script_path) + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) throw InputError("--submit: cannot run sbatch");
@@ -90,8 +92,9 @@ std::string submit_slurm_script(const std::string& script_path) {
   output = trim(output);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     const auto newline = output.rfind('\n');
-    throw InputError("--submit: sbatch " + script_path + " failed: " +
-                     (output.empty() ? std::string("no message") : output.substr(newline == std::string::npos ? 0 : newline + 1)));
+    throw InputError(
+        "--submit: sbatch " + script_path + " failed: " +
+        (output.empty() ? std::string("no message") : output.substr(newline == std::string::npos ? 0 : newline + 1)));
   }
   return output;
 }

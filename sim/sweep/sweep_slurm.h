@@ -12,8 +12,8 @@ struct SlurmScriptOptions {
   std::string spec_path;    // absolute
   std::string out_dir;      // absolute
   std::string job_name;
-  int shards = 1;           // tasks 0 .. shards-1
-  int cpus_per_task = 1;    // also each task's -j
+  int shards = 1;         // tasks 0 .. shards-1
+  int cpus_per_task = 1;  // also each task's -j
   std::optional<std::string> partition;
   std::optional<std::string> time_limit;  // HH:MM:SS
   std::optional<double> timeout_s;        // per point, passed on

@@ -9,15 +9,15 @@
 #include <unordered_map>
 
 #include "accel/formats/number_format.h"
-#include "models/input_error.h"
 #include "models/bounded_read.h"
+#include "models/input_error.h"
 #include "models/json_reader.h"
 #include "models/network_json.h"
 #include "sim/energy/area_model.h"
 #include "sim/energy/run_energy.h"
+#include "sim/report/text_table.h"
 #include "sim/sweep/sweep_key.h"
 #include "sim/sweep/sweep_metrics.h"
-#include "sim/report/text_table.h"
 
 namespace npusim {
 namespace {
@@ -74,8 +74,7 @@ SweepAxis read_axis(const SpecContext& spec, const std::string& name, const ojso
   for (std::size_t i = 0; i < values.size(); ++i) {
     const ojson& value = values[i];
     if (value.is_null()) spec.fail(path + "[" + std::to_string(i) + "]", "expected a value, got null");
-    if (name == kFormatsAxis &&
-        !(value.is_string() && parse_number_format(value.get<std::string>()))) {
+    if (name == kFormatsAxis && !(value.is_string() && parse_number_format(value.get<std::string>()))) {
       spec.fail(path + "[" + std::to_string(i) + "]",
                 std::string("expected a format name (") + kFormatChoices + "), got " + describe(value));
     }
@@ -147,7 +146,8 @@ void read_base(const SpecContext& spec, const ojson& root, SweepSpec& result) {
     const ojson& set = root.at("set");
     if (!set.is_object()) spec.fail("$.set", "expected an object of config path: value");
     for (const auto& [key, value] : set.items()) {
-      if (!valid_axis_name(key)) spec.fail("$.set" + quoted_key(key), "expected a dotted config path such as array.rows");
+      if (!valid_axis_name(key))
+        spec.fail("$.set" + quoted_key(key), "expected a dotted config path such as array.rows");
       result.base_set.push_back(set_text(key, value));
       result.base_set_paths.push_back("$.set" + quoted_key(key));
     }
@@ -255,7 +255,8 @@ std::vector<std::string> read_run_args(const SpecContext& spec, const ojson& roo
   std::vector<std::string> run_args;
   if (!root.contains("run_args")) return run_args;
   const ojson& args = root.at("run_args");
-  if (!args.is_array()) spec.fail("$.run_args", "expected a list of npusim run options, e.g. [\"--calibration\", \"percentile\"]");
+  if (!args.is_array())
+    spec.fail("$.run_args", "expected a list of npusim run options, e.g. [\"--calibration\", \"percentile\"]");
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string where = "$.run_args[" + std::to_string(i) + "]";
     if (!args[i].is_string()) spec.fail(where, "expected a string, got " + describe(args[i]));
@@ -287,9 +288,9 @@ SweepPoint point_from_digits(const SweepSpec& spec, std::size_t network, const s
       if (axis.name == kFormatsAxis) {
         const std::string name = value.get<std::string>();
         const NumberFormat format = *parse_number_format(name);
-        for (const std::string& text : {"formats.weight=" + name, "formats.activation=" + name,
-                                       "formats.accumulator=" +
-                                           std::string(to_string(default_accumulator(format, format)))}) {
+        for (const std::string& text :
+             {"formats.weight=" + name, "formats.activation=" + name,
+              "formats.accumulator=" + std::string(to_string(default_accumulator(format, format)))}) {
           point.overrides.push_back(text);
           owners.push_back(owner);
         }
@@ -320,10 +321,11 @@ void resolve_config(const SpecContext& context, const nlohmann::json& base_docum
 void measure_point(const SpecContext& context, std::map<std::string, EnergyTable>& tables, SweepPoint& point) {
   const auto& config = point.config;
   const auto& sram = config.memory.sram;
-  point.sram_kb = config.memory.modeled
-                      ? static_cast<double>(sram.ifmap.capacity_bytes + sram.weight.capacity_bytes +
-                                            sram.ofmap.capacity_bytes) / 1024.0
-                      : 0.0;
+  point.sram_kb =
+      config.memory.modeled
+          ? static_cast<double>(sram.ifmap.capacity_bytes + sram.weight.capacity_bytes + sram.ofmap.capacity_bytes) /
+                1024.0
+          : 0.0;
   auto table = tables.find(config.energy.technology);
   if (table == tables.end()) {
     try {
@@ -426,14 +428,14 @@ SweepPlan expand_sweep(const SweepSpec& spec) {
         plan.dropped.push_back({point.values, reason});
         continue;
       }
-      point.key = point_key(point_identity(point.config, spec.networks[n].as_written, spec.networks[n].content_hash,
-                                           spec.run_args));
+      point.key = point_key(
+          point_identity(point.config, spec.networks[n].as_written, spec.networks[n].content_hash, spec.run_args));
       point.index = plan.points.size();
       const auto [owner, fresh] = key_owner.emplace(point.key, point.index);
       if (!fresh) {
-        context.fail("point " + point.values.dump(),
-                     "resolves to the same config as point " + plan.points[owner->second].values.dump() +
-                         " (two axes set the same field?)");
+        context.fail("point " + point.values.dump(), "resolves to the same config as point " +
+                                                         plan.points[owner->second].values.dump() +
+                                                         " (two axes set the same field?)");
       }
       plan.points.push_back(std::move(point));
     }

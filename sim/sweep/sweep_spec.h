@@ -43,8 +43,8 @@ struct SweepDimension {
 };
 
 struct SweepConstraints {
-  std::optional<double> max_area_mm2;  // sim/energy/area_model.h, before running
-  std::optional<double> max_sram_kb;   // ifmap + weight + ofmap capacity
+  std::optional<double> max_area_mm2;   // sim/energy/area_model.h, before running
+  std::optional<double> max_sram_kb;    // ifmap + weight + ofmap capacity
   std::optional<std::int64_t> max_pes;  // rows x cols
   // A result filter, not a drop: SQNR is known only after the run, so such a
   // point runs and is recorded, but stays off the Pareto front and the plots'
@@ -53,7 +53,7 @@ struct SweepConstraints {
 };
 
 struct SweepObjective {
-  std::string metric;  // one of sweep_metric_names()
+  std::string metric;     // one of sweep_metric_names()
   bool maximize = false;  // written "max:network_sqnr_db"
 };
 
@@ -65,9 +65,9 @@ struct SweepNetwork {
 };
 
 struct SweepSpec {
-  std::string file;         // the sweep file as given
-  std::string base_config;  // resolved path
-  std::vector<std::string> base_set;  // "key=value" texts
+  std::string file;                         // the sweep file as given
+  std::string base_config;                  // resolved path
+  std::vector<std::string> base_set;        // "key=value" texts
   std::vector<std::string> base_set_paths;  // JSON path of each in the sweep file
   std::vector<SweepNetwork> networks;
   std::vector<SweepDimension> dimensions;
@@ -82,9 +82,9 @@ struct SweepSpec {
 SweepSpec load_sweep_spec(const std::string& path);
 
 struct SweepPoint {
-  std::size_t index = 0;  // among the points that run, in expansion order
-  std::size_t network = 0;  // into SweepSpec::networks
-  nlohmann::ordered_json values;  // {"network": ..., axis name: value, ...}
+  std::size_t index = 0;               // among the points that run, in expansion order
+  std::size_t network = 0;             // into SweepSpec::networks
+  nlohmann::ordered_json values;       // {"network": ..., axis name: value, ...}
   std::vector<std::string> overrides;  // --set texts: the spec's "set", then the axes
   AcceleratorConfig config;
   std::string key;

@@ -47,8 +47,8 @@ void read_file_lines(const std::filesystem::path& path, StoredResults& results) 
     ++results.lines;
     const std::string key = parsed["key"].get<std::string>();
     const auto existing = results.by_key.find(key);
-    const bool keep_existing = existing != results.by_key.end() && existing->second["status"] == "ok" &&
-                               parsed["status"] != "ok";
+    const bool keep_existing =
+        existing != results.by_key.end() && existing->second["status"] == "ok" && parsed["status"] != "ok";
     if (!keep_existing) results.by_key[key] = std::move(parsed);
   }
 }
