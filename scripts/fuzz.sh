@@ -5,7 +5,7 @@
 # one input), a sanitizer report or runs out of its 2 GB.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET ...]     (default: 60 s, every target)
-#   targets: config scalesim_cfg network_json scalesim_csv onnx idx tech_table sweep_spec simulate
+#   targets: config scalesim_cfg network_json scalesim_csv onnx idx npy tech_table sweep_spec simulate
 #
 # The corpus grows in build-fuzz/corpus/<target>/ across runs; findings go to
 # build-fuzz/findings/<target>/, each run's log to build-fuzz/logs/<target>.log.
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
-all=(config scalesim_cfg network_json scalesim_csv onnx idx tech_table sweep_spec simulate)
+all=(config scalesim_cfg network_json scalesim_csv onnx idx npy tech_table sweep_spec simulate)
 [ $# -gt 0 ] && targets=("$@") || targets=("${all[@]}")
 
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DNPUSIM_FUZZ=ON \
@@ -43,6 +43,17 @@ seed tech_table configs/tech/*.json
 seed sweep_spec configs/sweeps/*.json
 seed simulate models/zoo/tiny_mixed.json models/zoo/lenet5.json
 seed idx
+seed npy
+if wanted npy; then  # numpy's own files: a float32 image, an int8 vector, a scalar, a version 2.0 header
+  /usr/bin/python3 - build-fuzz/seeds/npy <<'PY'
+import sys, numpy as np
+d = sys.argv[1]
+np.save(d + "/image_f32.npy", np.arange(12, dtype=np.float32).reshape(1, 3, 2, 2))
+np.save(d + "/labels_i8.npy", np.array([1, -2, 3], dtype=np.int8))
+np.save(d + "/scalar_f64.npy", np.float64(2.5))
+np.lib.format.write_array(open(d + "/v2_u8.npy", "wb"), np.zeros((2, 2), np.uint8), version=(2, 0))
+PY
+fi
 if wanted idx; then
   printf '\0\0\x08\x01\0\0\0\x03\x01\x02\x03' > build-fuzz/seeds/idx/labels.idx
   printf '\0\0\x08\x03\0\0\0\x01\0\0\0\x02\0\0\0\x02\x01\x02\x03\x04' > build-fuzz/seeds/idx/images.idx

@@ -213,16 +213,22 @@ TEST_F(Cli, JsonIntoMissingDirectoryFailsAndLeavesNoFile) {
 }
 
 TEST_F(Cli, CommandLineMistakesExitTwoWithOneLine) {
-  for (const std::string& args :
-       {std::string("frobnicate"), std::string(""), run_args(kInt8Config, tiny_) + " --bogus",
-        "run --config " + quote(kInt8Config), run_args(kInt8Config, tiny_) + " --fidelity rtl",
-        run_args(kInt8Config, tiny_) + " extra"}) {
+  for (const std::string& args : {std::string("frobnicate"), std::string(""), run_args(kInt8Config, tiny_) + " --bogus",
+                                  "run --config " + quote(kInt8Config), run_args(kInt8Config, tiny_) + " extra"}) {
     SCOPED_TRACE(args);
     const Result r = run(args);
     EXPECT_EQ(r.status, 2);
     EXPECT_EQ(lines(r.err), 1) << r.err;
     EXPECT_EQ(r.out, "");
   }
+}
+
+// docs/cli.md: a value an option cannot take is bad input, exit 1, one line.
+TEST_F(Cli, BadOptionValueExitsOneWithOneLine) {
+  const Result r = run(run_args(kInt8Config, tiny_) + " --fidelity rtl");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "npusim: error: --fidelity expects tile or pe, got 'rtl'\n");
+  EXPECT_EQ(r.out, "");
 }
 
 TEST_F(Cli, HelpPrintsUsageAndExitsZero) {

@@ -61,25 +61,25 @@ int accuracy_main(const std::vector<std::string>& args) {
     options.calibration_images_path = values["calibration-images"].as<std::string>();
   if (values.count("calibration-count")) {
     options.calibration_count = values["calibration-count"].as<std::int64_t>();
-    if (options.calibration_count < 1) throw UsageError("--calibration-count expects a positive count");
+    if (options.calibration_count < 1) throw OptionValueError("--calibration-count expects a positive count");
   }
   if (values.count("limit")) {
     options.limit = values["limit"].as<std::int64_t>();
-    if (*options.limit < 1) throw UsageError("--limit expects a positive count");
+    if (*options.limit < 1) throw OptionValueError("--limit expects a positive count");
   }
   if (values.count("formats")) {
     options.formats.clear();
     std::stringstream list(values["formats"].as<std::string>());
     for (std::string item; std::getline(list, item, ',');) {
-      if (item.empty()) throw UsageError("--formats expects a comma-separated list of formats");
+      if (item.empty()) throw OptionValueError("--formats expects a comma-separated list of formats");
       options.formats.push_back(item);
     }
-    if (options.formats.empty()) throw UsageError("--formats expects a comma-separated list of formats");
+    if (options.formats.empty()) throw OptionValueError("--formats expects a comma-separated list of formats");
   }
   if (values.count("set")) options.set_overrides = values["set"].as<std::vector<std::string>>();
   if (values.count("threads")) {
     options.threads = values["threads"].as<int>();
-    if (options.threads < 1) throw UsageError("--threads expects a positive count");
+    if (options.threads < 1) throw OptionValueError("--threads expects a positive count");
   }
   options.quantization = read_quantization_options(values);
   if (values.count("json")) options.json_path = values["json"].as<std::string>();

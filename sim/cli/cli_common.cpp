@@ -22,8 +22,8 @@ double option_double(const po::variables_map& values, const std::string& name, d
                      const std::string& what) {
   const double value = values[name].as<double>();
   if (!std::isfinite(value) || value < min || value > max) {
-    throw UsageError("--" + name + " expects " + what + " in [" + number_text(min) + ", " + number_text(max) +
-                     "], got " + number_text(value));
+    throw OptionValueError("--" + name + " expects " + what + " in [" + number_text(min) + ", " + number_text(max) +
+                           "], got " + number_text(value));
   }
   return value;
 }
@@ -33,8 +33,8 @@ std::int64_t option_int(const po::variables_map& values, const std::string& name
   const po::variable_value& v = values[name];
   const std::int64_t value = v.value().type() == typeid(int) ? v.as<int>() : v.as<std::int64_t>();
   if (value < min || value > max) {
-    throw UsageError("--" + name + " expects " + what + " in [" + std::to_string(min) + ", " + std::to_string(max) +
-                     "], got " + std::to_string(value));
+    throw OptionValueError("--" + name + " expects " + what + " in [" + std::to_string(min) + ", " +
+                           std::to_string(max) + "], got " + std::to_string(value));
   }
   return value;
 }
@@ -91,7 +91,7 @@ npusim::QuantizationOptions read_quantization_options(const po::variables_map& v
     } else if (method == "mse") {
       q.method = npusim::CalibrationMethod::mse;
     } else {
-      throw UsageError("--calibration expects minmax, percentile or mse, got '" + method + "'");
+      throw OptionValueError("--calibration expects minmax, percentile or mse, got '" + method + "'");
     }
   }
   if (values.count("percentile")) {
@@ -102,7 +102,7 @@ npusim::QuantizationOptions read_quantization_options(const po::variables_map& v
     if (!(q.percentile > 50.0 && q.percentile <= 100.0)) {
       std::ostringstream got;
       got << q.percentile;
-      throw UsageError("--percentile expects a share in (50, 100], got " + got.str());
+      throw OptionValueError("--percentile expects a share in (50, 100], got " + got.str());
     }
   }
   q.per_channel = values.count("per-tensor-weights") == 0;
@@ -119,17 +119,17 @@ npusim::QuantizationOptions read_quantization_options(const po::variables_map& v
     } else if (ends == "narrow") {
       q.eight_bit_ends = npusim::EightBitEnds::narrow;
     } else {
-      throw UsageError("--eight-bit-ends expects none, binary_only or narrow, got '" + ends + "'");
+      throw OptionValueError("--eight-bit-ends expects none, binary_only or narrow, got '" + ends + "'");
     }
   }
   if (values.count("eight-bit-layers")) {
     std::stringstream list(values["eight-bit-layers"].as<std::string>());
     for (std::string name; std::getline(list, name, ',');) {
-      if (name.empty()) throw UsageError("--eight-bit-layers expects a comma-separated list of layer names");
+      if (name.empty()) throw OptionValueError("--eight-bit-layers expects a comma-separated list of layer names");
       q.eight_bit_layers.push_back(name);
     }
     if (q.eight_bit_layers.empty())
-      throw UsageError("--eight-bit-layers expects a comma-separated list of layer names");
+      throw OptionValueError("--eight-bit-layers expects a comma-separated list of layer names");
   }
   return q;
 }

@@ -11,19 +11,27 @@
 #include <string>
 #include <vector>
 
+#include "models/input_error.h"
 #include "models/quant/quantize.h"
 
 namespace npusim::cli {
 
 namespace po = boost::program_options;
 
-// A command-line mistake: printed in one line, exit status 2.
+// A command-line mistake (unknown or missing option, options that do not go
+// together): printed in one line, exit status 2.
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A value an option cannot take (out of range, not finite, not one of the
+// choices): bad input like a bad config value, so exit status 1.
+struct OptionValueError : InputError {
+  using InputError::InputError;
+};
+
 // The value of numeric option `--name`, checked finite and in [min, max]
-// before any use: UsageError("--name expects <what> in [min, max], got <v>").
+// before any use: OptionValueError("--name expects <what> in [min, max], got <v>").
 // (nan, inf and 1e300 used to become nonsense times; 2^63-1 ns overflowed.)
 double option_double(const po::variables_map& values, const std::string& name, double min, double max,
                      const std::string& what);

@@ -30,18 +30,18 @@ int dram_bench_main(const std::vector<std::string>& args) {
   options.config_path = values["config"].as<std::string>();
   if (values.count("pattern")) {
     const auto pattern = npusim::parse_dram_bench_pattern(values["pattern"].as<std::string>());
-    if (!pattern) throw UsageError("--pattern expects one of seq, rand, mix, seq1, rand1");
+    if (!pattern) throw OptionValueError("--pattern expects one of seq, rand, mix, seq1, rand1");
     options.pattern = *pattern;
   }
   if (values.count("outstanding")) {
     options.outstanding = values["outstanding"].as<int>();
     if (options.outstanding < 1 || options.outstanding > 1 << 20) {
-      throw UsageError("--outstanding expects a count in [1, 1048576]");
+      throw OptionValueError("--outstanding expects a count in [1, 1048576]");
     }
   }
   if (values.count("requests")) {
     options.requests = values["requests"].as<std::int64_t>();
-    if (options.requests < 1) throw UsageError("--requests expects a positive count");
+    if (options.requests < 1) throw OptionValueError("--requests expects a positive count");
   }
   if (values.count("json")) options.json_path = values["json"].as<std::string>();
   return npusim::dram_bench_command(options, std::cout, std::cerr);

@@ -84,7 +84,7 @@ int run_main(const std::vector<std::string>& args) {
   if (values.count("fidelity")) {
     const std::string fidelity = values["fidelity"].as<std::string>();
     if (!npusim::parse_fidelity(fidelity)) {
-      throw UsageError("--fidelity expects tile or pe, got '" + fidelity + "'");
+      throw OptionValueError("--fidelity expects tile or pe, got '" + fidelity + "'");
     }
     options.set_overrides.push_back("array.fidelity=" + fidelity);
   }
@@ -101,7 +101,7 @@ int run_main(const std::vector<std::string>& args) {
   if (values.count("trace-layers")) {
     std::stringstream list(values["trace-layers"].as<std::string>());
     for (std::string name; std::getline(list, name, ',');) {
-      if (name.empty()) throw UsageError("--trace-layers expects a comma-separated list of layer names");
+      if (name.empty()) throw OptionValueError("--trace-layers expects a comma-separated list of layer names");
       options.trace_layers.push_back(name);
     }
   }
@@ -112,7 +112,7 @@ int run_main(const std::vector<std::string>& args) {
     options.trace_to_us = option_double(values, "trace-to-us", 0.0, kMaxTraceTimeUs, "a simulated time in us");
   }
   if ((options.trace_from_us && *options.trace_from_us < 0) || (options.trace_to_us && *options.trace_to_us <= 0)) {
-    throw UsageError("--trace-from-us and --trace-to-us expect non-negative simulated times in microseconds");
+    throw OptionValueError("--trace-from-us and --trace-to-us expect non-negative simulated times in microseconds");
   }
   if (values.count("trace-window-ns")) {
     options.trace_window_ns = option_int(values, "trace-window-ns", 1, kMaxTraceWindowNs, "a duration in ns");
@@ -170,7 +170,7 @@ int compare_main(const std::vector<std::string>& args) {
     while (start <= list.size()) {
       const std::size_t comma = list.find(',', start);
       const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (item.empty()) throw UsageError("--formats expects a comma-separated list, got '" + list + "'");
+      if (item.empty()) throw OptionValueError("--formats expects a comma-separated list, got '" + list + "'");
       options.formats.push_back(item);
       if (comma == std::string::npos) break;
       start = comma + 1;
@@ -179,7 +179,7 @@ int compare_main(const std::vector<std::string>& args) {
   if (values.count("iso-area")) {
     const double area = values["iso-area"].as<double>();
     if (!(area > 0) || !std::isfinite(area) || area > 1e6) {
-      throw UsageError("--iso-area expects a positive area in mm2, at most 1e6");
+      throw OptionValueError("--iso-area expects a positive area in mm2, at most 1e6");
     }
     options.iso_area_mm2 = area;
   }

@@ -17,13 +17,13 @@ void read_slurm_options(const po::variables_map& values, npusim::SweepOptions& o
   options.slurm = values.count("slurm") > 0;
   if (values.count("slurm-shards")) {
     options.slurm_shards = values["slurm-shards"].as<int>();
-    if (*options.slurm_shards < 1) throw UsageError("--slurm-shards expects a positive number of tasks");
+    if (*options.slurm_shards < 1) throw OptionValueError("--slurm-shards expects a positive number of tasks");
   }
   if (values.count("slurm-partition")) options.slurm_partition = values["slurm-partition"].as<std::string>();
   if (values.count("slurm-time")) options.slurm_time = values["slurm-time"].as<std::string>();
   if (values.count("slurm-cpus")) {
     options.slurm_cpus_per_task = values["slurm-cpus"].as<int>();
-    if (options.slurm_cpus_per_task < 1) throw UsageError("--slurm-cpus expects a positive number of CPUs");
+    if (options.slurm_cpus_per_task < 1) throw OptionValueError("--slurm-cpus expects a positive number of CPUs");
   }
   options.submit = values.count("submit") > 0;
   const bool slurm_only = options.slurm_shards || options.slurm_partition || options.slurm_time || options.submit ||
@@ -41,7 +41,8 @@ void read_progress_options(const po::variables_map& values, npusim::SweepOptions
                                                   : Progress::lines;
   if (values.count("progress-interval-s")) {
     options.progress_interval_s = values["progress-interval-s"].as<double>();
-    if (!(options.progress_interval_s >= 0)) throw UsageError("--progress-interval-s expects a number of seconds >= 0");
+    if (!(options.progress_interval_s >= 0))
+      throw OptionValueError("--progress-interval-s expects a number of seconds >= 0");
   }
 }
 
@@ -93,14 +94,15 @@ int sweep_main(const std::vector<std::string>& args) {
   if (values.count("out")) options.out_dir = values["out"].as<std::string>();
   if (values.count("timeout-s")) {
     const double timeout = values["timeout-s"].as<double>();
-    if (!(timeout > 0) || !(timeout <= 1e7)) throw UsageError("--timeout-s expects a number of seconds in (0, 1e7]");
+    if (!(timeout > 0) || !(timeout <= 1e7))
+      throw OptionValueError("--timeout-s expects a number of seconds in (0, 1e7]");
     options.timeout_s = timeout;
   }
   options.retry_failed = values.count("retry-failed") > 0;
   if (values.count("shard")) {
     const std::string text = values["shard"].as<std::string>();
     options.shard = npusim::parse_shard(text);
-    if (!options.shard) throw UsageError("--shard expects i/N with 0 <= i < N, got '" + text + "'");
+    if (!options.shard) throw OptionValueError("--shard expects i/N with 0 <= i < N, got '" + text + "'");
   }
   read_slurm_options(values, options);
   options.merge = values.count("merge") > 0;
