@@ -11,7 +11,6 @@
 namespace npusim {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
 using Values = std::vector<std::int8_t>;
 using Words = std::vector<std::uint64_t>;
 
@@ -41,47 +40,6 @@ TEST(PackedBytes, SignedCountsAsTheMemoryPlanKeepsThem) {
   EXPECT_EQ(packed_bytes_of(9, 1), 2);  // binary: eight per byte
   EXPECT_EQ(packed_bytes_of(std::int64_t{1} << 40, 4), std::int64_t{1} << 39);
   EXPECT_THROW(packed_bytes_of(-1, 8), std::invalid_argument);
-}
-
-TEST(PackInt4, ByteLayout) {
-  EXPECT_EQ(pack_int4(Values{1, -2}), (Bytes{0xE1}));  // low nibble first
-  EXPECT_EQ(pack_int4(Values{-8, 7}), (Bytes{0x78}));
-  EXPECT_EQ(pack_int4(Values{7}), (Bytes{0x07}));  // odd count: high nibble zero
-  EXPECT_EQ(pack_int4(Values{-1}), (Bytes{0x0F}));
-  EXPECT_EQ(pack_int4(Values{-1, -1, 3}), (Bytes{0xFF, 0x03}));
-  EXPECT_EQ(pack_int4(Values{0, 0, 0, -8, 5}), (Bytes{0x00, 0x80, 0x05}));
-  EXPECT_TRUE(pack_int4(Values{}).empty());
-}
-
-TEST(PackInt4, UnpackSignExtends) {
-  EXPECT_EQ(unpack_int4(Bytes{0xE1}, 2), (Values{1, -2}));
-  EXPECT_EQ(unpack_int4(Bytes{0x87, 0xF0}, 4), (Values{7, -8, 0, -1}));
-  // An odd count ignores the last high nibble, whatever it holds.
-  EXPECT_EQ(unpack_int4(Bytes{0x9C, 0xF3}, 3), (Values{-4, -7, 3}));
-}
-
-TEST(PackInt4, RoundTripsEveryValueOddAndEvenCounts) {
-  std::mt19937 rng(11);
-  std::uniform_int_distribution<int> value(-8, 7);
-  for (std::size_t n = 0; n <= 65; ++n) {
-    Values v(n);
-    for (auto& x : v) x = static_cast<std::int8_t>(value(rng));
-    const Bytes packed = pack_int4(v);
-    ASSERT_EQ(packed.size(), (n + 1) / 2);
-    if (n % 2 == 1) {
-      ASSERT_EQ(packed.back() >> 4, 0) << n;
-    }
-    ASSERT_EQ(unpack_int4(packed, n), v) << n;
-  }
-  Values all;
-  for (int x = -8; x <= 7; ++x) all.push_back(static_cast<std::int8_t>(x));
-  EXPECT_EQ(unpack_int4(pack_int4(all), all.size()), all);
-}
-
-TEST(PackInt4, RejectsBadInput) {
-  EXPECT_THROW(pack_int4(Values{0, 8}), std::invalid_argument);
-  EXPECT_THROW(pack_int4(Values{-9}), std::invalid_argument);
-  EXPECT_THROW(unpack_int4(Bytes{0x11}, 3), std::invalid_argument);
 }
 
 TEST(PackBinary, BitLayout) {

@@ -14,34 +14,6 @@ std::size_t words_for(std::size_t count) { return (count + kWordBits - 1) / kWor
 
 }  // namespace
 
-std::vector<std::uint8_t> pack_int4(std::span<const std::int8_t> values) {
-  std::vector<std::uint8_t> bytes((values.size() + 1) / 2, 0);
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    const int v = values[i];
-    if (v < -8 || v > 7) {
-      throw std::invalid_argument("pack_int4: element " + std::to_string(i) + " is " + std::to_string(v) +
-                                  ", outside [-8, 7]");
-    }
-    const auto nibble = static_cast<std::uint8_t>(static_cast<unsigned>(v) & 0x0Fu);
-    bytes[i / 2] |= static_cast<std::uint8_t>(nibble << (4 * (i % 2)));
-  }
-  return bytes;
-}
-
-std::vector<std::int8_t> unpack_int4(std::span<const std::uint8_t> bytes, std::size_t count) {
-  if (bytes.size() < (count + 1) / 2) {
-    throw std::invalid_argument("unpack_int4: " + std::to_string(count) + " elements need " +
-                                std::to_string((count + 1) / 2) + " bytes, got " + std::to_string(bytes.size()));
-  }
-  std::vector<std::int8_t> values(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    const unsigned nibble = (bytes[i / 2] >> (4 * (i % 2))) & 0x0Fu;
-    // Sign-extend the 4-bit two's-complement value.
-    values[i] = static_cast<std::int8_t>(static_cast<int>(nibble ^ 0x08u) - 8);
-  }
-  return values;
-}
-
 std::vector<std::uint64_t> pack_binary(std::span<const std::int8_t> values) {
   std::vector<std::uint64_t> words(words_for(values.size()), 0);
   for (std::size_t i = 0; i < values.size(); ++i) {

@@ -8,11 +8,9 @@
 
 namespace npusim {
 
-// int4: two signed nibbles per byte, element 2i in the low nibble, 2i+1 in the
-// high nibble; an odd count leaves the last high nibble zero.
-// Values must lie in [-8, 7].
-std::vector<std::uint8_t> pack_int4(std::span<const std::int8_t> values);
-std::vector<std::int8_t> unpack_int4(std::span<const std::uint8_t> bytes, std::size_t count);
+// int4 has no packed datapath: the array computes int4 values held in int8
+// lanes (the same integers a nibble datapath gives), and every buffer and
+// DRAM transfer counts them at two per byte (packed_bytes below).
 
 // binary: one bit per element, bit set = -1, bit clear = +1, element i in bit
 // (i % 64) of word i / 64. With this encoding a product of two elements is -1
