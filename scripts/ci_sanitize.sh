@@ -11,8 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 start=$(date +%s)
-cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DNPUSIM_FUZZ=ON \
-  -DNPUSIM_NATIVE=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+scripts/fuzz_configure.sh
 cmake --build build-fuzz -j"${NPUSIM_JOBS:-2}"
 cmake --build build-fuzz -j"${NPUSIM_JOBS:-2}" --target fuzz_all
 built=$(date +%s)

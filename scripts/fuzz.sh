@@ -16,8 +16,7 @@ shift || true
 all=(config scalesim_cfg network_json scalesim_csv onnx idx npy tech_table sweep_spec simulate)
 [ $# -gt 0 ] && targets=("$@") || targets=("${all[@]}")
 
-cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DNPUSIM_FUZZ=ON \
-  -DNPUSIM_NATIVE=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+scripts/fuzz_configure.sh
 cmake --build build-fuzz -j"${NPUSIM_FUZZ_JOBS:-2}" --target $(printf 'fuzz_%s ' "${targets[@]}")
 
 # Only the targets of this run are (re)seeded, so two runs on different targets can share build-fuzz/.

@@ -190,8 +190,8 @@ class CfgReader {
         throw InputError(where(section.line) + ": expected a SCALE-Sim section (" + names + "), got [" + name + "]");
       }
       for (const auto& [key, entry] : section.entries) {
-        const auto match =
-            std::find_if(spec->second.begin(), spec->second.end(), [&](const KeySpec& s) { return key == s.key; });
+        const auto match = std::find_if(spec->second.begin(), spec->second.end(),
+                                        [&key = key](const KeySpec& s) { return key == s.key; });
         if (match == spec->second.end()) {
           throw InputError(at(entry) + ": expected a key SCALE-Sim reads in [" + name + "], got an unknown key");
         }
