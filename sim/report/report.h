@@ -42,6 +42,11 @@ struct RunReport {
   const std::vector<LayerCheck>& checks;     // parallel to run.layers
   const QuantMetrics* metrics = nullptr;     // accuracy against the fp32 golden run, when measured
   const struct RunEnergy* energy = nullptr;  // energy, power and area, when estimated
+  // Values::off (--values off): nothing was computed or checked. `checks` is
+  // empty and `metrics` null; the reports say so: the text and HTML print
+  // "-" for overflows, SQNR and check, and the JSON has "values": "off" with
+  // the value-dependent fields null (docs/cli.md#values-off).
+  Values values = Values::on;
 };
 
 RunTotals summarize(const RunReport& report);
@@ -49,7 +54,14 @@ RunTotals summarize(const RunReport& report);
 // The table, totals and, for failed checks, what differs.
 void write_table(std::ostream& out, const RunReport& report);
 
+// "values" is "on" or "off". With values off, null: "reference_check", each
+// layer's "overflow_outputs", "check" and "quantization", and the totals'
+// "overflow_outputs", "layers_checked", "layers_mismatched", "bit_exact" and
+// "network_sqnr_db"; every other field is what the values run writes.
 nlohmann::ordered_json to_json(const RunReport& report);
+
+// "on" or "off".
+const char* to_string(Values values);
 
 // The JSON report, pretty-printed, written atomically (sim/report/atomic_file.h).
 void write_json_report(const std::string& path, const RunReport& report);
