@@ -293,5 +293,55 @@ TEST_F(ValuesOff, OptionsThatNeedValuesAreOneLineErrors) {
   EXPECT_FALSE(fs::exists(dir_ / "o"));  // nothing created for a refused run
 }
 
+std::vector<nlohmann::json> jsonl(const fs::path& path) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
+  }
+  return lines;
+}
+
+TEST_F(ValuesOff, SweepRunArgsTimePointsOnlyWithTheValuesRunsMetrics) {
+  // The same sweep with values on is the expected value of every metric but
+  // the value ones, which are null with values off.
+  const auto spec = [&](const std::string& name, const std::string& extra) {
+    std::ofstream(dir_ / name) << "{\"base\": \"" << kInt8 << "\", \"networks\": [\"" << kZoo
+                               << "lenet5.json\"], \"axes\": {\"array.rows\": [8, 16], \"formats\": [\"int8\", "
+                                  "\"binary\"]}"
+                               << extra << "}";
+    return (dir_ / name).string();
+  };
+  const std::string on = spec("on.json", "");
+  const std::string off = spec("off.json", ", \"run_args\": [\"--values\", \"off\"]");
+  for (const auto& [file, out] : {std::pair{on, "on"}, std::pair{off, "off"}}) {
+    const testing::CommandResult r = run_npusim("sweep " + file + " -j 2 --quiet --out " + (dir_ / out).string());
+    ASSERT_EQ(r.status, 0) << r.out;
+  }
+  const auto a = jsonl(dir_ / "on" / "merged.jsonl");
+  const auto b = jsonl(dir_ / "off" / "merged.jsonl");
+  ASSERT_EQ(a.size(), 4u);
+  ASSERT_EQ(b.size(), 4u);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(b[i]["status"], "ok") << b[i].dump();
+    for (const auto& [metric, value] : a[i]["metrics"].items()) {
+      if (metric == "network_sqnr_db" || metric == "bit_exact") {
+        EXPECT_TRUE(b[i]["metrics"][metric].is_null()) << metric;
+      } else {
+        EXPECT_EQ(b[i]["metrics"][metric], value) << metric << " of point " << i;
+      }
+    }
+  }
+  // A floor or an objective on the SQNR cannot hold without values.
+  const std::string floor =
+      spec("floor.json", ", \"run_args\": [\"--values\", \"off\"], \"constraints\": {\"min_sqnr_db\": 20}");
+  const testing::CommandResult r = run_npusim("sweep " + floor + " --out " + (dir_ / "floor").string());
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("$.constraints.min_sqnr_db: needs tensor values, but $.run_args has --values off"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+}
+
 }  // namespace
 }  // namespace npusim
