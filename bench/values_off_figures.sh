@@ -76,7 +76,7 @@ PY
   done
 }
 selected=("$@")
-limit_s=${VALUES_OFF_LIMIT_S:-600}   # a run still going after this is reported as not finished
+limit_s=${VALUES_OFF_LIMIT_S:-1200}   # a run still going after this is reported as not finished
 small_reps=${VALUES_OFF_REPS:-50}
 
 for csv in models/zoo/scalesim/*.csv; do

@@ -37,7 +37,7 @@ const std::string kBinary = kSourceDir + "/configs/edge_binary_32x32.json";
 const std::string kFp16 = kSourceDir + "/configs/edge_fp16_32x32.json";
 const std::string kZoo = kSourceDir + "/models/zoo/";
 
-// The fields a values-off report writes as null (docs/cli.md#values-off):
+// The fields a values-off report writes as null (docs/cli.md#values-off-timing-only):
 // JSON pointers with "*" for any array index.
 const std::set<std::string> kValueFields{"/reference_check",
                                          "/layers/*/overflow_outputs",
@@ -120,6 +120,17 @@ class ValuesOff : public testing::TempDirTest {
 TEST_F(ValuesOff, LenetTimingTrafficAndEnergyEqualTheValuesRun) {
   // LPDDR4 memory model: cycles and stalls come from the whole-network netlist.
   EXPECT_GT(compare_run("--config " + kInt8 + " --model " + kZoo + "lenet5.json"), 500);
+  // The trace files too: every fold, DMA transfer and DRAM command at the same time.
+  for (const char* values : {"on", "off"}) {
+    const testing::CommandResult r = run_npusim("run --config " + kInt8 + " --model " + kZoo + "lenet5.json --values " +
+                                                values + " --trace " + (dir_ / values).string());
+    ASSERT_EQ(r.status, 0) << r.out;
+  }
+  for (const char* file : {"trace.json", "timeline.csv", "trace.vcd"}) {
+    const std::string on = slurp(dir_ / "on" / file);
+    EXPECT_GT(on.size(), 500u) << file;  // not empty: LeNet has thousands of cycles of events
+    EXPECT_TRUE(on == slurp(dir_ / "off" / file)) << file << " differs";
+  }
 }
 
 TEST_F(ValuesOff, TinyMixedEqualsTheValuesRunInEveryFormatPlan) {

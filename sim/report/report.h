@@ -45,7 +45,7 @@ struct RunReport {
   // Values::off (--values off): nothing was computed or checked. `checks` is
   // empty and `metrics` null; the reports say so: the text and HTML print
   // "-" for overflows, SQNR and check, and the JSON has "values": "off" with
-  // the value-dependent fields null (docs/cli.md#values-off).
+  // the value-dependent fields null (docs/cli.md#values-off-timing-only).
   Values values = Values::on;
 };
 

@@ -372,7 +372,7 @@ std::string set_text(const std::string& path, const nlohmann::ordered_json& valu
 
 namespace {
 
-// "run_args": ["--values", "off"] times the points only (docs/cli.md#values-off):
+// "run_args": ["--values", "off"] times the points only (docs/cli.md#values-off-timing-only):
 // they have no SQNR, so a floor or an objective on it is an error rather than
 // a filter that every point passes (a null SQNR otherwise means infinite).
 void check_values_off(const SpecContext& spec, const SweepSpec& result) {
