@@ -55,13 +55,18 @@ const std::set<std::string> kValueFields{"/reference_check",
 // equal, except the mode marker "values", the quantization summary (which
 // says how the formats were chosen) and the value fields, which must be null
 // when values are off. Counts the leaves compared.
+// The fields a --check none report writes as null.
+const std::set<std::string> kCheckFields{"/reference_check", "/layers/*/check", "/totals/layers_checked",
+                                         "/totals/layers_mismatched", "/totals/bit_exact"};
+
 void expect_same_timing(const nlohmann::json& on, const nlohmann::json& off, const std::string& path,
-                        const std::string& pattern, int& compared) {
-  if (kValueFields.count(pattern)) {
+                        const std::string& pattern, int& compared, const std::set<std::string>& nulls = kValueFields) {
+  if (nulls.count(pattern)) {
     EXPECT_TRUE(off.is_null()) << path << " should be null with values off, got " << off.dump();
     return;
   }
-  if (pattern == "/values" || pattern == "/quantization" || pattern == "/designs/*/quantization") return;
+  if (pattern == "/values" || pattern == "/check" || pattern == "/quantization" || pattern == "/designs/*/quantization")
+    return;
   ASSERT_EQ(on.type(), off.type()) << path << ": " << on.dump().substr(0, 200) << " vs " << off.dump().substr(0, 200);
   if (on.is_object()) {
     std::vector<std::string> on_keys, off_keys;
@@ -69,13 +74,13 @@ void expect_same_timing(const nlohmann::json& on, const nlohmann::json& off, con
     for (auto it = off.begin(); it != off.end(); ++it) off_keys.push_back(it.key());
     ASSERT_EQ(on_keys, off_keys) << path;
     for (const auto& key : on_keys)
-      expect_same_timing(on[key], off[key], path + "/" + key, pattern + "/" + key, compared);
+      expect_same_timing(on[key], off[key], path + "/" + key, pattern + "/" + key, compared, nulls);
     return;
   }
   if (on.is_array()) {
     ASSERT_EQ(on.size(), off.size()) << path;
     for (std::size_t i = 0; i < on.size(); ++i) {
-      expect_same_timing(on[i], off[i], path + "/" + std::to_string(i), pattern + "/*", compared);
+      expect_same_timing(on[i], off[i], path + "/" + std::to_string(i), pattern + "/*", compared, nulls);
     }
     return;
   }
@@ -352,6 +357,35 @@ TEST_F(ValuesOff, SweepRunArgsTimePointsOnlyWithTheValuesRunsMetrics) {
             std::string::npos)
       << r.out;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+}
+
+TEST_F(ValuesOff, CheckNoneKeepsValuesAndSqnrAndNullsOnlyTheCheck) {
+  // Expected: the --check full run of the same command; only the check
+  // fields may differ (null), the SQNR, overflows and quantization stay.
+  const std::string args = "run --config " + kInt8 + " --model " + kZoo + "tiny_mixed.json";
+  const nlohmann::json full = json_of(args);
+  const nlohmann::json none = json_of(args + " --check none");
+  EXPECT_EQ(full["check"], "full");
+  EXPECT_EQ(none["check"], "none");
+  EXPECT_EQ(none["values"], "on");
+  EXPECT_EQ(none["quantization"], full["quantization"]);
+  ASSERT_TRUE(full["totals"]["network_sqnr_db"].is_number());
+  int compared = 0;
+  expect_same_timing(full, none, "", "", compared, kCheckFields);
+  EXPECT_GT(compared, 500);
+  const testing::CommandResult text = run_npusim(args + " --check none");
+  EXPECT_NE(text.out.find("check: none (--check none"), std::string::npos) << text.out;
+  // Values off implies no check, and says so.
+  EXPECT_EQ(json_of(args + " --values off")["check"], "none");
+  for (const auto& [extra, message] :
+       {std::pair{" --values off --check full", "--check full needs tensor values, but --values is off"},
+        std::pair{" --check sampled", "--check sampled is not built yet"},
+        std::pair{" --check most", "--check expects full or none, got 'most'"}}) {
+    const testing::CommandResult r = run_npusim(args + extra);
+    EXPECT_NE(r.out.find(message), std::string::npos) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    EXPECT_EQ(r.status, std::string(extra).find("values") != std::string::npos ? 1 : 2) << r.out;
+  }
 }
 
 }  // namespace

@@ -36,6 +36,15 @@ npusim::Values read_values(const po::variables_map& values) {
   throw UsageError("--values expects on or off, got '" + text + "'");
 }
 
+// --check full|none (sampled: not built yet).
+npusim::Check read_check(const po::variables_map& values) {
+  const std::string text = values["check"].as<std::string>();
+  if (text == "full") return npusim::Check::full;
+  if (text == "none") return npusim::Check::none;
+  if (text == "sampled") throw UsageError("--check sampled is not built yet: use full or none");
+  throw UsageError("--check expects full or none, got '" + text + "'");
+}
+
 }  // namespace
 
 po::options_description run_options_description() {
@@ -77,7 +86,10 @@ po::options_description run_options_description() {
        "refuse a run whose estimated peak memory is above MB (default: half the physical memory)")
       ("max-sim-minutes", po::value<double>()->value_name("MIN"),
        "refuse a run expected to take longer than MIN minutes (default 60)")
-      ("values", po::value<std::string>()->value_name("on|off"), kValuesHelp);
+      ("values", po::value<std::string>()->value_name("on|off"), kValuesHelp)
+      ("check", po::value<std::string>()->value_name("full|none"),
+       "full (default): every layer bit for bit against the reference executor; none: skip the reference "
+       "(values and SQNR still computed)");
   // clang-format on
   options.add(quantization_options_description());
   return options;
@@ -139,6 +151,7 @@ int run_main(const std::vector<std::string>& args) {
     options.max_sim_minutes = option_double(values, "max-sim-minutes", 0.01, 1e7, "minutes");
   }
   options.values = read_values(values);
+  if (values.count("check")) options.check = read_check(values);
   options.show_progress = isatty(STDERR_FILENO) != 0;
   return npusim::run_command(options, std::cout, std::cerr);
 }

@@ -110,9 +110,9 @@ Design simulate_design(const std::string& path, const std::vector<std::string>& 
   }
   auto engine = make_engine(d.config);
   d.sim = simulate_all(d.config, models, model_name, *engine, table, options.quantization, {}, nullptr, nullptr,
-                       options.values);
-  d.totals = summarize(
-      RunReport{d.config, d.sim.qgraph.graph, d.sim.run, d.sim.checks, &d.sim.metrics, &d.sim.energy, options.values});
+                       SimulationMode{options.values, Check::full});
+  d.totals = summarize(RunReport{d.config, d.sim.qgraph.graph, d.sim.run, d.sim.checks, &d.sim.metrics, &d.sim.energy,
+                                 options.values, d.sim.check});
   for (const auto& layer : d.sim.run.layers) {
     if (layer.memory) d.dram_bytes += layer.memory->dram_read_bytes + layer.memory->dram_write_bytes;
   }

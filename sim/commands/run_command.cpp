@@ -113,6 +113,9 @@ void check_values_off(const RunOptions& options, const AcceleratorConfig& config
   const auto refuse = [](const std::string& option, const std::string& why) {
     throw InputError(option + " needs tensor values, but --values is off (" + why + "); drop one of them");
   };
+  if (options.check == Check::full) {
+    throw InputError("--check full needs tensor values, but --values is off (nothing is computed to check)");
+  }
   if (options.input_path) refuse("--input", "no input is run");
   if (options.outputs_dir) refuse("--outputs", "no output is computed");
   if (options.dump_layers) refuse("--dump-layers", "no output is computed");
@@ -211,12 +214,12 @@ struct RunResults {
 RunResults simulate_samples(const RunOptions& options, const RunInputs& in, GemmEngine& engine,
                             const LayerProgress& on_layer, TraceRecorder* trace) {
   const std::vector<Tensor>& samples = in.samples;
-  RunResults r{
-      simulate_all(in.config, in.models, std::filesystem::path(options.model_path).stem().string(), engine, in.table,
-                   in.quantization, on_layer, trace, samples.empty() ? nullptr : &samples[0], options.values),
-      {},
-      std::vector<std::vector<Tensor>>(in.dumped.size()),
-      true};
+  RunResults r{simulate_all(in.config, in.models, std::filesystem::path(options.model_path).stem().string(), engine,
+                            in.table, in.quantization, on_layer, trace, samples.empty() ? nullptr : &samples[0],
+                            SimulationMode{options.values, options.check.value_or(Check::full)}),
+               {},
+               std::vector<std::vector<Tensor>>(in.dumped.size()),
+               true};
   if (options.values == Values::off) return r;  // no outputs, nothing checked
   r.outputs.push_back(r.sim.run.layers.back().output);
   for (std::size_t d = 0; d < in.dumped.size(); ++d) r.dumps[d].push_back(r.sim.run.layers[in.dumped[d]].output);
@@ -224,7 +227,8 @@ RunResults simulate_samples(const RunOptions& options, const RunInputs& in, Gemm
   // Samples after the first: run and checked without trace or progress.
   for (std::size_t n = 1; n < samples.size(); ++n) {
     const Simulation more =
-        simulate_all(in.config, in.models, "", engine, in.table, in.quantization, {}, nullptr, &samples[n]);
+        simulate_all(in.config, in.models, "", engine, in.table, in.quantization, {}, nullptr, &samples[n],
+                     SimulationMode{options.values, options.check.value_or(Check::full)});
     r.every_sample_exact = r.every_sample_exact && all_bit_exact(more.checks);
     r.outputs.push_back(more.run.layers.back().output);
     for (std::size_t d = 0; d < in.dumped.size(); ++d) r.dumps[d].push_back(more.run.layers[in.dumped[d]].output);
@@ -241,7 +245,10 @@ void report_run(const RunOptions& options, const RunInputs& in, const RunResults
     out << "input: " << *options.input_path << ", " << in.samples.size()
         << (in.samples.size() == 1 ? " sample" : " samples")
         << " (the table shows the first); every layer of every sample bit-exact: "
-        << (r.every_sample_exact ? "yes" : "no") << '\n';
+        << (options.check == Check::none ? "not checked (--check none)"
+            : r.every_sample_exact       ? "yes"
+                                         : "no")
+        << '\n';
   }
   if (in.models.size() > 1) {
     out << "rows: " << in.models.size() << " SCALE-Sim rows of " << options.model_path
@@ -291,7 +298,8 @@ int run_command_unchecked(const RunOptions& options, std::ostream& out, std::ost
                          r.sim.checks,
                          values ? &r.sim.metrics : nullptr,
                          &r.sim.energy,
-                         options.values};
+                         options.values,
+                         r.sim.check};
   report_run(options, in, r, report, out);
   if (trace) trace->flush();
   if (options.html_path) {

@@ -11,6 +11,7 @@
 
 #include "models/quant/quantize.h"
 #include "sim/run/network_runner.h"
+#include "sim/run/reference_check.h"
 
 namespace npusim {
 
@@ -50,6 +51,10 @@ struct RunOptions {
   // --calibration-data, calibration options) and with pe fidelity. The
   // resource estimate prices values, so it is not applied.
   Values values = Values::on;
+  // `--check none`: values and SQNR computed, the reference check skipped
+  // (the report's check fields are null). Empty: full, or none with values
+  // off (where `--check full` is an error).
+  std::optional<Check> check;
 };
 
 // Exit status of a completed run: everything bit-exact, or a reference mismatch

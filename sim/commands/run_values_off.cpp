@@ -75,6 +75,7 @@ Simulation simulate_values_off(const AcceleratorConfig& config, const LoadedMode
                                TraceRecorder* trace) {
   Simulation sim;
   sim.values = Values::off;
+  sim.check = Check::none;
   sim.qgraph = format_only_graph(config, model, quantization);
   sim.quantization_from_file = model.quantized.has_value();
   sim.input.dims = sim.qgraph.graph.input_dims;

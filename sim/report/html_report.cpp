@@ -70,9 +70,13 @@ std::string summary_section(const RunReport& report) {
       {"effective throughput (GMAC/s)", fixed(totals.effective_gmac_per_s, 3)},
       {"utilization (%)", fixed(100.0 * totals.utilization, 2)},
   };
-  if (report.values == Values::on) {
+  if (report.checked()) {
     rows.push_back({"layers checked / mismatched",
                     std::to_string(totals.layers_checked) + " / " + std::to_string(totals.layers_mismatched)});
+  } else if (report.values == Values::on) {
+    rows.push_back({"check", "none (--check none)"});
+  }
+  if (report.values == Values::on) {
     rows.push_back({"overflowed outputs", std::to_string(totals.overflow_outputs)});
   } else {
     rows.push_back({"values", "off: timing only (no values computed, no reference check, no SQNR)"});
@@ -118,8 +122,8 @@ std::string layer_table(const RunReport& report) {
   for (std::size_t i = 0; i < report.run.layers.size(); ++i) {
     const LayerRecord& layer = report.run.layers[i];
     const bool on_array = layer.unit == ExecutionUnit::array;
-    const bool values = report.values == Values::on;
-    const bool exact = !values || (i < report.checks.size() && report.checks[i].bit_exact);
+    const bool checked = report.checked();
+    const bool exact = !checked || (i < report.checks.size() && report.checks[i].bit_exact);
     const auto cell = [](const std::string& text) { return "<td class=\"num\">" + html_escape(text) + "</td>"; };
     html +=
         std::string("<tr class=\"layer-row") + (exact ? "" : " mismatch") + "\"><td>" + html_escape(layer.name) +
@@ -133,9 +137,9 @@ std::string layer_table(const RunReport& report) {
                                                                : "-") +
         cell(report.metrics && i < report.metrics->layers.size() ? sqnr_text(report.metrics->layers[i].sqnr_db) : "-") +
         "<td>" +
-        (!values ? "-"
-         : exact ? "bit-exact"
-                 : "MISMATCH") +
+        (!checked ? "-"
+         : exact  ? "bit-exact"
+                  : "MISMATCH") +
         "</td></tr>\n";
   }
   return html + "</table>\n";

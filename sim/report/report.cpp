@@ -80,9 +80,9 @@ void write_table(std::ostream& out, const RunReport& report) {
                     on_array ? fixed(100.0 * layer.mapping_efficiency, 2) : "-",
                     values ? std::to_string(layer.overflow_outputs) : "-",
                     report.metrics ? sqnr_text(report.metrics->layers.at(i).sqnr_db) : "-",
-                    !values ? "-"
-                    : exact ? "bit-exact"
-                            : "MISMATCH"});
+                    !report.checked() ? "-"
+                    : exact           ? "bit-exact"
+                                      : "MISMATCH"});
   }
   print_table(out, columns, rows);
   if (config.memory.modeled) write_memory_table(out, report);
@@ -97,6 +97,8 @@ void write_table(std::ostream& out, const RunReport& report) {
   out << '\n';
   if (report.values == Values::off) {
     out << "check: none (--values off)\n";
+  } else if (report.check == Check::none) {
+    out << "check: none (--check none: values computed, not checked against the reference executor)\n";
   } else if (totals.layers_mismatched == 0) {
     out << "check: all " << totals.layers_checked << " layers bit-exact against the reference executor\n";
   } else {

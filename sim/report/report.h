@@ -47,6 +47,10 @@ struct RunReport {
   // "-" for overflows, SQNR and check, and the JSON has "values": "off" with
   // the value-dependent fields null (docs/cli.md#values-off-timing-only).
   Values values = Values::on;
+  // Check::none (--check none, or values off): the values and SQNR are there,
+  // but nothing was checked; `checks` is empty.
+  Check check = Check::full;
+  bool checked() const { return values == Values::on && check == Check::full; }
 };
 
 RunTotals summarize(const RunReport& report);
@@ -54,10 +58,12 @@ RunTotals summarize(const RunReport& report);
 // The table, totals and, for failed checks, what differs.
 void write_table(std::ostream& out, const RunReport& report);
 
-// "values" is "on" or "off". With values off, null: "reference_check", each
-// layer's "overflow_outputs", "check" and "quantization", and the totals'
-// "overflow_outputs", "layers_checked", "layers_mismatched", "bit_exact" and
-// "network_sqnr_db"; every other field is what the values run writes.
+// "values" is "on" or "off", "check" "full" or "none" (always none with
+// values off). Unchecked, null: "reference_check", each layer's "check", the
+// totals' "layers_checked", "layers_mismatched" and "bit_exact". With values
+// off also null: each layer's "overflow_outputs" and "quantization", the
+// totals' "overflow_outputs" and "network_sqnr_db". Every other field is what
+// the values run writes.
 nlohmann::ordered_json to_json(const RunReport& report);
 
 // "on" or "off".
