@@ -23,6 +23,28 @@ constexpr std::int64_t kMaxTraceWindowNs = 1'000'000'000'000;  // 1000 s; x1000 
 constexpr std::int64_t kMaxTraceEvents = std::int64_t{1} << 40;
 constexpr std::int64_t kMaxMemoryMb = std::int64_t{1} << 30;  // a petabyte: only keeps the shift into bytes in range
 
+constexpr const char* kValuesHelp =
+    "on (default): compute every tensor and check it against the reference; off: timing only (cycles, stalls, "
+    "traffic, energy, area; no values, no check, no SQNR)";
+
+// --values on|off; a value it cannot take is bad input (exit 1), like --fidelity's.
+npusim::Values read_values(const po::variables_map& values) {
+  if (!values.count("values")) return npusim::Values::on;
+  const std::string text = values["values"].as<std::string>();
+  if (text == "on") return npusim::Values::on;
+  if (text == "off") return npusim::Values::off;
+  throw OptionValueError("--values expects on or off, got '" + text + "'");
+}
+
+// --check full|none (sampled: not built yet).
+npusim::Check read_check(const po::variables_map& values) {
+  const std::string text = values["check"].as<std::string>();
+  if (text == "full") return npusim::Check::full;
+  if (text == "none") return npusim::Check::none;
+  if (text == "sampled") throw OptionValueError("--check sampled is not built yet: use full or none");
+  throw OptionValueError("--check expects full or none, got '" + text + "'");
+}
+
 }  // namespace
 
 po::options_description run_options_description() {
@@ -63,7 +85,11 @@ po::options_description run_options_description() {
       ("max-memory-mb", po::value<std::int64_t>()->value_name("MB"),
        "refuse a run whose estimated peak memory is above MB (default: half the physical memory)")
       ("max-sim-minutes", po::value<double>()->value_name("MIN"),
-       "refuse a run expected to take longer than MIN minutes (default 60)");
+       "refuse a run expected to take longer than MIN minutes (default 60)")
+      ("values", po::value<std::string>()->value_name("on|off"), kValuesHelp)
+      ("check", po::value<std::string>()->value_name("full|none"),
+       "full (default): every layer bit for bit against the reference executor; none: skip the reference "
+       "(values and SQNR still computed)");
   // clang-format on
   options.add(quantization_options_description());
   return options;
@@ -124,6 +150,8 @@ int run_main(const std::vector<std::string>& args) {
   if (values.count("max-sim-minutes")) {
     options.max_sim_minutes = option_double(values, "max-sim-minutes", 0.01, 1e7, "minutes");
   }
+  options.values = read_values(values);
+  if (values.count("check")) options.check = read_check(values);
   options.show_progress = isatty(STDERR_FILENO) != 0;
   return npusim::run_command(options, std::cout, std::cerr);
 }
@@ -151,7 +179,8 @@ int compare_main(const std::vector<std::string>& args) {
       ("html", po::value<std::string>()->value_name("cmp.html"),
        "also write a self-contained HTML page with the table and bar charts")
       ("max-memory-mb", po::value<std::int64_t>()->value_name("MB"),
-       "refuse a design whose estimated peak memory is above MB (default: half the physical memory)");
+       "refuse a design whose estimated peak memory is above MB (default: half the physical memory)")
+      ("values", po::value<std::string>()->value_name("on|off"), kValuesHelp);
   // clang-format on
   description.add(quantization_options_description());
   const auto parsed = parse_subcommand(args, description, "compare",
@@ -190,6 +219,7 @@ int compare_main(const std::vector<std::string>& args) {
     options.max_memory_mb =
         static_cast<std::uint64_t>(option_int(values, "max-memory-mb", 1, kMaxMemoryMb, "megabytes"));
   }
+  options.values = read_values(values);
   options.show_progress = isatty(STDERR_FILENO) != 0;
   return npusim::compare_command(options, std::cout, std::cerr);
 }

@@ -91,7 +91,7 @@ Design simulate_design(const std::string& path, const std::vector<std::string>& 
     const int side = array_side_for_area(d.config, table, *options.iso_area_mm2, path);
     d.config.array.rows = d.config.array.cols = side;
   }
-  {
+  if (options.values == Values::on) {  // the estimate prices values: a timing run holds none
     std::vector<const Graph*> graphs;
     for (const LoadedModel& model : models) graphs.push_back(&model.graph);
     ResourceOptions resources;
@@ -109,8 +109,10 @@ Design simulate_design(const std::string& path, const std::vector<std::string>& 
     progress << "npusim: simulating " << d.config.name << " (" << d.config.array.mac.label() << ")" << std::endl;
   }
   auto engine = make_engine(d.config);
-  d.sim = simulate_all(d.config, models, model_name, *engine, table, options.quantization);
-  d.totals = summarize(RunReport{d.config, d.sim.qgraph.graph, d.sim.run, d.sim.checks, &d.sim.metrics, &d.sim.energy});
+  d.sim = simulate_all(d.config, models, model_name, *engine, table, options.quantization, {}, nullptr, nullptr,
+                       SimulationMode{options.values, Check::full});
+  d.totals = summarize(RunReport{d.config, d.sim.qgraph.graph, d.sim.run, d.sim.checks, &d.sim.metrics, &d.sim.energy,
+                                 options.values, d.sim.check});
   for (const auto& layer : d.sim.run.layers) {
     if (layer.memory) d.dram_bytes += layer.memory->dram_read_bytes + layer.memory->dram_write_bytes;
   }
@@ -180,14 +182,17 @@ std::vector<std::vector<std::string>> summary_table(const std::vector<Design>& d
     }
     table.push_back(line);
   }
+  const bool values = designs[0].sim.values == Values::on;
   std::vector<std::string> sqnr{"network_sqnr_db"};
   const double base = designs[0].sim.metrics.network_sqnr_db;
   for (std::size_t c = 0; c < designs.size(); ++c) {
-    sqnr.push_back(sqnr_cell(designs[c].sim.metrics.network_sqnr_db, base, c > 0));
+    sqnr.push_back(values ? sqnr_cell(designs[c].sim.metrics.network_sqnr_db, base, c > 0) : "-");
   }
   table.push_back(sqnr);
   std::vector<std::string> check{"check"};
-  for (const auto& d : designs) check.push_back(d.totals.layers_mismatched == 0 ? "bit-exact" : "MISMATCH");
+  for (const auto& d : designs) {
+    check.push_back(!values ? "- (values off)" : d.totals.layers_mismatched == 0 ? "bit-exact" : "MISMATCH");
+  }
   table.push_back(check);
   return table;
 }
@@ -232,6 +237,7 @@ void write_compare_json(const std::string& path, const CompareOptions& options, 
                         const std::vector<Design>& designs, const std::vector<Row>& rows) {
   nlohmann::ordered_json json;
   json["schema"] = "npusim.compare/1";
+  json["values"] = to_string(options.values);
   json["model"] = {{"name", model.name}, {"macs", model.macs}};
   if (model.scalesim_rows > 1) json["model"]["scalesim_rows"] = model.scalesim_rows;
   if (options.iso_area_mm2) json["iso_area_mm2"] = *options.iso_area_mm2;
@@ -244,9 +250,11 @@ void write_compare_json(const std::string& path, const CompareOptions& options, 
     nlohmann::ordered_json metrics;
     for (const auto& row : rows) metrics[row.name] = row_value(row, c);
     const double db = d.sim.metrics.network_sqnr_db;
+    const bool values = options.values == Values::on;
     metrics["network_sqnr_db"] =
-        std::isfinite(db) ? nlohmann::ordered_json(rounded(db, 4)) : nlohmann::ordered_json(nullptr);
-    metrics["bit_exact"] = d.totals.layers_mismatched == 0;
+        values && std::isfinite(db) ? nlohmann::ordered_json(rounded(db, 4)) : nlohmann::ordered_json(nullptr);
+    metrics["bit_exact"] =
+        values ? nlohmann::ordered_json(d.totals.layers_mismatched == 0) : nlohmann::ordered_json(nullptr);
     entry["metrics"] = metrics;
     entry["quantization"] = quantization_json(d.sim, options.quantization);
     list.push_back(entry);
@@ -267,6 +275,10 @@ void write_compare_csv(const std::string& path, const std::vector<Design>& desig
     }
     const double db = designs[c].sim.metrics.network_sqnr_db;
     csv += ',';
+    if (designs[c].sim.values == Values::off) {  // values off: no SQNR, no check
+      csv += ",\n";
+      continue;
+    }
     if (std::isfinite(db)) csv += fixed(db, 4);
     csv += designs[c].totals.layers_mismatched == 0 ? ",true\n" : ",false\n";
   }
@@ -300,7 +312,18 @@ int compare_command(const CompareOptions& options, std::ostream& out, std::ostre
   if (!options.formats.empty() && options.config_paths.size() > 1) {
     throw InputError("--formats varies one config: give exactly one --config with it");
   }
-  const std::vector<LoadedModel> models = load_models_checked(options.model_path, options.quantization);
+  if (options.values == Values::off) {
+    const QuantizationOptions d;
+    const QuantizationOptions& q = options.quantization;
+    if (q.method != d.method || q.percentile != d.percentile || q.per_channel != d.per_channel ||
+        q.calibration_samples != d.calibration_samples) {
+      throw InputError(
+          "the calibration options need tensor values, but --values is off (nothing is calibrated); "
+          "drop one of them");
+    }
+  }
+  const std::vector<LoadedModel> models =
+      load_models_checked(options.model_path, options.quantization, {}, options.values);
   {
     // Before any design is simulated: no output over an input or another output, each creatable.
     std::vector<NamedPath> inputs{{"--model", options.model_path}};

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/quant/quantize.h"
+#include "sim/run/network_runner.h"
 
 namespace npusim {
 
@@ -27,6 +28,9 @@ struct CompareOptions {
   std::optional<std::string> html_path;  // self-contained HTML: the table and bar charts
   bool show_progress = false;
   std::uint64_t max_memory_mb = 0;  // refuse a design estimated above this (0: half the physical memory)
+  // `--values off`: every design timed only (no values, no check, no SQNR;
+  // network_sqnr_db and bit_exact are null in the JSON, empty in the CSV).
+  Values values = Values::on;
 };
 
 // Returns 0, or 3 when a design's outputs differ from the reference executor.

@@ -96,6 +96,39 @@ struct RunInputs {
   const Graph& graph() const { return models.front().graph; }
 };
 
+// The calibration options that differ from their defaults, by name.
+std::vector<std::string> calibration_options_given(const QuantizationOptions& q) {
+  const QuantizationOptions d;
+  std::vector<std::string> given;
+  if (q.method != d.method) given.push_back("--calibration");
+  if (q.percentile != d.percentile) given.push_back("--percentile");
+  if (q.per_channel != d.per_channel) given.push_back("--per-tensor-weights");
+  if (q.calibration_samples != d.calibration_samples) given.push_back("--calibration-samples");
+  return given;
+}
+
+// --values off: the options that need tensor values are errors, not ignored.
+void check_values_off(const RunOptions& options, const AcceleratorConfig& config) {
+  if (options.values == Values::on) return;
+  const auto refuse = [](const std::string& option, const std::string& why) {
+    throw InputError(option + " needs tensor values, but --values is off (" + why + "); drop one of them");
+  };
+  if (options.check == Check::full) {
+    throw InputError("--check full needs tensor values, but --values is off (nothing is computed to check)");
+  }
+  if (options.input_path) refuse("--input", "no input is run");
+  if (options.outputs_dir) refuse("--outputs", "no output is computed");
+  if (options.dump_layers) refuse("--dump-layers", "no output is computed");
+  if (options.calibration_data_path) refuse("--calibration-data", "nothing is calibrated");
+  const std::vector<std::string> calibration = calibration_options_given(options.quantization);
+  if (!calibration.empty()) refuse(calibration.front(), "nothing is calibrated");
+  if (config.fidelity == Fidelity::pe) {
+    throw InputError(options.config_path +
+                     ": $.array.fidelity: pe steps values through the PE registers, but --values is off "
+                     "(timing only runs the tile fidelity's closed-form timing)");
+  }
+}
+
 // The models of --model, checked against the config, the resource limits and
 // the options that apply to a single network only.
 std::vector<LoadedModel> load_run_models(const RunOptions& options, const AcceleratorConfig& config) {
@@ -105,9 +138,14 @@ std::vector<LoadedModel> load_run_models(const RunOptions& options, const Accele
   resources.trace_flush_events = options.trace_flush_events;
   resources.max_memory_bytes = options.max_memory_mb << 20;
   resources.max_seconds = options.max_sim_minutes * 60;
+  // The estimate prices values (tensors, weights, the reference): a timing
+  // run holds none of them.
+  GraphCheck check;
+  if (options.values == Values::on) {
+    check = [&](const std::vector<const Graph*>& graphs) { check_resources(config, graphs, resources); };
+  }
   std::vector<LoadedModel> models =
-      load_models_checked(options.model_path, options.quantization,
-                          [&](const std::vector<const Graph*>& graphs) { check_resources(config, graphs, resources); });
+      load_models_checked(options.model_path, options.quantization, check, options.values);
   for (const LoadedModel& model : models) {
     check_memory_fits(config, model.graph, options.config_path);
     if (const auto mismatch = file_quantization_mismatch(config, model)) {
@@ -145,6 +183,7 @@ QuantizationOptions run_quantization(const RunOptions& options, const RunInputs&
 
 RunInputs load_run_inputs(const RunOptions& options) {
   RunInputs in{load_accelerator_config(options.config_path, options.set_overrides), {}, {}, {}, {}, {}, {}};
+  check_values_off(options, in.config);
   in.models = load_run_models(options, in.config);
   const Graph& graph = in.graph();
   if (options.input_path) in.samples = read_input_samples(*options.input_path, graph);
@@ -176,17 +215,20 @@ RunResults simulate_samples(const RunOptions& options, const RunInputs& in, Gemm
                             const LayerProgress& on_layer, TraceRecorder* trace) {
   const std::vector<Tensor>& samples = in.samples;
   RunResults r{simulate_all(in.config, in.models, std::filesystem::path(options.model_path).stem().string(), engine,
-                            in.table, in.quantization, on_layer, trace, samples.empty() ? nullptr : &samples[0]),
+                            in.table, in.quantization, on_layer, trace, samples.empty() ? nullptr : &samples[0],
+                            SimulationMode{options.values, options.check.value_or(Check::full)}),
                {},
                std::vector<std::vector<Tensor>>(in.dumped.size()),
                true};
+  if (options.values == Values::off) return r;  // no outputs, nothing checked
   r.outputs.push_back(r.sim.run.layers.back().output);
   for (std::size_t d = 0; d < in.dumped.size(); ++d) r.dumps[d].push_back(r.sim.run.layers[in.dumped[d]].output);
   r.every_sample_exact = all_bit_exact(r.sim.checks);
   // Samples after the first: run and checked without trace or progress.
   for (std::size_t n = 1; n < samples.size(); ++n) {
     const Simulation more =
-        simulate_all(in.config, in.models, "", engine, in.table, in.quantization, {}, nullptr, &samples[n]);
+        simulate_all(in.config, in.models, "", engine, in.table, in.quantization, {}, nullptr, &samples[n],
+                     SimulationMode{options.values, options.check.value_or(Check::full)});
     r.every_sample_exact = r.every_sample_exact && all_bit_exact(more.checks);
     r.outputs.push_back(more.run.layers.back().output);
     for (std::size_t d = 0; d < in.dumped.size(); ++d) r.dumps[d].push_back(more.run.layers[in.dumped[d]].output);
@@ -203,7 +245,10 @@ void report_run(const RunOptions& options, const RunInputs& in, const RunResults
     out << "input: " << *options.input_path << ", " << in.samples.size()
         << (in.samples.size() == 1 ? " sample" : " samples")
         << " (the table shows the first); every layer of every sample bit-exact: "
-        << (r.every_sample_exact ? "yes" : "no") << '\n';
+        << (options.check == Check::none ? "not checked (--check none)"
+            : r.every_sample_exact       ? "yes"
+                                         : "no")
+        << '\n';
   }
   if (in.models.size() > 1) {
     out << "rows: " << in.models.size() << " SCALE-Sim rows of " << options.model_path
@@ -246,9 +291,15 @@ int run_command_unchecked(const RunOptions& options, std::ostream& out, std::ost
   for (std::size_t d = 0; d < in.dumped.size(); ++d) {
     write_layer_outputs(*options.outputs_dir, graph.layers[in.dumped[d]], r.dumps[d]);
   }
-  const RunReport report{in.config,      in.models.size() == 1 ? graph : r.sim.qgraph.graph,
-                         r.sim.run,      r.sim.checks,
-                         &r.sim.metrics, &r.sim.energy};
+  const bool values = options.values == Values::on;
+  const RunReport report{in.config,
+                         in.models.size() == 1 ? graph : r.sim.qgraph.graph,
+                         r.sim.run,
+                         r.sim.checks,
+                         values ? &r.sim.metrics : nullptr,
+                         &r.sim.energy,
+                         options.values,
+                         r.sim.check};
   report_run(options, in, r, report, out);
   if (trace) trace->flush();
   if (options.html_path) {

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "models/quant/quantize.h"
+#include "sim/run/network_runner.h"
+#include "sim/run/reference_check.h"
 
 namespace npusim {
 
@@ -44,6 +46,15 @@ struct RunOptions {
   std::optional<std::string> calibration_data_path;
   std::uint64_t max_memory_mb = 0;  // refuse a run estimated above this (0: half the physical memory)
   double max_sim_minutes = 60;      // refuse a run expected to take longer (sim/commands/resource_estimate.h)
+  // `--values off`: timing only (sim/commands/run_values_off.h). Refused with
+  // the options that need values (--input, --outputs, --dump-layers,
+  // --calibration-data, calibration options) and with pe fidelity. The
+  // resource estimate prices values, so it is not applied.
+  Values values = Values::on;
+  // `--check none`: values and SQNR computed, the reference check skipped
+  // (the report's check fields are null). Empty: full, or none with values
+  // off (where `--check full` is an error).
+  std::optional<Check> check;
 };
 
 // Exit status of a completed run: everything bit-exact, or a reference mismatch

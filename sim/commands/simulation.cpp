@@ -8,6 +8,7 @@
 #include "models/input_error.h"
 #include "models/reference/fp32_executor.h"
 #include "models/reference/reference_executor.h"
+#include "sim/commands/run_values_off.h"
 #include "sim/report/text_table.h"
 
 namespace npusim {
@@ -16,13 +17,16 @@ namespace {
 // The run, check and measurements of a quantized graph on the sample input.
 Simulation run_quantized(const AcceleratorConfig& config, const Graph& graph, QuantizedGraph qgraph,
                          const Tensor& sample, GemmEngine& engine, const EnergyTable& table,
-                         const LayerProgress& progress, TraceRecorder* trace) {
+                         const LayerProgress& progress, TraceRecorder* trace, Check check) {
   Simulation sim;
+  sim.check = check;
   sim.qgraph = std::move(qgraph);
   sim.input = quantize_input(sim.qgraph, sample);
   sim.run = run_network(sim.qgraph, sim.input, engine, config, progress, trace);
-  const ReferenceResult reference = run_reference(sim.qgraph, sim.input, reference_reduction_chunk(config.array));
-  sim.checks = check_against_reference(sim.run, reference);
+  if (check == Check::full) {
+    const ReferenceResult reference = run_reference(sim.qgraph, sim.input, reference_reduction_chunk(config.array));
+    sim.checks = check_against_reference(sim.run, reference);
+  }
 
   const std::vector<Tensor> golden = Fp32Executor(graph).run(sample);
   std::vector<const Tensor*> outputs;
@@ -39,14 +43,24 @@ std::unique_ptr<GemmEngine> make_engine(const AcceleratorConfig& config) {
   return make_tile_engine(config.array);
 }
 
-Simulation simulate(const AcceleratorConfig& config, const Graph& graph, GemmEngine& engine, const EnergyTable& table,
-                    const LayerProgress& progress, TraceRecorder* trace, const QuantizationOptions& quantization) {
+namespace {
+
+Simulation simulate_graph(const AcceleratorConfig& config, const Graph& graph, GemmEngine& engine,
+                          const EnergyTable& table, const LayerProgress& progress, TraceRecorder* trace,
+                          const QuantizationOptions& quantization, Check check) {
   // Sample 0 is both a calibration input and the run's input.
   const std::vector<Tensor> calibration = quantization.calibration_data.empty()
                                               ? make_calibration_inputs(graph, quantization.calibration_samples)
                                               : quantization.calibration_data;
   QuantizedGraph qgraph = quantize_graph(graph, config.array.mac, calibration, quantization);
-  return run_quantized(config, graph, std::move(qgraph), calibration.front(), engine, table, progress, trace);
+  return run_quantized(config, graph, std::move(qgraph), calibration.front(), engine, table, progress, trace, check);
+}
+
+}  // namespace
+
+Simulation simulate(const AcceleratorConfig& config, const Graph& graph, GemmEngine& engine, const EnergyTable& table,
+                    const LayerProgress& progress, TraceRecorder* trace, const QuantizationOptions& quantization) {
+  return simulate_graph(config, graph, engine, table, progress, trace, quantization, Check::full);
 }
 
 std::optional<std::string> file_quantization_mismatch(const AcceleratorConfig& config, const LoadedModel& model) {
@@ -63,21 +77,28 @@ std::optional<std::string> file_quantization_mismatch(const AcceleratorConfig& c
 
 Simulation simulate(const AcceleratorConfig& config, const LoadedModel& model, GemmEngine& engine,
                     const EnergyTable& table, const QuantizationOptions& quantization, const LayerProgress& progress,
-                    TraceRecorder* trace, const Tensor* sample) {
+                    TraceRecorder* trace, const Tensor* sample, const SimulationMode& mode) {
+  if (mode.values == Values::off) {
+    if (sample) throw std::invalid_argument("simulate: an input sample needs values on");
+    return simulate_values_off(config, model, table, quantization, progress, trace);
+  }
   if (!model.quantized && sample) {
     const std::vector<Tensor> calibration = quantization.calibration_data.empty()
                                                 ? make_calibration_inputs(model.graph, quantization.calibration_samples)
                                                 : quantization.calibration_data;
     QuantizedGraph qgraph = quantize_graph(model.graph, config.array.mac, calibration, quantization);
-    return run_quantized(config, model.graph, std::move(qgraph), *sample, engine, table, progress, trace);
+    return run_quantized(config, model.graph, std::move(qgraph), *sample, engine, table, progress, trace, mode.check);
   }
-  if (!model.quantized) return simulate(config, model.graph, engine, table, progress, trace, quantization);
+  if (!model.quantized) {
+    return simulate_graph(config, model.graph, engine, table, progress, trace, quantization, mode.check);
+  }
   if (const auto mismatch = file_quantization_mismatch(config, model)) throw std::invalid_argument(*mismatch);
   QuantizedGraph qgraph = *model.quantized;
   // The file decides the scales; the config decides the hardware (accumulator, lanes).
   qgraph.mac = config.array.mac;
-  Simulation sim = run_quantized(config, model.graph, std::move(qgraph),
-                                 sample ? *sample : make_sample_input(model.graph), engine, table, progress, trace);
+  Simulation sim =
+      run_quantized(config, model.graph, std::move(qgraph), sample ? *sample : make_sample_input(model.graph), engine,
+                    table, progress, trace, mode.check);
   sim.quantization_from_file = true;
   return sim;
 }
@@ -85,15 +106,19 @@ Simulation simulate(const AcceleratorConfig& config, const LoadedModel& model, G
 Simulation simulate_all(const AcceleratorConfig& config, const std::vector<LoadedModel>& models,
                         const std::string& name, GemmEngine& engine, const EnergyTable& table,
                         const QuantizationOptions& quantization, const LayerProgress& progress, TraceRecorder* trace,
-                        const Tensor* sample) {
+                        const Tensor* sample, const SimulationMode& mode) {
   if (models.empty()) throw std::invalid_argument("simulate_all: no model");
-  if (models.size() == 1) return simulate(config, models.front(), engine, table, quantization, progress, trace, sample);
+  if (models.size() == 1) {
+    return simulate(config, models.front(), engine, table, quantization, progress, trace, sample, mode);
+  }
   if (sample) throw std::invalid_argument("simulate_all: one input cannot feed several models");
   if (trace) throw std::invalid_argument("simulate_all: several models cannot share one trace");
 
   std::size_t layer_count = 0;
   for (const LoadedModel& model : models) layer_count += model.graph.layers.size();
   Simulation all;
+  all.values = mode.values;
+  all.check = mode.values == Values::off ? Check::none : mode.check;
   all.qgraph.mac = config.array.mac;
   all.qgraph.graph.name = name;
   all.qgraph.graph.seed = models.front().graph.seed;
@@ -113,7 +138,7 @@ Simulation simulate_all(const AcceleratorConfig& config, const std::vector<Loade
       return std::none_of(model.graph.layers.begin(), model.graph.layers.end(),
                           [&](const Layer& l) { return l.name == layer; });
     });
-    Simulation row = simulate(config, model, engine, table, row_options, row_progress, nullptr);
+    Simulation row = simulate(config, model, engine, table, row_options, row_progress, nullptr, nullptr, mode);
     done += model.graph.layers.size();
     all.quantization_from_file = all.quantization_from_file || row.quantization_from_file;
     for (std::size_t i = 0; i < row.qgraph.layers.size(); ++i) {
@@ -159,8 +184,9 @@ std::string_view to_string(EightBitEnds ends) {
 }
 
 std::vector<LoadedModel> load_models_checked(const std::string& path, const QuantizationOptions& quantization,
-                                             const GraphCheck& check) {
-  std::vector<LoadedModel> models = load_models(path, check);
+                                             const GraphCheck& check, Values values) {
+  std::vector<LoadedModel> models =
+      values == Values::off ? load_model_structures(path, check) : load_models(path, check);
   for (const std::string& name : quantization.eight_bit_layers) {
     const bool found = std::any_of(models.begin(), models.end(), [&](const LoadedModel& m) {
       return std::any_of(m.graph.layers.begin(), m.graph.layers.end(), [&](const Layer& l) {
@@ -188,6 +214,13 @@ std::string quantization_text(const Simulation& sim, const QuantizationOptions& 
            std::string(to_string(sim.qgraph.arithmetic)) + " (docs/numerics.md)";
   }
   if (!sim.qgraph.mac.integer()) return "none: float formats round their values (no calibration)";
+  if (sim.values == Values::off) {
+    // The formats follow the 8-bit rules; nothing is calibrated without values.
+    std::string text = "none: --values off (formats only, 8-bit ends " + std::string(to_string(q.eight_bit_ends));
+    for (std::size_t i = 0; i < q.eight_bit_layers.size(); ++i)
+      text += (i ? "," : ", 8-bit layers ") + q.eight_bit_layers[i];
+    return text + "; no calibration)";
+  }
   std::string text = "calibrated by npusim (" + std::string(to_string(q.method));
   if (q.method == CalibrationMethod::percentile) {
     std::ostringstream percentile;
@@ -214,6 +247,12 @@ nlohmann::ordered_json quantization_json(const Simulation& sim, const Quantizati
   }
   if (!sim.qgraph.mac.integer()) {
     json["source"] = "float_rounding";
+    return json;
+  }
+  if (sim.values == Values::off) {
+    json["source"] = "formats_only";  // --values off: nothing calibrated
+    json["eight_bit_ends"] = std::string(to_string(q.eight_bit_ends));
+    json["eight_bit_layers"] = q.eight_bit_layers;
     return json;
   }
   json["source"] = "calibration";

@@ -35,6 +35,17 @@ struct Simulation {
   // True when the scales and zero points came from the model file
   // (LoadedModel::quantized), not from npusim's calibration.
   bool quantization_from_file = false;
+  // Values::off (--values off, sim/commands/run_values_off.h): no values were
+  // computed, so `checks` and `metrics` are empty, the input and the layers'
+  // outputs hold dims and formats only, and qgraph has formats but no scales.
+  Values values = Values::on;
+  Check check = Check::full;  // Check::none: `checks` is empty (always with values off)
+};
+
+// What a simulation computes: values (and then whether it checks them).
+struct SimulationMode {
+  Values values = Values::on;
+  Check check = Check::full;  // ignored with values off: nothing to check
 };
 
 // The engine a config asks for. The pe engine elaborates the process's one
@@ -54,9 +65,12 @@ Simulation simulate(const AcceleratorConfig& config, const Graph& graph, GemmEng
 // calibrated as above.
 // `sample`, when given, is the fp32 input the run uses (`npusim run --input`)
 // instead of the seeded one; calibration still uses the seeded samples.
+// Values::off runs simulate_values_off() instead (no sample: it has no values);
+// Check::none skips the reference executor.
 Simulation simulate(const AcceleratorConfig& config, const LoadedModel& model, GemmEngine& engine,
                     const EnergyTable& table, const QuantizationOptions& quantization,
-                    const LayerProgress& progress = {}, TraceRecorder* trace = nullptr, const Tensor* sample = nullptr);
+                    const LayerProgress& progress = {}, TraceRecorder* trace = nullptr, const Tensor* sample = nullptr,
+                    const SimulationMode& mode = {});
 
 // Why `config` cannot run the quantization `model` carries (its MAC formats
 // must be the file's: int8 weights and activations for an ONNX QDQ or
@@ -77,15 +91,17 @@ std::optional<std::string> file_quantization_mismatch(const AcceleratorConfig& c
 Simulation simulate_all(const AcceleratorConfig& config, const std::vector<LoadedModel>& models,
                         const std::string& name, GemmEngine& engine, const EnergyTable& table,
                         const QuantizationOptions& quantization, const LayerProgress& progress = {},
-                        TraceRecorder* trace = nullptr, const Tensor* sample = nullptr);
+                        TraceRecorder* trace = nullptr, const Tensor* sample = nullptr,
+                        const SimulationMode& mode = {});
 
 // The model file of `npusim run` / `compare` (load_models()), checked against
 // the quantization options: an --eight-bit-layers name no compute layer has,
 // or calibration options for a file that carries its own quantization, is an
 // InputError naming the option and the file.
 // `check` sees the graphs before their parameters are drawn (models/model_loader.h).
+// Values::off reads the structure only (load_model_structures()).
 std::vector<LoadedModel> load_models_checked(const std::string& path, const QuantizationOptions& quantization,
-                                             const GraphCheck& check = {});
+                                             const GraphCheck& check = {}, Values values = Values::on);
 
 // Where a run's quantization came from, for reports: "calibrated by npusim
 // (minmax, per-channel weights, 1 sample)", "from the model file (...)" or

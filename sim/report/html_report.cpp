@@ -69,10 +69,18 @@ std::string summary_section(const RunReport& report) {
       {"MACs", std::to_string(totals.macs)},
       {"effective throughput (GMAC/s)", fixed(totals.effective_gmac_per_s, 3)},
       {"utilization (%)", fixed(100.0 * totals.utilization, 2)},
-      {"layers checked / mismatched",
-       std::to_string(totals.layers_checked) + " / " + std::to_string(totals.layers_mismatched)},
-      {"overflowed outputs", std::to_string(totals.overflow_outputs)},
   };
+  if (report.checked()) {
+    rows.push_back({"layers checked / mismatched",
+                    std::to_string(totals.layers_checked) + " / " + std::to_string(totals.layers_mismatched)});
+  } else if (report.values == Values::on) {
+    rows.push_back({"check", "none (--check none)"});
+  }
+  if (report.values == Values::on) {
+    rows.push_back({"overflowed outputs", std::to_string(totals.overflow_outputs)});
+  } else {
+    rows.push_back({"values", "off: timing only (no values computed, no reference check, no SQNR)"});
+  }
   if (report.metrics) rows.push_back({"network SQNR (dB)", sqnr_text(report.metrics->network_sqnr_db)});
   if (report.energy) {
     const RunEnergy& e = *report.energy;
@@ -114,7 +122,8 @@ std::string layer_table(const RunReport& report) {
   for (std::size_t i = 0; i < report.run.layers.size(); ++i) {
     const LayerRecord& layer = report.run.layers[i];
     const bool on_array = layer.unit == ExecutionUnit::array;
-    const bool exact = i < report.checks.size() && report.checks[i].bit_exact;
+    const bool checked = report.checked();
+    const bool exact = !checked || (i < report.checks.size() && report.checks[i].bit_exact);
     const auto cell = [](const std::string& text) { return "<td class=\"num\">" + html_escape(text) + "</td>"; };
     html +=
         std::string("<tr class=\"layer-row") + (exact ? "" : " mismatch") + "\"><td>" + html_escape(layer.name) +
@@ -127,7 +136,11 @@ std::string layer_table(const RunReport& report) {
         cell(report.energy && i < report.energy->layers.size() ? fixed(report.energy->layers[i].total_pj / 1e6, 4)
                                                                : "-") +
         cell(report.metrics && i < report.metrics->layers.size() ? sqnr_text(report.metrics->layers[i].sqnr_db) : "-") +
-        "<td>" + (exact ? "bit-exact" : "MISMATCH") + "</td></tr>\n";
+        "<td>" +
+        (!checked ? "-"
+         : exact  ? "bit-exact"
+                  : "MISMATCH") +
+        "</td></tr>\n";
   }
   return html + "</table>\n";
 }

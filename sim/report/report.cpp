@@ -55,7 +55,12 @@ void write_table(std::ostream& out, const RunReport& report) {
   out << "npusim run: " << report.graph.name << " on " << config.name << " (" << array.rows << "x" << array.cols << " "
       << to_string(array.dataflow) << ", " << array.mac.label() << ", lanes " << array.mac.lanes << ", "
       << fixed(config.clock_mhz, 1) << " MHz, " << to_string(array.timing) << " timing, " << to_string(config.fidelity)
-      << " fidelity)\n\n";
+      << " fidelity)\n";
+  if (report.values == Values::off) {
+    out << "values: off (timing only: no tensor values computed, no reference check, no SQNR; cycles, traffic, "
+           "energy and area as with values on)\n";
+  }
+  out << '\n';
 
   const std::vector<TableColumn> columns{{"layer", false},          {"type", false},       {"unit", false},
                                          {"format", false},         {"GEMM MxNxK", false}, {"MACs", true},
@@ -67,13 +72,17 @@ void write_table(std::ostream& out, const RunReport& report) {
     const LayerRecord& layer = report.run.layers[i];
     const bool on_array = layer.unit == ExecutionUnit::array;
     const bool exact = i < report.checks.size() && report.checks[i].bit_exact;
+    const bool values = report.values == Values::on;
     rows.push_back({layer.name, std::string(to_string(layer.type)), std::string(to_string(layer.unit)), layer.format,
                     gemm_text(layer), std::to_string(layer.macs), std::to_string(layer.cycles),
                     fixed(static_cast<double>(layer.cycles) / config.clock_mhz, 3),
                     on_array ? fixed(100.0 * layer.utilization, 2) : "-",
-                    on_array ? fixed(100.0 * layer.mapping_efficiency, 2) : "-", std::to_string(layer.overflow_outputs),
+                    on_array ? fixed(100.0 * layer.mapping_efficiency, 2) : "-",
+                    values ? std::to_string(layer.overflow_outputs) : "-",
                     report.metrics ? sqnr_text(report.metrics->layers.at(i).sqnr_db) : "-",
-                    exact ? "bit-exact" : "MISMATCH"});
+                    !report.checked() ? "-"
+                    : exact           ? "bit-exact"
+                                      : "MISMATCH"});
   }
   print_table(out, columns, rows);
   if (config.memory.modeled) write_memory_table(out, report);
@@ -82,11 +91,15 @@ void write_table(std::ostream& out, const RunReport& report) {
   const RunTotals totals = summarize(report);
   out << "\ntotal: cycles " << totals.cycles << " (array " << totals.array_cycles << ", ppu " << totals.ppu_cycles
       << "), latency_us " << fixed(totals.latency_us, 3) << ", MACs " << totals.macs << ", effective GMAC/s "
-      << fixed(totals.effective_gmac_per_s, 3) << ", utilization_pct " << fixed(100.0 * totals.utilization, 2)
-      << ", overflows " << totals.overflow_outputs;
+      << fixed(totals.effective_gmac_per_s, 3) << ", utilization_pct " << fixed(100.0 * totals.utilization, 2);
+  if (report.values == Values::on) out << ", overflows " << totals.overflow_outputs;
   if (report.metrics) out << ", network_sqnr_db " << sqnr_text(report.metrics->network_sqnr_db);
   out << '\n';
-  if (totals.layers_mismatched == 0) {
+  if (report.values == Values::off) {
+    out << "check: none (--values off)\n";
+  } else if (report.check == Check::none) {
+    out << "check: none (--check none: values computed, not checked against the reference executor)\n";
+  } else if (totals.layers_mismatched == 0) {
     out << "check: all " << totals.layers_checked << " layers bit-exact against the reference executor\n";
   } else {
     out << "check: " << totals.layers_mismatched << " of " << totals.layers_checked

@@ -34,7 +34,8 @@ nlohmann::ordered_json quantization_json(const LayerQuantMetrics& m) {
   return json;
 }
 
-nlohmann::ordered_json layer_json(const LayerRecord& layer, const LayerCheck& check, double clock_mhz) {
+// `check` null: nothing checked; `values` false: values off.
+nlohmann::ordered_json layer_json(const LayerRecord& layer, const LayerCheck* check, bool values, double clock_mhz) {
   const bool on_array = layer.unit == ExecutionUnit::array;
   nlohmann::ordered_json json;
   json["name"] = layer.name;
@@ -56,27 +57,39 @@ nlohmann::ordered_json layer_json(const LayerRecord& layer, const LayerCheck& ch
   json["mapping_efficiency_pct"] =
       on_array ? nlohmann::ordered_json(rounded(100.0 * layer.mapping_efficiency, kPercentDecimals))
                : nlohmann::ordered_json(nullptr);
-  json["overflow_outputs"] = layer.overflow_outputs;
+  json["overflow_outputs"] = values ? nlohmann::ordered_json(layer.overflow_outputs) : nlohmann::ordered_json(nullptr);
   if (layer.memory) json["memory"] = memory_json(*layer.memory);
-  json["check"] = {{"bit_exact", check.bit_exact}, {"detail", check.detail}};
+  json["check"] = check ? nlohmann::ordered_json{{"bit_exact", check->bit_exact}, {"detail", check->detail}}
+                        : nlohmann::ordered_json(nullptr);
   return json;
 }
 
 }  // namespace
 
+const char* to_string(Values values) { return values == Values::on ? "on" : "off"; }
+
 nlohmann::ordered_json to_json(const RunReport& report) {
+  const bool values = report.values == Values::on;
+  const nlohmann::ordered_json null(nullptr);
   nlohmann::ordered_json json;
   json["schema"] = kRunReportSchema;
+  json["values"] = to_string(report.values);
+  json["check"] = to_string(report.checked() ? Check::full : Check::none);
   json["config"] = to_json(report.config);
   json["model"] = {{"name", report.graph.name}, {"input_dims", report.graph.input_dims}, {"seed", report.graph.seed}};
   // The accumulation order the reference reproduced: chunks of this many K
   // elements (0: one chunk over the whole K, the OS order).
-  json["reference_check"] = {{"reduction_chunk_elements", reference_reduction_chunk(report.config.array)}};
+  json["reference_check"] =
+      report.checked()
+          ? nlohmann::ordered_json{{"reduction_chunk_elements", reference_reduction_chunk(report.config.array)}}
+          : null;
 
   auto layers = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < report.run.layers.size(); ++i) {
-    layers.push_back(layer_json(report.run.layers[i], report.checks.at(i), report.config.clock_mhz));
+    layers.push_back(layer_json(report.run.layers[i], report.checked() ? &report.checks.at(i) : nullptr, values,
+                                report.config.clock_mhz));
     if (report.metrics) layers.back()["quantization"] = quantization_json(report.metrics->layers.at(i));
+    if (!values) layers.back()["quantization"] = null;
     if (report.energy) layers.back()["energy"] = energy_json(report.energy->layers.at(i));
   }
   json["layers"] = std::move(layers);
@@ -95,8 +108,13 @@ nlohmann::ordered_json to_json(const RunReport& report) {
       {"layers_mismatched", totals.layers_mismatched},
       {"bit_exact", totals.layers_mismatched == 0},
   };
+  if (!report.checked()) {
+    for (const char* key : {"layers_checked", "layers_mismatched", "bit_exact"}) json["totals"][key] = null;
+  }
+  if (!values) json["totals"]["overflow_outputs"] = null;
   if (report.config.memory.modeled) json["totals"]["memory"] = memory_totals_json(report);
   if (report.metrics) json["totals"]["network_sqnr_db"] = db_json(report.metrics->network_sqnr_db);
+  if (!values) json["totals"]["network_sqnr_db"] = null;
   if (report.energy) json["totals"]["energy"] = energy_totals_json(*report.energy);
   return json;
 }

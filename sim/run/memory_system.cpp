@@ -20,6 +20,25 @@ bool is_address_remap(const Layer& layer) {
   return layer.type == LayerType::flatten || layer.type == LayerType::reshape;
 }
 
+// Words of a layer's weight region. conv2d, fc and constants are sized from
+// their dims, not from Layer::weights, so that a graph loaded without its
+// parameters (--values off) gets the DRAM addresses, and with them the row
+// hits and cycles, of the same graph with values. Other layers hold what they
+// hold (a PRelu slope, say).
+std::uint64_t weight_words(const Layer& layer, const std::vector<std::int64_t>& input_dims) {
+  std::int64_t count = 0;
+  switch (layer.type) {
+    case LayerType::constant: count = elements(layer.output_dims); break;
+    case LayerType::fc: count = layer.fc.out_features * elements(input_dims); break;
+    case LayerType::conv2d:
+      count =
+          layer.conv.out_channels * (input_dims.at(0) / layer.conv.groups) * layer.conv.kernel_h * layer.conv.kernel_w;
+      break;
+    default: count = static_cast<std::int64_t>(layer.weights.size());
+  }
+  return static_cast<std::uint64_t>(count);
+}
+
 }  // namespace
 
 // Footprints count every element as 4 bytes, as the address map sizes the
@@ -194,9 +213,13 @@ MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, 
   const std::size_t n = graph.layers.size();
   weight_address_.resize(n);
   output_address_.resize(n);
+  std::map<std::string, const std::vector<std::int64_t>*> dims{{graph.input_name, &graph.input_dims}};
   for (std::size_t i = 0; i < n; ++i) {
+    const Layer& layer = graph.layers[i];
+    const std::vector<std::int64_t>& input_dims = layer.inputs.empty() ? graph.input_dims : *dims.at(layer.inputs[0]);
     weight_address_[i] = next;
-    next = align(next + graph.layers[i].weights.size() * 4);
+    next = align(next + weight_words(layer, input_dims) * 4);
+    dims[layer.name] = &layer.output_dims;
   }
   for (std::size_t i = 0; i < n; ++i) {
     output_address_[i] = next;

@@ -1,6 +1,8 @@
 #include "sim/run/network_runner.h"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -105,6 +107,31 @@ void run_array_layer(const QuantizedGraph& qgraph, std::size_t index, const Tens
   tally.finish(record);
   record.format = mac.label();
   record.output = finish_compute_layer(qgraph, index, acc_int, acc_float, row_sums);
+}
+
+// --values off: the layer's GEMM shapes and closed-form cycles (what the tile
+// engine reports, accel/array/gemm_engine.cpp), no operand or sum. The output
+// is a tensor of dims and format only: what timing, memory and energy read.
+void time_array_layer(const QuantizedGraph& qgraph, std::size_t index, const Tensor& input, const ArrayConfig& array,
+                      LayerRecord& record) {
+  const Layer& layer = qgraph.graph.layers[index];
+  GemmShape shape;
+  std::int64_t count = 1;
+  if (layer.type == LayerType::conv2d) {
+    const ConvGeometry geo = conv_geometry(layer.conv, input.dims);
+    shape = geo.gemm;
+    count = geo.groups;
+  } else {
+    shape = GemmShape{1, layer.fc.out_features, input.elements()};
+  }
+  GemmRun run;
+  run.cycles = gemm_timing(shape, array).cycles;
+  ArrayLayerTally tally(array);
+  for (std::int64_t g = 0; g < count; ++g) tally.add(shape, run);
+  tally.finish(record);
+  record.format = qgraph.mac_of(index).label();
+  record.output.dims = layer.output_dims;
+  record.output.format = qgraph.output_format_of(index);
 }
 
 // The engine for each compute layer's MacFormat: the caller's for the
@@ -275,14 +302,21 @@ std::int64_t ppu_element_ops(LayerType type, std::int64_t output_elements, std::
   return output_elements * input_tensors;
 }
 
-NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEngine& engine,
-                       const AcceleratorConfig& config, const LayerProgress& progress, TraceRecorder* trace) {
+namespace {
+
+// What one layer computes: its values (run_network) or its shapes and cycles
+// only (run_network_timing). Fills the record's unit, format, cycles, MACs and
+// output (whose dims and format the following layers and the memory side read).
+using LayerStep = std::function<void(std::size_t, const std::vector<const Tensor*>&, LayerRecord&)>;
+
+// The layer loop both modes share: inputs by name, the memory shapes, the
+// trace and the totals.
+NetworkRun run_layers(const QuantizedGraph& qgraph, const Tensor& input, const AcceleratorConfig& config,
+                      const LayerStep& step, const LayerProgress& progress, TraceRecorder* trace) {
   const auto& layers = qgraph.graph.layers;
   if (qgraph.layers.size() != layers.size()) {
     throw std::invalid_argument("run_network: quantized layers do not match the graph");
   }
-  EngineSet engines(engine, config);
-  engines.check_formats(qgraph);
   NetworkRun run;
   std::optional<MemorySystem> memory;
   if (config.memory.modeled) memory.emplace(config, qgraph.graph, trace);
@@ -307,20 +341,7 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
     LayerRecord& record = run.layers.emplace_back();
     record.name = layer.name;
     record.type = layer.type;
-    // The layer's MacFormat (its lanes) on the config's array: utilization is
-    // against what the PEs can do in the layer's own format.
-    ArrayConfig layer_array = config.array;
-    if (runs_on_array(layer.type)) {
-      layer_array.mac = qgraph.mac_of(i);
-      run_array_layer(qgraph, i, *inputs[0], engines.engine_for(layer_array.mac), layer_array, record);
-    } else {
-      record.unit = ExecutionUnit::ppu;
-      record.output = run_elementwise_layer(qgraph, i, inputs);
-      record.format = std::string(to_string(record.output.format));
-      record.cycles =
-          ppu_cycles(ppu_element_ops(layer.type, record.output.elements(), static_cast<std::int64_t>(inputs.size())), 1,
-                     config.ppu);
-    }
+    step(i, inputs, record);
     if (memory) shapes.push_back(memory_shape(qgraph, i, inputs, record, config));
     // Without a memory system the trace holds one interval per layer.
     if (trace && !memory && trace->accepting()) {
@@ -345,6 +366,61 @@ NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEn
     }
   }
   return run;
+}
+
+// The PPU layer's cycles from its output's size, which `record.output` holds.
+void set_ppu_cycles(const Layer& layer, std::size_t inputs, const PpuConfig& ppu, LayerRecord& record) {
+  record.unit = ExecutionUnit::ppu;
+  record.format = std::string(to_string(record.output.format));
+  record.cycles =
+      ppu_cycles(ppu_element_ops(layer.type, record.output.elements(), static_cast<std::int64_t>(inputs)), 1, ppu);
+}
+
+}  // namespace
+
+NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEngine& engine,
+                       const AcceleratorConfig& config, const LayerProgress& progress, TraceRecorder* trace) {
+  EngineSet engines(engine, config);
+  engines.check_formats(qgraph);
+  const LayerStep step = [&](std::size_t i, const std::vector<const Tensor*>& inputs, LayerRecord& record) {
+    const Layer& layer = qgraph.graph.layers[i];
+    if (runs_on_array(layer.type)) {
+      // The layer's MacFormat (its lanes) on the config's array: utilization is
+      // against what the PEs can do in the layer's own format.
+      ArrayConfig layer_array = config.array;
+      layer_array.mac = qgraph.mac_of(i);
+      run_array_layer(qgraph, i, *inputs[0], engines.engine_for(layer_array.mac), layer_array, record);
+      return;
+    }
+    record.output = run_elementwise_layer(qgraph, i, inputs);
+    set_ppu_cycles(layer, inputs.size(), config.ppu, record);
+  };
+  return run_layers(qgraph, input, config, step, progress, trace);
+}
+
+NetworkRun run_network_timing(const QuantizedGraph& qgraph, const AcceleratorConfig& config,
+                              const LayerProgress& progress, TraceRecorder* trace) {
+  if (config.fidelity == Fidelity::pe) {
+    throw InputError(
+        "--values off times every GEMM in closed form (tile fidelity); pe fidelity steps the values "
+        "through the PE registers, so it needs --values on");
+  }
+  Tensor input;
+  input.dims = qgraph.graph.input_dims;
+  input.format = qgraph.graph_input_format();
+  const LayerStep step = [&](std::size_t i, const std::vector<const Tensor*>& inputs, LayerRecord& record) {
+    const Layer& layer = qgraph.graph.layers[i];
+    if (runs_on_array(layer.type)) {
+      ArrayConfig layer_array = config.array;
+      layer_array.mac = qgraph.mac_of(i);
+      time_array_layer(qgraph, i, *inputs[0], layer_array, record);
+      return;
+    }
+    record.output.dims = layer.output_dims;
+    record.output.format = qgraph.output_format_of(i);
+    set_ppu_cycles(layer, inputs.size(), config.ppu, record);
+  };
+  return run_layers(qgraph, input, config, step, progress, trace);
 }
 
 }  // namespace npusim

@@ -23,6 +23,10 @@ namespace npusim {
 
 enum class ExecutionUnit { array, ppu };
 
+// Whether a run computes tensor values (and checks them) or times the network
+// only (`--values off`, run_network_timing below).
+enum class Values { on, off };
+
 struct LayerRecord {
   std::string name;
   LayerType type = LayerType::conv2d;
@@ -69,5 +73,18 @@ using LayerProgress = std::function<void(std::size_t, std::size_t, const LayerRe
 NetworkRun run_network(const QuantizedGraph& qgraph, const Tensor& input, GemmEngine& engine,
                        const AcceleratorConfig& config, const LayerProgress& progress = {},
                        TraceRecorder* trace = nullptr);
+
+// --values off (timing only): the same run without tensor values. No weight,
+// operand or output value is read or made: each array layer's GEMMs are timed
+// in closed form (the tile engine's cycles), each PPU layer from its output's
+// size, and with a memory section the whole network runs on the memory model
+// as run_network's does, so cycles, stalls, traffic and everything priced from
+// them equal run_network's on the same graph. LayerRecord::output then holds
+// dims and format only (no elements) and overflow_outputs is 0 (unknown).
+// `qgraph` needs formats only (mac, input and output formats per layer); its
+// graph may lack weights. Memory is the memory model's, never a tensor's.
+// Throws InputError for pe fidelity, whose cycles come from stepping values.
+NetworkRun run_network_timing(const QuantizedGraph& qgraph, const AcceleratorConfig& config,
+                              const LayerProgress& progress = {}, TraceRecorder* trace = nullptr);
 
 }  // namespace npusim

@@ -5,6 +5,8 @@
 #include <stdexcept>
 
 namespace npusim {
+
+const char* to_string(Check check) { return check == Check::full ? "full" : "none"; }
 namespace {
 
 std::string dims_text(const std::vector<std::int64_t>& dims) {

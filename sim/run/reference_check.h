@@ -13,6 +13,14 @@
 
 namespace npusim {
 
+// Whether a run checks its layers against the reference executor: every
+// layer (full, the default) or none (`--check none`: values and SQNR still
+// computed; the reference, about half a run's time, is skipped).
+enum class Check { full, none };
+
+// "full" or "none".
+const char* to_string(Check check);
+
 struct LayerCheck {
   bool bit_exact = false;
   std::string detail;  // "bit-exact", or what differs first

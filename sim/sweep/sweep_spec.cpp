@@ -1,5 +1,6 @@
 #include "sim/sweep/sweep_spec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -369,6 +370,30 @@ std::string set_text(const std::string& path, const nlohmann::ordered_json& valu
   return path + "=" + value.dump();
 }
 
+namespace {
+
+// "run_args": ["--values", "off"] times the points only (docs/cli.md#values-off-timing-only):
+// they have no SQNR, so a floor or an objective on it is an error rather than
+// a filter that every point passes (a null SQNR otherwise means infinite).
+void check_values_off(const SpecContext& spec, const SweepSpec& result) {
+  const auto& args = result.run_args;
+  bool off = std::find(args.begin(), args.end(), "--values=off") != args.end();
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) off = off || (args[i] == "--values" && args[i + 1] == "off");
+  if (!off) return;
+  if (result.constraints.min_sqnr_db) {
+    spec.fail("$.constraints.min_sqnr_db",
+              "needs tensor values, but $.run_args has --values off (no SQNR is measured)");
+  }
+  for (std::size_t i = 0; i < result.objectives.size(); ++i) {
+    if (result.objectives[i].metric == "network_sqnr_db" || result.objectives[i].metric == "bit_exact") {
+      spec.fail("$.objectives[" + std::to_string(i) + "]",
+                result.objectives[i].metric + " needs tensor values, but $.run_args has --values off");
+    }
+  }
+}
+
+}  // namespace
+
 SweepSpec load_sweep_spec(const std::string& path) {
   const SpecContext spec(path);
   const ojson root = read_ordered(path);
@@ -388,6 +413,7 @@ SweepSpec load_sweep_spec(const std::string& path) {
   result.objectives = read_objectives(spec, root);
   result.timeout_s = positive_number(spec, root, "timeout_s", "$");
   result.run_args = read_run_args(spec, root);
+  check_values_off(spec, result);
   return result;
 }
 
