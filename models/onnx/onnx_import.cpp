@@ -265,7 +265,7 @@ OnnxImport import_onnx(const std::string& path, const OnnxImportOptions& options
   std::vector<OnnxTensor> bound;
   for (const auto& file : options.constant_input_files) bound.push_back(read_onnx_tensor_file(file));
   bound.insert(bound.end(), options.constant_inputs.begin(), options.constant_inputs.end());
-  OnnxGraphView view(model.graph(), default_opset(model, path), path, bound);
+  OnnxGraphView view(model.graph(), default_opset(model, path), path, bound, options.input_shapes);
   if (options.rows_as_batch)
     view.split_rows(options.row);
   else if (options.row != 0)

@@ -6,10 +6,12 @@
 #include <cmath>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "accel/array/array_config.h"
+#include "models/model_loader.h"
 #include "sim/commands/compare_command.h"
 #include "sim/commands/run_command.h"
 
@@ -22,6 +24,32 @@ constexpr double kMaxTraceTimeUs = 1e12;
 constexpr std::int64_t kMaxTraceWindowNs = 1'000'000'000'000;  // 1000 s; x1000 into ps stays far from 2^63
 constexpr std::int64_t kMaxTraceEvents = std::int64_t{1} << 40;
 constexpr std::int64_t kMaxMemoryMb = std::int64_t{1} << 30;  // a petabyte: only keeps the shift into bytes in range
+
+// --input-shape name=1x3x224x224 (repeatable): an ONNX input's full shape,
+// fixing its dynamic dimensions (models/model_loader.h).
+po::options_description input_shape_description() {
+  po::options_description options("Model input");
+  options.add_options()("input-shape",
+                        po::value<std::vector<std::string>>()->composing()->value_name("name=1x3x224x224"),
+                        "full shape of an ONNX graph input, fixing its dynamic dimensions (repeatable)");
+  return options;
+}
+
+npusim::ModelLoadOptions read_input_shapes(const po::variables_map& values) {
+  npusim::ModelLoadOptions load;
+  if (!values.count("input-shape")) return load;
+  for (const std::string& text : values["input-shape"].as<std::vector<std::string>>()) {
+    try {
+      auto [name, dims] = npusim::parse_input_shape(text);
+      if (!load.input_shapes.emplace(name, std::move(dims)).second) {
+        throw UsageError("--input-shape: input '" + name + "' given twice");
+      }
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--input-shape: ") + e.what());
+    }
+  }
+  return load;
+}
 
 }  // namespace
 
@@ -66,6 +94,7 @@ po::options_description run_options_description() {
        "refuse a run expected to take longer than MIN minutes (default 60)");
   // clang-format on
   options.add(quantization_options_description());
+  options.add(input_shape_description());
   return options;
 }
 
@@ -79,6 +108,7 @@ int run_main(const std::vector<std::string>& args) {
   npusim::RunOptions options;
   options.config_path = values["config"].as<std::string>();
   options.model_path = values["model"].as<std::string>();
+  options.model_load = read_input_shapes(values);
   options.quantization = read_quantization_options(values);
   if (values.count("set")) options.set_overrides = values["set"].as<std::vector<std::string>>();
   if (values.count("fidelity")) {
@@ -154,6 +184,7 @@ int compare_main(const std::vector<std::string>& args) {
        "refuse a design whose estimated peak memory is above MB (default: half the physical memory)");
   // clang-format on
   description.add(quantization_options_description());
+  description.add(input_shape_description());
   const auto parsed = parse_subcommand(args, description, "compare",
                                        "Compare designs on one network: energy, DRAM traffic, latency, area, accuracy.",
                                        {"config", "model"});
@@ -162,6 +193,7 @@ int compare_main(const std::vector<std::string>& args) {
   npusim::CompareOptions options;
   options.config_paths = values["config"].as<std::vector<std::string>>();
   options.model_path = values["model"].as<std::string>();
+  options.model_load = read_input_shapes(values);
   options.quantization = read_quantization_options(values);
   if (values.count("set")) options.set_overrides = values["set"].as<std::vector<std::string>>();
   if (values.count("formats")) {

@@ -300,7 +300,8 @@ int compare_command(const CompareOptions& options, std::ostream& out, std::ostre
   if (!options.formats.empty() && options.config_paths.size() > 1) {
     throw InputError("--formats varies one config: give exactly one --config with it");
   }
-  const std::vector<LoadedModel> models = load_models_checked(options.model_path, options.quantization);
+  const std::vector<LoadedModel> models =
+      load_models_checked(options.model_path, options.quantization, {}, options.model_load);
   {
     // Before any design is simulated: no output over an input or another output, each creatable.
     std::vector<NamedPath> inputs{{"--model", options.model_path}};

@@ -105,9 +105,9 @@ std::vector<LoadedModel> load_run_models(const RunOptions& options, const Accele
   resources.trace_flush_events = options.trace_flush_events;
   resources.max_memory_bytes = options.max_memory_mb << 20;
   resources.max_seconds = options.max_sim_minutes * 60;
-  std::vector<LoadedModel> models =
-      load_models_checked(options.model_path, options.quantization,
-                          [&](const std::vector<const Graph*>& graphs) { check_resources(config, graphs, resources); });
+  std::vector<LoadedModel> models = load_models_checked(
+      options.model_path, options.quantization,
+      [&](const std::vector<const Graph*>& graphs) { check_resources(config, graphs, resources); }, options.model_load);
   for (const LoadedModel& model : models) {
     check_memory_fits(config, model.graph, options.config_path);
     if (const auto mismatch = file_quantization_mismatch(config, model)) {

@@ -85,7 +85,7 @@ Simulation simulate_all(const AcceleratorConfig& config, const std::vector<Loade
 // InputError naming the option and the file.
 // `check` sees the graphs before their parameters are drawn (models/model_loader.h).
 std::vector<LoadedModel> load_models_checked(const std::string& path, const QuantizationOptions& quantization,
-                                             const GraphCheck& check = {});
+                                             const GraphCheck& check = {}, const ModelLoadOptions& load = {});
 
 // Where a run's quantization came from, for reports: "calibrated by npusim
 // (minmax, per-channel weights, 1 sample)", "from the model file (...)" or
