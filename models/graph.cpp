@@ -32,7 +32,18 @@ std::int64_t layer_macs(const Layer& layer, const std::vector<std::int64_t>& inp
     case LayerType::scale:
     case LayerType::sigmoid:
     case LayerType::hard_sigmoid:
-    case LayerType::mul: return 0;
+    case LayerType::mul:
+    case LayerType::tanh:
+    case LayerType::gelu:
+    case LayerType::leaky_relu:
+    case LayerType::prelu:
+    case LayerType::hard_swish:
+    case LayerType::log_softmax:
+    case LayerType::sub:
+    case LayerType::div:
+    case LayerType::reduce:
+    case LayerType::transpose:
+    case LayerType::slice: return 0;
   }
   return 0;
 }

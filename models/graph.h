@@ -33,6 +33,23 @@ enum class LayerType {
   // inputs[0] * inputs[1]; inputs[1] of the same dims, or {C, 1, 1}: one
   // factor per channel (squeeze-and-excite).
   mul,
+  tanh,
+  // x * Phi(x). gelu.tanh_approximation false: (x * (erf(x / sqrt 2) + 1)) * 0.5
+  // (torch's Erf form); true: 0.5 * (x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))).
+  gelu,
+  leaky_relu,   // x >= 0 ? x : alpha * x
+  prelu,        // x >= 0 ? x : weights[c] * x (one slope per channel, C = output_dims[0])
+  hard_swish,   // x * max(0, min(1, x / 6 + 0.5))
+  log_softmax,  // x - max - log(sum(exp(x - max))) along `axis` of {C, H, W}
+  sub,          // inputs[0] - inputs[1], inputs[1] as for mul
+  div,          // inputs[0] / inputs[1], inputs[1] as for mul
+  // reduce.op (sum, max, mean) along `axis` of {C, H, W}: that axis becomes 1.
+  reduce,
+  // Permutes the {C, H, W} axes: output axis a is input axis perm[a] (so
+  // output_dims[a] = input dims[perm[a]]); a channel shuffle is perm {1, 0, 2}
+  // of {groups, C / groups, H * W}.
+  transpose,
+  slice,  // elements [slice.begin, slice.end) along `axis` of {C, H, W}
 };
 enum class Activation { none, relu, relu6 };
 
@@ -66,6 +83,19 @@ struct HardSigmoidParams {
   float alpha = 0.2f, beta = 0.5f;  // ONNX's defaults
 };
 
+struct GeluParams {
+  bool tanh_approximation = false;
+};
+
+enum class ReduceOp { sum, max, mean };
+struct ReduceParams {
+  ReduceOp op = ReduceOp::sum;
+};
+
+struct SliceParams {
+  std::int64_t begin = 0, end = 0;  // along Layer::axis, end exclusive
+};
+
 struct Layer {
   std::string name;
   LayerType type = LayerType::conv2d;
@@ -76,12 +106,18 @@ struct Layer {
   PoolParams pool;
   ClipParams clip;
   HardSigmoidParams hard_sigmoid;
-  int axis = 0;                              // concat, softmax: 0 = C, 1 = H, 2 = W
+  GeluParams gelu;
+  ReduceParams reduce;
+  SliceParams slice;
+  float alpha = 0.01f;                       // leaky_relu's slope (ONNX's default)
+  std::vector<int> perm;                     // transpose: 3 entries
+  int axis = 0;                              // concat, softmax, log_softmax, reduce, slice: 0 = C, 1 = H, 2 = W
   Activation activation = Activation::none;  // fused after conv2d, fc and add
   bool has_bias = false;
   std::vector<std::int64_t> output_dims;  // {C, H, W}; fc gives {N, 1, 1}
   // fp32 master parameters. conv2d: {N, C/groups, R, S} row-major; fc: {N, K};
-  // constant: its C*H*W values, row-major; scale: the C multipliers (bias: the C addends).
+  // constant: its C*H*W values, row-major; scale: the C multipliers (bias: the C addends);
+  // prelu: the C slopes.
   std::vector<float> weights;
   std::vector<float> bias;  // N entries when has_bias
 };

@@ -4,9 +4,12 @@
 //   .csv   a SCALE-Sim topology (models/scalesim_csv.h): one Graph per row
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/graph.h"
@@ -33,6 +36,19 @@ struct LoadedModel {
 // resource estimate (sim/commands/resource_estimate.h) refuses a network that
 // would not fit before it takes the memory.
 using GraphCheck = std::function<void(const std::vector<const Graph*>&)>;
-std::vector<LoadedModel> load_models(const std::string& path, const GraphCheck& check = {});
+
+// How to read a model file beyond its contents.
+struct ModelLoadOptions {
+  // `--input-shape name=1x3x224x224`: the full shape of an ONNX graph input,
+  // fixing its dynamic dimensions (its static ones must agree). Any other
+  // format refuses them.
+  std::map<std::string, std::vector<std::int64_t>> input_shapes;
+};
+// "name=1x3x224x224" as (name, {1, 3, 224, 224}); std::invalid_argument
+// saying what was expected otherwise.
+std::pair<std::string, std::vector<std::int64_t>> parse_input_shape(const std::string& text);
+
+std::vector<LoadedModel> load_models(const std::string& path, const GraphCheck& check = {},
+                                     const ModelLoadOptions& options = {});
 
 }  // namespace npusim

@@ -221,7 +221,18 @@ class NetworkReader {
       case LayerType::scale:
       case LayerType::sigmoid:
       case LayerType::hard_sigmoid:
-      case LayerType::mul: break;  // not JSON layer types (layer_type() never returns them)
+      case LayerType::mul:
+      case LayerType::tanh:
+      case LayerType::gelu:
+      case LayerType::leaky_relu:
+      case LayerType::prelu:
+      case LayerType::hard_swish:
+      case LayerType::log_softmax:
+      case LayerType::reduce:
+      case LayerType::transpose:
+      case LayerType::slice:
+      case LayerType::sub:
+      case LayerType::div: break;  // not JSON layer types (layer_type() never returns them)
     }
     r.finish();
     if (elements(layer.output_dims) > kMaxElements) {

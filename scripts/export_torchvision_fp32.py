@@ -29,6 +29,7 @@ MODELS = {
     "vgg11": (lambda: tvm.vgg11(weights=None), 224),
     "mobilenet_v3_small": (lambda: tvm.mobilenet_v3_small(weights=None), 32),
     "efficientnet_b0": (lambda: tvm.efficientnet_b0(weights=None), 32),
+    "shufflenet_v2_x0_5": (lambda: tvm.shufflenet_v2_x0_5(weights=None), 32),
 }
 
 

@@ -150,17 +150,17 @@ TEST_F(OnnxImportTest, UnsupportedNodesAreAllListedInOneLine) {
   floats("beta", {2}, {0, 0});
   floats("mean", {2}, {0, 0});
   floats("var", {2}, {1, 1});
-  node("Tanh", "th", {"x"}, {"s"});
+  node("Elu", "th", {"x"}, {"s"});
   node("BatchNormalization", "lonely_bn", {"x", "gamma", "beta", "mean", "var"}, {"n"});
   node("Add", "sum", {"s", "n"}, {"a"});
-  node("LeakyRelu", "", {"a"}, {"leaky_out"});
+  node("Selu", "", {"a"}, {"leaky_out"});
   output("leaky_out", {1, 2, 4, 4});
   // A BatchNormalization of the graph input is a per-channel scale layer
-  // (onnx_import_breadth_test.cpp); the Tanh and the LeakyRelu are unsupported.
+  // (onnx_import_breadth_test.cpp); the Elu and the Selu are unsupported.
   const std::string message = import_error();
   EXPECT_NE(message.find("2 unsupported nodes"), std::string::npos) << message;
-  EXPECT_NE(message.find("node \"th\" (Tanh)"), std::string::npos) << message;
-  EXPECT_NE(message.find("node \"leaky_out\" (LeakyRelu)"), std::string::npos) << message;
+  EXPECT_NE(message.find("node \"th\" (Elu)"), std::string::npos) << message;
+  EXPECT_NE(message.find("node \"leaky_out\" (Selu)"), std::string::npos) << message;
   EXPECT_EQ(message.find("lonely_bn"), std::string::npos) << message;
 }
 

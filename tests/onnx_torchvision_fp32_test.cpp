@@ -113,13 +113,15 @@ TEST_P(TorchvisionFp32, ImportsAndMatchesOnnxruntimeOrListsEveryUnsupportedNode)
 // import. DenseNet-121's 62 BatchNormalizations after a Concat are
 // per-channel scale layers; MobileNetV3-Small's 28 HardSigmoid + 28 Mul and
 // EfficientNet-B0's 65 Sigmoid + 65 Mul (node counts of the exported files)
-// are sigmoid / hard_sigmoid / mul layers. A case expecting a refusal names
+// are sigmoid / hard_sigmoid / mul layers; ShuffleNetV2 x0.5's 16 channel
+// shuffles (Reshape, Transpose, Reshape) are transpose layers and its 26
+// channel Slices slice layers. A case expecting a refusal names
 // the count of unsupported nodes and their op types.
 INSTANTIATE_TEST_SUITE_P(Export, TorchvisionFp32,
                          ::testing::Values(Case{"resnet50", 0, {}}, Case{"mnasnet0_5", 0, {}},
                                            Case{"squeezenet1_1", 0, {}}, Case{"vgg11", 0, {}},
                                            Case{"densenet121", 0, {}}, Case{"mobilenet_v3_small", 0, {}},
-                                           Case{"efficientnet_b0", 0, {}}),
+                                           Case{"efficientnet_b0", 0, {}}, Case{"shufflenet_v2_x0_5", 0, {}}),
                          [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
 }  // namespace

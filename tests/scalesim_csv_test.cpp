@@ -142,7 +142,7 @@ TEST_F(ScalesimFiles, HeaderLineIsSkippedWhateverItSays) {
   // SCALE-Sim's load_arrays_conv/gemm skip line 1 unread: a misspelled, empty or
   // foreign header, or one with U+00A0 after its commas, changes nothing.
   const std::string row = "c, 12, 12, 3, 3, 2, 4, 1,\n";
-  for (const std::string header :
+  for (const std::string& header :
        {std::string("name, height, width\n"), std::string("\n"), std::string("Layer,M,N,K\n"),
         std::string("Layer name,\u00a0IFMAP Height,\u00a0IFMAP Width,\n"), std::string("\xEF\xBB\xBF\t;;;\n")}) {
     const auto graphs = load_scalesim_csv(write(header + row), 1);
@@ -410,7 +410,9 @@ TEST(ScalesimShapes, EveryShapeRunsOrIsRefusedAsListed) {
   }
   EXPECT_GE(listed.size(), 25u);
   for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() == ".csv") EXPECT_TRUE(listed.count(entry.path().filename().string())) << entry.path();
+    if (entry.path().extension() == ".csv") {
+      EXPECT_TRUE(listed.count(entry.path().filename().string())) << entry.path();
+    }
   }
 }
 

@@ -155,20 +155,18 @@ void map_sigmoid(OnnxBuilder& b, const onnx::NodeProto& node) {
 // ReduceMean over the spatial axes of [1, C, H, W] (H and W, or the length of
 // [1, C, L]) is a global average pool, as torch writes x.mean([2, 3])
 // (MNASNet): keepdims=1 gives [1, C, 1, 1], keepdims=0 gives [1, C]; both are
-// {C, 1, 1} in the IR. Any other set of axes is unsupported.
+// {C, 1, 1} in the IR. Any other set of axes is a reduce layer (map_reduce).
 void map_reduce_mean(OnnxBuilder& b, const onnx::NodeProto& node) {
   const OnnxAttributes attrs(node, b.file());
   const OnnxValue& x = real_input(b, node, 0);
   if (b.has_input(node, 1)) throw OnnxUnsupported("axes as an input (opset 18) is not supported");
-  const Spatial in = spatial_of(x);
   const auto rank = static_cast<std::int64_t>(x.shape.size());
   std::set<std::int64_t> axes;
   for (const auto a : attrs.integers("axes", {})) axes.insert(normalize_axis(a, x.shape.size(), b.where(node)));
-  const std::set<std::int64_t> spatial = rank == 4 ? std::set<std::int64_t>{2, 3} : std::set<std::int64_t>{2};
-  if (axes != spatial) {
-    throw OnnxUnsupported(
-        "only a mean over the spatial axes (2 and 3 of [N, C, H, W]) is supported: a global average pool");
-  }
+  const bool spatial =
+      (rank == 4 && axes == std::set<std::int64_t>{2, 3}) || (rank == 3 && axes == std::set<std::int64_t>{2});
+  if (!spatial || x.shape[0] != 1) return map_reduce(b, node);  // other axes: a reduce layer (mean)
+  const Spatial in = spatial_of(x);
   Layer layer;
   layer.name = b.layer_name(node);
   layer.type = LayerType::avgpool;

@@ -56,6 +56,17 @@ OnnxDims spatial_shape(const Spatial& in, std::int64_t channels, std::int64_t h,
 Window read_window(const OnnxBuilder& b, const onnx::NodeProto& node, const Spatial& in,
                    std::vector<std::int64_t> kernel, bool allow_ceil);
 
+// Constant input `index` of `node` as a constant layer (models/graph.h): its
+// FLOAT values broadcast by ONNX's (numpy) rules to `shape`, which they may
+// not enlarge, and laid out under IR dims `dims` (row-major, like every IR
+// tensor). Broadcasting materialises the full tensor: cheap for constants.
+OnnxValue constant_layer(OnnxBuilder& b, const onnx::NodeProto& node, int index, const OnnxDims& shape,
+                         const OnnxDims& dims);
+
+// Whether the row-major data of IR dims `dims` splits at axis j into
+// (outer, length, inner), as an ONNX tensor does along its op's axis.
+bool splits_at(const OnnxDims& dims, int j, std::int64_t outer, std::int64_t length, std::int64_t inner);
+
 // The mappers, by family: onnx_float_linear.cpp (Conv, Gemm, MatMul,
 // BatchNormalization), onnx_float_activation.cpp (Relu, Clip, the pools),
 // onnx_float_elementwise.cpp (Add, Concat, Softmax), onnx_float_shape.cpp
@@ -78,5 +89,15 @@ void map_reshape(OnnxBuilder& b, const onnx::NodeProto& node);
 void map_identity(OnnxBuilder& b, const onnx::NodeProto& node);
 void map_squeeze(OnnxBuilder& b, const onnx::NodeProto& node);
 void map_pad(OnnxBuilder& b, const onnx::NodeProto& node);
+// onnx_float_functions.cpp: Tanh, LeakyRelu, HardSwish, PRelu, Sub, Div,
+// ReduceSum / ReduceMax / ReduceMean (other than the spatial mean);
+// onnx_float_movement.cpp: Transpose, Split, Slice; onnx_fusion.cpp: GELU.
+void map_unary_function(OnnxBuilder& b, const onnx::NodeProto& node);
+void map_prelu(OnnxBuilder& b, const onnx::NodeProto& node);
+void map_sub_div(OnnxBuilder& b, const onnx::NodeProto& node);
+void map_reduce(OnnxBuilder& b, const onnx::NodeProto& node);
+void map_transpose(OnnxBuilder& b, const onnx::NodeProto& node);
+void map_split(OnnxBuilder& b, const onnx::NodeProto& node);
+void map_slice(OnnxBuilder& b, const onnx::NodeProto& node);
 
 }  // namespace npusim::onnx_float

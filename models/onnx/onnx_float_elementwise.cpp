@@ -10,7 +10,7 @@
 #include "models/onnx/onnx_float_common.h"
 #include "models/onnx/onnx_proto.h"
 
-// Add (a bias fold, a constant operand or a residual add), Mul, Concat and Softmax.
+// Add (a bias fold, a constant operand or a residual add), Mul, Concat, Softmax and LogSoftmax.
 
 namespace npusim::onnx_float {
 namespace {
@@ -39,10 +39,8 @@ bool fold_bias_add(OnnxBuilder& b, const onnx::NodeProto& node, const OnnxValue&
   return true;
 }
 
-// Constant input `index` of `node` as a constant layer (models/graph.h): its
-// FLOAT values broadcast by ONNX's (numpy) rules to `shape`, which they may
-// not enlarge, and laid out under IR dims `dims` (row-major, like every IR
-// tensor). Broadcasting materialises the full tensor: cheap for constants.
+}  // namespace
+
 OnnxValue constant_layer(OnnxBuilder& b, const onnx::NodeProto& node, int index, const OnnxDims& shape,
                          const OnnxDims& dims) {
   const OnnxTensor& c = *b.input(node, index)->constant;
@@ -91,8 +89,6 @@ OnnxValue constant_layer(OnnxBuilder& b, const onnx::NodeProto& node, int index,
   const int t = b.add_layer(std::move(layer));
   return b.layer_value(t, shape, kFloat, OnnxView::real, false);
 }
-
-}  // namespace
 
 void map_add(OnnxBuilder& b, const onnx::NodeProto& node) {
   const OnnxValue& x0 = *b.input(node, 0);
@@ -165,8 +161,6 @@ void map_mul(OnnxBuilder& b, const onnx::NodeProto& node) {
   b.set_output(node, 0, b.layer_value(t, a->shape, a->data_type, a->view, false));
 }
 
-namespace {
-
 // Whether the row-major data of IR dims `dims` splits at axis j into
 // (outer, length, inner), as an ONNX tensor does along its op's axis.
 bool splits_at(const OnnxDims& dims, int j, std::int64_t outer, std::int64_t length, std::int64_t inner) {
@@ -175,8 +169,6 @@ bool splits_at(const OnnxDims& dims, int j, std::int64_t outer, std::int64_t len
   for (int i = j + 1; i < 3; ++i) after *= dims[static_cast<std::size_t>(i)];
   return before == outer && dims[static_cast<std::size_t>(j)] == length && after == inner;
 }
-
-}  // namespace
 
 void map_concat(OnnxBuilder& b, const onnx::NodeProto& node) {
   const OnnxAttributes attrs(node, b.file());
@@ -277,7 +269,7 @@ void map_softmax(OnnxBuilder& b, const onnx::NodeProto& node) {
   }
   Layer layer;
   layer.name = b.layer_name(node);
-  layer.type = LayerType::softmax;
+  layer.type = node.op_type() == "LogSoftmax" ? LayerType::log_softmax : LayerType::softmax;
   layer.axis = ir_axis;
   layer.inputs = {b.tensors()[static_cast<std::size_t>(input)].name};
   layer.output_dims = b.tensors()[static_cast<std::size_t>(input)].dims;

@@ -26,7 +26,13 @@ bool is_float_op(const std::string& op_type) {
                                             "Dropout",       "Squeeze",
                                             "Unsqueeze",     "Pad",
                                             "ReduceMean",    "Sigmoid",
-                                            "HardSigmoid",   "Mul"};
+                                            "HardSigmoid",   "Mul",
+                                            "Tanh",          "LeakyRelu",
+                                            "HardSwish",     "PRelu",
+                                            "LogSoftmax",    "Sub",
+                                            "Div",           "ReduceSum",
+                                            "ReduceMax",     "Transpose",
+                                            "Split",         "Slice"};
   return ops.count(op_type) > 0;
 }
 
@@ -53,6 +59,14 @@ void map_float_node(OnnxBuilder& b, const onnx::NodeProto& node) {
   if (op == "ReduceMean") return map_reduce_mean(b, node);
   if (op == "Sigmoid" || op == "HardSigmoid") return map_sigmoid(b, node);
   if (op == "Mul") return map_mul(b, node);
+  if (op == "Tanh" || op == "LeakyRelu" || op == "HardSwish") return map_unary_function(b, node);
+  if (op == "PRelu") return map_prelu(b, node);
+  if (op == "LogSoftmax") return map_softmax(b, node);
+  if (op == "Sub" || op == "Div") return map_sub_div(b, node);
+  if (op == "ReduceSum" || op == "ReduceMax") return map_reduce(b, node);
+  if (op == "Transpose") return map_transpose(b, node);
+  if (op == "Split") return map_split(b, node);
+  if (op == "Slice") return map_slice(b, node);
   throw std::logic_error("map_float_node: " + op);
 }
 

@@ -71,7 +71,8 @@ std::string describe_node(const onnx::NodeProto& node) {
 }
 
 OnnxGraphView::OnnxGraphView(const onnx::GraphProto& graph, std::int64_t opset, const std::string& file,
-                             const std::vector<OnnxTensor>& bound)
+                             const std::vector<OnnxTensor>& bound,
+                             const std::map<std::string, std::vector<std::int64_t>>& input_shapes)
     : file_(file), opset_(opset) {
   // Names go into messages and the JSON report, which hold UTF-8 only
   // (protobuf does not check proto2 strings).
@@ -88,7 +89,7 @@ OnnxGraphView::OnnxGraphView(const onnx::GraphProto& graph, std::int64_t opset, 
   for (const auto& out : graph.output()) require_utf8(out.name(), file + ": graph output name");
   for (const auto& node : graph.node()) all_nodes_.push_back(&node);
   collect_constants(graph, bound);
-  collect_io(graph);
+  collect_io(graph, input_shapes);
   sort_from_output();
 }
 
@@ -152,7 +153,72 @@ void OnnxGraphView::collect_constants(const onnx::GraphProto& graph, const std::
   }
 }
 
-void OnnxGraphView::collect_io(const onnx::GraphProto& graph) {
+namespace {
+
+std::string dims_x(const std::vector<std::int64_t>& dims) {
+  std::string text;
+  for (std::size_t d = 0; d < dims.size(); ++d) text += (d ? "x" : "") + std::to_string(dims[d]);
+  return text;
+}
+
+// The input's static shape: `given` (--input-shape) when the caller names
+// the input, checked against the file's static dimensions; else the file's,
+// with a symbolic leading batch dimension taken as 1.
+std::vector<std::int64_t> static_input_shape(const onnx::TensorShapeProto& shape, const std::string& where,
+                                             const std::string& name,
+                                             const std::map<std::string, std::vector<std::int64_t>>& given) {
+  const int rank = shape.dim_size();
+  const auto it = given.find(name);
+  std::vector<std::int64_t> file_dims;  // 0: dynamic
+  for (int d = 0; d < rank; ++d) {
+    const auto& dim = shape.dim(d);
+    file_dims.push_back(dim.has_dim_value() && dim.dim_value() > 0 ? dim.dim_value() : 0);
+    if (dim.has_dim_value() && dim.dim_value() <= 0) {
+      throw InputError(where + ": dimension " + std::to_string(d) + " is " + std::to_string(dim.dim_value()) +
+                       "; expected a positive size");
+    }
+  }
+  if (it != given.end()) {
+    bool agrees = static_cast<int>(it->second.size()) == rank;
+    for (int d = 0; agrees && d < rank; ++d) agrees = file_dims[d] == 0 || file_dims[d] == it->second[d];
+    if (!agrees) {
+      std::string file_text;
+      for (int d = 0; d < rank; ++d) {
+        const auto& dim = shape.dim(d);
+        file_text += (d ? "x" : "") +
+                     (file_dims[d] ? std::to_string(file_dims[d]) : (dim.dim_param().empty() ? "?" : dim.dim_param()));
+      }
+      throw InputError(where + ": --input-shape " + name + "=" + dims_x(it->second) + " does not fit the file's " +
+                       file_text + " (same rank; static dimensions must agree)");
+    }
+    return it->second;
+  }
+  for (int d = 0; d < rank; ++d) {
+    if (file_dims[d] != 0) continue;
+    if (d == 0 && rank >= 2) {
+      file_dims[0] = 1;  // a symbolic batch dimension: npusim runs batch 1
+      continue;
+    }
+    const auto& dim = shape.dim(d);
+    const std::string got = dim.dim_param().empty() ? "unknown" : quoted(dim.dim_param());
+    throw InputError(where + ": dimension " + std::to_string(d) + " is " + got + "; give its size with --input-shape " +
+                     name + "=D0xD1x... (only a leading batch dimension may be symbolic without it)");
+  }
+  return file_dims;
+}
+
+}  // namespace
+
+void OnnxGraphView::collect_io(const onnx::GraphProto& graph,
+                               const std::map<std::string, std::vector<std::int64_t>>& input_shapes) {
+  for (const auto& [name, dims] : input_shapes) {
+    const bool runtime_input = std::any_of(graph.input().begin(), graph.input().end(), [&](const auto& in) {
+      return in.name() == name && !constants_.count(name);
+    });
+    if (!runtime_input) {
+      throw InputError(file_ + ": --input-shape names " + quoted(name) + ", which is not a runtime input of the graph");
+    }
+  }
   std::vector<std::string> runtime;
   const onnx::ValueInfoProto* input = nullptr;
   for (const auto& in : graph.input()) {
@@ -171,20 +237,7 @@ void OnnxGraphView::collect_io(const onnx::GraphProto& graph) {
   const auto& tensor_type = input->type().tensor_type();
   input_.data_type = tensor_type.elem_type();
   if (!tensor_type.has_shape()) throw InputError(where + ": no shape given; npusim needs static input shapes");
-  const int rank = tensor_type.shape().dim_size();
-  for (int d = 0; d < rank; ++d) {
-    const auto& dim = tensor_type.shape().dim(d);
-    if (dim.has_dim_value() && dim.dim_value() > 0) {
-      input_.shape.push_back(dim.dim_value());
-    } else if (d == 0 && rank >= 2 && !dim.has_dim_value()) {
-      input_.shape.push_back(1);  // a symbolic batch dimension: npusim runs batch 1
-    } else {
-      const std::string got = dim.has_dim_value() ? std::to_string(dim.dim_value())
-                                                  : (dim.dim_param().empty() ? "unknown" : quoted(dim.dim_param()));
-      throw InputError(where + ": dimension " + std::to_string(d) + " is " + got +
-                       "; expected a positive size (only a leading batch dimension may be symbolic)");
-    }
-  }
+  input_.shape = static_input_shape(tensor_type.shape(), where, input_.name, input_shapes);
 
   if (graph.output_size() != 1) {
     throw InputError(file_ + ": the graph has " + std::to_string(graph.output_size()) +

@@ -15,6 +15,7 @@
 namespace onnx {
 class GraphProto;
 class NodeProto;
+class TensorShapeProto;
 class ValueInfoProto;
 }  // namespace onnx
 
@@ -44,8 +45,11 @@ class OnnxGraphView {
   // `bound` are graph inputs given as constants (OnnxImportOptions). Throws
   // InputError for a missing input or initializer, a cycle, a second runtime
   // input or output, or a dynamic shape that cannot be resolved.
+  // `input_shapes` (OnnxImportOptions::input_shapes) fix the runtime
+  // input's dynamic dimensions.
   OnnxGraphView(const onnx::GraphProto& graph, std::int64_t opset, const std::string& file,
-                const std::vector<OnnxTensor>& bound);
+                const std::vector<OnnxTensor>& bound,
+                const std::map<std::string, std::vector<std::int64_t>>& input_shapes = {});
 
   // Takes the input's rows as the batch (OnnxImportOptions::rows_as_batch):
   // the input becomes one row and the declared output one row; `row` picks
@@ -72,7 +76,7 @@ class OnnxGraphView {
 
  private:
   void collect_constants(const onnx::GraphProto& graph, const std::vector<OnnxTensor>& bound);
-  void collect_io(const onnx::GraphProto& graph);
+  void collect_io(const onnx::GraphProto& graph, const std::map<std::string, std::vector<std::int64_t>>& input_shapes);
   void sort_from_output();
 
   std::string file_;

@@ -10,6 +10,7 @@
 #include "models/input_error.h"
 #include "models/onnx/onnx_builder.h"
 #include "models/onnx/onnx_constant_fold.h"
+#include "models/onnx/onnx_fusion.h"
 #include "models/onnx/onnx_graph.h"
 #include "models/onnx/onnx_model.h"
 #include "models/onnx/onnx_proto.h"
@@ -140,8 +141,9 @@ void stand_in_or_poison(OnnxBuilder& b, const onnx::NodeProto& node) {
 // represent, for every node, before failing.
 void map_nodes(OnnxBuilder& b, const OnnxGraphView& view) {
   std::vector<std::string> unsupported;
+  const OnnxFusions fusions = find_fusions(view);
   for (const auto* node : view.all_nodes()) {
-    if (!known_op(*node)) {
+    if (!known_op(*node) && !fusions.covered.count(node)) {
       unsupported.push_back(describe_node(*node) +
                             (node->domain().empty() ? "" : " in domain \"" + node->domain() + "\""));
     }
@@ -151,6 +153,20 @@ void map_nodes(OnnxBuilder& b, const OnnxGraphView& view) {
       b.poison_outputs(*node);
       continue;
     }
+    if (const auto fused = fusions.anchors.find(node); fused != fusions.anchors.end()) {
+      if (!b.find_value(fused->second.input)) {  // behind a node that could not be mapped
+        b.poison_outputs(*node);
+        continue;
+      }
+      try {
+        map_fused_gelu(b, *node, fused->second);
+      } catch (const OnnxUnsupported& e) {
+        unsupported.push_back(describe_node(*node) + ": " + e.what());
+        b.poison_outputs(*node);
+      }
+      continue;
+    }
+    if (fusions.covered.count(node)) continue;  // an inner node of a fused pattern
     if (!known_op(*node)) {
       stand_in_or_poison(b, *node);
       continue;
@@ -249,7 +265,7 @@ OnnxImport import_onnx(const std::string& path, const OnnxImportOptions& options
   std::vector<OnnxTensor> bound;
   for (const auto& file : options.constant_input_files) bound.push_back(read_onnx_tensor_file(file));
   bound.insert(bound.end(), options.constant_inputs.begin(), options.constant_inputs.end());
-  OnnxGraphView view(model.graph(), default_opset(model, path), path, bound);
+  OnnxGraphView view(model.graph(), default_opset(model, path), path, bound, options.input_shapes);
   if (options.rows_as_batch)
     view.split_rows(options.row);
   else if (options.row != 0)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ struct OnnxImportOptions {
   // rows_as_batch: the row the model is for. Only a Gemm whose bias C has one
   // row per row of A makes the model depend on it (OnnxRows::model_per_row).
   std::int64_t row = 0;
+  // Full shapes of graph inputs by name (`--input-shape`): they fix dynamic
+  // dimensions; a static dimension must agree, and a name that is not the
+  // runtime input is an error.
+  std::map<std::string, std::vector<std::int64_t>> input_shapes;
 };
 
 // What rows_as_batch made of the input.

@@ -36,6 +36,17 @@ const char* type_name(LayerType type) {
     case LayerType::sigmoid: return "sigmoid";
     case LayerType::hard_sigmoid: return "hard_sigmoid";
     case LayerType::mul: return "mul";
+    case LayerType::tanh: return "tanh";
+    case LayerType::gelu: return "gelu";
+    case LayerType::leaky_relu: return "leaky_relu";
+    case LayerType::prelu: return "prelu";
+    case LayerType::hard_swish: return "hard_swish";
+    case LayerType::log_softmax: return "log_softmax";
+    case LayerType::sub: return "sub";
+    case LayerType::div: return "div";
+    case LayerType::reduce: return "reduce";
+    case LayerType::transpose: return "transpose";
+    case LayerType::slice: return "slice";
     default: return "layer";
   }
 }
@@ -151,7 +162,16 @@ void resolve_layer_quant(OnnxBuilder& b, const TensorIndex& index, std::size_t i
     case LayerType::scale:  // the file's QuantizeLinear gives its output's parameters
     case LayerType::sigmoid:
     case LayerType::hard_sigmoid:
-    case LayerType::mul: break;
+    case LayerType::mul:
+    case LayerType::tanh:
+    case LayerType::gelu:
+    case LayerType::leaky_relu:
+    case LayerType::prelu:
+    case LayerType::hard_swish:
+    case LayerType::log_softmax:
+    case LayerType::sub:
+    case LayerType::div:
+    case LayerType::reduce: break;
     case LayerType::constant:
       // Not quantized in the file: per tensor from its own min/max, as
       // quantize_graph does.

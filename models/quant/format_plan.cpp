@@ -24,11 +24,22 @@ bool keeps_format(const Layer& layer) {
     case LayerType::clip:
     case LayerType::scale:
     case LayerType::sigmoid:
-    case LayerType::hard_sigmoid: return true;
+    case LayerType::hard_sigmoid:
+    case LayerType::tanh:
+    case LayerType::gelu:
+    case LayerType::leaky_relu:
+    case LayerType::prelu:
+    case LayerType::hard_swish:
+    case LayerType::log_softmax:
+    case LayerType::reduce:
+    case LayerType::transpose:
+    case LayerType::slice: return true;
     case LayerType::conv2d:
     case LayerType::fc:
     case LayerType::add:
     case LayerType::mul:
+    case LayerType::sub:
+    case LayerType::div:
     case LayerType::concat:
     case LayerType::constant: return false;
   }

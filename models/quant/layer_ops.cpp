@@ -10,6 +10,7 @@
 
 #include "accel/formats/float_formats.h"
 #include "accel/formats/requantize.h"
+#include "models/quant/layer_ops_functions.h"
 
 // Integer-class conventions (quantize.h): real = (q - zero_point) * scale. A
 // binary tensor has two levels, q = -1 and q = +1: with zero point 0 they are
@@ -648,17 +649,16 @@ Tensor finish_compute_layer(const QuantizedGraph& qgraph, std::size_t layer_inde
 Tensor run_elementwise_layer(const QuantizedGraph& qgraph, std::size_t layer_index,
                              std::span<const Tensor* const> inputs) {
   const Layer& layer = qgraph.graph.layers[layer_index];
-  const std::size_t expected = layer.type == LayerType::add || layer.type == LayerType::mul ? 2
-                               : layer.type == LayerType::constant                          ? 0
-                                                                                            : 1;
+  const bool binary_op = layer.type == LayerType::add || layer.type == LayerType::mul || layer.type == LayerType::sub ||
+                         layer.type == LayerType::div;
+  const std::size_t expected = binary_op ? 2 : layer.type == LayerType::constant ? 0 : 1;
   require(layer.type == LayerType::concat ? !inputs.empty() : inputs.size() == expected, layer,
           "wrong number of input tensors");
   const NumberFormat out_format = qgraph.output_format_of(layer_index);
   for (const Tensor* input : inputs) {
     // An add or concat rescales integer inputs of any format; the other
     // layers keep their input's format.
-    const bool rescales =
-        layer.type == LayerType::add || layer.type == LayerType::concat || layer.type == LayerType::mul;
+    const bool rescales = binary_op || layer.type == LayerType::concat;
     const bool format_ok =
         input != nullptr &&
         (rescales && is_integer_class(out_format) ? is_integer_class(input->format) : input->format == out_format);
@@ -682,6 +682,17 @@ Tensor run_elementwise_layer(const QuantizedGraph& qgraph, std::size_t layer_ind
     case LayerType::flatten:
     case LayerType::reshape: return run_reshape(qgraph, layer_index, *inputs[0]);
     case LayerType::constant: return run_constant(qgraph, layer_index);
+    case LayerType::tanh:
+    case LayerType::gelu:
+    case LayerType::leaky_relu:
+    case LayerType::prelu:
+    case LayerType::hard_swish:
+    case LayerType::log_softmax:
+    case LayerType::sub:
+    case LayerType::div:
+    case LayerType::reduce:
+    case LayerType::transpose:
+    case LayerType::slice: return run_function_layer(qgraph, layer_index, inputs);
     case LayerType::conv2d:
     case LayerType::fc: break;
   }

@@ -118,15 +118,14 @@ void quantize_compute_layer(const Layer& layer, const MacFormat& mac, const Quan
 }
 
 // Whether calibration measures tensor t (0: the graph input, i + 1: layer i:
-// conv2d, fc, add, concat, scale, sigmoid, hard_sigmoid and mul outputs);
-// pooling, ReLU, clip, flatten and reshape layers inherit their input's
-// parameters instead, and softmax has fixed ones.
+// every layer that computes new values: conv2d, fc, add, concat, mul, scale
+// and the PPU functions); pooling, ReLU, clip, flatten, reshape, transpose and
+// slice layers inherit their input's parameters instead
+// (keeps_input_quantization), softmax has fixed ones and a constant its own.
 bool calibrated_tensor(const Graph& graph, std::size_t t) {
   if (t == 0) return true;
-  const Layer& producer = graph.layers[t - 1];
-  return is_compute_layer(producer) || producer.type == LayerType::add || producer.type == LayerType::concat ||
-         producer.type == LayerType::scale || producer.type == LayerType::sigmoid ||
-         producer.type == LayerType::hard_sigmoid || producer.type == LayerType::mul;
+  const LayerType type = graph.layers[t - 1].type;
+  return type != LayerType::softmax && type != LayerType::constant && !keeps_input_quantization(type);
 }
 
 // Quantization parameters of the calibrated tensors, from fp32 runs of every
@@ -218,7 +217,16 @@ void quantize_integer_layers(QuantizedGraph& qgraph, const std::vector<QuantPara
       case LayerType::scale:
       case LayerType::sigmoid:
       case LayerType::hard_sigmoid:
-      case LayerType::mul: ql.output_quant = calibrated[i + 1]; break;
+      case LayerType::mul:
+      case LayerType::tanh:
+      case LayerType::gelu:
+      case LayerType::leaky_relu:
+      case LayerType::prelu:
+      case LayerType::hard_swish:
+      case LayerType::log_softmax:
+      case LayerType::sub:
+      case LayerType::div:
+      case LayerType::reduce: ql.output_quant = calibrated[i + 1]; break;
       default:  // constant and keeps_input_quantization(): handled above
         break;
     }

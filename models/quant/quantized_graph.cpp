@@ -18,7 +18,9 @@ bool keeps_input_quantization(LayerType type) {
     case LayerType::relu6:
     case LayerType::clip:
     case LayerType::flatten:
-    case LayerType::reshape: return true;
+    case LayerType::reshape:
+    case LayerType::transpose:
+    case LayerType::slice: return true;
     case LayerType::conv2d:
     case LayerType::fc:
     case LayerType::add:
@@ -28,7 +30,16 @@ bool keeps_input_quantization(LayerType type) {
     case LayerType::scale:
     case LayerType::sigmoid:
     case LayerType::hard_sigmoid:
-    case LayerType::mul: return false;
+    case LayerType::mul:
+    case LayerType::tanh:
+    case LayerType::gelu:
+    case LayerType::leaky_relu:
+    case LayerType::prelu:
+    case LayerType::hard_swish:
+    case LayerType::log_softmax:
+    case LayerType::reduce:
+    case LayerType::sub:
+    case LayerType::div: return false;
   }
   return false;
 }

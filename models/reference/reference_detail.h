@@ -103,5 +103,12 @@ Tensor clip_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& in)
 Tensor scale_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& in);
 Tensor sigmoid_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& in);
 Tensor mul_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& a, const Tensor& b);
+// The function layers of reference_functions.cpp: tanh, gelu, leaky_relu,
+// prelu, hard_swish (function_layer); sub, div; log_softmax, reduce
+// (axis_layer); transpose, slice (move_layer).
+Tensor function_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& in);
+Tensor sub_div_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& a, const Tensor& b);
+Tensor axis_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& in);
+Tensor move_layer(const QuantizedGraph& qgraph, std::size_t i, const Tensor& in);
 
 }  // namespace npusim::reference::detail

@@ -179,8 +179,9 @@ Tensor concat(const QuantizedGraph& qgraph, std::size_t i, std::span<const Tenso
 Tensor run_other_layer(const QuantizedGraph& qgraph, std::size_t i, std::span<const Tensor* const> inputs) {
   using namespace detail;  // NOLINT
   const Layer& layer = qgraph.graph.layers[i];
-  const std::size_t needed =
-      layer.type == LayerType::add || layer.type == LayerType::mul ? 2 : (layer.type == LayerType::constant ? 0 : 1);
+  const bool two = layer.type == LayerType::add || layer.type == LayerType::mul || layer.type == LayerType::sub ||
+                   layer.type == LayerType::div;
+  const std::size_t needed = two ? 2 : (layer.type == LayerType::constant ? 0 : 1);
   fail_unless(layer.type == LayerType::concat ? !inputs.empty() : inputs.size() == needed, layer,
               "wrong number of inputs");
   switch (layer.type) {
@@ -196,6 +197,17 @@ Tensor run_other_layer(const QuantizedGraph& qgraph, std::size_t i, std::span<co
     case LayerType::sigmoid:
     case LayerType::hard_sigmoid: return sigmoid_layer(qgraph, i, *inputs[0]);
     case LayerType::mul: return mul_layer(qgraph, i, *inputs[0], *inputs[1]);
+    case LayerType::tanh:
+    case LayerType::gelu:
+    case LayerType::leaky_relu:
+    case LayerType::prelu:
+    case LayerType::hard_swish: return function_layer(qgraph, i, *inputs[0]);
+    case LayerType::sub:
+    case LayerType::div: return sub_div_layer(qgraph, i, *inputs[0], *inputs[1]);
+    case LayerType::log_softmax:
+    case LayerType::reduce: return axis_layer(qgraph, i, *inputs[0]);
+    case LayerType::transpose:
+    case LayerType::slice: return move_layer(qgraph, i, *inputs[0]);
     case LayerType::flatten:
     case LayerType::reshape: {
       Tensor out = empty_output(qgraph, i);

@@ -6,10 +6,12 @@
 #include <cmath>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "accel/array/array_config.h"
+#include "models/model_loader.h"
 #include "sim/commands/compare_command.h"
 #include "sim/commands/run_command.h"
 
@@ -43,6 +45,32 @@ npusim::Check read_check(const po::variables_map& values) {
   if (text == "none") return npusim::Check::none;
   if (text == "sampled") throw OptionValueError("--check sampled is not built yet: use full or none");
   throw OptionValueError("--check expects full or none, got '" + text + "'");
+}
+
+// --input-shape name=1x3x224x224 (repeatable): an ONNX input's full shape,
+// fixing its dynamic dimensions (models/model_loader.h).
+po::options_description input_shape_description() {
+  po::options_description options("Model input");
+  options.add_options()("input-shape",
+                        po::value<std::vector<std::string>>()->composing()->value_name("name=1x3x224x224"),
+                        "full shape of an ONNX graph input, fixing its dynamic dimensions (repeatable)");
+  return options;
+}
+
+npusim::ModelLoadOptions read_input_shapes(const po::variables_map& values) {
+  npusim::ModelLoadOptions load;
+  if (!values.count("input-shape")) return load;
+  for (const std::string& text : values["input-shape"].as<std::vector<std::string>>()) {
+    try {
+      auto [name, dims] = npusim::parse_input_shape(text);
+      if (!load.input_shapes.emplace(name, std::move(dims)).second) {
+        throw OptionValueError("--input-shape: input '" + name + "' given twice");
+      }
+    } catch (const std::invalid_argument& e) {
+      throw OptionValueError(std::string("--input-shape: ") + e.what());
+    }
+  }
+  return load;
 }
 
 }  // namespace
@@ -92,6 +120,7 @@ po::options_description run_options_description() {
        "(values and SQNR still computed)");
   // clang-format on
   options.add(quantization_options_description());
+  options.add(input_shape_description());
   return options;
 }
 
@@ -105,6 +134,7 @@ int run_main(const std::vector<std::string>& args) {
   npusim::RunOptions options;
   options.config_path = values["config"].as<std::string>();
   options.model_path = values["model"].as<std::string>();
+  options.model_load = read_input_shapes(values);
   options.quantization = read_quantization_options(values);
   if (values.count("set")) options.set_overrides = values["set"].as<std::vector<std::string>>();
   if (values.count("fidelity")) {
@@ -183,6 +213,7 @@ int compare_main(const std::vector<std::string>& args) {
       ("values", po::value<std::string>()->value_name("on|off"), kValuesHelp);
   // clang-format on
   description.add(quantization_options_description());
+  description.add(input_shape_description());
   const auto parsed = parse_subcommand(args, description, "compare",
                                        "Compare designs on one network: energy, DRAM traffic, latency, area, accuracy.",
                                        {"config", "model"});
@@ -191,6 +222,7 @@ int compare_main(const std::vector<std::string>& args) {
   npusim::CompareOptions options;
   options.config_paths = values["config"].as<std::vector<std::string>>();
   options.model_path = values["model"].as<std::string>();
+  options.model_load = read_input_shapes(values);
   options.quantization = read_quantization_options(values);
   if (values.count("set")) options.set_overrides = values["set"].as<std::vector<std::string>>();
   if (values.count("formats")) {

@@ -323,7 +323,7 @@ int compare_command(const CompareOptions& options, std::ostream& out, std::ostre
     }
   }
   const std::vector<LoadedModel> models =
-      load_models_checked(options.model_path, options.quantization, {}, options.values);
+      load_models_checked(options.model_path, options.quantization, {}, options.values, options.model_load);
   {
     // Before any design is simulated: no output over an input or another output, each creatable.
     std::vector<NamedPath> inputs{{"--model", options.model_path}};

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "models/model_loader.h"
 #include "models/quant/quantize.h"
 #include "sim/run/network_runner.h"
 
@@ -17,6 +18,7 @@ namespace npusim {
 struct CompareOptions {
   std::vector<std::string> config_paths;   // at least one
   std::string model_path;                  // .json, .onnx or .csv (models/model_loader.h)
+  ModelLoadOptions model_load;             // --input-shape
   QuantizationOptions quantization;        // npusim's calibration, for every design
   std::vector<std::string> set_overrides;  // applied to every design
   // When given: the first config at each of these formats (weight = activation).

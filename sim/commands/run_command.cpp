@@ -145,7 +145,7 @@ std::vector<LoadedModel> load_run_models(const RunOptions& options, const Accele
     check = [&](const std::vector<const Graph*>& graphs) { check_resources(config, graphs, resources); };
   }
   std::vector<LoadedModel> models =
-      load_models_checked(options.model_path, options.quantization, check, options.values);
+      load_models_checked(options.model_path, options.quantization, check, options.values, options.model_load);
   for (const LoadedModel& model : models) {
     check_memory_fits(config, model.graph, options.config_path);
     if (const auto mismatch = file_quantization_mismatch(config, model)) {

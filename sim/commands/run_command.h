@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "models/model_loader.h"
 #include "models/quant/quantize.h"
 #include "sim/run/network_runner.h"
 #include "sim/run/reference_check.h"
@@ -18,6 +19,7 @@ namespace npusim {
 struct RunOptions {
   std::string config_path;
   std::string model_path;                  // .json, .onnx or .csv (models/model_loader.h)
+  ModelLoadOptions model_load;             // --input-shape
   std::vector<std::string> set_overrides;  // applied in order; a later one wins
   // npusim's calibration (integer formats of a model without its own quantization).
   QuantizationOptions quantization;

@@ -26,17 +26,21 @@ bool is_onnx(const std::string& path) {
 
 }  // namespace
 
-std::vector<LoadedModel> load_model_structures(const std::string& path, const GraphCheck& check) {
-  if (is_onnx(path)) return load_models(path, check);
+std::vector<LoadedModel> load_model_structures(const std::string& path, const GraphCheck& check,
+                                               const ModelLoadOptions& load) {
+  if (is_onnx(path)) return load_models(path, check, load);
   try {
     // An unknown extension is load_models' error, thrown before any check.
-    load_models(path, [&](const std::vector<const Graph*>& graphs) {
-      if (check) check(graphs);
-      StructureRead read;
-      read.graphs.reserve(graphs.size());
-      for (const Graph* graph : graphs) read.graphs.push_back(*graph);
-      throw read;
-    });
+    load_models(
+        path,
+        [&](const std::vector<const Graph*>& graphs) {
+          if (check) check(graphs);
+          StructureRead read;
+          read.graphs.reserve(graphs.size());
+          for (const Graph* graph : graphs) read.graphs.push_back(*graph);
+          throw read;
+        },
+        load);
   } catch (StructureRead& read) {
     std::vector<LoadedModel> models;
     models.reserve(read.graphs.size());

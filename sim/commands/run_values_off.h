@@ -23,7 +23,8 @@ namespace npusim {
 // so Layer::weights stays empty unless the file gives the values itself (a
 // constant's). An .onnx file is read whole: its weights are the file's
 // bytes, bounded by its size.
-std::vector<LoadedModel> load_model_structures(const std::string& path, const GraphCheck& check = {});
+std::vector<LoadedModel> load_model_structures(const std::string& path, const GraphCheck& check = {},
+                                               const ModelLoadOptions& load = {});
 
 // The graph with what a timing run needs of its quantization: every compute
 // layer's MacFormat and every tensor's format, by the rules quantize_graph

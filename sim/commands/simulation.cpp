@@ -184,9 +184,9 @@ std::string_view to_string(EightBitEnds ends) {
 }
 
 std::vector<LoadedModel> load_models_checked(const std::string& path, const QuantizationOptions& quantization,
-                                             const GraphCheck& check, Values values) {
+                                             const GraphCheck& check, Values values, const ModelLoadOptions& load) {
   std::vector<LoadedModel> models =
-      values == Values::off ? load_model_structures(path, check) : load_models(path, check);
+      values == Values::off ? load_model_structures(path, check, load) : load_models(path, check, load);
   for (const std::string& name : quantization.eight_bit_layers) {
     const bool found = std::any_of(models.begin(), models.end(), [&](const LoadedModel& m) {
       return std::any_of(m.graph.layers.begin(), m.graph.layers.end(), [&](const Layer& l) {

@@ -101,7 +101,8 @@ Simulation simulate_all(const AcceleratorConfig& config, const std::vector<Loade
 // `check` sees the graphs before their parameters are drawn (models/model_loader.h).
 // Values::off reads the structure only (load_model_structures()).
 std::vector<LoadedModel> load_models_checked(const std::string& path, const QuantizationOptions& quantization,
-                                             const GraphCheck& check = {}, Values values = Values::on);
+                                             const GraphCheck& check = {}, Values values = Values::on,
+                                             const ModelLoadOptions& load = {});
 
 // Where a run's quantization came from, for reports: "calibrated by npusim
 // (minmax, per-channel weights, 1 sample)", "from the model file (...)" or

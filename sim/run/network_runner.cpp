@@ -241,6 +241,17 @@ std::string_view to_string(LayerType type) {
     case LayerType::sigmoid: return "sigmoid";
     case LayerType::hard_sigmoid: return "hard_sigmoid";
     case LayerType::mul: return "mul";
+    case LayerType::tanh: return "tanh";
+    case LayerType::gelu: return "gelu";
+    case LayerType::leaky_relu: return "leaky_relu";
+    case LayerType::prelu: return "prelu";
+    case LayerType::hard_swish: return "hard_swish";
+    case LayerType::log_softmax: return "log_softmax";
+    case LayerType::sub: return "sub";
+    case LayerType::div: return "div";
+    case LayerType::reduce: return "reduce";
+    case LayerType::transpose: return "transpose";
+    case LayerType::slice: return "slice";
   }
   return "?";
 }
@@ -274,7 +285,15 @@ std::int64_t ppu_cycles(std::int64_t output_elements, std::int64_t input_tensors
 //  - sigmoid is one pass through a lookup-table activation unit (one element
 //    per lane per cycle), hard_sigmoid one pass of a multiply-add and clamp;
 //  - mul reads two tensors like add (two passes; a per-channel second
-//    operand is counted at full size, an upper bound);
+//    operand is counted at full size, an upper bound), and so do sub and div
+//    (a divide through the reciprocal table and a multiply, pipelined);
+//  - tanh and gelu are one pass through the lookup-table activation unit,
+//    like sigmoid; leaky_relu, prelu (slope per channel in a lane register)
+//    and hard_swish one pass of compare/multiply-add; log_softmax three
+//    passes like softmax (max; exp and sum; subtract the log of the sum);
+//  - reduce produces one output per lane-cycle through the comparator/adder
+//    tree, like a global pool; transpose and slice stream every output
+//    element once (a copy to new addresses), like concat;
 //  - a constant computes nothing: its tensor was written to DRAM with the
 //    weights before the run (sim/run/memory_system.cpp), and the layers that read
 //    it load it from there;
@@ -285,7 +304,8 @@ std::int64_t ppu_element_ops(LayerType type, std::int64_t output_elements, std::
     case LayerType::reshape:
     case LayerType::constant: return 0;
     case LayerType::concat: return output_elements;
-    case LayerType::softmax: return 3 * output_elements;
+    case LayerType::softmax:
+    case LayerType::log_softmax: return 3 * output_elements;
     case LayerType::conv2d:
     case LayerType::fc:
     case LayerType::maxpool:
@@ -297,7 +317,17 @@ std::int64_t ppu_element_ops(LayerType type, std::int64_t output_elements, std::
     case LayerType::scale:
     case LayerType::sigmoid:
     case LayerType::hard_sigmoid:
-    case LayerType::mul: break;
+    case LayerType::mul:
+    case LayerType::tanh:
+    case LayerType::gelu:
+    case LayerType::leaky_relu:
+    case LayerType::prelu:
+    case LayerType::hard_swish:
+    case LayerType::sub:
+    case LayerType::div:
+    case LayerType::reduce:
+    case LayerType::transpose:
+    case LayerType::slice: break;
   }
   return output_elements * input_tensors;
 }
