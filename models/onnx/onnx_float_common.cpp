@@ -77,6 +77,28 @@ OnnxDims spatial_shape(const Spatial& in, std::int64_t channels, std::int64_t h,
   return {1, channels, h, w};
 }
 
+namespace {
+
+// An attribute of `count` integers, each in [lo, kMaxWindow] (absent:
+// `fallback`); InputError naming the attribute otherwise.
+std::vector<std::int64_t> window_attribute(const OnnxAttributes& attrs, const char* name,
+                                           std::vector<std::int64_t> fallback, std::int64_t lo) {
+  const std::size_t count = fallback.size();
+  const auto values = attrs.integers(name, std::move(fallback));
+  if (values.size() != count) {
+    throw InputError(attrs.where(name) + ": expected " + std::to_string(count) + " values");
+  }
+  for (const auto x : values) {
+    if (x < lo || x > kMaxWindow) {
+      throw InputError(attrs.where(name) + ": expected values in [" + std::to_string(lo) + ", 1024], got " +
+                       std::to_string(x));
+    }
+  }
+  return values;
+}
+
+}  // namespace
+
 // Reads kernel (given), strides, dilations, pads / auto_pad and computes the
 // output size; `ceil_mode` rounds the output size up (pools), realized as extra
 // bottom/right padding that no window reaches with zero input elements.
@@ -88,28 +110,14 @@ Window read_window(const OnnxBuilder& b, const onnx::NodeProto& node, const Spat
     throw InputError(attrs.where("kernel_shape") + ": expected " + std::to_string(rank) + " values for a " +
                      std::to_string(rank) + "-D input, got " + std::to_string(kernel.size()));
   }
-  const auto strides = attrs.integers("strides", std::vector<std::int64_t>(rank, 1));
-  const auto dilations = attrs.integers("dilations", std::vector<std::int64_t>(rank, 1));
-  const auto pads = attrs.integers("pads", std::vector<std::int64_t>(2 * rank, 0));
-  if (strides.size() != rank)
-    throw InputError(attrs.where("strides") + ": expected " + std::to_string(rank) + " values");
-  if (dilations.size() != rank) {
-    throw InputError(attrs.where("dilations") + ": expected " + std::to_string(rank) + " values");
-  }
-  if (pads.size() != 2 * rank)
-    throw InputError(attrs.where("pads") + ": expected " + std::to_string(2 * rank) + " values");
-  auto check_range = [&](const std::vector<std::int64_t>& v, std::int64_t lo, const char* name) {
-    for (const auto x : v) {
-      if (x < lo || x > kMaxWindow) {
-        throw InputError(attrs.where(name) + ": expected values in [" + std::to_string(lo) + ", 1024], got " +
-                         std::to_string(x));
-      }
+  for (const auto x : kernel) {
+    if (x < 1 || x > kMaxWindow) {
+      throw InputError(attrs.where("kernel_shape") + ": expected values in [1, 1024], got " + std::to_string(x));
     }
-  };
-  check_range(kernel, 1, "kernel_shape");
-  check_range(strides, 1, "strides");
-  check_range(dilations, 1, "dilations");
-  check_range(pads, 0, "pads");
+  }
+  const auto strides = window_attribute(attrs, "strides", std::vector<std::int64_t>(rank, 1), 1);
+  const auto dilations = window_attribute(attrs, "dilations", std::vector<std::int64_t>(rank, 1), 1);
+  const auto pads = window_attribute(attrs, "pads", std::vector<std::int64_t>(2 * rank, 0), 0);
   Window w;
   std::tie(w.kernel_h, w.kernel_w) = pair_of(kernel, in.one_d);
   std::tie(w.stride_h, w.stride_w) = pair_of(strides, in.one_d);
