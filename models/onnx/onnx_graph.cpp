@@ -212,9 +212,9 @@ std::vector<std::int64_t> static_input_shape(const onnx::TensorShapeProto& shape
 void OnnxGraphView::collect_io(const onnx::GraphProto& graph,
                                const std::map<std::string, std::vector<std::int64_t>>& input_shapes) {
   for (const auto& [name, dims] : input_shapes) {
-    const bool runtime_input = std::any_of(graph.input().begin(), graph.input().end(), [&](const auto& in) {
-      return in.name() == name && !constants_.count(name);
-    });
+    const bool runtime_input =
+        std::any_of(graph.input().begin(), graph.input().end(),
+                    [&, &name = name](const auto& in) { return in.name() == name && !constants_.count(name); });
     if (!runtime_input) {
       throw InputError(file_ + ": --input-shape names " + quoted(name) + ", which is not a runtime input of the graph");
     }
