@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -29,7 +30,7 @@ TraceEvents sample_events() {
   e.computes.push_back({"conv1", 0, ComputeUnit::ppu, 1'500'000, 1'600'000});
   e.stalls.push_back({"conv1", StallCause::weight, 0, 1'000'000});
   e.transfers.push_back({"dram", "ifmap", "ifmap", "conv1", 4096, 0, 800'000, false});
-  e.transfers.push_back({"dram", "weight", "weight", "conv1", 2048, 200'000, 900'000, false});  // overlaps: lane 2
+  e.transfers.push_back({"dram", "weight", "weight", "conv1", 2048, 200'000, 900'000, false});
   e.transfers.push_back({"ofmap", "dram", "ofmap", "conv1", 1024, 1'600'000, 2'000'000, true});
   e.dram_commands.push_back({1, 0, 2, 3, 77, DramCommandKind::act, 1'250, 0});
   e.dram_commands.push_back({1, 0, 2, 3, 77, DramCommandKind::rd, 10'000, 64});
@@ -68,8 +69,9 @@ TEST(ChromeTraceWriter, OneNamedTrackPerComponentWithLanesForOverlaps) {
     EXPECT_EQ(e.at("ph"), "M");
     EXPECT_EQ(e.at("pid"), 1);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"array", "ppu", "dma", "dma #2", "dram ch0", "dram ch1", "sram ifmap"}));
-  EXPECT_EQ(tids, (std::vector<int>{1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(names, (std::vector<std::string>{"array", "ppu", "dma load ifmap", "dma load weight", "dma store",
+                                             "dram ch0", "dram ch1", "sram ifmap"}));
+  EXPECT_EQ(tids, (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8}));
   EXPECT_EQ(only(trace, "M", "process_name").at("args").at("name"), "npusim");
   // Metadata comes first.
   const json& events = trace.at("traceEvents");
@@ -80,6 +82,38 @@ TEST(ChromeTraceWriter, OneNamedTrackPerComponentWithLanesForOverlaps) {
       EXPECT_NE(e.at("ph"), "M");
     }
   }
+}
+
+// Hand-made transfers: two ifmap loads in flight together, a weight load, a
+// partial-sum reload into ofmap and two stores, one after the other. Expected:
+// one track per queue, sorted by name; a second lane only where two
+// transfers of one queue overlap.
+TEST(ChromeTraceWriter, OneTrackPerDmaQueueWithLanesForOverlaps) {
+  TraceEvents e;
+  e.transfers.push_back({"dram", "ifmap", "ifmap", "c", 64, 0, 500'000, false});
+  e.transfers.push_back({"dram", "ifmap", "ifmap", "c", 64, 100'000, 600'000, false});
+  e.transfers.push_back({"dram", "weight", "weight", "c", 64, 200'000, 300'000, false});
+  e.transfers.push_back({"dram", "ofmap", "ofmap", "c", 64, 700'000, 800'000, false});
+  e.transfers.push_back({"ofmap", "dram", "ofmap", "c", 64, 900'000, 1'000'000, true});
+  e.transfers.push_back({"ofmap", "dram", "ofmap", "c", 64, 1'000'000, 1'100'000, true});
+  const json trace = render(e);
+  std::map<int, std::string> track;
+  for (const json& m : select(trace, [](const json& m) { return m.at("name") == "thread_name"; })) {
+    track[m.at("tid")] = m.at("args").at("name");
+  }
+  std::vector<std::string> names;
+  for (const auto& [tid, name] : track) {
+    if (name.rfind("dma", 0) == 0) names.push_back(name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"dma load ifmap", "dma load ifmap #2", "dma load ofmap", "dma load weight",
+                                             "dma store"}));
+  std::vector<std::string> placed;
+  for (const json& t : select(trace, [](const json& t) { return t.value("cat", "") == "dma"; })) {
+    placed.push_back(track.at(t.at("tid")));
+  }
+  // In time order; the second store starts as the first ends: the same lane.
+  EXPECT_EQ(placed, (std::vector<std::string>{"dma load ifmap", "dma load ifmap #2", "dma load weight",
+                                              "dma load ofmap", "dma store", "dma store"}));
 }
 
 TEST(ChromeTraceWriter, CompleteEventsInMicroseconds) {
@@ -112,16 +146,16 @@ TEST(ChromeTraceWriter, CompleteEventsInMicroseconds) {
   EXPECT_EQ(loads[0].at("args").at("buffer"), "ifmap");
   EXPECT_EQ(loads[0].at("args").at("is_write"), false);
   EXPECT_EQ(loads[1].at("name"), "dram -> weight");
-  EXPECT_EQ(loads[1].at("tid"), 4);  // in flight with the first: second lane
+  EXPECT_EQ(loads[1].at("tid"), 4);  // its own queue's track
   EXPECT_EQ(loads[1].at("ts").get<double>(), 0.2);
   EXPECT_EQ(loads[2].at("name"), "ofmap -> dram");
-  EXPECT_EQ(loads[2].at("tid"), 3);  // the first lane is free again
+  EXPECT_EQ(loads[2].at("tid"), 5);  // dma store
   EXPECT_EQ(loads[2].at("ts").get<double>(), 1.6);
   EXPECT_EQ(loads[2].at("dur").get<double>(), 0.4);
   EXPECT_EQ(loads[2].at("args").at("is_write"), true);
 
   const json window = only(trace, "X", "ifmap access");
-  EXPECT_EQ(window.at("tid"), 7);
+  EXPECT_EQ(window.at("tid"), 8);
   EXPECT_EQ(window.at("args"), (json{{"read_bytes", 4096}, {"write_bytes", 0}}));
 }
 
@@ -129,7 +163,7 @@ TEST(ChromeTraceWriter, DramCommandsAreInstantsOnTheirChannel) {
   const json trace = render(sample_events());
   const json act = only(trace, "i", "ACT");
   EXPECT_EQ(act.at("s"), "t");
-  EXPECT_EQ(act.at("tid"), 6);                     // dram ch1
+  EXPECT_EQ(act.at("tid"), 7);                     // dram ch1
   EXPECT_EQ(act.at("ts").get<double>(), 0.00125);  // 1250 ps
   EXPECT_EQ(act.at("args"), (json{{"rank", 0}, {"bank_group", 2}, {"bank", 3}, {"row", 77}}));
   const json rd = only(trace, "i", "RD");

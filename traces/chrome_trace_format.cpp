@@ -59,6 +59,21 @@ int LaneAssigner::assign(std::int64_t start_ps, std::int64_t end_ps) {
   return static_cast<int>(lane);
 }
 
+std::string DmaQueueTracks::queue_of(const TransferEvent& t) {
+  return t.is_write ? "dma store" : "dma load " + t.buffer;
+}
+
+void DmaQueueTracks::count(const TransferEvent& t) { counted_[queue_of(t)].assign(t.start_ps, t.end_ps); }
+
+void DmaQueueTracks::add_tracks(TrackTable& tracks) {
+  for (const auto& [queue, lanes] : counted_) first_tid_[queue] = tracks.add(queue, lanes.count());
+}
+
+int DmaQueueTracks::place(const TransferEvent& t) {
+  const std::string queue = queue_of(t);
+  return first_tid_.at(queue) + placed_[queue].assign(t.start_ps, t.end_ps);
+}
+
 void write_header(std::ostream& out, std::int64_t bandwidth_window_ps, const std::string& truncated) {
   // otherData values are strings, as viewers expect.
   Json other{{"generator", "npusim"}, {"bandwidth_window", std::to_string(bandwidth_window_ps) + " ps"}};

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
@@ -50,6 +51,24 @@ class LaneAssigner {
 
  private:
   std::vector<std::int64_t> lane_end_;
+};
+
+// One track per DMA queue a transfer goes through: "dma load <buffer>" (a
+// load into that buffer; "dma load ofmap" is a partial-sum reload) and
+// "dma store", each with lanes for its transfers in flight together. A writer
+// shows it the transfers in time order twice: count() them, add_tracks(),
+// then place() each for its tid.
+class DmaQueueTracks {
+ public:
+  static std::string queue_of(const TransferEvent& t);
+  void count(const TransferEvent& t);
+  // Registers the queues seen, by name.
+  void add_tracks(TrackTable& tracks);
+  int place(const TransferEvent& t);
+
+ private:
+  std::map<std::string, LaneAssigner> counted_, placed_;
+  std::map<std::string, int> first_tid_;
 };
 
 // Everything before the first event: `{"displayTimeUnit"...,"traceEvents":[`.

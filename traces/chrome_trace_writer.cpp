@@ -64,7 +64,8 @@ struct Track {
 struct Tracks {
   // Folds and stalls share the array track, so they are laid out together:
   // source < computes.size() is a compute, else computes.size() + a stall.
-  Track array, ppu, dma;
+  Track array, ppu;
+  Track dma;                   // only its time order: DmaQueueTracks gives the lanes, per queue
   std::vector<Track> buffers;  // parallel to the timeline's buffers
 };
 
@@ -114,7 +115,9 @@ void write_chrome_trace(const TraceEvents& events, std::ostream& out, const Chro
   TrackTable tracks;
   const int array_tid = tracks.add("array", laid.array.lanes.count);
   const int ppu_tid = tracks.add("ppu", laid.ppu.lanes.count);
-  const int dma_tid = tracks.add("dma", laid.dma.lanes.count);
+  DmaQueueTracks dma;
+  for (std::size_t i : laid.dma.order) dma.count(events.transfers[i]);
+  dma.add_tracks(tracks);
   std::vector<int> channel_tid;
   for (std::size_t ch = 0; ch < traffic.dram_channels.size(); ++ch) {
     channel_tid.push_back(tracks.add("dram ch" + std::to_string(ch), 1));
@@ -138,9 +141,7 @@ void write_chrome_trace(const TraceEvents& events, std::ostream& out, const Chro
   for (const auto& [track, tid] : {std::pair{&laid.array, array_tid}, std::pair{&laid.ppu, ppu_tid}}) {
     for (std::size_t i : track->order) write_compute_or_stall(track->source[i], tid + track->lanes.lane_of[i]);
   }
-  for (std::size_t i : laid.dma.order) {
-    stream.add(transfer_event(events.transfers[i], dma_tid + laid.dma.lanes.lane_of[i]));
-  }
+  for (std::size_t i : laid.dma.order) stream.add(transfer_event(events.transfers[i], dma.place(events.transfers[i])));
   write_dram_commands(stream, events, channel_tid);
   for (std::size_t b = 0; b < traffic.buffers.size(); ++b) {
     const Track& track = laid.buffers[b];

@@ -233,7 +233,9 @@ void StreamingTraceWriter::write_chrome(const TraceSummary& summary) {
   TrackTable tracks;
   const int array_tid = tracks.add("array", lanes_of(*array_));
   const int ppu_tid = tracks.add("ppu", lanes_of(*ppu_));
-  const int dma_tid = tracks.add("dma", lanes_of(*dma_));
+  DmaQueueTracks dma;
+  dma_->merge([&](const SpillRecord& r) { dma.count(to_transfer(r, strings_)); });
+  dma.add_tracks(tracks);
   std::vector<int> channel_tid;
   for (std::size_t ch = 0; ch < traffic.dram_channels.size(); ++ch) {
     channel_tid.push_back(tracks.add("dram ch" + std::to_string(ch), 1));
@@ -261,12 +263,10 @@ void StreamingTraceWriter::write_chrome(const TraceSummary& summary) {
     };
     write_track(*array_, array_tid);
     write_track(*ppu_, ppu_tid);
-    {
-      LaneAssigner lanes;
-      dma_->merge([&](const SpillRecord& r) {
-        stream.add(transfer_event(to_transfer(r, strings_), dma_tid + lanes.assign(r.start_ps, r.end_ps)));
-      });
-    }
+    dma_->merge([&](const SpillRecord& r) {
+      const TransferEvent t = to_transfer(r, strings_);
+      stream.add(transfer_event(t, dma.place(t)));
+    });
     dram_->merge([&](const SpillRecord& r) {
       const DramCommandEvent c = to_command(r);
       stream.add(dram_command_event(c, channel_tid[static_cast<std::size_t>(c.channel)]));
