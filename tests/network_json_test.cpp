@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -123,7 +122,7 @@ TEST(NetworkWeights, HeUniformBoundsAndDeterminism) {
   for (std::size_t i = 0; i < a.layers.size(); ++i) {
     const Layer& layer = a.layers[i];
     ASSERT_EQ(layer.weights.size(), b.layers[i].weights.size());
-    EXPECT_EQ(std::memcmp(layer.weights.data(), b.layers[i].weights.data(), layer.weights.size() * 4), 0);
+    EXPECT_EQ(layer.weights, b.layers[i].weights);
     EXPECT_EQ(layer.bias, b.layers[i].bias);
   }
   const Layer& conv2 = find_layer(a, "conv2");
