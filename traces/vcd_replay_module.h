@@ -23,7 +23,7 @@ class VcdReplayModule : public sc_core::sc_module {
   VcdReplayModule(sc_core::sc_module_name name, std::vector<VcdSignal> signals, VcdChangeSource changes);
 
   // Registers every signal with `file` under its name, in order.
-  void trace(sc_core::sc_trace_file* file) const;
+  void trace(sc_core::sc_trace_file* file) const override;
 
  private:
   void replay();
