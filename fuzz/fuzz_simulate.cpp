@@ -10,6 +10,7 @@
 #include "sim/commands/run_command.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  npusim::fuzz::clear_stale_stack_poison();  // the run before this one ran SystemC threads
   npusim::RunOptions options;
   options.config_path = NPUSIM_SOURCE_DIR "/configs/edge_int8_32x32.json";
   options.model_path = npusim::fuzz::write_input("net.json", data, size);

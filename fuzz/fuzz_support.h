@@ -15,6 +15,13 @@
 
 #include "models/input_error.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#define NPUSIM_FUZZ_ASAN 1
+#endif
+#endif
+
 namespace npusim::fuzz {
 
 // The process's scratch directory, made once and removed at exit.
@@ -38,6 +45,21 @@ inline std::string write_input(const std::string& name, const std::uint8_t* data
   std::ofstream(path, std::ios::binary | std::ios::trunc)
       .write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   return path;
+}
+
+// SystemC's coroutines (QuickThreads in Debian's libsystemc) switch stacks
+// without telling ASan, so ASan loses the stack bounds, ignores the
+// __asan_handle_no_return of a later exception ("False positive error reports
+// may follow", google/sanitizers#189) and leaves the unwound frames' poison
+// on the main stack below us, which a later call then trips over. Between two
+// inputs nothing lives below this frame: clear that poison, as
+// __asan_handle_no_return would have.
+inline void clear_stale_stack_poison() {
+#ifdef NPUSIM_FUZZ_ASAN
+  constexpr std::size_t kBytes = 1 << 20;  // far below any frame a run leaves poisoned, far above the guard page
+  char* frame = static_cast<char*>(__builtin_frame_address(0));
+  __asan_unpoison_memory_region(frame - kBytes, kBytes - 64);
+#endif
 }
 
 // Runs `action`; an InputError is the expected answer to bad input.
