@@ -68,4 +68,38 @@ std::int64_t Graph::total_macs() const {
   return total;
 }
 
+std::string_view to_string(LayerType type) {
+  switch (type) {
+    case LayerType::conv2d: return "conv2d";
+    case LayerType::fc: return "fc";
+    case LayerType::maxpool: return "maxpool";
+    case LayerType::avgpool: return "avgpool";
+    case LayerType::add: return "add";
+    case LayerType::relu: return "relu";
+    case LayerType::relu6: return "relu6";
+    case LayerType::concat: return "concat";
+    case LayerType::softmax: return "softmax";
+    case LayerType::flatten: return "flatten";
+    case LayerType::reshape: return "reshape";
+    case LayerType::clip: return "clip";
+    case LayerType::constant: return "constant";
+    case LayerType::scale: return "scale";
+    case LayerType::sigmoid: return "sigmoid";
+    case LayerType::hard_sigmoid: return "hard_sigmoid";
+    case LayerType::mul: return "mul";
+    case LayerType::tanh: return "tanh";
+    case LayerType::gelu: return "gelu";
+    case LayerType::leaky_relu: return "leaky_relu";
+    case LayerType::prelu: return "prelu";
+    case LayerType::hard_swish: return "hard_swish";
+    case LayerType::log_softmax: return "log_softmax";
+    case LayerType::sub: return "sub";
+    case LayerType::div: return "div";
+    case LayerType::reduce: return "reduce";
+    case LayerType::transpose: return "transpose";
+    case LayerType::slice: return "slice";
+  }
+  return "?";
+}
+
 }  // namespace npusim

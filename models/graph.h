@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace npusim {
@@ -51,6 +52,10 @@ enum class LayerType {
   transpose,
   slice,  // elements [slice.begin, slice.end) along `axis` of {C, H, W}
 };
+
+// The layer type's name in reports and network JSON ("conv2d", "fc", ...).
+std::string_view to_string(LayerType type);
+
 enum class Activation { none, relu, relu6 };
 
 struct Conv2dParams {

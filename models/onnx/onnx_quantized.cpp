@@ -22,35 +22,6 @@ std::string quant_text(const OnnxQuant& q) {
   return "scale " + std::to_string(q.scale) + ", zero point " + std::to_string(q.zero_point);
 }
 
-const char* type_name(LayerType type) {
-  switch (type) {
-    case LayerType::maxpool: return "maxpool";
-    case LayerType::avgpool: return "avgpool";
-    case LayerType::relu: return "relu";
-    case LayerType::relu6: return "relu6";
-    case LayerType::clip: return "clip";
-    case LayerType::flatten: return "flatten";
-    case LayerType::reshape: return "reshape";
-    case LayerType::constant: return "constant";
-    case LayerType::scale: return "scale";
-    case LayerType::sigmoid: return "sigmoid";
-    case LayerType::hard_sigmoid: return "hard_sigmoid";
-    case LayerType::mul: return "mul";
-    case LayerType::tanh: return "tanh";
-    case LayerType::gelu: return "gelu";
-    case LayerType::leaky_relu: return "leaky_relu";
-    case LayerType::prelu: return "prelu";
-    case LayerType::hard_swish: return "hard_swish";
-    case LayerType::log_softmax: return "log_softmax";
-    case LayerType::sub: return "sub";
-    case LayerType::div: return "div";
-    case LayerType::reduce: return "reduce";
-    case LayerType::transpose: return "transpose";
-    case LayerType::slice: return "slice";
-    default: return "layer";
-  }
-}
-
 // Bias scales the file gives agree with s_in * s_w[n] when they differ by
 // less than fp32 rounding of the product.
 bool same_scale(double a, double b) { return std::fabs(a - b) <= 1e-6 * std::fabs(b); }
@@ -125,7 +96,7 @@ void resolve_layer_quant(OnnxBuilder& b, const TensorIndex& index, std::size_t i
   const auto& lq = b.layer_quant()[i];
   if (keeps_input_quantization(layer.type)) {
     if (in && t.quant && !(*t.quant == *in)) {
-      throw InputError(b.file() + ": layer \"" + layer.name + "\" (" + type_name(layer.type) +
+      throw InputError(b.file() + ": layer \"" + layer.name + "\" (" + std::string(to_string(layer.type)) +
                        ") keeps its input's quantization in npusim (" + quant_text(*in) +
                        "), but the file quantizes its output with " + quant_text(*t.quant));
     }

@@ -89,6 +89,8 @@ float float_activation(float x, Activation activation) {
   return activation == Activation::relu6 && x > 6.0f ? 6.0f : x;
 }
 
+}  // namespace
+
 Tensor output_tensor(const QuantizedGraph& qgraph, std::size_t layer_index) {
   Tensor out;
   out.dims = qgraph.graph.layers[layer_index].output_dims;
@@ -102,6 +104,8 @@ Tensor output_tensor(const QuantizedGraph& qgraph, std::size_t layer_index) {
   }
   return out;
 }
+
+namespace {
 
 void require(bool condition, const Layer& layer, const char* what) {
   if (!condition) throw std::invalid_argument("layer " + layer.name + ": " + what);

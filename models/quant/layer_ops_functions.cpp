@@ -16,20 +16,6 @@ void require(bool condition, const Layer& layer, const char* what) {
   if (!condition) throw std::invalid_argument("layer " + layer.name + ": " + what);
 }
 
-Tensor output_of(const QuantizedGraph& qgraph, std::size_t layer_index) {
-  Tensor out;
-  out.dims = qgraph.graph.layers[layer_index].output_dims;
-  out.format = qgraph.output_format_of(layer_index);
-  const auto n = static_cast<std::size_t>(out.elements());
-  if (is_integer_class(out.format)) {
-    out.quant = qgraph.layers[layer_index].output_quant;
-    out.q.resize(n);
-  } else {
-    out.f.resize(n);
-  }
-  return out;
-}
-
 // Level i of an integer-class tensor as DequantizeLinear gives it (fp32).
 float real_at(const Tensor& t, std::size_t i) {
   return static_cast<float>(t.q[i] - t.quant.zero_point) * static_cast<float>(t.quant.scale);
@@ -79,7 +65,7 @@ float unary(const Layer& layer, float x, std::size_t channel) {
 
 Tensor run_unary(const QuantizedGraph& qgraph, std::size_t layer_index, const Tensor& in) {
   const Layer& layer = qgraph.graph.layers[layer_index];
-  Tensor out = output_of(qgraph, layer_index);
+  Tensor out = output_tensor(qgraph, layer_index);
   const auto channels = static_cast<std::size_t>(out.dims.at(0));
   require(layer.type != LayerType::prelu || layer.weights.size() == channels, layer,
           "prelu needs one slope per channel");
@@ -95,7 +81,7 @@ Tensor run_binary(const QuantizedGraph& qgraph, std::size_t layer_index, const T
   const bool per_channel = b.dims != a.dims;
   require(!per_channel || (b.dims.size() == 3 && b.dims[0] == a.dims.at(0) && b.dims[1] == 1 && b.dims[2] == 1), layer,
           "the second input must have the first's dims or {C, 1, 1}");
-  Tensor out = output_of(qgraph, layer_index);
+  Tensor out = output_tensor(qgraph, layer_index);
   const auto plane = static_cast<std::size_t>(a.dims.at(1) * a.dims.at(2));
   const bool divide = layer.type == LayerType::div;
   const auto n = static_cast<std::size_t>(out.elements());
@@ -124,7 +110,7 @@ AxisWalk walk_of(const std::vector<std::int64_t>& dims, int axis) {
 Tensor run_along_axis(const QuantizedGraph& qgraph, std::size_t layer_index, const Tensor& in) {
   const Layer& layer = qgraph.graph.layers[layer_index];
   require(layer.axis >= 0 && layer.axis <= 2 && in.dims.size() == 3, layer, "axis out of range");
-  Tensor out = output_of(qgraph, layer_index);
+  Tensor out = output_tensor(qgraph, layer_index);
   const AxisWalk w = walk_of(in.dims, layer.axis);
   const bool softmax = layer.type == LayerType::log_softmax;
   std::vector<float> x(static_cast<std::size_t>(w.length));
@@ -154,7 +140,7 @@ Tensor run_along_axis(const QuantizedGraph& qgraph, std::size_t layer_index, con
 // values copied, nothing computed.
 Tensor run_move(const QuantizedGraph& qgraph, std::size_t layer_index, const Tensor& in) {
   const Layer& layer = qgraph.graph.layers[layer_index];
-  Tensor out = output_of(qgraph, layer_index);
+  Tensor out = output_tensor(qgraph, layer_index);
   require(in.dims.size() == 3 && out.dims.size() == 3, layer, "expected {C, H, W} tensors");
   const bool integer = is_integer_class(out.format);
   require(!integer || (in.quant.scale == out.quant.scale && in.quant.zero_point == out.quant.zero_point), layer,

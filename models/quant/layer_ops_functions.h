@@ -23,6 +23,10 @@ bool is_function_layer(LayerType type);
 // QuantizeLinear chain: each level dequantized in fp32, the function in
 // fp32, quantized x / s rounded half to even plus the zero point, saturated;
 // binary the sign against the midpoint. transpose and slice copy levels.
+// A layer's output tensor, sized, in its format and quantization, zero-filled
+// (defined in layer_ops.cpp, which every layer's kernel shares).
+Tensor output_tensor(const QuantizedGraph& qgraph, std::size_t layer_index);
+
 Tensor run_function_layer(const QuantizedGraph& qgraph, std::size_t layer_index, std::span<const Tensor* const> inputs);
 
 }  // namespace npusim

@@ -52,7 +52,6 @@ struct NetworkRun {
   std::int64_t total_macs = 0;
 };
 
-std::string_view to_string(LayerType type);
 std::string_view to_string(ExecutionUnit unit);
 
 // PPU cycles of a layer: ceil(output elements * input tensors / elements per cycle).
