@@ -17,6 +17,7 @@ TEST(DmaEngine, TlmTransfersCompleteWhenTheDramModelSaysAndErrorsSurface) {
   DramTarget target("dram", config);
   DmaEngine dma("dma", 4096, config.peak_bandwidth_gbps());
   dma.socket.bind(target.socket);
+  sc_core::sc_start(sc_core::SC_ZERO_TIME);  // the target's multi-socket completes its binding at elaboration's end
   const auto direct = make_dram_model(config);
 
   struct Request {

@@ -53,12 +53,6 @@ struct DramCommandRecord {
 
 class DramController final : public DramModel {
  public:
-  using RequestId = std::uint32_t;
-  struct Completion {
-    RequestId id = 0;
-    std::int64_t done_ps = 0;
-  };
-
   // Throws std::invalid_argument with validate()'s message for a bad config.
   explicit DramController(const DramConfig& config);
 
@@ -67,10 +61,10 @@ class DramController final : public DramModel {
   // Non-blocking: the request joins its channels' queues at `arrival_ps` (or
   // the channel's clock, if that is later); its completion is reported by
   // next_completion().
-  RequestId submit(std::uint64_t address, std::uint64_t bytes, bool is_write, std::int64_t arrival_ps);
+  RequestId submit(std::uint64_t address, std::uint64_t bytes, bool is_write, std::int64_t arrival_ps) override;
   // Simulates until the earliest completion that no request submitted from
   // now on, at or after it, could precede; nullopt when nothing is in flight.
-  std::optional<Completion> next_completion();
+  std::optional<Completion> next_completion() override;
 
   const DramStats& stats() const override { return stats_; }
   const DramConfig& config() const override { return config_; }

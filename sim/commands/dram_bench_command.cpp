@@ -4,16 +4,13 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
-#include <functional>
 #include <iomanip>
-#include <queue>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "accel/memory/dram_controller.h"
-#include "accel/memory/dram_model.h"
+#include "accel/npu/process_hardware.h"
 #include "models/input_error.h"
 #include "models/json_reader.h"
 #include "sim/config/memory_config.h"
@@ -22,6 +19,10 @@ namespace npusim {
 namespace {
 
 constexpr std::array<const char*, 5> kPatternNames{"seq", "rand", "mix", "seq1", "rand1"};
+
+std::int64_t now_ps() {
+  return static_cast<std::int64_t>(sc_core::sc_time_stamp().value() / sc_core::sc_time(1, sc_core::SC_PS).value());
+}
 
 // splitmix64: a fixed, platform-independent sequence (std distributions are not).
 std::uint64_t splitmix64(std::uint64_t& state) {
@@ -58,50 +59,28 @@ class TrafficGenerator {
   std::uint64_t state_ = 1;
 };
 
-struct Issued {
-  std::int64_t arrival_ps = 0;
-  bool is_write = false;
-};
-
-// Read latencies in ps of a closed loop through the controller's non-blocking interface.
-std::vector<std::int64_t> closed_loop(DramController& dram, TrafficGenerator& traffic, int outstanding,
-                                      std::int64_t requests, std::int64_t& last_ps) {
-  std::vector<Issued> issued;
+// The closed loop through the process's DRAM target, over TLM: the traffic
+// generator keeps `outstanding` requests in flight and sends the next as one
+// completes. Returns the read latencies in ps.
+std::vector<std::int64_t> closed_loop(const DramConfig& config, TrafficGenerator& traffic, int outstanding,
+                                      std::int64_t requests, std::int64_t request_bytes, std::int64_t& last_ps,
+                                      DramStats& stats) {
+  ProcessHardware& hw = process_hardware();
+  hw.dram.reset(config, now_ps());
   std::vector<std::int64_t> latencies;
   std::int64_t sent = 0;
-  const auto send = [&](std::int64_t arrival_ps) {
-    const auto [address, is_write] = traffic.next();
-    const auto id = dram.submit(address, static_cast<std::uint64_t>(dram.config().burst_bytes()), is_write, arrival_ps);
-    if (id >= issued.size()) issued.resize(id + 1);
-    issued[id] = {arrival_ps, is_write};
+  const auto next = [&]() -> std::optional<DramTrafficInitiator::Request> {
+    if (sent == requests) return std::nullopt;
     ++sent;
-  };
-  for (int i = 0; i < outstanding && sent < requests; ++i) send(0);
-  while (auto done = dram.next_completion()) {
-    const Issued& request = issued[done->id];
-    if (!request.is_write) latencies.push_back(done->done_ps - request.arrival_ps);
-    last_ps = std::max(last_ps, done->done_ps);
-    if (sent < requests) send(done->done_ps);
-  }
-  return latencies;
-}
-
-// The same loop over the blocking DramModel interface (the ideal memory).
-std::vector<std::int64_t> blocking_loop(DramModel& dram, TrafficGenerator& traffic, int outstanding,
-                                        std::int64_t requests, std::int64_t& last_ps) {
-  std::priority_queue<std::int64_t, std::vector<std::int64_t>, std::greater<>> free_at;
-  for (int i = 0; i < outstanding; ++i) free_at.push(0);
-  std::vector<std::int64_t> latencies;
-  const auto bytes = static_cast<std::uint64_t>(dram.config().burst_bytes());
-  for (std::int64_t n = 0; n < requests; ++n) {
-    const std::int64_t arrival = free_at.top();
-    free_at.pop();
     const auto [address, is_write] = traffic.next();
-    const std::int64_t done = dram.access(address, bytes, is_write, arrival);
-    if (!is_write) latencies.push_back(done - arrival);
-    last_ps = std::max(last_ps, done);
-    free_at.push(done);
-  }
+    return DramTrafficInitiator::Request{address, static_cast<std::uint32_t>(request_bytes), is_write};
+  };
+  const auto completed = [&](const DramTrafficInitiator::Request& r, std::int64_t issue_ps, std::int64_t done_ps) {
+    if (!r.is_write) latencies.push_back(done_ps - issue_ps);
+    last_ps = std::max(last_ps, done_ps);
+  };
+  hw.traffic.run_closed_loop(outstanding, next, completed);
+  stats = hw.dram.model().stats();
   return latencies;
 }
 
@@ -117,15 +96,13 @@ std::optional<DramBenchPattern> parse_dram_bench_pattern(const std::string& name
 DramBenchResult run_dram_bench(const DramConfig& config, DramBenchPattern pattern, int outstanding,
                                std::int64_t requests) {
   if (pattern == DramBenchPattern::seq1 || pattern == DramBenchPattern::rand1) outstanding = 1;
-  const auto model = make_dram_model(config);
   const auto request_bytes = static_cast<std::uint64_t>(config.kind == DramKind::ideal ? 64 : config.burst_bytes());
   TrafficGenerator traffic(pattern, config.capacity_bytes(), request_bytes);
   std::int64_t last_ps = 0;
   const auto start = std::chrono::steady_clock::now();
-  auto* controller = dynamic_cast<DramController*>(model.get());
-  std::vector<std::int64_t> latencies = controller != nullptr
-                                            ? closed_loop(*controller, traffic, outstanding, requests, last_ps)
-                                            : blocking_loop(*model, traffic, outstanding, requests, last_ps);
+  DramStats stats;
+  std::vector<std::int64_t> latencies =
+      closed_loop(config, traffic, outstanding, requests, static_cast<std::int64_t>(request_bytes), last_ps, stats);
   const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
 
   DramBenchResult r;
@@ -145,7 +122,6 @@ DramBenchResult run_dram_bench(const DramConfig& config, DramBenchPattern patter
     std::nth_element(latencies.begin(), latencies.begin() + static_cast<std::ptrdiff_t>(rank), latencies.end());
     r.read_latency_p99_cycles = static_cast<double>(latencies[rank]) / tck_ps;
   }
-  const DramStats& stats = model->stats();
   r.row_hit_pct = 100.0 * stats.row_hit_rate();
   if (config.kind == DramKind::timing && last_ps > 0) {
     const double rank_ps = static_cast<double>(last_ps) * config.channels * config.ranks;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "accel/formats/integer_math.h"
+#include "accel/npu/process_hardware.h"
 #include "models/input_error.h"
 #include "models/tensor.h"
 #include "sim/mapper/lowering.h"
@@ -167,34 +168,9 @@ std::vector<GemmMemoryNeeds> layer_gemm_needs(const Layer& layer, const std::vec
   return gemms;
 }
 
-namespace {
-
-// The process's one accelerator: SystemC builds no module once the kernel has
-// run, so the DRAM target, the DMA engine and the netlist are built on first
-// use and reset for every run.
-struct Hardware {
-  DramTarget dram;
-  DmaEngine dma;
-  NpuNetlist& netlist;
-  explicit Hardware(const AcceleratorConfig& config)
-      : dram("dram", config.memory.dram),
-        dma("dma", config.memory.dma_burst_bytes, config.memory.dram.peak_bandwidth_gbps()),
-        netlist(process_netlist()) {
-    dma.socket.bind(dram.socket);
-  }
-};
-
-Hardware& hardware(const AcceleratorConfig& config) {
-  static std::unique_ptr<Hardware> instance;
-  if (!instance) instance = std::make_unique<Hardware>(config);
-  return *instance;
-}
-
-}  // namespace
-
 MemorySystem::MemorySystem(const AcceleratorConfig& config, const Graph& graph, TraceRecorder* trace)
     : config_(config), graph_(graph), trace_(trace) {
-  hardware(config);  // elaborated before any kernel run (pe fidelity starts the kernel)
+  process_hardware();  // elaborated before any kernel run (pe fidelity starts the kernel)
   data_bus_ = std::make_unique<DataBusWindows>(config.memory.peak_window_ns * 1000);
   if (trace_) {
     for (BufferKind kind : {BufferKind::ifmap, BufferKind::weight, BufferKind::ofmap}) {
@@ -443,7 +419,7 @@ LayerProgram MemorySystem::ppu_program(std::size_t index, const LayerMemoryShape
 double MemorySystem::dram_peak_gbps() const { return config_.memory.dram.peak_bandwidth_gbps(); }
 
 std::vector<LayerMemoryRecord> MemorySystem::run(const std::vector<LayerMemoryShape>& shapes) {
-  Hardware& hw = hardware(config_);
+  ProcessHardware& hw = process_hardware();
   const std::int64_t origin_ps =
       static_cast<std::int64_t>(sc_core::sc_time_stamp().value() / sc_core::sc_time(1, sc_core::SC_PS).value());
   hw.dram.reset(config_.memory.dram, origin_ps);
