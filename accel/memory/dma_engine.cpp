@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "accel/memory/kernel_time.h"
+
 namespace npusim {
 
 DmaEngine::DmaEngine(sc_core::sc_module_name name, std::int64_t burst_bytes, double peak_gbps)
@@ -20,8 +22,7 @@ void DmaEngine::configure(std::int64_t burst_bytes, double peak_gbps) {
 }
 
 std::int64_t DmaEngine::transfer(std::uint64_t address, std::int64_t bytes, bool is_write, std::int64_t issue_ps) {
-  const std::int64_t now_ps =
-      static_cast<std::int64_t>(sc_core::sc_time_stamp().value() / (sc_core::sc_time(1, sc_core::SC_PS).value()));
+  const std::int64_t now_ps = kernel_now_ps();
   const std::int64_t offset_ps = std::max<std::int64_t>(0, issue_ps - now_ps);
   std::int64_t done_ps = issue_ps;
   tlm::tlm_generic_payload payload;
@@ -35,7 +36,7 @@ std::int64_t DmaEngine::transfer(std::uint64_t address, std::int64_t bytes, bool
     payload.set_byte_enable_ptr(nullptr);
     payload.set_dmi_allowed(false);
     payload.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_core::sc_time delay(static_cast<double>(offset_ps), sc_core::SC_PS);
+    sc_core::sc_time delay = from_ps(offset_ps);
     socket->b_transport(payload, delay);
     if (payload.is_response_error()) {
       throw std::runtime_error("DMA " + std::string(is_write ? "write" : "read") + " of " + std::to_string(length) +
@@ -43,7 +44,7 @@ std::int64_t DmaEngine::transfer(std::uint64_t address, std::int64_t bytes, bool
                                " failed: " + payload.get_response_string());
     }
     ++transactions_;
-    done_ps = std::max(done_ps, now_ps + static_cast<std::int64_t>(delay.to_seconds() * 1e12 + 0.5));
+    done_ps = std::max(done_ps, now_ps + to_ps(delay));
   }
   return done_ps;
 }

@@ -1,14 +1,12 @@
 #include "accel/memory/dram_target.h"
 
-#include <cmath>
+#include "accel/memory/kernel_time.h"
+
+#include <algorithm>
 #include <stdexcept>
 
 namespace npusim {
 namespace {
-
-std::int64_t to_ps(const sc_core::sc_time& t) { return static_cast<std::int64_t>(std::llround(t.to_seconds() * 1e12)); }
-
-sc_core::sc_time ps(std::int64_t value) { return sc_core::sc_time(static_cast<double>(value), sc_core::SC_PS); }
 
 // How far the responder may run ahead of the kernel before it syncs: long
 // enough that syncs cost nothing per request (thousands of bursts), short
@@ -66,7 +64,7 @@ void DramTarget::b_transport(int, tlm::tlm_generic_payload& payload, sc_core::sc
   const std::int64_t arrival_ps = model_time_ps(delay);
   const std::int64_t done_ps =
       model_->access(payload.get_address(), payload.get_data_length(), payload.is_write(), arrival_ps);
-  delay += ps(done_ps - arrival_ps);
+  delay += from_ps(done_ps - arrival_ps);
 }
 
 tlm::tlm_sync_enum DramTarget::nb_transport_fw(int initiator, tlm::tlm_generic_payload& payload, tlm::tlm_phase& phase,
@@ -112,15 +110,15 @@ void DramTarget::respond_thread() {
     }
     const std::optional<DramModel::Completion> done = model_->next_completion();
     if (!done) throw std::logic_error("DramTarget: the model lost a request in flight");
-    std::int64_t ahead_ps = done->done_ps + origin_ps_ - to_ps(sc_core::sc_time_stamp());
+    std::int64_t ahead_ps = done->done_ps + origin_ps_ - kernel_now_ps();
     if (ahead_ps > kQuantumPs) {
-      sc_core::wait(ps(ahead_ps));
+      sc_core::wait(from_ps(ahead_ps));
       ahead_ps = 0;
     }
     const InFlight request = in_flight_[done->id];
     --in_flight_count_;
     tlm::tlm_phase phase = tlm::BEGIN_RESP;
-    sc_core::sc_time delay = ps(std::max<std::int64_t>(ahead_ps, 0));
+    sc_core::sc_time delay = from_ps(std::max<std::int64_t>(ahead_ps, 0));
     const tlm::tlm_sync_enum answer = socket[request.initiator]->nb_transport_bw(*request.payload, phase, delay);
     // TLM_ACCEPTED would have the initiator send END_RESP later; this target
     // needs nothing from it, so every answer ends the transaction here.

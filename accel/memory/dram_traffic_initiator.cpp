@@ -1,6 +1,7 @@
 #include "accel/memory/dram_traffic_initiator.h"
 
-#include <cmath>
+#include "accel/memory/kernel_time.h"
+
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -14,7 +15,7 @@ DramTrafficInitiator::DramTrafficInitiator(sc_core::sc_module_name name) : sc_co
 }
 
 std::int64_t DramTrafficInitiator::now_ps(const sc_core::sc_time& delay) const {
-  return static_cast<std::int64_t>(std::llround((sc_core::sc_time_stamp() + delay).to_seconds() * 1e12)) - origin_ps_;
+  return to_ps(sc_core::sc_time_stamp() + delay) - origin_ps_;
 }
 
 bool DramTrafficInitiator::send(Slot& slot, const sc_core::sc_time& delay) {

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "accel/formats/integer_math.h"
+#include "accel/memory/kernel_time.h"
 
 namespace npusim {
 namespace {
@@ -40,9 +41,7 @@ NpuNetlist::NpuNetlist(sc_core::sc_module_name name) : sc_core::sc_module(name) 
 
 // ---- time ------------------------------------------------------------------
 
-std::int64_t NpuNetlist::now_ps() const {
-  return static_cast<std::int64_t>(sc_core::sc_time_stamp().value() / sc_core::sc_time(1, sc_core::SC_PS).value());
-}
+std::int64_t NpuNetlist::now_ps() const { return kernel_now_ps(); }
 
 // Edges are origin + llround(c * period): every time a unit acts on is one,
 // so waits and busy times are whole cycles and add up exactly.

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "accel/memory/kernel_time.h"
 #include "accel/npu/process_hardware.h"
 #include "models/input_error.h"
 #include "models/json_reader.h"
@@ -19,10 +20,6 @@ namespace npusim {
 namespace {
 
 constexpr std::array<const char*, 5> kPatternNames{"seq", "rand", "mix", "seq1", "rand1"};
-
-std::int64_t now_ps() {
-  return static_cast<std::int64_t>(sc_core::sc_time_stamp().value() / sc_core::sc_time(1, sc_core::SC_PS).value());
-}
 
 // splitmix64: a fixed, platform-independent sequence (std distributions are not).
 std::uint64_t splitmix64(std::uint64_t& state) {
@@ -66,7 +63,7 @@ std::vector<std::int64_t> closed_loop(const DramConfig& config, TrafficGenerator
                                       std::int64_t requests, std::int64_t request_bytes, std::int64_t& last_ps,
                                       DramStats& stats) {
   ProcessHardware& hw = process_hardware();
-  hw.dram.reset(config, now_ps());
+  hw.dram.reset(config, kernel_now_ps());
   std::vector<std::int64_t> latencies;
   std::int64_t sent = 0;
   const auto next = [&]() -> std::optional<DramTrafficInitiator::Request> {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "accel/formats/integer_math.h"
+#include "accel/memory/kernel_time.h"
 #include "accel/npu/process_hardware.h"
 #include "models/input_error.h"
 #include "models/tensor.h"
@@ -420,8 +421,7 @@ double MemorySystem::dram_peak_gbps() const { return config_.memory.dram.peak_ba
 
 std::vector<LayerMemoryRecord> MemorySystem::run(const std::vector<LayerMemoryShape>& shapes) {
   ProcessHardware& hw = process_hardware();
-  const std::int64_t origin_ps =
-      static_cast<std::int64_t>(sc_core::sc_time_stamp().value() / sc_core::sc_time(1, sc_core::SC_PS).value());
+  const std::int64_t origin_ps = kernel_now_ps();
   hw.dram.reset(config_.memory.dram, origin_ps);
   hw.dma.configure(config_.memory.dma_burst_bytes, config_.memory.dram.peak_bandwidth_gbps());
   hw.dram.model().observe_data_bus(data_bus_.get());
