@@ -43,6 +43,17 @@ TEST(DramJson, OrganizationAndControllerKnobsAreRead) {
   EXPECT_EQ(c.timing.CL, 22);  // the rest stays the preset's
 }
 
+TEST(DramJson, PerBankRefreshIsRead) {
+  const nlohmann::json node = nlohmann::json::parse(
+      R"({"preset": "lpddr4-4266", "refresh_mode": "per_bank", "timing": {"tRFCpb": 280, "tREFIpb": 1000}})");
+  JsonObjectReader reader(node, "c.json", "$.memory.dram");
+  const DramConfig c = read_dram_config(reader);
+  EXPECT_EQ(c.refresh_mode, DramRefreshMode::per_bank);
+  EXPECT_EQ(c.timing.tRFCpb, 280);
+  EXPECT_EQ(c.timing.tREFIpb, 1000);
+  EXPECT_EQ(c.timing.tPBR2PBR, 193);  // the preset's: 90 ns at tCK 468 ps, rounded up
+}
+
 TEST(DramJson, BadInputIsOneLineNamingFileAndPath) {
   EXPECT_TRUE(starts_with(error_of(R"({"preset": "ddr4-3200", "controller": {"scheduler": "lifo"}})"),
                           "c.json: $.memory.dram.controller.scheduler: expected one of fcfs, frfcfs, frfcfs_cap"));
@@ -63,6 +74,13 @@ TEST(DramJson, BadInputIsOneLineNamingFileAndPath) {
                           "c.json: $.memory.dram: rows: expected a capacity of at most 2^48 bytes"));
   EXPECT_TRUE(starts_with(error_of(R"({"preset": "ddr4-3200", "request_bytes": 32})"),
                           "c.json: $.memory.dram.request_bytes: expected bus_width_bits * burst_length / 8 = 64"));
+  EXPECT_TRUE(starts_with(error_of(R"({"preset": "lpddr4-4266", "refresh_mode": "sometimes"})"),
+                          "c.json: $.memory.dram.refresh_mode: expected one of all_bank, per_bank"));
+  EXPECT_TRUE(starts_with(error_of(R"({"preset": "ddr4-3200", "refresh_mode": "per_bank"})"),
+                          "c.json: $.memory.dram: timing.tRFCpb: expected a positive cycle count"));
+  EXPECT_TRUE(
+      starts_with(error_of(R"({"preset": "lpddr4-4266", "refresh_mode": "per_bank", "per_bank_refresh_banks": 3})"),
+                  "c.json: $.memory.dram: per_bank_refresh_banks: expected a power of two in [1, banks per rank = 8]"));
   for (const char* bad : {R"({"preset": "ddr4-3200", "controller": {"scheduler": "lifo"}})",
                           R"({"preset": "ddr4-3200", "rows": 60000})"}) {
     EXPECT_EQ(error_of(bad).find('\n'), std::string::npos);

@@ -5,7 +5,8 @@
 // DDR4-3200: CL 22, CWL 16, tBURST 4 (BL8 / 2), tRCD 22, tRP 22, tRAS 52,
 // tRC 74, tWR 24, tRTP 12, tWTR_S/L 4/12, tCCD_S/L 4/8, tRRD_S/L 4/8, tFAW 34,
 // tRFC 560, tRTRS 1. LPDDR4-4266: CWL 18, tBURST 8 (BL16 / 2), tWR 39,
-// tWTR 22, tPPD 4, tDQSS 1.
+// tWTR 22, tPPD 4, tDQSS 1, tRP 39, tRC 129, and per-bank refresh (REFpb):
+// tRFCpb 140 ns = 300 nCK, tPBR2PBR 90 ns = 193 nCK, tPBR2ACT = tRRD = 22.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -119,6 +120,27 @@ const std::vector<RuleCase>& cases() {
        "lpddr4-4266",
        {{C::act, 0, 0, 0, 5, 0}, {C::wr, 0, 0, 0, 5, 100}},
        {C::pre, 0, 0, 0, 5, 166}},
+      {"tRFCpb: REFpb to ACT, same bank (LPDDR4)",
+       "lpddr4-4266",
+       {{C::ref_pb, 0, 0, 3, 0, 100}},
+       {C::act, 0, 0, 3, 5, 400}},
+      {"tPBR2ACT: REFpb to ACT, other bank (LPDDR4)",
+       "lpddr4-4266",
+       {{C::ref_pb, 0, 0, 3, 0, 100}},
+       {C::act, 0, 0, 4, 5, 122}},
+      {"tPBR2ACT: ACT to REFpb, other bank (LPDDR4)",
+       "lpddr4-4266",
+       {{C::act, 0, 0, 4, 5, 100}},
+       {C::ref_pb, 0, 0, 3, 0, 122}},
+      {"tPBR2PBR: REFpb to REFpb, other bank (LPDDR4)",
+       "lpddr4-4266",
+       {{C::ref_pb, 0, 0, 3, 0, 100}},
+       {C::ref_pb, 0, 0, 4, 0, 293}},
+      {"tRP: PRE to REFpb (LPDDR4)",
+       "lpddr4-4266",
+       {{C::act, 0, 0, 3, 5, 0}, {C::pre, 0, 0, 3, 5, 200}},
+       {C::ref_pb, 0, 0, 3, 0, 239}},
+      {"tRC: ACT to REFpb, same bank (LPDDR4)", "lpddr4-4266", {{C::act, 0, 0, 3, 5, 0}}, {C::ref_pb, 0, 0, 3, 0, 129}},
   };
   return list;
 }

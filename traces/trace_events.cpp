@@ -9,6 +9,7 @@ std::string_view to_string(DramCommandKind command) {
     case DramCommandKind::wr: return "WR";
     case DramCommandKind::pre: return "PRE";
     case DramCommandKind::ref: return "REF";
+    case DramCommandKind::ref_pb: return "REFpb";
   }
   return "?";
 }

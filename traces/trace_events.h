@@ -15,7 +15,7 @@
 
 namespace npusim {
 
-enum class DramCommandKind : std::uint8_t { act, rd, wr, pre, ref };
+enum class DramCommandKind : std::uint8_t { act, rd, wr, pre, ref, ref_pb };
 enum class ComputeUnit : std::uint8_t { array, ppu };
 enum class StallCause : std::uint8_t { ifmap, weight, ofmap, sram, ppu };
 inline constexpr int kStallCauseCount = 5;

@@ -49,6 +49,43 @@ class Checker {
 
 constexpr int kMaxCycles = 1 << 24;
 
+void check_refresh(Checker& check, const DramConfig& c) {
+  const DramTimingCycles& t = c.timing;
+  if (c.refresh && c.refresh_mode == DramRefreshMode::all_bank) {
+    check.in_range("timing.tRFC", t.tRFC, 1, kMaxCycles);
+    check.in_range("timing.tREFI", t.tREFI, t.tRFC + 1, kMaxCycles);
+  }
+  if (c.refresh && c.refresh_mode == DramRefreshMode::per_bank) {
+    check.require(t.tRFCpb > 0, "timing.tRFCpb: expected a positive cycle count for refresh_mode per_bank, got " +
+                                    std::to_string(t.tRFCpb) + " (" + c.name +
+                                    " sets none: its standard has no per-bank refresh)");
+    check.in_range("timing.tRFCpb", t.tRFCpb, 1, kMaxCycles);
+    check.require(c.per_bank_refresh_banks >= 1 && is_power_of_two(c.per_bank_refresh_banks) &&
+                      c.per_bank_refresh_banks <= c.banks_per_rank(),
+                  expected("per_bank_refresh_banks",
+                           "a power of two in [1, banks per rank = " + std::to_string(c.banks_per_rank()) + "]",
+                           c.per_bank_refresh_banks));
+    check.in_range("timing.tREFIpb", t.tREFIpb, 1, kMaxCycles);
+    check.in_range("timing.tPBR2PBR", t.tPBR2PBR, 0, kMaxCycles);
+    check.in_range("timing.tPBR2ACT", t.tPBR2ACT, 0, kMaxCycles);
+  }
+}
+
+void check_controller(Checker& check, const DramControllerConfig& k) {
+  check.in_range("controller.row_hit_cap", k.row_hit_cap, 1, 1 << 20);
+  check.in_range("controller.transaction_queue_depth", k.transaction_queue_depth, 1, 4096);
+  check.in_range("controller.command_queue_depth", k.command_queue_depth, 1, 4096);
+  check.in_range("controller.write_buffer_depth", k.write_buffer_depth, 1, 4096);
+  check.in_range("controller.write_high_watermark", k.write_high_watermark, 1, k.write_buffer_depth);
+  check.require(k.write_low_watermark >= 0 && k.write_low_watermark < k.write_high_watermark,
+                expected("controller.write_low_watermark",
+                         "an integer in [0, write_high_watermark - 1 = " + std::to_string(k.write_high_watermark - 1) +
+                             "] (watermarks out of order)",
+                         k.write_low_watermark));
+  check.in_range("controller.frontend_latency_cycles", k.frontend_latency_cycles, 0, kMaxCycles);
+  check.in_range("controller.commands_per_cycle", k.commands_per_cycle, 1, 2);
+}
+
 std::string validate_timing_model(const DramConfig& c) {
   Checker check;
   check.power_of_two("channels", c.channels, 1024);
@@ -87,10 +124,7 @@ std::string validate_timing_model(const DramConfig& c) {
   check.in_range("timing.tRRD_L", t.tRRD_L, t.tRRD_S, kMaxCycles);
   check.in_range("timing.tFAW", t.tFAW, 0, kMaxCycles);
   check.in_range("timing.tRTRS", t.tRTRS, 0, kMaxCycles);
-  if (c.refresh) {
-    check.in_range("timing.tRFC", t.tRFC, 1, kMaxCycles);
-    check.in_range("timing.tREFI", t.tREFI, t.tRFC + 1, kMaxCycles);
-  }
+  check_refresh(check, c);
 
   if (check.error().empty() && !parse_address_mapping(c.address_mapping)) {
     return "address_mapping: expected each of Ro, Ba, Ra, Co, Ch once (and optionally Bg), most significant "
@@ -107,19 +141,7 @@ std::string validate_timing_model(const DramConfig& c) {
   }
   check.in_range("timing.tPPD", t.tPPD, 0, kMaxCycles);
   check.in_range("timing.tDQSS", t.tDQSS, 0, kMaxCycles);
-  const DramControllerConfig& k = c.controller;
-  check.in_range("controller.row_hit_cap", k.row_hit_cap, 1, 1 << 20);
-  check.in_range("controller.transaction_queue_depth", k.transaction_queue_depth, 1, 4096);
-  check.in_range("controller.command_queue_depth", k.command_queue_depth, 1, 4096);
-  check.in_range("controller.write_buffer_depth", k.write_buffer_depth, 1, 4096);
-  check.in_range("controller.write_high_watermark", k.write_high_watermark, 1, k.write_buffer_depth);
-  check.require(k.write_low_watermark >= 0 && k.write_low_watermark < k.write_high_watermark,
-                expected("controller.write_low_watermark",
-                         "an integer in [0, write_high_watermark - 1 = " + std::to_string(k.write_high_watermark - 1) +
-                             "] (watermarks out of order)",
-                         k.write_low_watermark));
-  check.in_range("controller.frontend_latency_cycles", k.frontend_latency_cycles, 0, kMaxCycles);
-  check.in_range("controller.commands_per_cycle", k.commands_per_cycle, 1, 2);
+  check_controller(check, c.controller);
   check.require(c.capacity_bytes() <= (std::uint64_t{1} << 48),
                 expected("rows", "a capacity of at most 2^48 bytes", c.rows));
   return check.error();
@@ -160,6 +182,7 @@ std::optional<Enum> parse_name(std::string_view name, const std::array<std::stri
 constexpr std::array<std::string_view, 3> kSchedulers{"fcfs", "frfcfs", "frfcfs_cap"};
 constexpr std::array<std::string_view, 3> kPagePolicies{"open", "closed", "adaptive"};
 constexpr std::array<std::string_view, 2> kQueueStructures{"per_bank", "per_rank"};
+constexpr std::array<std::string_view, 2> kRefreshModes{"all_bank", "per_bank"};
 
 }  // namespace
 
@@ -175,6 +198,10 @@ std::optional<DramQueueStructure> parse_dram_queue_structure(std::string_view na
 std::string_view to_string(DramScheduler value) { return kSchedulers[static_cast<std::size_t>(value)]; }
 std::string_view to_string(DramPagePolicy value) { return kPagePolicies[static_cast<std::size_t>(value)]; }
 std::string_view to_string(DramQueueStructure value) { return kQueueStructures[static_cast<std::size_t>(value)]; }
+std::optional<DramRefreshMode> parse_dram_refresh_mode(std::string_view name) {
+  return parse_name<DramRefreshMode>(name, kRefreshModes);
+}
+std::string_view to_string(DramRefreshMode mode) { return kRefreshModes[static_cast<std::size_t>(mode)]; }
 
 std::uint64_t DramConfig::capacity_bytes() const {
   if (kind == DramKind::ideal) return ideal.capacity_bytes;

@@ -42,7 +42,20 @@ struct DramTimingCycles {
   int tRTRS = 1;      // data-bus switch between ranks
   int tPPD = 0;       // PRE to PRE, same rank (LPDDR4: 4 nCK); 0: no such rule
   int tDQSS = 0;      // write DQS delay after WL, added where write data ends (LPDDR4: 1)
+  // Per-bank refresh (refresh_mode per_bank; REFpb of LPDDR4/5, REFSB of HBM2).
+  // 0 where the standard has none.
+  int tRFCpb = 0;    // REFpb to ACT, the refreshed bank
+  int tREFIpb = 0;   // mean interval between REFpb commands of a rank
+  int tPBR2PBR = 0;  // REFpb to REFpb, other bank of the rank
+  int tPBR2ACT = 0;  // REFpb to ACT, other bank of the rank (and ACT to REFpb)
 };
+
+// all_bank: one REF per rank every tREFI closes every bank and blocks the rank
+// tRFC. per_bank: one REFpb every tREFIpb refreshes the next bank of the rank
+// in turn (per_bank_refresh_banks of them at once) and blocks only those tRFCpb.
+enum class DramRefreshMode { all_bank, per_bank };
+std::optional<DramRefreshMode> parse_dram_refresh_mode(std::string_view name);
+std::string_view to_string(DramRefreshMode mode);
 
 // How the controller picks the next command (DramController).
 //  fcfs: the oldest request of each command queue, oldest queue first.
@@ -107,6 +120,10 @@ struct DramConfig {
   std::int64_t tCK_ps = 625;
   DramTimingCycles timing;
   bool refresh = true;
+  DramRefreshMode refresh_mode = DramRefreshMode::all_bank;
+  // Banks one REFpb refreshes: LPDDR5 in bank-group mode refreshes bank b and
+  // b + banks_per_rank / 2 together (JESD209-5); 1 elsewhere.
+  int per_bank_refresh_banks = 1;
 
   // Address mapping, fields from most to least significant bit: Ro (row), Ba
   // (bank; includes the bank group when Bg is absent), Bg, Ra, Co, Ch. Below the

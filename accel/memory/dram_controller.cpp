@@ -24,7 +24,12 @@ bool is_column(DramCommand c) { return c == DramCommand::rd || c == DramCommand:
 }  // namespace
 
 DramController::DramController(const DramConfig& config)
-    : config_(checked(config)), mapper_(config_), table_(config_), burst_cycles_(config_.burst_cycles()) {
+    : config_(checked(config)),
+      mapper_(config_),
+      table_(config_),
+      burst_cycles_(config_.burst_cycles()),
+      per_bank_refresh_(config_.refresh_mode == DramRefreshMode::per_bank),
+      refresh_stride_(per_bank_refresh_ ? config_.banks_per_rank() / config_.per_bank_refresh_banks : 1) {
   const int ranks = config_.channels * config_.ranks;
   const int groups = ranks * config_.bank_groups;
   banks_.resize(static_cast<std::size_t>(groups) * config_.banks_per_group);
@@ -33,9 +38,10 @@ DramController::DramController(const DramConfig& config)
   for (int r = 0; r < ranks; ++r) {
     RankState& rank = ranks_[r];
     rank.recent_acts.fill(kLongAgo);
-    // Ranks of a channel take turns: rank k first refreshes (k+1)/ranks of tREFI in.
+    // Ranks of a channel take turns: rank k first refreshes (k+1)/ranks of the interval in.
     const int k = r % config_.ranks;
-    rank.refresh_due = config_.refresh ? std::int64_t{config_.timing.tREFI} * (k + 1) / config_.ranks : kNever;
+    const std::int64_t interval = per_bank_refresh_ ? config_.timing.tREFIpb : config_.timing.tREFI;
+    rank.refresh_due = config_.refresh ? interval * (k + 1) / config_.ranks : kNever;
   }
   const bool per_bank = config_.controller.queue_structure == DramQueueStructure::per_bank;
   const int queues = per_bank ? config_.ranks * config_.banks_per_rank() : config_.ranks;
@@ -279,6 +285,13 @@ void DramController::consider(Choice& best, Cycle& next, const Choice& c, Cycle 
   if (!best.found || c.priority < best.priority || (c.priority == best.priority && c.seq < best.seq)) best = c;
 }
 
+bool DramController::held_for_refresh(int rank, int bank) const {
+  const RankState& r = ranks_[static_cast<std::size_t>(rank)];
+  if (!r.refreshing) return false;
+  if (!per_bank_refresh_) return true;
+  return (bank - rank * config_.banks_per_rank()) % refresh_stride_ == r.refresh_bank;
+}
+
 void DramController::scan_refresh(ChannelState& ch, Choice& best, Cycle& next) {
   if (ch.refreshing_ranks == 0 && ch.refresh_due > ch.now) return;
   const int first = ch.index * config_.ranks;
@@ -288,7 +301,11 @@ void DramController::scan_refresh(ChannelState& ch, Choice& best, Cycle& next) {
       if (rank.refresh_due > ch.now) continue;
       rank.refreshing = true;
       ++ch.refreshing_ranks;
-      set_rank_candidates(ch, r - first, false);
+      set_refresh_candidates(ch, r, false);
+    }
+    if (per_bank_refresh_) {
+      scan_bank_refresh(ch, r, best, next);
+      continue;
     }
     // Close every open bank (PRE), then REF once the last is ready for it.
     const int banks = config_.banks_per_rank();
@@ -316,6 +333,28 @@ void DramController::scan_refresh(ChannelState& ch, Choice& best, Cycle& next) {
   }
 }
 
+// Per-bank refresh: close the banks of the rank's refresh set (PRE), then
+// REFpb once every one of them is ready for it. The choice names the set's
+// first bank.
+void DramController::scan_bank_refresh(ChannelState& ch, int rank, Choice& best, Cycle& next) {
+  const int base = rank * config_.banks_per_rank() + ranks_[static_cast<std::size_t>(rank)].refresh_bank;
+  Cycle ready = bus_ready(ch, DramCommand::ref_pb);
+  bool any_open = false;
+  for (int j = 0; j < config_.per_bank_refresh_banks; ++j) {
+    const Location at = bank_location(base + j * refresh_stride_);
+    if (banks_[static_cast<std::size_t>(at.bank)].open_row >= 0) {
+      any_open = true;
+      const Cycle pre_ready = std::max(earliest(DramCommand::pre, at), bus_ready(ch, DramCommand::pre));
+      consider(best, next, Choice{true, DramCommand::pre, pre_ready, 0, 0, -1, 0, at}, ch.now);
+    } else {
+      ready = std::max(ready, earliest(DramCommand::ref_pb, at));
+    }
+  }
+  if (!any_open) {
+    consider(best, next, Choice{true, DramCommand::ref_pb, ready, 0, 0, -1, 0, bank_location(base)}, ch.now);
+  }
+}
+
 void DramController::mark_dirty(ChannelState& ch, int queue) {
   if (config_.controller.queue_structure != DramQueueStructure::per_bank) return;
   char& dirty = ch.dirty[static_cast<std::size_t>(queue)];
@@ -335,7 +374,7 @@ void DramController::rebuild_dirty_queues(ChannelState& ch) {
   std::size_t waiting = 0;
   for (const int qi : ch.dirty_queues) {
     QueueSummary& q = ch.summaries[static_cast<std::size_t>(qi)];
-    if (ranks_[static_cast<std::size_t>(q.rank)].refreshing) {
+    if (held_for_refresh(q.rank, q.bank)) {
       ch.dirty_queues[waiting++] = qi;
       continue;
     }
@@ -371,12 +410,17 @@ void DramController::rebuild_dirty_queues(ChannelState& ch) {
   ch.dirty_queues.resize(waiting);
 }
 
-// A rank that starts refreshing takes no commands: its queues' candidates
-// leave the heap, keeping their bounds, and come back after the REF.
-void DramController::set_rank_candidates(ChannelState& ch, int rank, bool in) {
+// A rank that starts refreshing takes no commands (per_bank refresh: its
+// refresh set's banks take none): their queues' candidates leave the heap,
+// keeping their bounds, and come back after the REF (REFpb).
+void DramController::set_refresh_candidates(ChannelState& ch, int rank, bool in) {
   if (config_.controller.queue_structure != DramQueueStructure::per_bank) return;
   const int banks = config_.banks_per_rank();
-  for (int qi = rank * banks; qi < (rank + 1) * banks; ++qi) {
+  const int first_bank = rank * banks;
+  const int first_queue = first_bank - ch.index * config_.ranks * banks;  // queue_of() of the rank's first bank
+  for (int b = 0; b < banks; ++b) {
+    if (per_bank_refresh_ && b % refresh_stride_ != ranks_[static_cast<std::size_t>(rank)].refresh_bank) continue;
+    const int qi = first_queue + b;
     const QueueSummary& q = ch.summaries[static_cast<std::size_t>(qi)];
     for (int slot = 0; slot < 2; ++slot) {
       const int id = 2 * qi + slot;
@@ -460,7 +504,7 @@ void DramController::scan_rank_queues(ChannelState& ch, Choice& best, Cycle& nex
       if (fcfs && i > 0) break;  // the oldest request of the queue only
       const Burst& e = queue[i];
       const int bank = e.at.bank;
-      if (ranks_[e.at.rank].refreshing) continue;
+      if (held_for_refresh(e.at.rank, bank)) continue;
       const BankState& b = banks_[bank];
       const bool cap_reached = capped && b.hits >= k.row_hit_cap && conflict_stamp_[bank] == scan_;
       DramCommand command;
@@ -534,13 +578,35 @@ void DramController::issue(ChannelState& ch, const Choice& choice) {
       rank.refresh_due += config_.timing.tREFI;
       --ch.refreshing_ranks;
       ch.refresh_due = next_refresh_due(ch);
-      set_rank_candidates(ch, choice.at.where.rank, true);
+      set_refresh_candidates(ch, choice.at.rank, true);
       ++stats_.refreshes;
       break;
     }
+    case DramCommand::ref_pb: issue_bank_refresh(ch, choice); break;
     case DramCommand::rd:
     case DramCommand::wr: issue_column(ch, choice); break;
   }
+}
+
+// REFpb to the rank's refresh set (choice.at: its first bank). The rank-wide
+// rules apply once; the other banks of a pair take the same-bank ones.
+void DramController::issue_bank_refresh(ChannelState& ch, const Choice& choice) {
+  apply_rules(DramCommand::ref_pb, choice.at, ch.now);
+  for (int j = 1; j < config_.per_bank_refresh_banks; ++j) {
+    BankState& bank = banks_[static_cast<std::size_t>(choice.at.bank + j * refresh_stride_)];
+    for (const TimingTable::Entry& rule : table_.after(DramCommand::ref_pb, RuleScope::bank)) {
+      Cycle& slot = bank.earliest[static_cast<int>(rule.following)];
+      slot = std::max(slot, ch.now + rule.gap_cycles);
+    }
+  }
+  RankState& rank = ranks_[static_cast<std::size_t>(choice.at.rank)];
+  rank.refreshing = false;
+  set_refresh_candidates(ch, choice.at.rank, true);  // before the set moves on
+  rank.refresh_bank = (rank.refresh_bank + 1) % refresh_stride_;
+  rank.refresh_due += config_.timing.tREFIpb;
+  --ch.refreshing_ranks;
+  ch.refresh_due = next_refresh_due(ch);
+  ++stats_.bank_refreshes;
 }
 
 void DramController::issue_column(ChannelState& ch, const Choice& choice) {

@@ -17,6 +17,9 @@
 //  - Page policy open / closed / adaptive decides when a row is auto-precharged.
 //  - A rank whose refresh falls due (tREFI, ranks staggered) takes no new
 //    commands; its open banks are precharged and REF issues, blocking it tRFC.
+//    With refresh_mode per_bank a REFpb falls due every tREFIpb for the next
+//    bank (or bank pair) of the rank in turn: only that bank stops taking
+//    commands, is precharged, and is blocked tRFCpb; the others carry on.
 // Event-driven: the clock jumps to the next cycle at which a command can issue
 // or a burst arrives, so idle and waiting cycles cost nothing; and a step
 // evaluates only the per-bank candidates whose ready bound has come
@@ -119,7 +122,8 @@ class DramController final : public DramModel {
     std::array<Cycle, 4> recent_acts{};  // ring of the last four ACTs, for tFAW
     int oldest_act = 0;
     Cycle refresh_due = 0;
-    bool refreshing = false;  // due: no new commands until REF has issued
+    bool refreshing = false;  // due: no new commands (per_bank: to refresh_bank's set) until REF has issued
+    int refresh_bank = 0;  // per_bank: the next REFpb refreshes banks refresh_bank + j * banks / per_bank_refresh_banks
   };
 
   // Per-bank queues: the (at most two) entries of a queue the scheduler may
@@ -195,7 +199,11 @@ class DramController final : public DramModel {
   void scan_queues(ChannelState& ch, Choice& best, Cycle& next);
   void mark_dirty(ChannelState& ch, int queue);
   void rebuild_dirty_queues(ChannelState& ch);
-  void set_rank_candidates(ChannelState& ch, int rank, bool in);
+  // Whether a bank of a rank (flat indices) is held for a refresh now.
+  bool held_for_refresh(int rank, int bank) const;
+  void set_refresh_candidates(ChannelState& ch, int rank, bool in);
+  void scan_bank_refresh(ChannelState& ch, int rank, Choice& best, Cycle& next);
+  void issue_bank_refresh(ChannelState& ch, const Choice& choice);
   void scan_rank_queues(ChannelState& ch, Choice& best, Cycle& next);
   void issue(ChannelState& ch, const Choice& choice);
   void issue_column(ChannelState& ch, const Choice& choice);
@@ -207,6 +215,8 @@ class DramController final : public DramModel {
   AddressMapper mapper_;
   TimingTable table_;
   int burst_cycles_ = 0;
+  bool per_bank_refresh_ = false;
+  int refresh_stride_ = 1;  // per_bank: banks per rank / banks one REFpb refreshes
   std::vector<BankState> banks_;
   std::vector<Earliest> groups_;
   std::vector<RankState> ranks_;

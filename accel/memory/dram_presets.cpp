@@ -92,6 +92,10 @@ DramConfig lpddr4_4266() {
   t.tRTRS = 1;
   t.tPPD = 4;              // PRE to PRE of one rank: 4 nCK
   t.tDQSS = 1;             // tDQSS max 1.25 tCK, rounded to the clock the data may trail
+  t.tRFCpb = 300;          // 140 ns, 8 Gb per channel (refresh_mode per_bank)
+  t.tREFIpb = 1042;        // tREFI / 8 banks = 488 ns, rounded down
+  t.tPBR2PBR = 193;        // 90 ns between REFpb commands
+  t.tPBR2ACT = 22;         // REFpb to ACT of another bank: tRRD (10 ns)
   c.address_mapping = "RoBaRaCoCh";
   c.interleave_bytes = 256;
   return c;
@@ -134,6 +138,13 @@ DramConfig lpddr5_6400() {
   t.tRFC = 168;            // tRFCab 8 Gb: 210 ns
   t.tREFI = 3124;          // 3.906 us
   t.tRTRS = 1;
+  // Per-bank refresh in bank-group mode: one REFpb refreshes a bank pair (b, b + 8),
+  // so 8 REFpb per tREFI (JESD209-5; Ramulator 2 LPDDR5 tables for 8 Gb).
+  t.tRFCpb = 96;           // 120 ns
+  t.tREFIpb = 390;         // tREFI / 8 = 488 ns, rounded down
+  t.tPBR2PBR = 72;         // 90 ns
+  t.tPBR2ACT = 7;          // 8 ns
+  c.per_bank_refresh_banks = 2;
   // Bank groups below the channel bits: 32 B bursts rotate over the four
   // groups (tCCD_S = tBURST), then move to the next channel every 128 B.
   c.address_mapping = "RoBaRaCoChBg";
@@ -176,6 +187,12 @@ DramConfig hbm2() {
   t.tRFC = 260;            // 260 ns
   t.tREFI = 3900;          // 3.9 us
   t.tRTRS = 1;
+  // Single-bank refresh (REFSB, JESD235A): each of the 16 banks once per tREFI.
+  // Not cross-checked against a datasheet here.
+  t.tRFCpb = 160;          // tRFCSB, 8 Gb die: 160 ns
+  t.tREFIpb = 243;         // tREFI / 16, rounded down
+  t.tPBR2PBR = 8;          // tRREFD: REFSB to REFSB of another bank
+  t.tPBR2ACT = 8;          // tRREFD: REFSB to ACT of another bank
   // Row and column commands travel on separate buses (JESD235 2.x), so one of
   // each can issue per clock.
   c.controller.commands_per_cycle = 2;

@@ -17,6 +17,7 @@ struct DramStats {
   std::uint64_t activations = 0;
   std::uint64_t precharges = 0;               // including those that close banks for refresh
   std::uint64_t refreshes = 0;                // REF commands, counted per rank
+  std::uint64_t bank_refreshes = 0;           // REFpb commands (refresh_mode per_bank)
   std::uint64_t reads_from_write_buffer = 0;  // read bursts served by a buffered write (no command)
   std::vector<std::int64_t> channel_busy_ps;  // time each channel's data bus carried data
 

@@ -11,6 +11,7 @@ std::string_view to_string(DramCommand command) {
     case DramCommand::rd: return "RD";
     case DramCommand::wr: return "WR";
     case DramCommand::ref: return "REF";
+    case DramCommand::ref_pb: return "REFpb";
   }
   return "?";
 }
@@ -66,6 +67,17 @@ std::vector<TimingRule> build_timing_rules(const DramConfig& config) {
       // The whole channel: one data bus, one burst at a time.
       {C::rd, S::channel, C::rd, burst, "tBURST"},
       {C::wr, S::channel, C::wr, burst, "tBURST"},
+      // Per-bank refresh: the bank must be closed (tRP after PRE, tRC after
+      // ACT), is busy tRFCpb, and REFpb commands of a rank keep apart from
+      // each other (tPBR2PBR) and from ACTs to other banks (tPBR2ACT), after
+      // JESD209-4/-5 and Ramulator 2's LPDDR5 (nPBR2PBR, nPBR2ACT).
+      {C::pre, S::bank, C::ref_pb, t.tRP, "tRP"},
+      {C::act, S::bank, C::ref_pb, t.tRC, "tRC"},
+      {C::ref_pb, S::bank, C::act, t.tRFCpb, "tRFCpb"},
+      {C::ref_pb, S::bank, C::ref_pb, t.tRFCpb, "tRFCpb"},
+      {C::ref_pb, S::rank, C::ref_pb, t.tPBR2PBR, "tPBR2PBR"},
+      {C::ref_pb, S::rank, C::act, t.tPBR2ACT, "tPBR2ACT"},
+      {C::act, S::rank, C::ref_pb, t.tPBR2ACT, "tPBR2ACT"},
   };
   std::erase_if(rules, [](const TimingRule& rule) { return rule.gap_cycles < 1; });
   return rules;

@@ -13,8 +13,9 @@
 
 namespace npusim {
 
-enum class DramCommand : int { act, pre, rd, wr, ref };
-inline constexpr int kDramCommandCount = 5;
+// ref_pb: per-bank refresh (REFpb; HBM2's REFSB), of one bank or bank pair.
+enum class DramCommand : int { act, pre, rd, wr, ref, ref_pb };
+inline constexpr int kDramCommandCount = 6;
 
 // Which later commands a rule constrains, relative to the command that set it:
 //  bank: the same bank; bank_group: any bank of its group; rank: any bank of its

@@ -122,7 +122,12 @@ DramBenchResult run_dram_bench(const DramConfig& config, DramBenchPattern patter
   r.row_hit_pct = 100.0 * stats.row_hit_rate();
   if (config.kind == DramKind::timing && last_ps > 0) {
     const double rank_ps = static_cast<double>(last_ps) * config.channels * config.ranks;
-    r.refresh_share_pct = 100.0 * static_cast<double>(stats.refreshes) * config.timing.tRFC * tck_ps / rank_ps;
+    // Bank time under refresh: a REF holds every bank of its rank tRFC, a
+    // REFpb per_bank_refresh_banks of them tRFCpb.
+    const double rank_refresh_cycles = static_cast<double>(stats.refreshes) * config.timing.tRFC +
+                                       static_cast<double>(stats.bank_refreshes) * config.timing.tRFCpb *
+                                           config.per_bank_refresh_banks / config.banks_per_rank();
+    r.refresh_share_pct = 100.0 * rank_refresh_cycles * tck_ps / rank_ps;
   }
   r.wall_seconds = wall.count();
   return r;

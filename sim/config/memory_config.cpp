@@ -45,6 +45,10 @@ void read_timing(JsonObjectReader& timing, DramTimingCycles& t) {
   field("tRTRS", t.tRTRS);
   field("tPPD", t.tPPD);
   field("tDQSS", t.tDQSS);
+  field("tRFCpb", t.tRFCpb);
+  field("tREFIpb", t.tREFIpb);
+  field("tPBR2PBR", t.tPBR2PBR);
+  field("tPBR2ACT", t.tPBR2ACT);
   timing.finish();
 }
 
@@ -114,6 +118,10 @@ DramConfig read_dram_config(JsonObjectReader& dram) {
   DramConfig& c = *config;
   read_organization(dram, c);
   c.refresh = dram.boolean_or("refresh", c.refresh);
+  c.refresh_mode =
+      read_choice(dram, "refresh_mode", c.refresh_mode, parse_dram_refresh_mode, "one of all_bank, per_bank");
+  c.per_bank_refresh_banks =
+      static_cast<int>(dram.integer_or("per_bank_refresh_banks", 1, 1024, c.per_bank_refresh_banks));
   c.address_mapping = dram.string_or("address_mapping", c.address_mapping);
   c.interleave_bytes = static_cast<int>(dram.integer_or("interleave_bytes", 1, 1 << 20, c.interleave_bytes));
   c.ideal.bandwidth_gbps = dram.number_or("bandwidth_gbps", 1e-6, 1e6, c.ideal.bandwidth_gbps);
@@ -184,6 +192,8 @@ nlohmann::ordered_json to_json(const MemoryConfig& memory) {
         {"tCK_ps", d.tCK_ps},
         {"request_bytes", d.burst_bytes()},
         {"refresh", d.refresh},
+        {"refresh_mode", to_string(d.refresh_mode)},
+        {"per_bank_refresh_banks", d.per_bank_refresh_banks},
         {"address_mapping", d.address_mapping},
         {"interleave_bytes", d.interleave_bytes},
         {"controller",
@@ -200,11 +210,13 @@ nlohmann::ordered_json to_json(const MemoryConfig& memory) {
           {"commands_per_cycle", k.commands_per_cycle}}},
         {"bandwidth_gbps", d.ideal.bandwidth_gbps},
         {"latency_ns", d.ideal.latency_ns},
-        {"timing", {{"CL", t.CL},         {"CWL", t.CWL},       {"tRCD", t.tRCD},     {"tRP", t.tRP},
-                    {"tRAS", t.tRAS},     {"tRC", t.tRC},       {"tWR", t.tWR},       {"tRTP", t.tRTP},
-                    {"tWTR_S", t.tWTR_S}, {"tWTR_L", t.tWTR_L}, {"tCCD_S", t.tCCD_S}, {"tCCD_L", t.tCCD_L},
-                    {"tRRD_S", t.tRRD_S}, {"tRRD_L", t.tRRD_L}, {"tFAW", t.tFAW},     {"tRFC", t.tRFC},
-                    {"tREFI", t.tREFI},   {"tRTRS", t.tRTRS},   {"tPPD", t.tPPD},     {"tDQSS", t.tDQSS}}}}},
+        {"timing",
+         {{"CL", t.CL},         {"CWL", t.CWL},         {"tRCD", t.tRCD},         {"tRP", t.tRP},
+          {"tRAS", t.tRAS},     {"tRC", t.tRC},         {"tWR", t.tWR},           {"tRTP", t.tRTP},
+          {"tWTR_S", t.tWTR_S}, {"tWTR_L", t.tWTR_L},   {"tCCD_S", t.tCCD_S},     {"tCCD_L", t.tCCD_L},
+          {"tRRD_S", t.tRRD_S}, {"tRRD_L", t.tRRD_L},   {"tFAW", t.tFAW},         {"tRFC", t.tRFC},
+          {"tREFI", t.tREFI},   {"tRTRS", t.tRTRS},     {"tPPD", t.tPPD},         {"tDQSS", t.tDQSS},
+          {"tRFCpb", t.tRFCpb}, {"tREFIpb", t.tREFIpb}, {"tPBR2PBR", t.tPBR2PBR}, {"tPBR2ACT", t.tPBR2ACT}}}}},
       {"dma", {{"burst_bytes", memory.dma_burst_bytes}}},
       {"peak_window_ns", memory.peak_window_ns},
   };

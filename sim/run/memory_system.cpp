@@ -485,6 +485,7 @@ void MemorySystem::flush_dram_commands() {
         e.data_bytes = dram.burst_bytes();
         break;
       case DramCommand::ref: e.command = DramCommandKind::ref; break;
+      case DramCommand::ref_pb: e.command = DramCommandKind::ref_pb; break;
     }
     trace_->record(e);
   }
