@@ -35,6 +35,7 @@ DramController::DramController(const DramConfig& config)
   banks_.resize(static_cast<std::size_t>(groups) * config_.banks_per_group);
   groups_.resize(static_cast<std::size_t>(groups), Earliest{});
   ranks_.resize(static_cast<std::size_t>(ranks));
+  rule_versions_.assign(static_cast<std::size_t>(ranks) * kDramCommandCount, 0);
   for (int r = 0; r < ranks; ++r) {
     RankState& rank = ranks_[r];
     rank.recent_acts.fill(kLongAgo);
@@ -54,6 +55,7 @@ DramController::DramController(const DramConfig& config)
     ch.summaries.resize(static_cast<std::size_t>(queues));
     ch.dirty.assign(static_cast<std::size_t>(queues), 0);
     ch.candidates = DramCandidates(2 * queues);
+    ch.evaluations.resize(static_cast<std::size_t>(2 * queues));
     for (auto& q : ch.queues) q.reserve(static_cast<std::size_t>(config_.controller.command_queue_depth));
     if (!per_bank) continue;
     for (int qi = 0; qi < queues; ++qi) {  // queue_of() inverted
@@ -95,7 +97,7 @@ int DramController::queue_of(const Location& at) const {
   return at.bank - at.where.channel * config_.ranks * config_.banks_per_rank();
 }
 
-DramController::Cycle DramController::earliest(DramCommand command, const Location& at) const {
+inline DramController::Cycle DramController::earliest(DramCommand command, const Location& at) const {
   const int c = static_cast<int>(command);
   const RankState& rank = ranks_[at.rank];
   Cycle t = std::max(
@@ -106,35 +108,51 @@ DramController::Cycle DramController::earliest(DramCommand command, const Locati
   return t;
 }
 
-DramController::Cycle DramController::bus_ready(const ChannelState& ch, DramCommand command) const {
+inline DramController::Cycle DramController::bus_ready(const ChannelState& ch, DramCommand command) const {
   if (config_.controller.commands_per_cycle == 1) return ch.row_bus_free;
   return is_column(command) ? ch.column_bus_free : ch.row_bus_free;
 }
 
 void DramController::apply_rules(DramCommand command, const Location& at, Cycle cycle) {
   const int channel = at.where.channel;
-  std::array<Earliest*, kRuleScopeCount> targets{&banks_[at.bank].earliest, &groups_[at.group],
-                                                 &ranks_[at.rank].earliest, nullptr, &channels_[channel].earliest};
-  for (int s = 0; s < kRuleScopeCount; ++s) {
-    const auto scope = static_cast<RuleScope>(s);
-    for (const TimingTable::Entry& rule : table_.after(command, scope)) {
-      const int next = static_cast<int>(rule.following);
-      const Cycle ready = cycle + rule.gap_cycles;
-      if (scope == RuleScope::other_ranks) {
-        const int first = channel * config_.ranks;
-        for (int r = first; r < first + config_.ranks; ++r) {
-          if (r != at.rank) ranks_[r].earliest[next] = std::max(ranks_[r].earliest[next], ready);
-        }
-      } else {
-        Cycle& slot = (*targets[s])[next];
-        slot = std::max(slot, ready);
-      }
+  const int first_rank = channel * config_.ranks;
+  // Raises one first-legal cycle; outside the bank's own state a raise is
+  // news to the cached evaluations of the rank's candidates for that command.
+  const auto raise = [](Cycle& slot, Cycle ready, std::uint64_t* version) {
+    if (ready <= slot) return;
+    slot = ready;
+    if (version != nullptr) ++*version;
+  };
+  for (const TimingTable::Entry& rule : table_.after(command, RuleScope::bank)) {
+    raise(banks_[at.bank].earliest[static_cast<int>(rule.following)], cycle + rule.gap_cycles, nullptr);
+  }
+  for (const TimingTable::Entry& rule : table_.after(command, RuleScope::bank_group)) {
+    raise(groups_[at.group][static_cast<int>(rule.following)], cycle + rule.gap_cycles,
+          &rule_version(at.rank, rule.following));
+  }
+  for (const TimingTable::Entry& rule : table_.after(command, RuleScope::rank)) {
+    raise(ranks_[at.rank].earliest[static_cast<int>(rule.following)], cycle + rule.gap_cycles,
+          &rule_version(at.rank, rule.following));
+  }
+  for (const TimingTable::Entry& rule : table_.after(command, RuleScope::other_ranks)) {
+    for (int r = first_rank; r < first_rank + config_.ranks; ++r) {
+      if (r == at.rank) continue;
+      raise(ranks_[r].earliest[static_cast<int>(rule.following)], cycle + rule.gap_cycles,
+            &rule_version(r, rule.following));
     }
+  }
+  for (const TimingTable::Entry& rule : table_.after(command, RuleScope::channel)) {
+    Cycle& slot = channels_[channel].earliest[static_cast<int>(rule.following)];
+    const Cycle ready = cycle + rule.gap_cycles;
+    if (ready <= slot) continue;
+    slot = ready;
+    for (int r = first_rank; r < first_rank + config_.ranks; ++r) ++rule_version(r, rule.following);
   }
   if (command == DramCommand::act) {
     RankState& rank = ranks_[at.rank];
     rank.recent_acts[rank.oldest_act] = cycle;
     rank.oldest_act = (rank.oldest_act + 1) & 3;  // ring of four
+    ++rule_version(at.rank, DramCommand::act);    // the tFAW window moved
   }
   if (log_ != nullptr) log_->push_back({cycle, command, at.where});
 }
@@ -400,6 +418,10 @@ void DramController::rebuild_dirty_queues(ChannelState& ch) {
       q.priority[0] = 1;
     }
     for (int slot = 0; slot < 2; ++slot) {
+      Evaluation& ev = ch.evaluations[static_cast<std::size_t>(2 * qi + slot)];
+      ev.valid = false;
+      ev.rank = q.rank;
+      ev.priority = q.priority[static_cast<std::size_t>(slot)];
       if (q.entry[static_cast<std::size_t>(slot)] >= 0) {
         ch.candidates.make_due(2 * qi + slot);
       } else {
@@ -427,6 +449,8 @@ void DramController::set_refresh_candidates(ChannelState& ch, int rank, bool in)
       if (!in) {
         ch.candidates.take_out(id);
       } else if (q.entry[static_cast<std::size_t>(slot)] >= 0) {
+        // The refresh moved its bank's rules (REFpb: the set's banks only): evaluate afresh.
+        ch.evaluations[static_cast<std::size_t>(id)].valid = false;
         ch.candidates.put_back(id);
       }
     }
@@ -455,22 +479,28 @@ void DramController::scan_queues(ChannelState& ch, Choice& best, Cycle& next) {
   DramCommand best_command = DramCommand::act;
   for (std::size_t i = due.size(); i-- > 0;) {
     const int id = due[i];
-    const QueueSummary& q = ch.summaries[static_cast<std::size_t>(id / 2)];
-    const int entry = q.entry[static_cast<std::size_t>(id % 2)];
-    const Burst& e = ch.queues[static_cast<std::size_t>(id / 2)][static_cast<std::size_t>(entry)];
-    const std::int64_t open_row = banks_[static_cast<std::size_t>(q.bank)].open_row;
-    const DramCommand command = open_row == e.at.where.row ? (e.is_write ? DramCommand::wr : DramCommand::rd)
-                                : open_row >= 0            ? DramCommand::pre
-                                                           : DramCommand::act;
-    const Cycle ready = std::max(earliest(command, e.at), bus_ready(ch, command));
+    Evaluation& ev = ch.evaluations[static_cast<std::size_t>(id)];
+    if (!ev.valid || ev.version != rule_version(ev.rank, ev.command)) {
+      const QueueSummary& q = ch.summaries[static_cast<std::size_t>(id / 2)];
+      const int entry = q.entry[static_cast<std::size_t>(id % 2)];
+      const Burst& e = ch.queues[static_cast<std::size_t>(id / 2)][static_cast<std::size_t>(entry)];
+      const std::int64_t open_row = banks_[static_cast<std::size_t>(q.bank)].open_row;
+      ev.command = open_row == e.at.where.row ? (e.is_write ? DramCommand::wr : DramCommand::rd)
+                   : open_row >= 0            ? DramCommand::pre
+                                              : DramCommand::act;
+      ev.rules_ready = earliest(ev.command, e.at);
+      ev.version = rule_version(ev.rank, ev.command);
+      ev.seq = e.seq;
+      ev.valid = true;
+    }
+    const Cycle ready = std::max(ev.rules_ready, bus_ready(ch, ev.command));
     ch.candidates.evaluated(id, ready, ch.now);
     if (ready > ch.now) continue;
-    const int priority = q.priority[static_cast<std::size_t>(id % 2)];
-    if (best_id < 0 || priority < best_priority || (priority == best_priority && e.seq < best_seq)) {
+    if (best_id < 0 || ev.priority < best_priority || (ev.priority == best_priority && ev.seq < best_seq)) {
       best_id = id;
-      best_priority = priority;
-      best_seq = e.seq;
-      best_command = command;
+      best_priority = ev.priority;
+      best_seq = ev.seq;
+      best_command = ev.command;
     }
   }
   // A refresh command (priority 0) goes first.

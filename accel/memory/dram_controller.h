@@ -137,6 +137,20 @@ class DramController final : public DramModel {
     std::array<int, 2> priority{2, 2};
   };
 
+  // A candidate's last evaluation, reused while it still holds: the command
+  // (fixed until its queue is rebuilt) and the cycle the timing rules allow it,
+  // which stays exact while no rule has moved that command later anywhere in
+  // its rank (rule_versions_; its own bank's changes rebuild the queue).
+  struct Evaluation {
+    Cycle rules_ready = 0;
+    std::uint64_t version = 0;
+    std::uint64_t seq = 0;
+    int rank = 0;      // the queue's (flat index), and the slot's priority,
+    int priority = 2;  // copied from its QueueSummary so a reuse reads nothing else
+    DramCommand command = DramCommand::act;
+    bool valid = false;
+  };
+
   struct ChannelState {
     int index = 0;  // in channels_
     Earliest earliest{};
@@ -150,6 +164,7 @@ class DramController final : public DramModel {
     std::deque<Burst> writes;                // write buffer, not yet in a command queue
     std::vector<std::vector<Burst>> queues;  // command queues
     std::vector<QueueSummary> summaries;     // per_bank: per queue, valid unless dirty
+    std::vector<Evaluation> evaluations;     // per_bank: per candidate slot
     std::vector<char> dirty;
     std::vector<int> dirty_queues;  // per_bank: the queues with dirty set
     // per_bank: the candidates of every queue whose rank is not refreshing,
@@ -178,6 +193,9 @@ class DramController final : public DramModel {
   Location locate(const DramAddress& where) const;
   Location bank_location(int bank) const;  // row: the open one (or 0)
   Cycle earliest(DramCommand command, const Location& at) const;
+  std::uint64_t& rule_version(int rank, DramCommand command) {
+    return rule_versions_[static_cast<std::size_t>(rank * kDramCommandCount + static_cast<int>(command))];
+  }
   Cycle bus_ready(const ChannelState& ch, DramCommand command) const;
   void apply_rules(DramCommand command, const Location& at, Cycle cycle);
   void log(DramCommand command, const Location& at, Cycle cycle);
@@ -221,6 +239,9 @@ class DramController final : public DramModel {
   std::vector<Earliest> groups_;
   std::vector<RankState> ranks_;
   std::vector<ChannelState> channels_;
+  // Per rank and command: bumped whenever a rule of the bank-group, rank,
+  // other-rank or channel scope (or tFAW) moves the command later in the rank.
+  std::vector<std::uint64_t> rule_versions_;
   std::vector<Request> requests_;
   std::vector<RequestId> free_requests_;
   using Done = std::pair<Cycle, RequestId>;
