@@ -310,8 +310,8 @@ bool DramController::held_for_refresh(int rank, int bank) const {
   return (bank - rank * config_.banks_per_rank()) % refresh_stride_ == r.refresh_bank;
 }
 
+// Called only while a rank refreshes or one is due.
 void DramController::scan_refresh(ChannelState& ch, Choice& best, Cycle& next) {
-  if (ch.refreshing_ranks == 0 && ch.refresh_due > ch.now) return;
   const int first = ch.index * config_.ranks;
   for (int r = first; r < first + config_.ranks; ++r) {
     RankState& rank = ranks_[r];
@@ -510,8 +510,9 @@ void DramController::scan_queues(ChannelState& ch, Choice& best, Cycle& next) {
     const Burst& e = ch.queues[static_cast<std::size_t>(qi)][static_cast<std::size_t>(entry)];
     best = Choice{true, best_command, ch.now, best_priority, e.seq, qi, entry, e.at};
   }
-  // Ready ones are due, so only when none is does `next` matter: the waiting's first.
-  if (ch.candidates.any_waiting()) next = std::min(next, ch.candidates.earliest_waiting());
+  // `next` matters only when no command issues this step: then it is the
+  // first waiting candidate's cycle.
+  if (!best.found && ch.candidates.any_waiting()) next = std::min(next, ch.candidates.earliest_waiting());
 }
 
 void DramController::scan_rank_queues(ChannelState& ch, Choice& best, Cycle& next) {
@@ -559,12 +560,12 @@ void DramController::scan_rank_queues(ChannelState& ch, Choice& best, Cycle& nex
 }
 
 void DramController::step(ChannelState& ch, Cycle limit) {
-  admit(ch);
+  if (!ch.incoming.empty() && ch.incoming.front().enter <= ch.now) admit(ch);
   update_drain(ch);
   if (ch.moved) fill_queues(ch);
   Choice best;
   Cycle next = kNever;
-  scan_refresh(ch, best, next);
+  if (ch.refreshing_ranks > 0 || ch.refresh_due <= ch.now) scan_refresh(ch, best, next);
   scan_queues(ch, best, next);
   if (best.found) {
     issue(ch, best);
