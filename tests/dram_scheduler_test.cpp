@@ -156,6 +156,23 @@ TEST_F(Scheduler, AReadOfABufferedWriteIsServedFromTheBuffer) {
   EXPECT_EQ(dram_->stats().read_bursts, 0u);
 }
 
+// Four reads to closed banks in four bank groups of one rank, all at cycle 0:
+// each ACT may issue once the front end (1 cycle) has passed, but ACTs of a
+// rank keep tRRD_S apart (different groups, so not tRRD_L), oldest first:
+// cycles 1, 1 + tRRD_S, 1 + 2 tRRD_S, 1 + 3 tRRD_S (tFAW limits only a fifth).
+TEST_F(Scheduler, ActivatesOfARankKeepTrrdSApartAcrossBankGroups) {
+  const DramConfig c = base();
+  make(c);
+  for (int group = 0; group < 4; ++group) read(at(group, 0, 7), 0);
+  run();
+  std::vector<std::int64_t> acts;
+  for (const DramCommandRecord& r : log_) {
+    if (r.command == DramCommand::act) acts.push_back(r.cycle);
+  }
+  const std::int64_t rrd = c.timing.tRRD_S;
+  EXPECT_EQ(acts, (std::vector<std::int64_t>{1, 1 + rrd, 1 + 2 * rrd, 1 + 3 * rrd}));
+}
+
 TEST_F(Scheduler, OneCommandPerCycleOnTheCommandBus) {
   // Two ranks share no ACT rule (tRRD and tFAW are per rank), so reads to
   // both are ready to activate at 1; the one command bus takes one at 1, one at 2.
